@@ -1,0 +1,275 @@
+//! Exact decimal numbers for doses, rates, diameters and particle sizes.
+//!
+//! A safety checker must never let floating-point rounding decide whether a
+//! dose is at its limit: `0.003 g` is exactly 3 mg and `0.1 g` three times is
+//! exactly 300 mg. Every number of a plan is therefore read from its JSON text
+//! into a fixed-point integer with 18 decimal places. SPEC §1 bounds plan
+//! numbers to 15 significant digits and a magnitude below 10⁹, so every value
+//! (and every unit conversion and sum of them) fits an `i128` exactly.
+
+use std::fmt;
+
+/// Decimal places kept exactly. A plan number with a non-zero digit further
+/// right than this is refused rather than rounded.
+pub const FRACTION_DIGITS: u32 = 18;
+/// Most significant digits a plan number may have (SPEC §1).
+pub const MAX_SIGNIFICANT_DIGITS: usize = 15;
+/// Most integer digits a plan number may have: the magnitude is below 10⁹.
+pub const MAX_INTEGER_DIGITS: i64 = 9;
+
+const ONE: i128 = 10i128.pow(FRACTION_DIGITS);
+
+/// An exact decimal number, stored as the value times 10¹⁸.
+///
+/// ```
+/// use embolint::decimal::Decimal;
+/// let a: Decimal = "0.1".parse().unwrap();
+/// let sum = a.checked_add(a).and_then(|s| s.checked_add(a)).unwrap();
+/// assert_eq!(sum, "0.3".parse().unwrap());
+/// assert_eq!(sum.to_string(), "0.3");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct Decimal(i128);
+
+/// Why a number literal cannot be taken exactly.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NumberProblem {
+    #[error("has {0} significant digits; at most 15 are allowed")]
+    TooManyDigits(usize),
+    #[error("is too large; numbers in a plan must be below 1000000000")]
+    TooLarge,
+    #[error("has digits beyond the 18th decimal place, which embolint cannot compare exactly")]
+    TooPrecise,
+    #[error("is not a number")]
+    Malformed,
+}
+
+impl Decimal {
+    pub const ZERO: Decimal = Decimal(0);
+
+    /// The whole number `n`.
+    pub const fn from_int(n: i64) -> Decimal {
+        Decimal(n as i128 * ONE)
+    }
+
+    /// Parses a JSON number literal (`-12.5e-3`) exactly, enforcing the plan
+    /// format's bounds on significant digits and magnitude.
+    pub fn from_json_literal(text: &str) -> Result<Decimal, NumberProblem> {
+        let (negative, rest) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mantissa, exponent_text) = match rest.find(['e', 'E']) {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        let (int_part, frac_part) = match mantissa.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (mantissa, ""),
+        };
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int_part.is_empty() || !all_digits(int_part) || !all_digits(frac_part) {
+            return Err(NumberProblem::Malformed);
+        }
+        if mantissa.contains('.') && frac_part.is_empty() {
+            return Err(NumberProblem::Malformed);
+        }
+        // The literal's digits, and the power of ten of the last one.
+        let digits: String = int_part.chars().chain(frac_part.chars()).collect();
+        let mut exponent: i64 = -(frac_part.len() as i64);
+        if let Some(e) = exponent_text {
+            exponent = exponent.saturating_add(parse_exponent(e)?);
+        }
+        let significant = digits.trim_start_matches('0');
+        let trimmed = significant.trim_end_matches('0');
+        if trimmed.is_empty() {
+            return Ok(Decimal::ZERO);
+        }
+        exponent = exponent.saturating_add((significant.len() - trimmed.len()) as i64);
+        if trimmed.len() > MAX_SIGNIFICANT_DIGITS {
+            return Err(NumberProblem::TooManyDigits(trimmed.len()));
+        }
+        if (trimmed.len() as i64).saturating_add(exponent) > MAX_INTEGER_DIGITS {
+            return Err(NumberProblem::TooLarge);
+        }
+        let shift = exponent.saturating_add(i64::from(FRACTION_DIGITS));
+        if shift < 0 {
+            return Err(NumberProblem::TooPrecise);
+        }
+        // At most 15 digits shifted so that the value stays below 10⁹·10¹⁸.
+        let mut raw: i128 = trimmed.parse().map_err(|_| NumberProblem::Malformed)?;
+        raw *= 10i128.pow(shift as u32);
+        Ok(Decimal(if negative { -raw } else { raw }))
+    }
+
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
+        self.0.checked_add(other.0).map(Decimal)
+    }
+
+    /// Multiplies by a whole number, as unit conversions do.
+    pub fn checked_mul_int(self, factor: i128) -> Option<Decimal> {
+        self.0.checked_mul(factor).map(Decimal)
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// True when the value is a whole number.
+    pub fn is_integer(self) -> bool {
+        self.0 % ONE == 0
+    }
+
+    /// The whole number, when the value is one that fits.
+    pub fn to_integer(self) -> Option<i64> {
+        if self.is_integer() {
+            i64::try_from(self.0 / ONE).ok()
+        } else {
+            None
+        }
+    }
+
+    /// Writes the value divided by `10^shift`, exactly: µg shown as mg is
+    /// `shifted(3)`.
+    pub fn shifted(self, shift: u32) -> String {
+        format_fixed(self.0, FRACTION_DIGITS + shift)
+    }
+}
+
+fn parse_exponent(text: &str) -> Result<i64, NumberProblem> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NumberProblem::Malformed);
+    }
+    // An exponent too long for i64 is far outside every bound anyway.
+    let magnitude: i64 = digits.parse().unwrap_or(i64::MAX / 2);
+    Ok(if negative { -magnitude } else { magnitude })
+}
+
+/// Formats `raw / 10^places` with no trailing zeros and no exponent.
+fn format_fixed(raw: i128, places: u32) -> String {
+    let sign = if raw < 0 { "-" } else { "" };
+    let digits = raw.unsigned_abs().to_string();
+    let places = places as usize;
+    let (int_part, frac_part) = if digits.len() > places {
+        let split = digits.len() - places;
+        (digits[..split].to_string(), digits[split..].to_string())
+    } else {
+        ("0".to_string(), format!("{digits:0>places$}"))
+    };
+    let frac_part = frac_part.trim_end_matches('0');
+    if frac_part.is_empty() {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac_part}")
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_fixed(self.0, FRACTION_DIGITS))
+    }
+}
+
+impl std::str::FromStr for Decimal {
+    type Err = NumberProblem;
+
+    /// Parses a decimal written as in JSON (used for the rule file's limits).
+    fn from_str(s: &str) -> Result<Decimal, NumberProblem> {
+        Decimal::from_json_literal(s)
+    }
+}
+
+impl serde::Serialize for Decimal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_json_literal(s).unwrap()
+    }
+
+    #[test]
+    fn sums_of_tenths_are_exact() {
+        let tenth = d("0.1");
+        let sum = tenth.checked_add(tenth).unwrap().checked_add(tenth).unwrap();
+        assert_eq!(sum, d("0.3"));
+    }
+
+    #[test]
+    fn exponents_and_trailing_zeros_are_the_same_value() {
+        assert_eq!(d("3"), d("3.000"));
+        assert_eq!(d("3"), d("0.3e1"));
+        assert_eq!(d("3"), d("300E-2"));
+        assert_eq!(d("-0"), Decimal::ZERO);
+        assert_eq!(d("0e999999999999999999999"), Decimal::ZERO);
+    }
+
+    #[test]
+    fn fifteen_significant_digits_pass_sixteen_do_not() {
+        assert!(Decimal::from_json_literal("1.23456789012345").is_ok());
+        assert_eq!(
+            Decimal::from_json_literal("3.0000000000000004"),
+            Err(NumberProblem::TooManyDigits(17))
+        );
+        // Trailing zeros carry no value and are not counted.
+        assert!(Decimal::from_json_literal("3.000000000000000000000").is_ok());
+    }
+
+    #[test]
+    fn magnitude_must_stay_below_one_billion() {
+        assert!(Decimal::from_json_literal("999999999.999999").is_ok());
+        assert_eq!(Decimal::from_json_literal("1e9"), Err(NumberProblem::TooLarge));
+        assert_eq!(Decimal::from_json_literal("-1000000000"), Err(NumberProblem::TooLarge));
+        assert_eq!(
+            Decimal::from_json_literal("1e99999999999999999999999"),
+            Err(NumberProblem::TooLarge)
+        );
+    }
+
+    #[test]
+    fn digits_beyond_the_eighteenth_place_are_refused() {
+        assert!(Decimal::from_json_literal("1e-18").is_ok());
+        assert_eq!(Decimal::from_json_literal("1e-19"), Err(NumberProblem::TooPrecise));
+        assert_eq!(
+            Decimal::from_json_literal("1e-99999999999999999999"),
+            Err(NumberProblem::TooPrecise)
+        );
+    }
+
+    #[test]
+    fn malformed_literals_are_refused() {
+        for bad in ["", "-", ".5", "5.", "1e", "1e+", "abc", "1.2.3", "0x10"] {
+            assert_eq!(Decimal::from_json_literal(bad), Err(NumberProblem::Malformed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn displays_without_trailing_zeros() {
+        assert_eq!(d("2.50").to_string(), "2.5");
+        assert_eq!(d("-0.25").to_string(), "-0.25");
+        assert_eq!(d("1e-18").to_string(), "0.000000000000000001");
+        assert_eq!(d("3000").shifted(3), "3");
+        assert_eq!(d("1").shifted(3), "0.001");
+    }
+
+    #[test]
+    fn integers_are_recognised() {
+        assert_eq!(d("7").to_integer(), Some(7));
+        assert_eq!(d("7.0").to_integer(), Some(7));
+        assert_eq!(d("7.5").to_integer(), None);
+    }
+}

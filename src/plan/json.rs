@@ -1,0 +1,1 @@
+//! PLACEHOLDER — the JSON tree reader (duplicate keys, exact number text).
