@@ -27,3 +27,4 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod verdict;
+pub mod watch;

@@ -1,1 +1,220 @@
-fn main() {}
+//! The `embolint` command: parses the command line, calls the library, and
+//! maps the outcome to an exit code. All logic lives in the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use embolint::check::{check_bytes, read_plan_file, too_large_verdict, PlanBytes};
+use embolint::report;
+use embolint::rules::RuleSet;
+use embolint::verdict::{Outcome, Verdict};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code: embolint itself could not run (bad rule file, unreadable path).
+const EXIT_CANNOT_RUN: u8 = 3;
+
+/// embolint checks planned intra-arterial chemoembolization of bone
+/// metastases against the treatment protocol (Chiras et al.) and gives each
+/// plan a verdict: pass, fail or invalid, with every finding explained.
+#[derive(Debug, Parser)]
+#[command(name = "embolint", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check plan files once and print their verdicts.
+    ///
+    /// Exit status: 0 every plan passes; 1 at least one fails; 2 at least one
+    /// is invalid (2 wins over 1); 3 embolint could not run (bad rule file,
+    /// unreadable path, a folder with no plans).
+    Check(CheckArgs),
+    /// List the rule set: every rule with its severity, limits and citation.
+    Rules(RulesArgs),
+    /// Serve a watched folder: check each plan dropped into ROOT/inbox.
+    Watch(embolint::watch::WatchArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// For people: one line per finding and a summary.
+    Text,
+    /// For software: one JSON object per plan (JSON Lines for several).
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Plan files to check; a folder stands for the `*.json` files in it,
+    /// and `-` reads one plan from standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// A rule file (TOML) to use instead of the built-in protocol rules.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// A rule file (TOML) to list instead of the built-in protocol rules.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules(args) => rules(args),
+        Command::Watch(args) => embolint::watch::run(args),
+    }
+}
+
+/// Loads `--rules FILE`, or the built-in rule set.
+fn load_rules(path: Option<&Path>) -> Result<RuleSet, ExitCode> {
+    let loaded = match path {
+        Some(path) => RuleSet::load(path),
+        None => RuleSet::builtin(),
+    };
+    loaded.map_err(|e| {
+        eprintln!("embolint: {e}");
+        ExitCode::from(EXIT_CANNOT_RUN)
+    })
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let rules = match load_rules(args.rules.as_deref()) {
+        Ok(rules) => rules,
+        Err(code) => return code,
+    };
+    let mut cannot_run = false;
+    let mut files = Vec::new();
+    for path in &args.paths {
+        match expand(path) {
+            Ok(found) => files.extend(found),
+            Err(message) => {
+                eprintln!("embolint: {message}");
+                cannot_run = true;
+            }
+        }
+    }
+    let color = matches!(args.format, Format::Text)
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let mut stdout = std::io::stdout().lock();
+    let mut verdicts = Vec::new();
+    let mut unreadable = 0;
+    for file in &files {
+        let verdict = match judge(file, &rules) {
+            Ok(verdict) => verdict,
+            Err(message) => {
+                eprintln!("embolint: {message}");
+                unreadable += 1;
+                continue;
+            }
+        };
+        let written = match args.format {
+            Format::Json => serde_json::to_string(&verdict)
+                .map_err(std::io::Error::other)
+                .and_then(|line| writeln!(stdout, "{line}")),
+            Format::Text => write!(stdout, "{}", report::render_verdict(&verdict, color)),
+        };
+        if written.is_err() {
+            // Standard output is gone (a closed pipe): nothing more can be said.
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+        verdicts.push(verdict);
+    }
+    if matches!(args.format, Format::Text) && files.len() > 1 {
+        let _ = writeln!(stdout, "{}", report::render_totals(&verdicts, unreadable));
+    }
+    if cannot_run || unreadable > 0 {
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    }
+    exit_code(&verdicts)
+}
+
+/// 2 if any plan is invalid, else 1 if any fails, else 0.
+fn exit_code(verdicts: &[Verdict]) -> ExitCode {
+    let any = |o| verdicts.iter().any(|v: &Verdict| v.verdict == o);
+    if any(Outcome::Invalid) {
+        ExitCode::from(2)
+    } else if any(Outcome::Fail) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A path as given, or the sorted `*.json` files of a folder.
+fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if path.as_os_str() == "-" || !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
+        let candidate = entry.path();
+        if candidate.extension().is_some_and(|ext| ext == "json") && !candidate.is_dir() {
+            files.push(candidate);
+        }
+    }
+    if files.is_empty() {
+        return Err(format!("the folder {} has no .json plan files", path.display()));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and checks one plan file (or standard input for `-`).
+fn judge(path: &Path, rules: &RuleSet) -> Result<Verdict, String> {
+    let limit = embolint::check::DEFAULT_MAX_PLAN_BYTES;
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        if bytes.len() as u64 > limit {
+            return Ok(too_large_verdict("-", bytes.len() as u64, limit, rules));
+        }
+        return Ok(check_bytes("-", &bytes, rules, &[]));
+    }
+    let name = path.display().to_string();
+    match read_plan_file(path, limit) {
+        Ok(PlanBytes::Read(bytes)) => Ok(check_bytes(&name, &bytes, rules, &[])),
+        Ok(PlanBytes::TooLarge { size, limit }) => Ok(too_large_verdict(&name, size, limit, rules)),
+        Err(e) => Err(format!("cannot read {name}: {e}")),
+    }
+}
+
+fn rules(args: RulesArgs) -> ExitCode {
+    let rules = match load_rules(args.rules.as_deref()) {
+        Ok(rules) => rules,
+        Err(code) => return code,
+    };
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&rules.reference()).map(|json| json + "\n"),
+        Format::Text => Ok(report::render_rules(&rules)),
+    };
+    match text {
+        Ok(text) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("embolint: cannot write the rule list: {e}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}

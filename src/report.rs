@@ -1,1 +1,174 @@
-pub fn placeholder() {}
+//! The verdict as text for people: one line per finding, then a summary.
+//!
+//! Each finding line names the severity and rule, where in the plan it is
+//! (session number and date, artery name), what is wrong, the observed
+//! value against the limit, and the protocol sentence it rests on. Colour is
+//! the caller's choice (only on a terminal, never under `NO_COLOR`).
+
+use crate::verdict::{Finding, Outcome, RuleResult, Severity, Verdict};
+use std::fmt::Write;
+
+/// ANSI styles, or nothing when colour is off.
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        let (code, label) = match severity {
+            Severity::Error => ("1;31", "error  "),
+            Severity::Warning => ("33", "warning"),
+            Severity::Info => ("36", "info   "),
+        };
+        self.paint(code, label)
+    }
+
+    fn outcome(&self, outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Pass => self.paint("1;32", "PASS"),
+            Outcome::Fail => self.paint("1;31", "FAIL"),
+            Outcome::Invalid => self.paint("1;35", "INVALID"),
+        }
+    }
+}
+
+/// Renders one verdict as text, ending with its summary line.
+pub fn render_verdict(verdict: &Verdict, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    let _ =
+        writeln!(out, "{}: {}{}", verdict.file, style.outcome(verdict.verdict), identity(verdict));
+    for finding in &verdict.findings {
+        let _ = writeln!(out, "  {} {}", style.severity(finding.severity), finding_line(finding));
+    }
+    let _ = writeln!(out, "  {}", summary(verdict));
+    out
+}
+
+/// The plan and patient, when they could be read.
+fn identity(verdict: &Verdict) -> String {
+    let mut parts = Vec::new();
+    if let Some(plan) = &verdict.plan_id {
+        parts.push(format!("plan {plan}"));
+    }
+    if let Some(patient) = &verdict.patient_id {
+        parts.push(format!("patient {patient}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// `rule [session 2, 2026-11-05 · left L3 lumbar artery] message (observed 5 mg, limit 3 mg; at /path) — “citation”`
+fn finding_line(finding: &Finding) -> String {
+    let mut line = finding.rule.clone();
+    let mut place = Vec::new();
+    if let Some(session) = &finding.session {
+        place.push(match session.number {
+            Some(number) => format!("session {number}, {}", session.date),
+            None => format!("session #{} in the plan, {}", session.index + 1, session.date),
+        });
+    }
+    if let Some(artery) = &finding.artery {
+        place.push(artery.clone());
+    }
+    if !place.is_empty() {
+        let _ = write!(line, " [{}]", place.join(" · "));
+    }
+    let _ = write!(line, " {}", finding.message);
+    let mut evidence = Vec::new();
+    if let Some(observed) = &finding.observed {
+        evidence.push(format!("observed {observed}"));
+    }
+    if let Some(limit) = &finding.limit {
+        evidence.push(format!("limit {limit}"));
+    }
+    let location = if finding.path.is_empty() { "the whole file" } else { &finding.path };
+    let evidence = if evidence.is_empty() {
+        format!("at {location}")
+    } else {
+        format!("{}; at {location}", evidence.join(", "))
+    };
+    let _ = write!(line, " ({evidence})");
+    if let Some(citation) = &finding.citation {
+        let _ = write!(line, " — protocol: “{citation}”");
+    }
+    line
+}
+
+/// `FAIL: 1 error, 0 warnings, 1 info; 15 rules checked (1 not applicable), rule set ID VERSION`
+fn summary(verdict: &Verdict) -> String {
+    let c = verdict.counts;
+    let mut text = format!(
+        "{}: {} {}, {} {}, {} {}",
+        verdict.verdict.as_str(),
+        c.errors,
+        plural(c.errors, "error", "errors"),
+        c.warnings,
+        plural(c.warnings, "warning", "warnings"),
+        c.infos,
+        plural(c.infos, "info", "infos"),
+    );
+    if verdict.verdict == Outcome::Invalid {
+        text.push_str("; the plan could not be read, so no rule was checked");
+    } else {
+        let count = |result| verdict.rules.iter().filter(|r| r.outcome == result).count();
+        let ran = verdict.rules.len() - count(RuleResult::Disabled);
+        let _ = write!(text, "; {ran} rules checked");
+        let mut notes = Vec::new();
+        let not_applicable = count(RuleResult::NotApplicable);
+        if not_applicable > 0 {
+            notes.push(format!("{not_applicable} not applicable"));
+        }
+        let disabled = count(RuleResult::Disabled);
+        if disabled > 0 {
+            notes.push(format!("{disabled} disabled"));
+        }
+        if !notes.is_empty() {
+            let _ = write!(text, " ({})", notes.join(", "));
+        }
+    }
+    let _ = write!(text, "; rule set {} {}", verdict.rule_set.id, verdict.rule_set.version);
+    text
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// The closing line after several files: `3 plans: 1 pass, 1 fail, 1 invalid`.
+pub fn render_totals(verdicts: &[Verdict], unreadable: usize) -> String {
+    let count = |o| verdicts.iter().filter(|v| v.verdict == o).count();
+    let mut text = format!(
+        "{} {}: {} pass, {} fail, {} invalid",
+        verdicts.len(),
+        plural(verdicts.len(), "plan", "plans"),
+        count(Outcome::Pass),
+        count(Outcome::Fail),
+        count(Outcome::Invalid),
+    );
+    if unreadable > 0 {
+        let _ = write!(text, "; {unreadable} could not be read");
+    }
+    text
+}
+
+/// The rule set as text, for `embolint rules`.
+pub fn render_rules(rules: &crate::rules::RuleSet) -> String {
+    // TODO(lead): list each rule once the rule kinds land.
+    format!("rule set {} {} (sha256 {})\n", rules.id, rules.version, rules.sha256)
+}
