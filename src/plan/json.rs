@@ -1,1 +1,374 @@
-//! PLACEHOLDER — the JSON tree reader (duplicate keys, exact number text).
+//! The JSON tree a plan file is read into before it is checked field by field.
+//!
+//! `serde_json::Value` would lose what a strict reader needs: it keeps only
+//! the last of two equal keys (a duplicate must be reported, not silently
+//! resolved) and turns numbers into `f64` (`0.1` must stay exactly `0.1`).
+//! [`Node`] keeps every object entry in order, duplicates included, and every
+//! number as the exact text written in the file.
+//!
+//! Parsing is serde_json's: its recursion limit (128 levels) keeps deep
+//! nesting from overflowing the stack, and its errors carry line and column.
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// A JSON value with object entries in file order and numbers as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as its literal text (`2.50`, `3e0`), so it can be read exactly.
+    Number(String),
+    /// A string, unescaped.
+    String(String),
+    /// A list of values.
+    Array(Vec<Node>),
+    /// Every entry in file order, duplicate keys included, so that a
+    /// duplicate can be reported with its JSON Pointer.
+    Object(Vec<(String, Node)>),
+}
+
+/// Longest stretch of a string quoted in a message before it is cut short.
+const QUOTE_LIMIT: usize = 60;
+
+impl Node {
+    /// What this value is, for messages: `a string "2.5"`, `a number 3`, `null`.
+    pub fn describe(&self) -> String {
+        match self {
+            Node::Null => "null".to_string(),
+            Node::Bool(b) => format!("{b}"),
+            Node::Number(literal) => format!("a number {literal}"),
+            Node::String(text) => format!("a string {}", quote(text)),
+            Node::Array(_) => "a list".to_string(),
+            Node::Object(_) => "an object".to_string(),
+        }
+    }
+}
+
+/// `text` in double quotes, cut short (on a character boundary) when long.
+pub fn quote(text: &str) -> String {
+    let mut cut: String = text.chars().take(QUOTE_LIMIT).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    format!("{cut:?}")
+}
+
+/// Reads a whole file into a [`Node`]; the error is a message for a clinician
+/// about the file as a whole. Never panics, whatever the bytes.
+pub fn read(bytes: &[u8]) -> Result<Node, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not UTF-8 text: invalid byte at offset {}; save it as UTF-8",
+            e.valid_up_to()
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
+        return Err("the file is empty; a plan is one JSON object, {\"format\": ...}".into());
+    }
+    let mut node: Node = serde_json::from_str(text).map_err(|e| syntax_message(text, &e))?;
+    let mut literals = number_literals(text);
+    fill_numbers(&mut node, &mut literals)?;
+    if literals.next().is_some() {
+        return Err(internal_mismatch());
+    }
+    Ok(node)
+}
+
+fn internal_mismatch() -> String {
+    "embolint could not read the numbers of this file exactly; please report this file to \
+     the embolint maintainers"
+        .into()
+}
+
+/// Gives each number node, in document order, its literal text.
+fn fill_numbers<'t>(
+    node: &mut Node,
+    literals: &mut impl Iterator<Item = &'t str>,
+) -> Result<(), String> {
+    match node {
+        Node::Number(text) => {
+            *text = literals.next().ok_or_else(internal_mismatch)?.to_string();
+        }
+        Node::Array(items) => {
+            for item in items {
+                fill_numbers(item, literals)?;
+            }
+        }
+        Node::Object(entries) => {
+            for (_, value) in entries {
+                fill_numbers(value, literals)?;
+            }
+        }
+        Node::Null | Node::Bool(_) | Node::String(_) => {}
+    }
+    Ok(())
+}
+
+/// The text of every number literal of valid JSON `text`, in document order:
+/// runs of `-0-9.eE+` that start outside a string with `-` or a digit.
+fn number_literals(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        if byte == b'"' {
+            at = end_of_string(bytes, at + 1);
+        } else if byte == b'-' || byte.is_ascii_digit() {
+            let start = at;
+            while bytes.get(at).is_some_and(|b| b"-+.eE".contains(b) || b.is_ascii_digit()) {
+                at += 1;
+            }
+            spans.push((start, at));
+        } else {
+            at += 1;
+        }
+    }
+    // Spans start and end on ASCII bytes, so `get` always succeeds.
+    spans.into_iter().filter_map(move |(start, end)| text.get(start..end))
+}
+
+/// The index just past the closing quote of a string whose body starts at `at`.
+fn end_of_string(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    at
+}
+
+/// serde_json's error as a plain-language message with line and column.
+fn syntax_message(text: &str, error: &serde_json::Error) -> String {
+    let (line, column) = (error.line(), char_column(text, error.line(), error.column()));
+    let raw = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    let reason = raw.strip_suffix(&suffix).unwrap_or(&raw);
+    if reason == "recursion limit exceeded" {
+        return format!(
+            "the file is nested more than 128 levels deep (at line {line}, column {column}); \
+             a plan needs only a few levels"
+        );
+    }
+    format!("the file is not valid JSON: {} at line {line}, column {column}", plain(reason))
+}
+
+/// serde_json's reason in words a clinician can act on.
+fn plain(reason: &str) -> &str {
+    match reason {
+        "EOF while parsing a list" => "the file ends before a list `[` is closed with `]`",
+        "EOF while parsing an object" => "the file ends before an object `{` is closed with `}`",
+        "EOF while parsing a string" => "the file ends inside a text in double quotes",
+        "EOF while parsing a value" => "the file ends where a value was expected",
+        "expected `:`" => "expected `:` after the field name",
+        "expected ident" => "expected `true`, `false` or `null` (in lowercase)",
+        "expected value" => "expected a value: a number, text in double quotes, true, false, null, an object or a list",
+        "invalid escape" => "a text contains an invalid escape after `\\`",
+        "number out of range" => "a number is far too large; numbers in a plan must be below 1000000000",
+        "key must be a string" => "a field name must be written in double quotes",
+        "trailing comma" => "there is a comma before a closing bracket; remove it",
+        "trailing characters" => "there is more text after the end of the plan; a file holds one JSON object",
+        "control character (\\u0000-\\u001F) found while parsing a string" => {
+            "a text contains a control character such as a raw tab or line break; write it as \\t or \\n"
+        }
+        "invalid unicode code point"
+        | "lone leading surrogate in hex escape"
+        | "unexpected end of hex escape" => "a text contains an invalid `\\u` escape",
+        other => other,
+    }
+}
+
+/// serde_json counts columns in bytes; people count characters.
+fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
+    let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return byte_column;
+    };
+    match line_text.get(..byte_column) {
+        Some(prefix) => prefix.chars().count(),
+        None => byte_column,
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+/// Builds [`Node`]s; numbers get their literal text afterwards.
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Node, E> {
+        Ok(Node::Bool(value))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+        Ok(Node::Number(String::new()))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+        Ok(Node::Number(String::new()))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+        Ok(Node::Number(String::new()))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Node, E> {
+        Ok(Node::String(value.to_string()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Node, E> {
+        Ok(Node::String(value))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((key, value)) = map.next_entry::<String, Node>()? {
+            entries.push((key, value));
+        }
+        Ok(Node::Object(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(text: &str) -> Node {
+        Node::Number(text.into())
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_in_order() {
+        let node = read(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
+        let Node::Object(entries) = node else { panic!("not an object") };
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "a"]);
+        assert_eq!(entries[2].1, num("3"));
+    }
+
+    #[test]
+    fn numbers_keep_their_exact_text() {
+        let text =
+            r#"{"s": "x -1 \"2\" 3e5", "n": [0.1, -2.50, 3E+2, 1e-400, 12345678901234567890123]}"#;
+        let node = read(text.as_bytes()).unwrap();
+        let expected = Node::Object(vec![
+            ("s".into(), Node::String("x -1 \"2\" 3e5".into())),
+            (
+                "n".into(),
+                Node::Array(vec![
+                    num("0.1"),
+                    num("-2.50"),
+                    num("3E+2"),
+                    num("1e-400"),
+                    num("12345678901234567890123"),
+                ]),
+            ),
+        ]);
+        assert_eq!(node, expected);
+    }
+
+    #[test]
+    fn literals_and_strings_with_escapes_do_not_confuse_the_number_scan() {
+        let text = r#"[true, false, null, "a\\", 7, "\"5", {"k\"1": -0}]"#;
+        let Node::Array(items) = read(text.as_bytes()).unwrap() else { panic!() };
+        assert_eq!(items[4], num("7"));
+        assert_eq!(items[6], Node::Object(vec![("k\"1".into(), num("-0"))]));
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        assert_eq!(read("\u{feff}{}".as_bytes()).unwrap(), Node::Object(vec![]));
+    }
+
+    #[test]
+    fn non_utf8_bytes_name_the_offset() {
+        let err = read(b"{\"a\": \"\xff\"}").unwrap_err();
+        assert_eq!(err, "the file is not UTF-8 text: invalid byte at offset 7; save it as UTF-8");
+    }
+
+    #[test]
+    fn empty_and_blank_files_are_refused() {
+        for text in ["", "  \n\t "] {
+            assert!(
+                read(text.as_bytes()).unwrap_err().starts_with("the file is empty"),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn syntax_errors_give_line_and_column() {
+        let err = read(b"{\n  \"a\": 1\n  \"b\": 2\n}").unwrap_err();
+        assert_eq!(err, "the file is not valid JSON: expected `,` or `}` at line 3, column 3");
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let err = read("[\"µµµ\" 1]".as_bytes()).unwrap_err();
+        assert!(err.ends_with("at line 1, column 8"), "{err}");
+    }
+
+    #[test]
+    fn trailing_garbage_is_refused() {
+        let err = read(b"{} x").unwrap_err();
+        assert!(err.contains("more text after the end of the plan"), "{err}");
+        assert!(err.ends_with("line 1, column 4"), "{err}");
+    }
+
+    #[test]
+    fn trailing_commas_and_bare_words_are_refused() {
+        assert!(read(b"[1,]").unwrap_err().contains("comma before a closing bracket"));
+        assert!(read(b"[True]").unwrap_err().contains("expected a value"));
+        assert!(read(b"[NaN]").unwrap_err().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn very_deep_nesting_is_a_problem_not_a_crash() {
+        let deep = "[".repeat(100_000);
+        let err = read(deep.as_bytes()).unwrap_err();
+        assert!(err.contains("nested more than 128 levels deep"), "{err}");
+        let closed = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(read(closed.as_bytes()).unwrap_err().contains("128 levels"));
+    }
+
+    #[test]
+    fn nesting_within_the_limit_is_read() {
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(read(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn descriptions_quote_values() {
+        assert_eq!(Node::String("2.5".into()).describe(), "a string \"2.5\"");
+        assert_eq!(num("3").describe(), "a number 3");
+        assert_eq!(Node::Null.describe(), "null");
+        let long = "x".repeat(100);
+        assert!(Node::String(long).describe().ends_with("…\""));
+    }
+}
