@@ -5,13 +5,16 @@
 //! every field known, every type right, every quantity with a unit. Any
 //! problem makes the plan invalid, with all problems reported at once.
 
+mod fields;
 pub mod json;
 pub mod parse;
 pub mod quantity;
+mod session;
+mod values;
 
 use crate::decimal::Decimal;
 use jiff::civil::Date;
-pub use parse::{parse_plan, Problem};
+pub use parse::{parse_plan, ParseFailure, Problem};
 pub use quantity::{Amount, Dimension, Quantity, Unit};
 
 /// The `format` value of every plan this version reads.

@@ -1,0 +1,286 @@
+//! Reading the fields of one JSON object strictly: each plan section names
+//! every field it defines up front, so duplicate and unknown keys (typos
+//! such as `diamter_mm`) are reported with their JSON Pointer, and a near
+//! miss gets a suggestion.
+
+use super::json::Node;
+use super::parse::Problem;
+
+/// The problems found so far in one plan, in the order found.
+#[derive(Debug, Default)]
+pub struct Problems {
+    /// Every problem; the plan is invalid when this is not empty.
+    pub list: Vec<Problem>,
+}
+
+impl Problems {
+    /// Records a problem at JSON Pointer `path`.
+    pub fn add(&mut self, path: &str, message: impl Into<String>) {
+        self.list.push(Problem { path: path.to_string(), message: message.into() });
+    }
+
+    /// Records that the value at `field` is not of the kind expected.
+    pub fn wrong_type(&mut self, field: &Field<'_>, expected: &str) {
+        self.add(&field.path, format!("expected {expected}, found {}", field.node.describe()));
+    }
+}
+
+/// A value of the plan with its JSON Pointer.
+#[derive(Clone, Debug)]
+pub struct Field<'a> {
+    /// The value as read.
+    pub node: &'a Node,
+    /// Where it is, for messages: `/sessions/0/arteries/2/diameter_mm`.
+    pub path: String,
+}
+
+impl<'a> Field<'a> {
+    /// The whole document, at the empty pointer.
+    pub fn root(node: &'a Node) -> Field<'a> {
+        Field { node, path: String::new() }
+    }
+
+    /// The elements of a list, each with its pointer; `None` (reported) when
+    /// the value is not a list.
+    pub fn items(&self, expected: &str, problems: &mut Problems) -> Option<Vec<Field<'a>>> {
+        let Node::Array(items) = self.node else {
+            problems.wrong_type(self, expected);
+            return None;
+        };
+        let path = &self.path;
+        Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, node)| Field { node, path: format!("{path}/{i}") })
+                .collect(),
+        )
+    }
+
+    /// Reads every element of a list with `read`, going on past bad elements
+    /// so that all their problems are reported; `None` if any was bad.
+    pub fn list<T>(
+        &self,
+        expected: &str,
+        problems: &mut Problems,
+        mut read: impl FnMut(usize, Field<'a>, &mut Problems) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut values = Some(Vec::new());
+        for (index, item) in self.items(expected, problems)?.into_iter().enumerate() {
+            match (read(index, item, problems), values.as_mut()) {
+                (Some(value), Some(values)) => values.push(value),
+                (Some(_), None) => {}
+                (None, _) => values = None,
+            }
+        }
+        values
+    }
+}
+
+/// Escapes a key for a JSON Pointer (RFC 6901): `~` as `~0`, `/` as `~1`.
+pub fn escape_key(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Reads the fields of one object; reports duplicate and unknown keys as soon
+/// as it is opened, and missing required fields as they are asked for.
+pub struct ObjectReader<'a> {
+    /// The object's own pointer.
+    path: String,
+    /// Its entries in file order.
+    entries: &'a [(String, Node)],
+    /// Fields a misspelt key was taken for: their absence is already explained
+    /// by the "did you mean" problem and is not reported twice.
+    suggested: Vec<&'static str>,
+}
+
+impl<'a> ObjectReader<'a> {
+    /// Opens `field` as an object defining exactly `known` fields; `None`
+    /// (reported) when it is not an object.
+    pub fn open(
+        field: &Field<'a>,
+        expected: &str,
+        known: &[&'static str],
+        problems: &mut Problems,
+    ) -> Option<ObjectReader<'a>> {
+        let Node::Object(entries) = field.node else {
+            problems.wrong_type(field, expected);
+            return None;
+        };
+        let mut reader = ObjectReader { path: field.path.clone(), entries, suggested: Vec::new() };
+        reader.report_duplicates(problems);
+        reader.report_unknown(known, problems);
+        Some(reader)
+    }
+
+    fn key_path(&self, key: &str) -> String {
+        format!("{}/{}", self.path, escape_key(key))
+    }
+
+    fn report_duplicates(&self, problems: &mut Problems) {
+        for (at, (key, _)) in self.entries.iter().enumerate() {
+            let earlier = self.entries.iter().take(at).filter(|(k, _)| k == key).count();
+            if earlier == 1 {
+                let times = self.entries.iter().filter(|(k, _)| k == key).count();
+                let times = if times == 2 { "twice".to_string() } else { format!("{times} times") };
+                problems.add(&self.key_path(key), format!("`{key}` appears {times}; keep one"));
+            }
+        }
+    }
+
+    fn report_unknown(&mut self, known: &[&'static str], problems: &mut Problems) {
+        for (key, _) in self.entries {
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            let message = match suggest(key, known.iter().copied()) {
+                Some(near) => {
+                    self.suggested.push(near);
+                    format!("unknown field `{key}`; did you mean `{near}`?")
+                }
+                None => format!(
+                    "unknown field `{key}`; remove it or correct its spelling (fields here: {})",
+                    known.join(", ")
+                ),
+            };
+            problems.add(&self.key_path(key), message);
+        }
+    }
+
+    /// The field `key`, if present (the first, if it appears twice).
+    pub fn optional(&self, key: &'static str) -> Option<Field<'a>> {
+        let node = self.entries.iter().find(|(k, _)| k == key).map(|(_, node)| node)?;
+        Some(Field { node, path: self.key_path(key) })
+    }
+
+    /// The field `key`; reports it as missing when absent.
+    pub fn required(&self, key: &'static str, problems: &mut Problems) -> Option<Field<'a>> {
+        let field = self.optional(key);
+        if field.is_none() && !self.suggested.contains(&key) {
+            problems.add(&self.key_path(key), format!("missing required field `{key}`"));
+        }
+        field
+    }
+}
+
+/// The candidate `word` is most likely a misspelling of, if any is close.
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let word = word.trim().to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&word, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::json::read;
+
+    const KNOWN: &[&str] = &["name", "diameter_mm", "origin"];
+
+    fn open(text: &str) -> (Option<Field<'static>>, Problems) {
+        let node: &'static Node = Box::leak(Box::new(read(text.as_bytes()).unwrap()));
+        let mut problems = Problems::default();
+        let field = Field { node, path: "/a".into() };
+        let reader = ObjectReader::open(&field, "an artery", KNOWN, &mut problems).unwrap();
+        let diameter = reader.required("diameter_mm", &mut problems);
+        reader.required("name", &mut problems);
+        (diameter, problems)
+    }
+
+    fn messages(problems: &Problems) -> Vec<(&str, &str)> {
+        problems.list.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect()
+    }
+
+    #[test]
+    fn a_typo_gets_a_suggestion_and_no_second_missing_problem() {
+        let (_, problems) = open(r#"{"name": "x", "diameter": 2}"#);
+        assert_eq!(
+            messages(&problems),
+            [("/a/diameter", "unknown field `diameter`; did you mean `diameter_mm`?")]
+        );
+        let (_, problems) = open(r#"{"name": "x", "diamter_mm": 2}"#);
+        assert_eq!(
+            problems.list[0].message,
+            "unknown field `diamter_mm`; did you mean `diameter_mm`?"
+        );
+    }
+
+    #[test]
+    fn a_far_unknown_field_lists_the_fields() {
+        let (_, problems) = open(r#"{"name": "x", "diameter_mm": 2, "colour": 1}"#);
+        assert_eq!(
+            messages(&problems),
+            [(
+                "/a/colour",
+                "unknown field `colour`; remove it or correct its spelling (fields here: name, \
+                 diameter_mm, origin)"
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicates_are_reported_once_per_key() {
+        let (field, problems) =
+            open(r#"{"name": "x", "diameter_mm": 2, "diameter_mm": 3, "name": "y", "name": "z"}"#);
+        assert_eq!(
+            messages(&problems),
+            [
+                ("/a/diameter_mm", "`diameter_mm` appears twice; keep one"),
+                ("/a/name", "`name` appears 3 times; keep one")
+            ]
+        );
+        assert_eq!(field.unwrap().node, &Node::Number("2".into()));
+    }
+
+    #[test]
+    fn missing_fields_are_reported_at_their_pointer() {
+        let (_, problems) = open("{}");
+        assert_eq!(
+            messages(&problems),
+            [
+                ("/a/diameter_mm", "missing required field `diameter_mm`"),
+                ("/a/name", "missing required field `name`")
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_are_escaped_in_pointers() {
+        assert_eq!(escape_key("a/b~c"), "a~1b~0c");
+        let (_, problems) = open(r#"{"name": "x", "diameter_mm": 2, "m~/x": 1}"#);
+        assert_eq!(problems.list[0].path, "/a/m~0~1x");
+    }
+
+    #[test]
+    fn suggestions_need_a_close_match() {
+        assert_eq!(suggest("Spine", ["spine", "sacrum"]), Some("spine"));
+        assert_eq!(suggest("name", ["number", "date"]), None);
+        assert_eq!(suggest("xyz", ["spine", "sacrum"]), None);
+    }
+
+    #[test]
+    fn lists_go_on_past_bad_elements() {
+        let node = read(br#"[1, "x", 2, "y"]"#).unwrap();
+        let mut problems = Problems::default();
+        let field = Field::root(&node);
+        let read_number = |_, item: Field<'_>, p: &mut Problems| match item.node {
+            Node::Number(text) => Some(text.clone()),
+            _ => {
+                p.wrong_type(&item, "a number");
+                None
+            }
+        };
+        assert_eq!(field.list("a list", &mut problems, read_number), None);
+        assert_eq!(
+            messages(&problems),
+            [
+                ("/1", "expected a number, found a string \"x\""),
+                ("/3", "expected a number, found a string \"y\"")
+            ]
+        );
+    }
+}
