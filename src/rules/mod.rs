@@ -1,19 +1,46 @@
 //! The rule set: data (`rules/*.toml`) read into typed rules, and the
-//! evaluation of a plan against them.
+//! evaluation of a plan against them (SPEC §2).
 //!
-//! PLACEHOLDER API — being implemented; signatures are the contract.
+//! Thresholds, severities, synonyms and citations live in the rule file; what
+//! each rule *kind* checks is code, one small type per kind:
+//! - [`anatomy`]: `spinal-mapping-required`, `spinal-feeder-excluded`;
+//! - [`dose`]: `artery-dose-max`, `session-dose-max`, `session-dose-min`,
+//!   `unknown-drug`;
+//! - [`embolic`]: `artery-count`, `particle-size-min`,
+//!   `particle-size-protocol`, `embolic-agent`;
+//! - [`schedule`]: `session-spacing`, `course-length`, `follow-up`;
+//! - [`care`]: `sedation-dose-max`, `post-procedure-care`, `eligibility`.
+//!
+//! [`loader`] reads a rule file strictly; [`kind`] ties kind names to their
+//! types. Every rule yields a [`RuleOutcome`], passes included.
+
+mod anatomy;
+mod care;
+mod dose;
+mod embolic;
+mod kind;
+mod loader;
+mod params;
+mod schedule;
+#[cfg(test)]
+mod testing;
+mod text;
 
 use crate::history::RecordedSession;
 use crate::names::Names;
 use crate::plan::Plan;
-use crate::verdict::{Finding, RuleOutcome, RuleSetRef};
+use crate::verdict::{Finding, RuleOutcome, RuleResult, RuleSetRef, Severity};
+use serde::ser::SerializeStruct;
 use std::path::Path;
+
+pub use kind::Check;
 
 /// The shipped rule file, built into the binary.
 pub const BUILTIN_RULES: &str = include_str!("../../rules/chiras-bone-chemoembolization.toml");
 
 /// What the rules need besides the plan.
 pub struct Context<'a> {
+    /// The rule set's synonyms, for comparing names written in the plan.
     pub names: &'a Names,
     /// Sessions of other plans already recorded (any patient).
     pub history: &'a [RecordedSession],
@@ -23,40 +50,150 @@ pub struct Context<'a> {
 #[derive(Debug, thiserror::Error)]
 #[error("rule file {origin}: {message}")]
 pub struct RuleFileError {
+    /// The file's path, or "built-in rules".
     pub origin: String,
+    /// The line and column, when known, and the problem.
     pub message: String,
 }
 
-#[derive(Clone, Debug)]
+/// A canonical name and the other spellings that mean it, as the file gives
+/// them; kept for listing (`embolint rules`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Synonyms {
+    /// The canonical name.
+    pub name: String,
+    /// Its other spellings.
+    pub synonyms: Vec<String>,
+}
+
+/// A rule set read from a rule file: what judges a plan.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct RuleSet {
+    /// The set's id, written into every verdict.
     pub id: String,
+    /// The set's version, written into every verdict.
     pub version: String,
+    /// A one-line title for listings.
+    pub title: String,
+    /// Where the rules come from (the paper).
+    pub source: String,
+    /// sha256 of the rule file's bytes, so a verdict names the exact file.
     pub sha256: String,
+    /// The synonym table used to compare names.
+    #[serde(skip)]
     pub names: Names,
+    /// The synonyms as written in the file, for listing.
+    pub synonyms: Vec<Synonyms>,
+    /// The rules, in file order (the order of outcomes in a verdict).
+    pub rules: Vec<Rule>,
+}
+
+/// One rule of the set: a kind with its parameters, and how much it counts.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Unique within the set; the `rule` of its findings.
+    pub id: String,
+    /// The severity of every finding it makes.
+    pub severity: Severity,
+    /// `false` when the site switched the rule off.
+    pub enabled: bool,
+    /// What the rule is for, in one line.
+    pub description: String,
+    /// The protocol's sentence the rule comes from, quoted.
+    pub citation: String,
+    /// What it checks, with its parameters.
+    pub check: Check,
+}
+
+impl Rule {
+    /// The kind's name, as the rule file writes it.
+    pub fn kind(&self) -> &'static str {
+        self.check.kind()
+    }
+
+    /// The parameters in one readable line, e.g. "arteries under 4 mm:
+    /// pirarubicin 3 mg, carboplatin 50 mg; 4 mm or more: ...".
+    pub fn parameters_summary(&self) -> String {
+        self.check.summary()
+    }
+
+    /// Runs the rule on a plan: its outcome, and its findings stamped with
+    /// the rule's id, severity and citation.
+    fn run(&self, plan: &Plan, context: &Context) -> (RuleOutcome, Vec<Finding>) {
+        let outcome = |result, findings| RuleOutcome {
+            id: self.id.clone(),
+            kind: self.kind().to_string(),
+            severity: self.severity,
+            outcome: result,
+            findings,
+        };
+        if !self.enabled {
+            return (outcome(RuleResult::Disabled, 0), Vec::new());
+        }
+        let Some(findings) = self.check.evaluate(plan, context) else {
+            return (outcome(RuleResult::NotApplicable, 0), Vec::new());
+        };
+        let findings: Vec<Finding> = findings
+            .into_iter()
+            .map(|finding| Finding {
+                rule: self.id.clone(),
+                severity: self.severity,
+                citation: Some(self.citation.clone()),
+                ..finding
+            })
+            .collect();
+        let result = if findings.is_empty() { RuleResult::Pass } else { RuleResult::Findings };
+        (outcome(result, findings.len()), findings)
+    }
+}
+
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut rule = serializer.serialize_struct("Rule", 8)?;
+        rule.serialize_field("id", &self.id)?;
+        rule.serialize_field("kind", self.kind())?;
+        rule.serialize_field("severity", &self.severity)?;
+        rule.serialize_field("enabled", &self.enabled)?;
+        rule.serialize_field("description", &self.description)?;
+        rule.serialize_field("citation", &self.citation)?;
+        rule.serialize_field("parameters", &self.check)?;
+        rule.serialize_field("summary", &self.parameters_summary())?;
+        rule.end()
+    }
 }
 
 impl RuleSet {
+    /// The shipped rule set. Fails only if the built-in file is broken, which
+    /// a unit test rules out; callers still get an error rather than a panic.
     pub fn builtin() -> Result<RuleSet, RuleFileError> {
         RuleSet::from_toml(BUILTIN_RULES, "built-in rules")
     }
 
+    /// Reads a site's rule file.
     pub fn load(path: &Path) -> Result<RuleSet, RuleFileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RuleFileError {
-            origin: path.display().to_string(),
-            message: e.to_string(),
+        let origin = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| RuleFileError {
+            origin: origin.clone(),
+            message: format!("cannot be read: {e}"),
         })?;
-        RuleSet::from_toml(&text, &path.display().to_string())
+        let text = String::from_utf8(bytes).map_err(|e| RuleFileError {
+            origin: origin.clone(),
+            message: format!("is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        })?;
+        RuleSet::from_toml(&text, &origin)
     }
 
-    pub fn from_toml(text: &str, _origin: &str) -> Result<RuleSet, RuleFileError> {
-        Ok(RuleSet {
-            id: String::new(),
-            version: String::new(),
-            sha256: crate::check::sha256_hex(text.as_bytes()),
-            names: Names::default(),
+    /// Reads a rule set from the text of a rule file; `origin` names the file
+    /// in errors. Refuses anything it cannot read exactly, naming the line
+    /// and column.
+    pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet, RuleFileError> {
+        loader::read(text).map_err(|error| RuleFileError {
+            origin: origin.to_string(),
+            message: error.located(text),
         })
     }
 
+    /// Which rule set this is, for the verdict.
     pub fn reference(&self) -> RuleSetRef {
         RuleSetRef {
             id: self.id.clone(),
@@ -65,7 +202,123 @@ impl RuleSet {
         }
     }
 
-    pub fn evaluate(&self, _plan: &Plan, _context: &Context) -> (Vec<Finding>, Vec<RuleOutcome>) {
-        (Vec::new(), Vec::new())
+    /// The rule with this id, if the set has one.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.id == id)
+    }
+
+    /// Judges a plan: every finding, and one outcome per rule in file order.
+    pub fn evaluate(&self, plan: &Plan, context: &Context) -> (Vec<Finding>, Vec<RuleOutcome>) {
+        let mut findings = Vec::new();
+        let mut outcomes = Vec::with_capacity(self.rules.len());
+        for rule in &self.rules {
+            let (outcome, found) = rule.run(plan, context);
+            outcomes.push(outcome);
+            findings.extend(found);
+        }
+        (findings, outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{evaluate_with, spec_example};
+    use super::*;
+
+    #[test]
+    fn the_spec_example_passes_with_only_the_course_length_info() {
+        let rules = RuleSet::builtin().unwrap();
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        let ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(ids, ["course-length"], "{findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Info);
+        assert_eq!(outcomes.len(), rules.rules.len());
+        for (outcome, rule) in outcomes.iter().zip(&rules.rules) {
+            assert_eq!(outcome.id, rule.id, "outcomes follow file order");
+        }
+    }
+
+    #[test]
+    fn every_finding_carries_its_rule_severity_and_citation() {
+        let rules = RuleSet::builtin().unwrap();
+        let (findings, _) = evaluate_with(&rules, &spec_example(), &[]);
+        let rule = rules.rule("course-length").unwrap();
+        assert_eq!(findings[0].citation.as_deref(), Some(rule.citation.as_str()));
+        assert_eq!(findings[0].severity, rule.severity);
+    }
+
+    #[test]
+    fn a_disabled_rule_reports_disabled_and_finds_nothing() {
+        let text = BUILTIN_RULES.replace(
+            "id = \"course-length\"\nkind = \"course-length\"\nseverity = \"info\"\nenabled = true",
+            "id = \"course-length\"\nkind = \"course-length\"\nseverity = \"info\"\nenabled = false",
+        );
+        assert_ne!(text, BUILTIN_RULES, "the replacement must hit");
+        let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        assert!(findings.is_empty(), "{findings:#?}");
+        let outcome = outcomes.iter().find(|o| o.id == "course-length").unwrap();
+        assert_eq!(outcome.outcome, RuleResult::Disabled);
+        assert_eq!(outcome.findings, 0);
+    }
+
+    #[test]
+    fn a_site_file_changing_a_severity_and_a_limit_changes_the_outcome() {
+        // The spec example gives 3 mg of pirarubicin into small arteries.
+        let text = BUILTIN_RULES
+            .replace(
+                "small_caps = { pirarubicin = \"3 mg\"",
+                "small_caps = { pirarubicin = \"2.5 mg\"",
+            )
+            .replace(
+                "id = \"artery-dose-max\"\nkind = \"artery-dose-max\"\nseverity = \"error\"",
+                "id = \"artery-dose-max\"\nkind = \"artery-dose-max\"\nseverity = \"warning\"",
+            );
+        let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        let overdoses: Vec<_> = findings.iter().filter(|f| f.rule == "artery-dose-max").collect();
+        assert_eq!(overdoses.len(), 2, "{findings:#?}");
+        assert!(overdoses.iter().all(|f| f.severity == Severity::Warning));
+        assert!(overdoses[0].message.contains("2.5 mg cap"), "{}", overdoses[0].message);
+        let outcome = outcomes.iter().find(|o| o.id == "artery-dose-max").unwrap();
+        assert_eq!(outcome.outcome, RuleResult::Findings);
+        assert_eq!(outcome.findings, 2);
+    }
+
+    #[test]
+    fn a_site_may_add_a_second_rule_of_an_existing_kind() {
+        let text = format!(
+            "{BUILTIN_RULES}\n[[rules]]\nid = \"site-artery-count\"\nkind = \"artery-count\"\n\
+             severity = \"info\"\ncitation = \"Site policy.\"\nmin = 4\nmax = 4\n"
+        );
+        let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        let site: Vec<_> = findings.iter().filter(|f| f.rule == "site-artery-count").collect();
+        assert_eq!(site.len(), 1, "three treated arteries is outside 4 to 4: {findings:#?}");
+        assert_eq!(site[0].severity, Severity::Info);
+        assert_eq!(outcomes.last().unwrap().id, "site-artery-count");
+    }
+
+    #[test]
+    fn rules_serialize_with_kind_parameters_and_citation() {
+        let rules = RuleSet::builtin().unwrap();
+        let json = serde_json::to_value(rules.rule("artery-dose-max").unwrap()).unwrap();
+        assert_eq!(json["kind"], "artery-dose-max");
+        assert_eq!(json["severity"], "error");
+        assert_eq!(json["enabled"], true);
+        assert_eq!(json["parameters"]["small_caps"]["pirarubicin"], "3 mg");
+        assert!(json["citation"].as_str().unwrap().starts_with("For small arteries"));
+        let set = serde_json::to_value(&rules).unwrap();
+        assert_eq!(set["rules"].as_array().unwrap().len(), rules.rules.len());
+    }
+
+    #[test]
+    fn the_dose_cap_summary_reads_as_one_line() {
+        let rules = RuleSet::builtin().unwrap();
+        assert_eq!(
+            rules.rule("artery-dose-max").unwrap().parameters_summary(),
+            "arteries under 4 mm: pirarubicin 3 mg, carboplatin 50 mg; \
+             4 mm or more: pirarubicin 10 mg, carboplatin 200 mg"
+        );
     }
 }

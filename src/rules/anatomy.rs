@@ -1,0 +1,215 @@
+//! Rules about the spinal arteries: map them before treating a spinal
+//! lesion, and never treat an artery that shares their origin.
+
+use super::kind::RuleKind;
+use super::loader::LoadError;
+use super::params::{name_list, Params};
+use super::text::{and_list, session_label};
+use super::Context;
+use crate::names::Names;
+use crate::plan::{Artery, LesionRegion, Plan, Session};
+use crate::verdict::Finding;
+use serde::Serialize;
+
+/// `spinal-mapping-required`: "Before chemoembolization of vertebral
+/// metastases, anterior and posterior spinal arteries were identified."
+#[derive(Clone, Debug, Serialize)]
+pub struct SpinalMappingRequired {
+    /// Lesion regions that need the mapping (`spine` by default).
+    regions: Vec<String>,
+}
+
+impl RuleKind for SpinalMappingRequired {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let Some(list) = params.regions.take() else {
+            return Ok(SpinalMappingRequired { regions: vec!["spine".to_string()] });
+        };
+        let span = list.span();
+        let regions = name_list(list, "regions")?;
+        for region in &regions {
+            if !LesionRegion::ALL.iter().any(|(name, _)| name == region) {
+                let known: Vec<&str> = LesionRegion::ALL.iter().map(|(name, _)| *name).collect();
+                return Err(LoadError::at(
+                    span,
+                    format!("`{region}` is not a lesion region; use {}", known.join(", ")),
+                ));
+            }
+        }
+        Ok(SpinalMappingRequired { regions })
+    }
+
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+        let region = plan.indication.lesion_region.as_str();
+        if !self.regions.iter().any(|r| r == region) {
+            return None;
+        }
+        if plan.spinal_artery_mapping.is_some() {
+            return Some(Vec::new());
+        }
+        let finding = Finding::at(
+            "/spinal_artery_mapping",
+            format!(
+                "The lesion is in the {region}, but the plan has no spinal_artery_mapping. \
+                 Identify the anterior and posterior spinal arteries on angiography and record \
+                 the segmental arteries they arise from (an empty list if none) before \
+                 chemoembolization."
+            ),
+        )
+        .observed("no spinal_artery_mapping")
+        .limit(format!("required for lesions in the {}", and_list(&self.regions)));
+        Some(vec![finding])
+    }
+
+    fn summary(&self) -> String {
+        format!("lesion regions: {}", and_list(&self.regions))
+    }
+}
+
+/// `spinal-feeder-excluded`: "… except those arising from the same arteries
+/// as the spinal arteries."
+#[derive(Clone, Debug, Serialize)]
+pub struct SpinalFeederExcluded {}
+
+impl RuleKind for SpinalFeederExcluded {
+    fn from_params(_params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        Ok(SpinalFeederExcluded {})
+    }
+
+    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+        let spinal_origins: &[String] =
+            plan.spinal_artery_mapping.as_ref().map_or(&[], |m| m.origins.as_slice());
+        let mut findings = Vec::new();
+        for session in &plan.sessions {
+            for artery in session.treated_arteries() {
+                let reasons = reasons(artery, spinal_origins, context.names);
+                if !reasons.is_empty() {
+                    findings.push(finding(session, artery, &reasons));
+                }
+            }
+        }
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        "no treated artery may share its origin with a spinal artery (planner's reading, or an \
+         origin listed in spinal_artery_mapping)"
+            .to_string()
+    }
+}
+
+/// Why a treated artery counts as arising with a spinal artery; empty if it
+/// does not.
+fn reasons(artery: &Artery, spinal_origins: &[String], names: &Names) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if artery.shares_origin_with_spinal_artery {
+        reasons.push(
+            "the plan marks it as sharing its origin with a spinal artery \
+             (shares_origin_with_spinal_artery: true)"
+                .to_string(),
+        );
+    }
+    if let Some(origin) = &artery.origin {
+        if spinal_origins.iter().any(|spinal| names.is(origin, spinal)) {
+            reasons.push(format!(
+                "its origin, {origin}, is listed in spinal_artery_mapping as the origin of a \
+                 spinal artery"
+            ));
+        }
+    }
+    reasons
+}
+
+fn finding(session: &Session, artery: &Artery, reasons: &[String]) -> Finding {
+    let treatment = match (&artery.embolic, artery.drugs.is_empty()) {
+        (Some(_), false) => "embolised and infused",
+        (Some(_), true) => "embolised",
+        (None, _) => "infused",
+    };
+    Finding::at(
+        artery.pointer(session),
+        format!(
+            "{}: {} is planned to be {treatment}, but {}. An artery arising with a spinal artery \
+             must not be embolised or infused: remove its embolic agent and drugs from the plan \
+             (it may stay listed, untreated, as documentation).",
+            session_label(session),
+            artery.name,
+            and_list(reasons)
+        ),
+    )
+    .in_session(session)
+    .in_artery(artery)
+    .observed(format!("{treatment}; {}", reasons.join("; ")))
+    .limit("not treated")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::plan::LesionRegion;
+
+    #[test]
+    fn a_spinal_lesion_without_mapping_is_an_error() {
+        let mut plan = spec_example();
+        plan.spinal_artery_mapping = None;
+        let findings = findings_of("spinal-mapping-required", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].path, "/spinal_artery_mapping");
+        assert!(findings[0].message.contains("spinal_artery_mapping"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn an_empty_mapping_counts_as_mapped() {
+        let mut plan = spec_example();
+        plan.spinal_artery_mapping.as_mut().unwrap().origins.clear();
+        assert!(findings_of("spinal-mapping-required", &plan).is_empty());
+        assert_eq!(outcome_of("spinal-mapping-required", &plan), RuleResult::Pass);
+    }
+
+    #[test]
+    fn other_regions_are_not_applicable() {
+        let mut plan = spec_example();
+        plan.spinal_artery_mapping = None;
+        plan.indication.lesion_region = LesionRegion::Iliac;
+        assert_eq!(outcome_of("spinal-mapping-required", &plan), RuleResult::NotApplicable);
+    }
+
+    #[test]
+    fn a_treated_artery_marked_as_sharing_origin_is_an_error() {
+        let mut plan = spec_example();
+        plan.sessions[0].arteries[0].shares_origin_with_spinal_artery = true;
+        let findings = findings_of("spinal-feeder-excluded", &plan);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f.path, "/sessions/0/arteries/0");
+        assert_eq!(f.artery.as_deref(), Some("left L3 lumbar artery"));
+        assert!(f.message.contains("shares_origin_with_spinal_artery: true"), "{}", f.message);
+        assert!(f.message.contains("must not be embolised or infused"), "{}", f.message);
+        assert!(f.message.starts_with("session 2 on 2026-11-05: "), "{}", f.message);
+    }
+
+    #[test]
+    fn a_treated_artery_whose_origin_is_mapped_as_spinal_is_an_error() {
+        let mut plan = spec_example();
+        // Same origin as the mapping's "left T9 intercostal", written otherwise.
+        plan.sessions[0].arteries[1].origin = Some("  Left  T9 INTERCOSTAL".to_string());
+        let findings = findings_of("spinal-feeder-excluded", &plan);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].message.contains("listed in spinal_artery_mapping"));
+        assert!(!findings[0].message.contains("shares_origin_with_spinal_artery: true"));
+    }
+
+    #[test]
+    fn an_untreated_spinal_feeder_is_fine_and_infusion_alone_is_treatment() {
+        let plan = spec_example();
+        // The example's fourth artery shares its origin but is not treated.
+        assert!(plan.sessions[0].arteries[3].shares_origin_with_spinal_artery);
+        assert!(findings_of("spinal-feeder-excluded", &plan).is_empty());
+
+        let mut infused = spec_example();
+        let artery = &mut infused.sessions[0].arteries[3];
+        artery.drugs = vec![drug(0, "carboplatin", "10 mg")];
+        let findings = findings_of("spinal-feeder-excluded", &infused);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("planned to be infused"), "{}", findings[0].message);
+    }
+}

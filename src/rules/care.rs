@@ -1,0 +1,354 @@
+//! Rules about the patient's care around the procedure: sedation, care
+//! after it, and who is eligible.
+
+use super::kind::RuleKind;
+use super::loader::LoadError;
+use super::params::{name_list, required, DoseLimits, Params};
+use super::text::{and_list, or_list, session_label};
+use super::Context;
+use crate::decimal::Decimal;
+use crate::names::Names;
+use crate::plan::{Amount, Dimension, Plan, Quantity, Sedative, SedativeDose, Session};
+use crate::verdict::Finding;
+use serde::{Deserialize, Serialize};
+
+/// `sedation-dose-max`: "All procedures were performed under analgo-sedation
+/// with alfentanil chlorhydrate 1–2 mg/h ..., a bolus of clonazepam 0.2 mg
+/// ... or a bolus of midazolam 1–2 mg."
+#[derive(Clone, Debug, Serialize)]
+pub struct SedationDoseMax {
+    /// Highest continuous rate per sedative.
+    rate_limits: DoseLimits,
+    /// Highest bolus per sedative.
+    bolus_limits: DoseLimits,
+}
+
+/// The entries of one sedative in one form within a session, added up: two
+/// boluses of 1.5 mg are 3 mg of that sedative (the safer reading).
+struct SedationTotal<'a> {
+    sedative: String,
+    form: &'static str,
+    limit: Quantity,
+    /// µg or µg/h; `None` only on overflow, taken as above the limit.
+    sum: Option<Decimal>,
+    entries: Vec<(&'a Sedative, Quantity)>,
+}
+
+impl SedationTotal<'_> {
+    fn amount(&self) -> String {
+        match self.sum {
+            Some(base) => Amount { base, dimension: self.limit.unit.dimension }.to_string(),
+            None => "more than can be added up exactly".to_string(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.entries.as_slice() {
+            [(_, one)] => one.to_string(),
+            entries => {
+                let parts: Vec<String> = entries.iter().map(|(_, q)| q.to_string()).collect();
+                format!(
+                    "{} in total ({} entries: {})",
+                    self.amount(),
+                    entries.len(),
+                    parts.join(" + ")
+                )
+            }
+        }
+    }
+}
+
+impl SedationDoseMax {
+    /// The checked sedatives of a session, grouped by sedative and form.
+    fn totals<'a>(&self, session: &'a Session, names: &Names) -> Vec<SedationTotal<'a>> {
+        let mut totals: Vec<SedationTotal> = Vec::new();
+        for sedative in &session.sedation {
+            let name = names.canonical(&sedative.name);
+            let (form, quantity, limits) = match sedative.dose {
+                SedativeDose::Rate(q) => ("rate", q, &self.rate_limits),
+                SedativeDose::Bolus(q) => ("bolus", q, &self.bolus_limits),
+            };
+            let Some(limit) = limits.get(&name) else { continue };
+            match totals.iter_mut().find(|t| t.sedative == name && t.form == form) {
+                Some(total) => {
+                    total.sum = total.sum.and_then(|s| s.checked_add(quantity.base));
+                    total.entries.push((sedative, quantity));
+                }
+                None => totals.push(SedationTotal {
+                    sedative: name,
+                    form,
+                    limit,
+                    sum: Some(quantity.base),
+                    entries: vec![(sedative, quantity)],
+                }),
+            }
+        }
+        totals
+    }
+
+    fn finding(session: &Session, total: &SedationTotal) -> Finding {
+        let path = match total.entries.as_slice() {
+            [(one, _)] => format!("{}/sedation/{}", session.pointer(), one.index),
+            _ => format!("{}/sedation", session.pointer()),
+        };
+        let limit = total.limit;
+        let message = format!(
+            "{}: {} {} {} exceeds the {limit} maximum. Lower it to {limit} or less.",
+            session_label(session),
+            total.sedative,
+            total.form,
+            total.describe()
+        );
+        Finding::at(path, message)
+            .in_session(session)
+            .observed(format!("{} {} {}", total.sedative, total.form, total.amount()))
+            .limit(format!("{} {} at most {limit}", total.sedative, total.form))
+    }
+}
+
+impl RuleKind for SedationDoseMax {
+    fn from_params(params: &mut Params, names: &Names) -> Result<Self, LoadError> {
+        let rate_limits = DoseLimits::read(required!(params, rate_limits), Dimension::Rate, names)?;
+        let bolus_limits =
+            DoseLimits::read(required!(params, bolus_limits), Dimension::Mass, names)?;
+        Ok(SedationDoseMax { rate_limits, bolus_limits })
+    }
+
+    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+        let mut findings = Vec::new();
+        for session in &plan.sessions {
+            for total in self.totals(session, context.names) {
+                if total.sum.map_or(true, |sum| sum > total.limit.base) {
+                    findings.push(Self::finding(session, &total));
+                }
+            }
+        }
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "rate at most: {}; bolus at most: {}",
+            self.rate_limits.summary(),
+            self.bolus_limits.summary()
+        )
+    }
+}
+
+/// One item every session's `post_procedure` must include, as the rule file
+/// writes it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RequiredCareEntry {
+    /// How messages name it: "an IV corticosteroid".
+    label: String,
+    /// Any of these drugs will do.
+    any_of: Vec<String>,
+    /// The route it must be given by, when it matters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    route: Option<String>,
+}
+
+/// `post-procedure-care`: "... intravenous administration of steroids (120
+/// mg) associated with granisetron chlorhydrate 3 mg ... was given after each
+/// procedure." Doses are not checked.
+#[derive(Clone, Debug, Serialize)]
+pub struct PostProcedureCare {
+    /// What each session needs after the procedure.
+    required: Vec<RequiredCareEntry>,
+}
+
+impl PostProcedureCare {
+    /// The finding for a session lacking `item`, or `None` if it has it.
+    fn check(session: &Session, item: &RequiredCareEntry, names: &Names) -> Option<Finding> {
+        let named: Vec<_> = session
+            .post_procedure
+            .iter()
+            .filter(|drug| item.any_of.iter().any(|n| names.is(&drug.name, n)))
+            .collect();
+        let by_route = |route: &Option<String>| match (&item.route, route) {
+            (None, _) => true,
+            (Some(wanted), Some(given)) => names.is(given, wanted),
+            (Some(_), None) => false,
+        };
+        if named.iter().any(|drug| by_route(&drug.route)) {
+            return None;
+        }
+        let route = item.route.as_ref().map_or(String::new(), |r| format!(" by route {r}"));
+        let wrong_route = match named.first() {
+            Some(drug) => format!(
+                " ({} is listed, but {})",
+                drug.name,
+                drug.route
+                    .as_ref()
+                    .map_or("with no route".to_string(), |r| format!("by route {r}"))
+            ),
+            None => String::new(),
+        };
+        let message = format!(
+            "{}: post_procedure lacks {}: one of {}{route}{wrong_route}. The protocol gives it \
+             after each procedure; add it to the plan.",
+            session_label(session),
+            item.label,
+            or_list(&item.any_of)
+        );
+        let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name.as_str()).collect();
+        Some(
+            Finding::at(format!("{}/post_procedure", session.pointer()), message)
+                .in_session(session)
+                .observed(if listed.is_empty() { "nothing".into() } else { listed.join(", ") })
+                .limit(format!("{}{route}", item.label)),
+        )
+    }
+}
+
+impl RuleKind for PostProcedureCare {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let required = required!(params, required);
+        let span = required.span();
+        let required = required.into_inner();
+        for item in &required {
+            let blank = item.any_of.iter().any(|n| n.trim().is_empty())
+                || item.route.as_ref().is_some_and(|r| r.trim().is_empty());
+            if item.label.trim().is_empty() || item.any_of.is_empty() || blank {
+                return Err(LoadError::at(
+                    span,
+                    format!("the item `{}` needs a label and a non-empty any_of list", item.label),
+                ));
+            }
+        }
+        Ok(PostProcedureCare { required })
+    }
+
+    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+        let findings = plan
+            .sessions
+            .iter()
+            .flat_map(|s| {
+                self.required.iter().filter_map(move |i| Self::check(s, i, context.names))
+            })
+            .collect();
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        let items: Vec<String> = self.required.iter().map(|i| i.label.clone()).collect();
+        format!("after each session: {}", and_list(&items))
+    }
+}
+
+/// `eligibility`: patients were treated "after failure of all usual general
+/// and/or local treatment, including surgery, chemotherapy and radiation
+/// therapy", had "contraindications to percutaneous injection of acrylic
+/// surgical cement", and the decision "was made by members of
+/// multidisciplinary hospital staff".
+#[derive(Clone, Debug, Serialize)]
+pub struct Eligibility {
+    /// Treatments `failed_treatments` must include.
+    required_failed_treatments: Vec<String>,
+    /// Whether `cementoplasty_contraindicated: true` is required.
+    require_cementoplasty_contraindicated: bool,
+    /// Whether `mdt_decision: true` is required.
+    require_mdt_decision: bool,
+}
+
+/// "false" or "not recorded", for a flag that is not true.
+fn flag_text(flag: Option<bool>) -> &'static str {
+    match flag {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "not recorded",
+    }
+}
+
+impl Eligibility {
+    fn failed_treatment_findings(&self, plan: &Plan, names: &Names) -> Vec<Finding> {
+        let recorded = plan.indication.failed_treatments.as_deref().unwrap_or_default();
+        let observed = match &plan.indication.failed_treatments {
+            None => "failed_treatments not recorded".to_string(),
+            Some(list) => format!("failed_treatments: [{}]", list.join(", ")),
+        };
+        self.required_failed_treatments
+            .iter()
+            .filter(|needed| !recorded.iter().any(|t| names.is(t, needed)))
+            .map(|needed| {
+                let message = format!(
+                    "The indication does not record failed {needed} in failed_treatments. The \
+                     protocol treats patients in whom {} have failed: record it, or confirm that \
+                     this patient is eligible.",
+                    and_list(&self.required_failed_treatments)
+                );
+                Finding::at("/indication/failed_treatments", message)
+                    .observed(&observed)
+                    .limit(format!("includes {needed}"))
+            })
+            .collect()
+    }
+
+    fn flag_finding(pointer: &str, flag: Option<bool>, what: &str) -> Option<Finding> {
+        if flag == Some(true) {
+            return None;
+        }
+        let field = pointer.rsplit('/').next().unwrap_or(pointer);
+        let message = format!(
+            "The indication does not record {what} ({field} is {}). Record it as true, or \
+             confirm that this patient is eligible for the protocol.",
+            flag_text(flag)
+        );
+        Some(Finding::at(pointer, message).observed(flag_text(flag)).limit("true"))
+    }
+}
+
+impl RuleKind for Eligibility {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let treatments = required!(params, required_failed_treatments);
+        let required_failed_treatments = if treatments.get_ref().is_empty() {
+            Vec::new()
+        } else {
+            name_list(treatments, "failed treatments")?
+        };
+        Ok(Eligibility {
+            required_failed_treatments,
+            require_cementoplasty_contraindicated: required!(
+                params,
+                require_cementoplasty_contraindicated
+            )
+            .into_inner(),
+            require_mdt_decision: required!(params, require_mdt_decision).into_inner(),
+        })
+    }
+
+    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+        let indication = &plan.indication;
+        let mut findings = self.failed_treatment_findings(plan, context.names);
+        if self.require_cementoplasty_contraindicated {
+            findings.extend(Self::flag_finding(
+                "/indication/cementoplasty_contraindicated",
+                indication.cementoplasty_contraindicated,
+                "that percutaneous cementoplasty is contraindicated",
+            ));
+        }
+        if self.require_mdt_decision {
+            findings.extend(Self::flag_finding(
+                "/indication/mdt_decision",
+                indication.mdt_decision,
+                "a multidisciplinary team decision",
+            ));
+        }
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.required_failed_treatments.is_empty() {
+            parts.push(format!("failed {}", and_list(&self.required_failed_treatments)));
+        }
+        if self.require_cementoplasty_contraindicated {
+            parts.push("cementoplasty contraindicated".to_string());
+        }
+        if self.require_mdt_decision {
+            parts.push("multidisciplinary decision".to_string());
+        }
+        format!("indication records: {}", and_list(&parts))
+    }
+}

@@ -1,0 +1,247 @@
+//! Rules about embolisation: how many arteries, which particles, which
+//! agent.
+
+use super::kind::RuleKind;
+use super::loader::LoadError;
+use super::params::{name_list, required, Number, Params};
+use super::text::{count, or_list, session_label};
+use super::Context;
+use crate::decimal::Decimal;
+use crate::names::Names;
+use crate::plan::{Artery, ParticleRange, Plan, Session};
+use crate::verdict::Finding;
+use serde::Serialize;
+
+/// `artery-count`: "The number of arteries infused during the procedure
+/// ranged from three to six."
+#[derive(Clone, Debug, Serialize)]
+pub struct ArteryCount {
+    /// Fewest treated arteries in one session.
+    min: u64,
+    /// Most treated arteries in one session.
+    max: u64,
+}
+
+impl RuleKind for ArteryCount {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let min = required!(params, min);
+        let max = required!(params, max);
+        if min.get_ref() > max.get_ref() {
+            return Err(LoadError::at(
+                min.span(),
+                format!("min ({}) is above max ({})", min.get_ref(), max.get_ref()),
+            ));
+        }
+        Ok(ArteryCount { min: min.into_inner(), max: max.into_inner() })
+    }
+
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+        let mut findings = Vec::new();
+        for session in &plan.sessions {
+            let treated = session.treated_arteries().count();
+            if (self.min..=self.max).contains(&(treated as u64)) {
+                continue;
+            }
+            let message = format!(
+                "{}: {} treated (embolised or infused); the protocol treats {} to {} per \
+                 procedure. Check that the plan lists the tumour's feeders as intended.",
+                session_label(session),
+                count(treated, "artery is", "arteries are"),
+                self.min,
+                self.max
+            );
+            findings.push(
+                Finding::at(format!("{}/arteries", session.pointer()), message)
+                    .in_session(session)
+                    .observed(format!("{treated} treated"))
+                    .limit(format!("{} to {}", self.min, self.max)),
+            );
+        }
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        format!("{} to {} treated arteries per session", self.min, self.max)
+    }
+}
+
+/// Every artery with a particle range, with its range.
+fn particle_ranges(plan: &Plan) -> impl Iterator<Item = (&Session, &Artery, ParticleRange)> {
+    plan.sessions.iter().flat_map(|session| {
+        session.arteries.iter().filter_map(move |artery| {
+            let range = artery.embolic.as_ref()?.particle_size_um?;
+            Some((session, artery, range))
+        })
+    })
+}
+
+/// "150–300 µm".
+fn range_text(min: Decimal, max: Decimal) -> String {
+    format!("{min}–{max} µm")
+}
+
+fn particle_finding(session: &Session, artery: &Artery, message: String) -> Finding {
+    Finding::at(format!("{}/embolic/particle_size_um", artery.pointer(session)), message)
+        .in_session(session)
+        .in_artery(artery)
+}
+
+/// The embolic agent's name as the plan writes it.
+fn agent(artery: &Artery) -> &str {
+    artery.embolic.as_ref().map_or("embolic", |e| e.agent.as_str())
+}
+
+/// `particle-size-min`: the protocol's particles are "150–300 and 300–600
+/// µm"; smaller ones are refused.
+#[derive(Clone, Debug, Serialize)]
+pub struct ParticleSizeMin {
+    /// Smallest allowed lower bound, µm.
+    min_um: Decimal,
+}
+
+impl RuleKind for ParticleSizeMin {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let min_um: Number = required!(params, min_um).into_inner();
+        Ok(ParticleSizeMin { min_um: min_um.0 })
+    }
+
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+        let findings = particle_ranges(plan)
+            .filter(|(_, _, range)| range.min < self.min_um)
+            .map(|(session, artery, range)| {
+                let message = format!(
+                    "{}: {} particles of {} in {}: the lower bound, {} µm, is below the {} µm \
+                     minimum. Use particles of {} µm or more.",
+                    session_label(session),
+                    agent(artery),
+                    range_text(range.min, range.max),
+                    artery.name,
+                    range.min,
+                    self.min_um,
+                    self.min_um
+                );
+                particle_finding(session, artery, message)
+                    .observed(range_text(range.min, range.max))
+                    .limit(format!("lower bound at least {} µm", self.min_um))
+            })
+            .collect();
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        format!("particles of at least {} µm", self.min_um)
+    }
+}
+
+/// `particle-size-protocol`: the protocol's calibres, "150–300 and 300–600
+/// µm".
+#[derive(Clone, Debug, Serialize)]
+pub struct ParticleSizeProtocol {
+    /// The calibres, `[min, max]` µm.
+    calibres_um: Vec<[Decimal; 2]>,
+}
+
+impl ParticleSizeProtocol {
+    fn calibres_text(&self) -> Vec<String> {
+        self.calibres_um.iter().map(|[min, max]| range_text(*min, *max)).collect()
+    }
+
+    /// Ranges starting below every calibre are `particle-size-min`'s.
+    fn smallest(&self) -> Decimal {
+        self.calibres_um.iter().map(|[min, _]| *min).min().unwrap_or(Decimal::ZERO)
+    }
+}
+
+impl RuleKind for ParticleSizeProtocol {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let list = required!(params, calibres_um);
+        let span = list.span();
+        let calibres_um: Vec<[Decimal; 2]> =
+            list.into_inner().into_iter().map(|[min, max]| [min.0, max.0]).collect();
+        if calibres_um.is_empty() {
+            return Err(LoadError::at(span, "calibres_um is empty; list at least one [min, max]"));
+        }
+        if let Some([min, max]) = calibres_um.iter().find(|[min, max]| min > max || min.is_zero()) {
+            return Err(LoadError::at(
+                span,
+                format!("the calibre [{min}, {max}] is not a range: need 0 < min ≤ max"),
+            ));
+        }
+        Ok(ParticleSizeProtocol { calibres_um })
+    }
+
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+        let smallest = self.smallest();
+        let findings = particle_ranges(plan)
+            .filter(|(_, _, range)| range.min >= smallest)
+            .filter(|(_, _, r)| {
+                !self.calibres_um.iter().any(|[min, max]| r.min == *min && r.max == *max)
+            })
+            .map(|(session, artery, range)| {
+                let message = format!(
+                    "{}: {} particles of {} in {} are not one of the protocol's calibres ({}). \
+                     Use one of them, or record why this range is needed.",
+                    session_label(session),
+                    agent(artery),
+                    range_text(range.min, range.max),
+                    artery.name,
+                    or_list(&self.calibres_text())
+                );
+                particle_finding(session, artery, message)
+                    .observed(range_text(range.min, range.max))
+                    .limit(or_list(&self.calibres_text()))
+            })
+            .collect();
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        format!("calibres: {}", or_list(&self.calibres_text()))
+    }
+}
+
+/// `embolic-agent`: the protocol embolises with "polyvinyl alcohol particles
+/// (PVA)".
+#[derive(Clone, Debug, Serialize)]
+pub struct EmbolicAgent {
+    /// Allowed agents, as the rule file writes them.
+    agents: Vec<String>,
+}
+
+impl RuleKind for EmbolicAgent {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        Ok(EmbolicAgent { agents: name_list(required!(params, agents), "agents")? })
+    }
+
+    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+        let mut findings = Vec::new();
+        for session in &plan.sessions {
+            for artery in &session.arteries {
+                let Some(embolic) = &artery.embolic else { continue };
+                if self.agents.iter().any(|known| context.names.is(&embolic.agent, known)) {
+                    continue;
+                }
+                let message = format!(
+                    "{}: {} is to be embolised with {}, not {} as in the protocol. Check the \
+                     agent.",
+                    session_label(session),
+                    artery.name,
+                    embolic.agent,
+                    or_list(&self.agents)
+                );
+                findings.push(
+                    Finding::at(format!("{}/embolic/agent", artery.pointer(session)), message)
+                        .in_session(session)
+                        .in_artery(artery)
+                        .observed(&embolic.agent)
+                        .limit(or_list(&self.agents)),
+                );
+            }
+        }
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        format!("agents: {}", or_list(&self.agents))
+    }
+}

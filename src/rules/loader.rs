@@ -1,0 +1,244 @@
+//! Reading a rule file (TOML) into a [`RuleSet`], refusing anything that is
+//! not exactly right, with the line and column of the problem.
+
+use super::kind::{Check, KIND_NAMES};
+use super::params::{required, Params, Table};
+use super::{Rule, RuleSet, Synonyms};
+use crate::names::Names;
+use crate::verdict::Severity;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::ops::Range;
+use toml::Spanned;
+
+/// A problem in a rule file, with where it is (a byte range of the text).
+#[derive(Debug)]
+pub(super) struct LoadError {
+    span: Option<Range<usize>>,
+    message: String,
+}
+
+impl LoadError {
+    /// A problem at `span`.
+    pub(super) fn at(span: Range<usize>, message: impl Into<String>) -> LoadError {
+        LoadError { span: Some(span), message: message.into() }
+    }
+
+    /// "line 42, column 3: ..." (or the message alone when the place is
+    /// unknown).
+    pub(super) fn located(&self, text: &str) -> String {
+        match self.span.as_ref().and_then(|span| line_and_column(text, span.start)) {
+            Some((line, column)) => format!("line {line}, column {column}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> Option<(usize, usize)> {
+    let before = text.get(..offset)?;
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    let column = before.get(line_start..)?.chars().count() + 1;
+    Some((line, column))
+}
+
+/// The top level of a rule file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    id: Spanned<String>,
+    version: Spanned<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    source: String,
+    names: Option<Spanned<Table<Vec<String>>>>,
+    #[serde(default)]
+    rules: Vec<Spanned<Params>>,
+}
+
+/// Reads and checks a whole rule file.
+pub(super) fn read(text: &str) -> Result<RuleSet, LoadError> {
+    let file: RuleFile = toml::from_str(text).map_err(toml_error)?;
+    let id = non_blank(&file.id, "the rule set's `id`")?;
+    let version = non_blank(&file.version, "the rule set's `version`")?;
+    let (names, synonyms) = read_names(file.names)?;
+    if file.rules.is_empty() {
+        return Err(LoadError {
+            span: None,
+            message: "the file has no [[rules]]; a rule set without rules would pass every plan"
+                .into(),
+        });
+    }
+    let mut rules: Vec<Rule> = Vec::with_capacity(file.rules.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for entry in file.rules {
+        let span = entry.span();
+        let (rule, id_span) = read_rule(entry.into_inner(), span, &names)?;
+        if let Some(first) = seen.get(&rule.id) {
+            let first_line = line_and_column(text, *first).map_or(0, |(line, _)| line);
+            return Err(LoadError::at(
+                id_span,
+                format!(
+                    "the rule id `{}` is used twice (first at line {first_line}); give each rule its own id",
+                    rule.id
+                ),
+            ));
+        }
+        seen.insert(rule.id.clone(), id_span.start);
+        rules.push(rule);
+    }
+    Ok(RuleSet {
+        id,
+        version,
+        title: file.title,
+        source: file.source,
+        sha256: crate::check::sha256_hex(text.as_bytes()),
+        names,
+        synonyms,
+        rules,
+    })
+}
+
+/// Reads one `[[rules]]` entry: the common keys, then the kind's own.
+fn read_rule(
+    mut params: Params,
+    span: Range<usize>,
+    names: &Names,
+) -> Result<(Rule, Range<usize>), LoadError> {
+    params.rule_span = span.clone();
+    let id = params.id.take().ok_or_else(|| LoadError::at(span.clone(), "a rule has no `id`"))?;
+    let id_span = id.span();
+    let id_text = non_blank(&id, "a rule's `id`")?;
+    if id_text.chars().any(char::is_whitespace) {
+        return Err(LoadError::at(
+            id_span,
+            format!("the rule id `{id_text}` has a space; write ids like `artery-dose-max`"),
+        ));
+    }
+    params.rule_id = id_text.clone();
+    let kind = params.kind.take().ok_or_else(|| {
+        LoadError::at(
+            span.clone(),
+            format!("rule `{id_text}` has no `kind`; one of {}", KIND_NAMES.join(", ")),
+        )
+    })?;
+    params.rule_kind = kind.get_ref().clone();
+    let severity = read_severity(required!(params, severity))?;
+    let enabled = params.enabled.take().map_or(true, Spanned::into_inner);
+    let description = params.description.take().map(Spanned::into_inner).unwrap_or_default();
+    let citation = params.citation.take().ok_or_else(|| {
+        LoadError::at(
+            span.clone(),
+            format!(
+                "rule `{id_text}` has no `citation`; quote the protocol's sentence it comes from"
+            ),
+        )
+    })?;
+    let citation = non_blank(&citation, &format!("the citation of rule `{id_text}`"))?;
+    let check = match Check::from_params(kind.get_ref(), &mut params, names) {
+        Some(check) => check?,
+        None => return Err(unknown_kind(&kind)),
+    };
+    if let Some((key, key_span)) = params.present().into_iter().next() {
+        return Err(LoadError::at(
+            key_span,
+            format!(
+                "`{key}` is not a parameter of kind `{}` (rule `{id_text}`); remove it",
+                kind.get_ref()
+            ),
+        ));
+    }
+    let rule = Rule { id: id_text, severity, enabled, description, citation, check };
+    Ok((rule, id_span))
+}
+
+fn read_severity(text: Spanned<String>) -> Result<Severity, LoadError> {
+    match text.get_ref().as_str() {
+        "error" => Ok(Severity::Error),
+        "warning" => Ok(Severity::Warning),
+        "info" => Ok(Severity::Info),
+        other => Err(LoadError::at(
+            text.span(),
+            format!("severity `{other}` is not one of error, warning, info"),
+        )),
+    }
+}
+
+fn unknown_kind(kind: &Spanned<String>) -> LoadError {
+    let mut message = format!("unknown kind `{}`", kind.get_ref());
+    if let Some(near) = nearest(kind.get_ref(), KIND_NAMES) {
+        message.push_str(&format!(" (did you mean `{near}`?)"));
+    }
+    message.push_str(&format!("; the kinds are {}", KIND_NAMES.join(", ")));
+    LoadError::at(kind.span(), message)
+}
+
+/// The `[names]` table: the synonym table, and the same as listed.
+fn read_names(
+    table: Option<Spanned<Table<Vec<String>>>>,
+) -> Result<(Names, Vec<Synonyms>), LoadError> {
+    let Some(table) = table else {
+        return Ok((Names::default(), Vec::new()));
+    };
+    let span = table.span();
+    let listed: Vec<Synonyms> = table
+        .into_inner()
+        .0
+        .into_iter()
+        .map(|(name, synonyms)| Synonyms { name, synonyms })
+        .collect();
+    let blank = listed
+        .iter()
+        .any(|s| s.name.trim().is_empty() || s.synonyms.iter().any(|x| x.trim().is_empty()));
+    if blank {
+        return Err(LoadError::at(span, "[names] has an empty name or synonym"));
+    }
+    let names = Names::new(listed.iter().map(|s| (s.name.as_str(), s.synonyms.as_slice())))
+        .map_err(|e| LoadError::at(span, format!("in [names], {e}")))?;
+    Ok((names, listed))
+}
+
+fn non_blank(text: &Spanned<String>, what: &str) -> Result<String, LoadError> {
+    let value = text.get_ref().trim();
+    if value.is_empty() {
+        return Err(LoadError::at(text.span(), format!("{what} is empty")));
+    }
+    Ok(value.to_string())
+}
+
+/// A TOML or type error, its message made readable for a rule-file editor.
+fn toml_error(error: toml::de::Error) -> LoadError {
+    let mut message = error.message().trim().to_string();
+    if let Some(field) = unknown_field(&message) {
+        // serde lists every key any kind takes; a suggestion helps more.
+        let mut better = format!("unknown key `{field}`");
+        if let Some(near) = nearest(&field, Params::KEYS) {
+            better.push_str(&format!(" (did you mean `{near}`?)"));
+        }
+        if message.matches('`').count() > 20 {
+            message = format!("{better}; a rule has id, kind, severity, enabled, description, citation and its kind's parameters");
+        } else {
+            message =
+                format!("{better}; {}", message.split_once(", ").map_or("", |(_, rest)| rest));
+        }
+    }
+    LoadError { span: error.span(), message }
+}
+
+/// The field name of serde's "unknown field `x`, expected ..." message.
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest.split_once('`')?.0.to_string())
+}
+
+/// The known word closest to a misspelling, if one is close.
+fn nearest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(word, k), *k))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}

@@ -1,0 +1,294 @@
+//! Rules about time: spacing between sessions, the length of the course,
+//! and follow-up visits.
+
+use super::kind::RuleKind;
+use super::loader::LoadError;
+use super::params::{required, Params};
+use super::text::{count, session_label};
+use super::Context;
+use crate::history::RecordedSession;
+use crate::names::Names;
+use crate::plan::{Plan, PriorSession, Session};
+use crate::verdict::Finding;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// The most months `session-spacing` accepts (a hundred years), far inside
+/// what calendar arithmetic can do.
+const MAX_MONTHS: u64 = 1200;
+
+/// `session-spacing`: "Procedures were separated by a 1-month time period."
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionSpacing {
+    /// Calendar months required between any two sessions.
+    months: u64,
+}
+
+/// The other session of a pair, as a message names it.
+struct OtherSession {
+    date: Date,
+    /// "session 1 on 2026-10-05", "prior session on ...", ...
+    label: String,
+}
+
+impl SessionSpacing {
+    fn span(&self) -> jiff::Span {
+        // `months` is checked at load to be within range.
+        jiff::Span::new().try_months(self.months as i64).unwrap_or_default()
+    }
+
+    /// `date` moved by the required months, clamped to the month's end;
+    /// `None` beyond the calendar's range.
+    fn shift(&self, date: Date, forward: bool) -> Option<Date> {
+        if forward {
+            date.checked_add(self.span()).ok()
+        } else {
+            date.checked_sub(self.span()).ok()
+        }
+    }
+
+    /// For two dates `a ≤ b`: too close when `b` comes before `a` plus the
+    /// months. Same day is too close.
+    fn too_close(&self, a: Date, b: Date) -> bool {
+        let (first, second) = if a <= b { (a, b) } else { (b, a) };
+        self.shift(first, true).map_or(true, |earliest| second < earliest)
+    }
+
+    fn apart(&self) -> String {
+        match self.months {
+            1 => "one calendar month".to_string(),
+            n => format!("{n} calendar months"),
+        }
+    }
+
+    fn finding(&self, session: &Session, other: &OtherSession) -> Finding {
+        let days = other.date.until(session.date).map_or(0, |span| span.get_days());
+        let (relation, advice) = if days >= 0 {
+            let earliest = self.shift(other.date, true).map_or("none".into(), |d| d.to_string());
+            let relation = match days {
+                0 => "is on the same day as".to_string(),
+                _ => format!("is {} after", count(days as usize, "day", "days")),
+            };
+            (relation, format!("the earliest allowed date is {earliest}"))
+        } else {
+            let before = self.shift(other.date, false).map_or("none".into(), |d| d.to_string());
+            let after = self.shift(other.date, true).map_or("none".into(), |d| d.to_string());
+            (
+                format!("is {} before", count(days.unsigned_abs() as usize, "day", "days")),
+                format!("move it to {before} or earlier, or to {after} or later"),
+            )
+        };
+        let message = format!(
+            "{} {relation} {}; sessions must be at least {} apart — {advice}.",
+            session_label(session),
+            other.label,
+            self.apart()
+        );
+        Finding::at(format!("{}/date", session.pointer()), message)
+            .in_session(session)
+            .observed(format!("{days} days from {}", other.date))
+            .limit(format!("at least {}", self.apart()))
+    }
+}
+
+fn planned_label(session: &Session) -> OtherSession {
+    OtherSession { date: session.date, label: session_label(session) }
+}
+
+fn prior_label(prior: &PriorSession) -> OtherSession {
+    let plan = prior.plan_id.as_ref().map_or(String::new(), |id| format!(" (plan {id})"));
+    OtherSession { date: prior.date, label: format!("prior session on {}{plan}", prior.date) }
+}
+
+fn history_label(recorded: &RecordedSession) -> OtherSession {
+    let number = recorded.number.unwrap_or(recorded.index as u64 + 1);
+    let recorded_on = recorded.recorded_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+    OtherSession {
+        date: recorded.date,
+        label: format!(
+            "session {number} of plan {} on {}, recorded {recorded_on}",
+            recorded.plan_id, recorded.date
+        ),
+    }
+}
+
+/// History sessions that count: the same patient, another plan (never the
+/// plan's own earlier version), and not already listed as a prior session.
+fn history_of<'a>(plan: &'a Plan, history: &'a [RecordedSession]) -> Vec<&'a RecordedSession> {
+    history
+        .iter()
+        .filter(|r| r.patient_id == plan.patient.id && r.plan_id != plan.plan_id)
+        .filter(|r| {
+            !plan
+                .prior_sessions
+                .iter()
+                .any(|p| p.date == r.date && p.plan_id.as_ref().map_or(true, |id| *id == r.plan_id))
+        })
+        .collect()
+}
+
+impl RuleKind for SessionSpacing {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let months = required!(params, months);
+        if !(1..=MAX_MONTHS).contains(months.get_ref()) {
+            return Err(LoadError::at(
+                months.span(),
+                format!("months must be from 1 to {MAX_MONTHS}, not {}", months.get_ref()),
+            ));
+        }
+        Ok(SessionSpacing { months: months.into_inner() })
+    }
+
+    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+        let history = history_of(plan, context.history);
+        let mut findings = Vec::new();
+        for (i, session) in plan.sessions.iter().enumerate() {
+            // Each pair of planned sessions once, named by its later session.
+            for other in plan.sessions.iter().skip(i + 1) {
+                if self.too_close(session.date, other.date) {
+                    let (later, earlier) = if other.date >= session.date {
+                        (other, session)
+                    } else {
+                        (session, other)
+                    };
+                    findings.push(self.finding(later, &planned_label(earlier)));
+                }
+            }
+            let others = plan.prior_sessions.iter().map(prior_label);
+            let others = others.chain(history.iter().map(|r| history_label(r)));
+            for other in others {
+                if self.too_close(session.date, other.date) {
+                    findings.push(self.finding(session, &other));
+                }
+            }
+        }
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        format!("sessions at least {} apart", self.apart())
+    }
+}
+
+/// `course-length`: "The treatment protocol consisted of three or more
+/// procedures ..."
+#[derive(Clone, Debug, Serialize)]
+pub struct CourseLength {
+    /// Sessions the course should reach.
+    min_sessions: u64,
+}
+
+/// Small numbers in words, as the protocol writes them.
+fn in_words(n: u64) -> String {
+    const WORDS: [&str; 11] =
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    WORDS.get(n as usize).map_or(n.to_string(), |w| w.to_string())
+}
+
+impl RuleKind for CourseLength {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        Ok(CourseLength { min_sessions: required!(params, min_sessions).into_inner() })
+    }
+
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+        let (prior, planned) = (plan.prior_sessions.len(), plan.sessions.len());
+        let total = prior + planned;
+        if total as u64 >= self.min_sessions {
+            return Some(Vec::new());
+        }
+        let message = format!(
+            "{} in the course so far ({prior} prior, {planned} planned); the protocol plans {} \
+             or more.",
+            count(total, "session", "sessions"),
+            in_words(self.min_sessions)
+        );
+        let finding = Finding::at("/sessions", message)
+            .observed(count(total, "session", "sessions"))
+            .limit(format!("{} or more", self.min_sessions));
+        Some(vec![finding])
+    }
+
+    fn summary(&self) -> String {
+        format!("{} or more sessions per course", self.min_sessions)
+    }
+}
+
+/// A follow-up window as the rule file writes it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WindowEntry {
+    /// How messages name it: "week 1".
+    label: String,
+    /// First day after the session in the window.
+    from_day: u64,
+    /// Last day after the session in the window.
+    to_day: u64,
+}
+
+/// `follow-up`: "Clinical and radiological follow-up was performed at the
+/// 1st and 4th weeks."
+#[derive(Clone, Debug, Serialize)]
+pub struct FollowUp {
+    /// Each needs a follow-up day within it.
+    windows: Vec<WindowEntry>,
+}
+
+impl RuleKind for FollowUp {
+    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+        let windows = required!(params, windows);
+        let span = windows.span();
+        let windows = windows.into_inner();
+        if windows.is_empty() {
+            return Err(LoadError::at(span, "windows is empty; list at least one"));
+        }
+        for w in &windows {
+            if w.label.trim().is_empty() || w.from_day > w.to_day {
+                return Err(LoadError::at(
+                    span,
+                    format!(
+                        "the window `{}` (days {} to {}) needs a label and from_day ≤ to_day",
+                        w.label, w.from_day, w.to_day
+                    ),
+                ));
+            }
+        }
+        Ok(FollowUp { windows })
+    }
+
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+        let mut findings = Vec::new();
+        for session in &plan.sessions {
+            let days = &session.follow_up_days;
+            for w in &self.windows {
+                if days.iter().any(|d| (w.from_day..=w.to_day).contains(d)) {
+                    continue;
+                }
+                let message = format!(
+                    "{}: follow_up_days has no day in {} (days {}–{} after the session). Plan a \
+                     clinical and radiological follow-up in that window.",
+                    session_label(session),
+                    w.label,
+                    w.from_day,
+                    w.to_day
+                );
+                let listed: Vec<String> = days.iter().map(u64::to_string).collect();
+                findings.push(
+                    Finding::at(format!("{}/follow_up_days", session.pointer()), message)
+                        .in_session(session)
+                        .observed(format!("follow-up days: [{}]", listed.join(", ")))
+                        .limit(format!("a day in {} to {}", w.from_day, w.to_day)),
+                );
+            }
+        }
+        Some(findings)
+    }
+
+    fn summary(&self) -> String {
+        let windows: Vec<String> = self
+            .windows
+            .iter()
+            .map(|w| format!("{} (days {}–{})", w.label, w.from_day, w.to_day))
+            .collect();
+        format!("a follow-up day in each of: {}", windows.join(", "))
+    }
+}

@@ -1,0 +1,52 @@
+//! Pieces of the sentences rules write for clinicians.
+
+use crate::plan::Session;
+
+/// How a message names a session: "session 2 on 2026-11-04" — its own
+/// number when the plan gives one, else its position counted from 1.
+pub(super) fn session_label(session: &Session) -> String {
+    let number = session.number.unwrap_or(session.index as u64 + 1);
+    format!("session {number} on {}", session.date)
+}
+
+/// "a, b and c".
+pub(super) fn and_list(items: &[String]) -> String {
+    joined(items, "and")
+}
+
+/// "a, b or c".
+pub(super) fn or_list(items: &[String]) -> String {
+    joined(items, "or")
+}
+
+fn joined(items: &[String], word: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
+    }
+}
+
+/// "1 artery", "3 arteries".
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_as_prose() {
+        let items = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(and_list(&items(&["a"])), "a");
+        assert_eq!(and_list(&items(&["a", "b", "c"])), "a, b and c");
+        assert_eq!(or_list(&items(&["a", "b"])), "a or b");
+        assert_eq!(count(1, "artery", "arteries"), "1 artery");
+        assert_eq!(count(0, "artery", "arteries"), "0 arteries");
+    }
+}
