@@ -210,7 +210,9 @@ fn non_blank(text: &Spanned<String>, what: &str) -> Result<String, LoadError> {
 
 /// A TOML or type error, its message made readable for a rule-file editor.
 fn toml_error(error: toml::de::Error) -> LoadError {
-    let mut message = error.message().trim().to_string();
+    let lines: Vec<&str> =
+        error.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut message = lines.join("; ");
     if let Some(field) = unknown_field(&message) {
         // serde lists every key any kind takes; a suggestion helps more.
         let mut better = format!("unknown key `{field}`");
@@ -241,4 +243,171 @@ fn nearest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
         .filter(|(score, _)| *score > 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{RuleSet, BUILTIN_RULES};
+
+    /// The shipped file with `old` replaced by `new` within rule `rule`'s entry.
+    fn edit(rule: &str, old: &str, new: &str) -> String {
+        let start = BUILTIN_RULES.find(&format!("id = \"{rule}\"")).unwrap();
+        let at = start + BUILTIN_RULES[start..].find(old).unwrap();
+        format!("{}{new}{}", &BUILTIN_RULES[..at], &BUILTIN_RULES[at + old.len()..])
+    }
+
+    fn error_of(text: &str) -> String {
+        RuleSet::from_toml(text, "rules/site.toml").unwrap_err().to_string()
+    }
+
+    /// The 1-based line of the first `needle` after `after` in `text`.
+    fn line_of(text: &str, after: &str, needle: &str) -> usize {
+        let start = text.find(after).unwrap();
+        let at = start + text[start..].find(needle).unwrap();
+        text[..at].matches('\n').count() + 1
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_with_its_line_column_and_a_suggestion() {
+        let text = edit("session-dose-max", "severity", "serverity");
+        let line = line_of(&text, "id = \"session-dose-max\"", "serverity");
+        let error = error_of(&text);
+        assert!(
+            error.starts_with(&format!(
+                "rule file rules/site.toml: line {line}, column 1: unknown key `serverity` \
+                 (did you mean `severity`?)"
+            )),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_kind_is_refused() {
+        let text = edit("artery-count", "kind = \"artery-count\"", "kind = \"artery-counts\"");
+        let line = line_of(&text, "id = \"artery-count\"", "artery-counts");
+        let error = error_of(&text);
+        assert!(
+            error.contains(&format!("line {line}, column 8: unknown kind `artery-counts`")),
+            "{error}"
+        );
+        assert!(error.contains("did you mean `artery-count`?"), "{error}");
+    }
+
+    #[test]
+    fn duplicate_rule_ids_are_refused() {
+        let text =
+            edit("session-dose-min", "id = \"session-dose-min\"", "id = \"session-dose-max\"");
+        let first = line_of(&text, "", "id = \"session-dose-max\"");
+        let error = error_of(&text);
+        assert!(error.contains("the rule id `session-dose-max` is used twice"), "{error}");
+        assert!(error.contains(&format!("(first at line {first})")), "{error}");
+    }
+
+    #[test]
+    fn a_severity_other_than_the_three_is_refused() {
+        let text = edit("follow-up", "severity = \"warning\"", "severity = \"fatal\"");
+        let line = line_of(&text, "id = \"follow-up\"", "\"fatal\"");
+        let error = error_of(&text);
+        assert!(
+            error.contains(&format!("line {line}, column 12: severity `fatal` is not one of")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bad_quantities_are_refused_where_they_are_written() {
+        for (bad, expect) in [
+            ("\"3 mgs\"", "`mgs` in `3 mgs` is not a unit"),
+            ("\"3\"", "is not a quantity"),
+            ("\"3 mg/h\"", "`3 mg/h` is not a mass"),
+            ("\"-3 mg\"", "`-3 mg` is negative"),
+            ("3", "invalid type"),
+        ] {
+            let text = edit("artery-dose-max", "\"3 mg\"", bad);
+            let line = line_of(&text, "id = \"artery-dose-max\"", "small_caps");
+            let error = error_of(&text);
+            assert!(error.contains(&format!("line {line}, column ")), "{bad}: {error}");
+            assert!(error.contains(expect), "{bad}: {error}");
+        }
+        let text = edit("sedation-dose-max", "\"2 mg/h\"", "\"2 mg\"");
+        assert!(error_of(&text).contains("`2 mg` is not a rate"));
+    }
+
+    #[test]
+    fn a_minimum_above_its_maximum_and_negative_numbers_are_refused() {
+        let text = edit("artery-count", "max = 6", "max = 2");
+        assert!(error_of(&text).contains("min (3) is above max (2)"), "{}", error_of(&text));
+        let text = edit("artery-count", "max = 6", "max = -6");
+        assert!(error_of(&text).contains("invalid value"), "{}", error_of(&text));
+        let text = edit("particle-size-min", "min_um = 150", "min_um = -150");
+        assert!(error_of(&text).contains("`-150` is negative"), "{}", error_of(&text));
+        let text = edit("particle-size-protocol", "[300, 600]", "[600, 300]");
+        assert!(error_of(&text).contains("[600, 300] is not a range"), "{}", error_of(&text));
+        let text = edit("follow-up", "from_day = 22, to_day = 28", "from_day = 28, to_day = 22");
+        assert!(error_of(&text).contains("from_day ≤ to_day"), "{}", error_of(&text));
+        let text = edit("session-spacing", "months = 1", "months = 0");
+        assert!(error_of(&text).contains("months must be from 1"), "{}", error_of(&text));
+    }
+
+    #[test]
+    fn a_synonym_claimed_by_two_names_is_refused() {
+        let text = BUILTIN_RULES.replace("[names]\n", "[names]\ndoxorubicin = [\"THP\"]\n");
+        let error = error_of(&text);
+        assert!(error.contains("`THP` is given as a synonym of both"), "{error}");
+        assert!(error.contains("line "), "{error}");
+    }
+
+    #[test]
+    fn a_rule_without_citation_is_refused() {
+        let text = edit("eligibility", "citation = ", "# citation = ");
+        let error = error_of(&text);
+        assert!(error.contains("rule `eligibility` has no `citation`"), "{error}");
+        let text = edit("follow-up", "citation = \"Clinical", "citation = \"  \"\nx = \"");
+        assert!(error_of(&text).contains("unknown key `x`"));
+        let text = edit("follow-up", "citation = \"Clinical and radiological follow-up was performed at the 1st and 4th weeks.\"", "citation = \" \"");
+        assert!(error_of(&text).contains("the citation of rule `follow-up` is empty"));
+    }
+
+    #[test]
+    fn a_parameter_of_another_kind_or_a_missing_one_is_refused() {
+        let text = edit("artery-dose-max", "large_from_mm = 4", "large_from_mm = 4\nmin = 3");
+        let line = line_of(&text, "id = \"artery-dose-max\"", "min = 3");
+        let error = error_of(&text);
+        assert!(
+            error.contains(&format!(
+                "line {line}, column 7: `min` is not a parameter of kind `artery-dose-max`"
+            )),
+            "{error}"
+        );
+        let text = edit("artery-dose-max", "large_from_mm = 4", "");
+        let error = error_of(&text);
+        assert!(error.contains("rule `artery-dose-max` of kind `artery-dose-max` needs the parameter `large_from_mm`"), "{error}");
+    }
+
+    #[test]
+    fn a_drug_capped_twice_under_a_synonym_is_refused() {
+        let text = edit("session-dose-max", "carboplatin = \"400 mg\"", "THP = \"5 mg\"");
+        assert!(error_of(&text).contains("`THP` is pirarubicin, which already has a limit"));
+    }
+
+    #[test]
+    fn broken_toml_and_empty_sets_are_refused() {
+        let error = error_of("id = \"x\"\nversion = \"1\"\n[[rules]\n");
+        assert!(
+            error.starts_with(
+                "rule file rules/site.toml: line 3, column 8: invalid table header; expected"
+            ),
+            "{error}"
+        );
+        let error = error_of("id = \"x\"\nversion = \"1\"\n");
+        assert!(error.contains("has no [[rules]]"), "{error}");
+    }
+
+    #[test]
+    fn the_hash_is_of_the_file_bytes() {
+        let rules = RuleSet::builtin().unwrap();
+        assert_eq!(rules.sha256, crate::check::sha256_hex(BUILTIN_RULES.as_bytes()));
+        let edited = RuleSet::from_toml(&format!("{BUILTIN_RULES}\n"), "site").unwrap();
+        assert_ne!(edited.sha256, rules.sha256);
+    }
 }

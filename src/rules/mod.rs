@@ -322,3 +322,114 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// The Materials and Methods text of the paper (see the file's header).
+    const METHODS: &str = include_str!("../../tests/fixtures/protocol-methods.txt");
+
+    /// SPEC §2's rules with their default severities.
+    const SPEC_RULES: &[(&str, Severity)] = &[
+        ("spinal-mapping-required", Severity::Error),
+        ("spinal-feeder-excluded", Severity::Error),
+        ("artery-dose-max", Severity::Error),
+        ("session-dose-max", Severity::Error),
+        ("session-dose-min", Severity::Warning),
+        ("artery-count", Severity::Warning),
+        ("session-spacing", Severity::Error),
+        ("particle-size-min", Severity::Error),
+        ("particle-size-protocol", Severity::Warning),
+        ("embolic-agent", Severity::Warning),
+        ("unknown-drug", Severity::Error),
+        ("sedation-dose-max", Severity::Error),
+        ("post-procedure-care", Severity::Warning),
+        ("follow-up", Severity::Warning),
+        ("eligibility", Severity::Warning),
+        ("course-length", Severity::Info),
+    ];
+
+    /// Text compared modulo layout: words hyphenated across a line break
+    /// joined, hyphens dropped, whitespace folded.
+    fn comparable(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '-' {
+                let mut gap = String::new();
+                while let Some(&w) = chars.peek().filter(|w| w.is_whitespace()) {
+                    gap.push(w);
+                    chars.next();
+                }
+                if !gap.contains('\n') {
+                    out.push_str(&gap);
+                }
+                continue;
+            }
+            out.push(c);
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn the_shipped_file_has_every_spec_rule_at_its_default_severity() {
+        let rules = RuleSet::builtin().unwrap();
+        assert_eq!(rules.id, "chiras-bone-chemoembolization");
+        assert_eq!(rules.version, "1.0.0");
+        let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+        for (id, severity) in SPEC_RULES {
+            let rule = rules.rule(id).unwrap_or_else(|| panic!("no rule {id} in {ids:?}"));
+            assert_eq!(rule.kind(), *id, "the shipped rule {id} is of its own kind");
+            assert_eq!(rule.severity, *severity, "{id}");
+            assert!(rule.enabled, "{id}");
+            assert!(!rule.description.is_empty(), "{id}");
+        }
+        assert_eq!(rules.rules.len(), SPEC_RULES.len());
+    }
+
+    #[test]
+    fn every_shipped_citation_is_quoted_verbatim_from_the_methods() {
+        let methods = comparable(
+            &METHODS.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n"),
+        );
+        let rules = RuleSet::builtin().unwrap();
+        for rule in &rules.rules {
+            assert!(!rule.citation.trim().is_empty(), "{} has no citation", rule.id);
+            // " … " separates sentences quoted from different places.
+            for quote in rule.citation.split('…') {
+                assert!(
+                    methods.contains(&comparable(quote)),
+                    "the citation of {} is not in the paper: {quote}",
+                    rule.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_comparison_ignores_layout_but_not_words() {
+        assert_eq!(
+            comparable("car-\n\n boplatin and Boulogne-\nBillancourt"),
+            "carboplatin and BoulogneBillancourt"
+        );
+        assert!(!comparable(METHODS).contains(&comparable("the dose was 4 mg of pirarubicine")));
+    }
+
+    #[test]
+    fn the_shipped_synonyms_resolve() {
+        let rules = RuleSet::builtin().unwrap();
+        for (spelling, name) in [
+            ("Pirarubicine", "pirarubicin"),
+            ("THP", "pirarubicin"),
+            ("theprubicine", "pirarubicin"),
+            ("teprubicin", "pirarubicin"),
+            ("Paraplatine", "carboplatin"),
+            ("paraplatin", "carboplatin"),
+            ("Polyvinyl  Alcohol", "PVA"),
+            ("intravenous", "IV"),
+        ] {
+            assert!(rules.names.is(spelling, name), "{spelling} is {name}");
+        }
+    }
+}
