@@ -3,8 +3,9 @@
 //! such as `diamter_mm`) are reported with their JSON Pointer, and a near
 //! miss gets a suggestion.
 
-use super::json::Node;
+use super::json::{clip, Node};
 use super::parse::Problem;
+use std::collections::{HashMap, HashSet};
 
 /// The problems found so far in one plan, in the order found.
 #[derive(Debug, Default)]
@@ -118,28 +119,40 @@ impl<'a> ObjectReader<'a> {
     }
 
     fn report_duplicates(&self, problems: &mut Problems) {
-        for (at, (key, _)) in self.entries.iter().enumerate() {
-            let earlier = self.entries.iter().take(at).filter(|(k, _)| k == key).count();
-            if earlier == 1 {
-                let times = self.entries.iter().filter(|(k, _)| k == key).count();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for (key, _) in self.entries {
+            *counts.entry(key.as_str()).or_default() += 1;
+        }
+        let mut reported = HashSet::new();
+        for (key, _) in self.entries {
+            let times = counts.get(key.as_str()).copied().unwrap_or(0);
+            if times > 1 && reported.insert(key.as_str()) {
                 let times = if times == 2 { "twice".to_string() } else { format!("{times} times") };
-                problems.add(&self.key_path(key), format!("`{key}` appears {times}; keep one"));
+                let message = format!("`{}` appears {times}; keep one", clip(key));
+                problems.add(&self.key_path(key), message);
             }
         }
     }
 
     fn report_unknown(&mut self, known: &[&'static str], problems: &mut Problems) {
+        // A near miss is taken for a field the object lacks, not one it has.
+        let absent: Vec<&'static str> = known
+            .iter()
+            .copied()
+            .filter(|k| !self.entries.iter().any(|(key, _)| key == k))
+            .collect();
         for (key, _) in self.entries {
             if known.contains(&key.as_str()) {
                 continue;
             }
-            let message = match suggest(key, known.iter().copied()) {
+            let shown = clip(key);
+            let message = match suggest(key, absent.iter().copied()) {
                 Some(near) => {
                     self.suggested.push(near);
-                    format!("unknown field `{key}`; did you mean `{near}`?")
+                    format!("unknown field `{shown}`; did you mean `{near}`?")
                 }
                 None => format!(
-                    "unknown field `{key}`; remove it or correct its spelling (fields here: {})",
+                    "unknown field `{shown}`; remove it or correct its spelling (fields here: {})",
                     known.join(", ")
                 ),
             };
@@ -210,6 +223,12 @@ mod tests {
     }
 
     #[test]
+    fn a_near_miss_of_a_field_already_there_is_not_taken_for_it() {
+        let (_, problems) = open(r#"{"name": "x", "diameter_mm": 2, "diameter": 3}"#);
+        assert!(problems.list[0].message.starts_with("unknown field `diameter`; remove it"));
+    }
+
+    #[test]
     fn a_far_unknown_field_lists_the_fields() {
         let (_, problems) = open(r#"{"name": "x", "diameter_mm": 2, "colour": 1}"#);
         assert_eq!(
@@ -229,8 +248,8 @@ mod tests {
         assert_eq!(
             messages(&problems),
             [
-                ("/a/diameter_mm", "`diameter_mm` appears twice; keep one"),
-                ("/a/name", "`name` appears 3 times; keep one")
+                ("/a/name", "`name` appears 3 times; keep one"),
+                ("/a/diameter_mm", "`diameter_mm` appears twice; keep one")
             ]
         );
         assert_eq!(field.unwrap().node, &Node::Number("2".into()));

@@ -39,7 +39,7 @@ impl Node {
         match self {
             Node::Null => "null".to_string(),
             Node::Bool(b) => format!("{b}"),
-            Node::Number(literal) => format!("a number {literal}"),
+            Node::Number(literal) => format!("a number {}", clip(literal)),
             Node::String(text) => format!("a string {}", quote(text)),
             Node::Array(_) => "a list".to_string(),
             Node::Object(_) => "an object".to_string(),
@@ -49,11 +49,24 @@ impl Node {
 
 /// `text` in double quotes, cut short (on a character boundary) when long.
 pub fn quote(text: &str) -> String {
+    format!("{:?}", cut(text))
+}
+
+/// Text from the file, made safe to show inside a message: cut short when
+/// long, control characters (a raw line break in a key) written as escapes.
+pub fn clip(text: &str) -> String {
+    cut(text)
+        .chars()
+        .map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() })
+        .collect()
+}
+
+fn cut(text: &str) -> String {
     let mut cut: String = text.chars().take(QUOTE_LIMIT).collect();
     if cut.len() < text.len() {
         cut.push('…');
     }
-    format!("{cut:?}")
+    cut
 }
 
 /// Reads a whole file into a [`Node`]; the error is a message for a clinician
@@ -349,6 +362,12 @@ mod tests {
     }
 
     #[test]
+    fn numbers_beyond_floating_point_range_are_refused_in_words() {
+        let err = read(b"[1e400]").unwrap_err();
+        assert!(err.contains("a number is far too large"), "{err}");
+    }
+
+    #[test]
     fn very_deep_nesting_is_a_problem_not_a_crash() {
         let deep = "[".repeat(100_000);
         let err = read(deep.as_bytes()).unwrap_err();
@@ -369,6 +388,8 @@ mod tests {
         assert_eq!(num("3").describe(), "a number 3");
         assert_eq!(Node::Null.describe(), "null");
         let long = "x".repeat(100);
-        assert!(Node::String(long).describe().ends_with("…\""));
+        assert!(Node::String(long.clone()).describe().ends_with("…\""));
+        assert_eq!(clip(&long).chars().count(), QUOTE_LIMIT + 1);
+        assert_eq!(clip("a\nb"), "a\\nb");
     }
 }

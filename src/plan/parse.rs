@@ -7,7 +7,7 @@
 //! Sessions and arteries are read in [`super::session`].
 
 use super::fields::{suggest, Field, ObjectReader, Problems};
-use super::json::{self, quote, Node};
+use super::json::{self, clip, quote, Node};
 use super::session::sessions;
 use super::values::{date, flag, non_negative, text, texts};
 use super::{Indication, LesionRegion, Patient, Plan, PriorSession, SpinalMapping, FORMAT};
@@ -175,15 +175,16 @@ fn indication(field: &Field<'_>, problems: &mut Problems) -> Option<Indication> 
 /// One of `spine`, `sacrum`, `iliac`, `other`, spelt exactly.
 fn lesion_region(field: &Field<'_>, problems: &mut Problems) -> Option<LesionRegion> {
     let value = text(field, problems)?;
+    let shown = clip(&value);
     if let Some((_, region)) = LesionRegion::ALL.iter().find(|(name, _)| *name == value) {
         return Some(*region);
     }
     let choices = "spine, sacrum, iliac or other";
     let message = match suggest(&value, LesionRegion::ALL.iter().map(|(name, _)| *name)) {
         Some(near) => {
-            format!("unknown lesion region `{value}`; did you mean `{near}`? Use {choices}")
+            format!("unknown lesion region `{shown}`; did you mean `{near}`? Use {choices}")
         }
-        None => format!("unknown lesion region `{value}`; use {choices}"),
+        None => format!("unknown lesion region `{shown}`; use {choices}"),
     };
     problems.add(&field.path, message);
     None

@@ -2,7 +2,7 @@
 //! drugs, sedation, post-procedure care and follow-up (SPEC §1).
 
 use super::fields::{Field, ObjectReader, Problems};
-use super::json::Node;
+use super::json::{clip, Node};
 use super::parse::optional;
 use super::values::{date, flag, positive, positive_whole, quantity, text};
 use super::{
@@ -106,8 +106,9 @@ fn embolic(field: &Field<'_>, names: &Names, problems: &mut Problems) -> Option<
         problems.add(
             &format!("{}/particle_size_um", field.path),
             format!(
-                "missing `particle_size_um`: {agent} particles need their size range \
-                 [min, max] in µm, for example [300, 600]"
+                "missing `particle_size_um`: {} particles need their size range \
+                 [min, max] in µm, for example [300, 600]",
+                clip(&agent)
             ),
         );
         return None;

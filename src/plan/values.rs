@@ -4,7 +4,7 @@
 //! problem of the plan is found.
 
 use super::fields::{Field, ObjectReader, Problems};
-use super::json::{quote, Node};
+use super::json::{clip, quote, Node};
 use super::quantity::{accepted_units, Dimension, Quantity, Unit, UNITS};
 use crate::decimal::Decimal;
 use jiff::civil::Date;
@@ -47,7 +47,7 @@ pub fn number(field: &Field<'_>, problems: &mut Problems) -> Option<Decimal> {
     match Decimal::from_json_literal(literal) {
         Ok(value) => Some(value),
         Err(problem) => {
-            problems.add(&field.path, format!("`{literal}` {problem}"));
+            problems.add(&field.path, format!("`{}` {problem}", clip(literal)));
             None
         }
     }
@@ -155,11 +155,12 @@ pub fn quantity(
 /// A unit spelled exactly as the format accepts, measuring `dimension`.
 fn unit(field: &Field<'_>, dimension: Dimension, problems: &mut Problems) -> Option<Unit> {
     let symbol = text(field, problems)?;
+    let shown = clip(&symbol);
     let accepted = accepted_units(dimension);
     let Some(unit) = Unit::parse(&symbol) else {
         let message = match unit_suggestion(&symbol, dimension) {
-            Some(near) => format!("unknown unit `{symbol}`; did you mean `{near}`? Use {accepted}"),
-            None => format!("unknown unit `{symbol}`; use {accepted}"),
+            Some(near) => format!("unknown unit `{shown}`; did you mean `{near}`? Use {accepted}"),
+            None => format!("unknown unit `{shown}`; use {accepted}"),
         };
         problems.add(&field.path, message);
         return None;
@@ -168,7 +169,7 @@ fn unit(field: &Field<'_>, dimension: Dimension, problems: &mut Problems) -> Opt
         problems.add(
             &field.path,
             format!(
-                "`{symbol}` is {}, but {} is needed here; use {accepted}",
+                "`{shown}` is {}, but {} is needed here; use {accepted}",
                 kind(unit.dimension),
                 kind(dimension)
             ),
