@@ -352,3 +352,150 @@ impl RuleKind for Eligibility {
         format!("indication records: {}", and_list(&parts))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::plan::{Plan, PostProcedureDrug, Sedative, SedativeDose};
+
+    fn sedated(entries: &[(&str, &str, bool)]) -> Plan {
+        let mut plan = spec_example();
+        plan.sessions[0].sedation = entries
+            .iter()
+            .enumerate()
+            .map(|(index, (name, dose, rate))| Sedative {
+                index,
+                name: name.to_string(),
+                dose: if *rate {
+                    SedativeDose::Rate(q(dose))
+                } else {
+                    SedativeDose::Bolus(q(dose))
+                },
+            })
+            .collect();
+        plan
+    }
+
+    fn sedation_findings(entries: &[(&str, &str, bool)]) -> usize {
+        findings_of("sedation-dose-max", &sedated(entries)).len()
+    }
+
+    #[test]
+    fn alfentanil_up_to_2_mg_per_hour_passes_in_every_rate_unit() {
+        for rate in ["2 mg/h", "2000 ug/h", "2000 µg/h", "2000 μg/h", "2000 mcg/h", "33 µg/min"]
+        {
+            assert_eq!(sedation_findings(&[("alfentanil", rate, true)]), 0, "{rate}");
+        }
+        for rate in ["2.001 mg/h", "2001 mcg/h", "0.034 mg/min", "34 ug/min", "34 μg/min"] {
+            assert_eq!(sedation_findings(&[("alfentanil", rate, true)]), 1, "{rate}");
+        }
+        assert_eq!(sedation_findings(&[("Alfentanil chlorhydrate", "3 mg/h", true)]), 1);
+    }
+
+    #[test]
+    fn boluses_are_capped_and_the_other_form_is_not_checked() {
+        assert_eq!(sedation_findings(&[("clonazepam", "0.2 mg", false)]), 0);
+        assert_eq!(sedation_findings(&[("clonazepam", "200 mcg", false)]), 0);
+        assert_eq!(sedation_findings(&[("clonazepam", "201 ug", false)]), 1);
+        assert_eq!(sedation_findings(&[("midazolam", "2 mg", false)]), 0);
+        assert_eq!(sedation_findings(&[("midazolam", "0.0021 g", false)]), 1);
+        assert_eq!(sedation_findings(&[("midazolam", "50 mg/h", true)]), 0);
+        assert_eq!(sedation_findings(&[("alfentanil", "50 mg", false)]), 0);
+        assert_eq!(sedation_findings(&[("propofol", "500 mg", false)]), 0);
+    }
+
+    #[test]
+    fn several_boluses_of_one_sedative_in_a_session_are_summed() {
+        let plan = sedated(&[("midazolam", "1.5 mg", false), ("Midazolam", "1.5 mg", false)]);
+        let findings = findings_of("sedation-dose-max", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].message,
+            "session 2 on 2026-11-05: midazolam bolus 3 mg in total (2 entries: 1.5 mg + 1.5 mg) \
+             exceeds the 2 mg maximum. Lower it to 2 mg or less."
+        );
+        assert_eq!(findings[0].path, "/sessions/0/sedation");
+        assert_eq!(
+            sedation_findings(&[("midazolam", "1 mg", false), ("midazolam", "1 mg", false)]),
+            0
+        );
+    }
+
+    #[test]
+    fn no_sedation_passes() {
+        let plan = sedated(&[]);
+        assert_eq!(outcome_of("sedation-dose-max", &plan), RuleResult::Pass);
+    }
+
+    fn after(entries: &[(&str, Option<&str>)]) -> Plan {
+        let mut plan = spec_example();
+        plan.sessions[0].post_procedure = entries
+            .iter()
+            .enumerate()
+            .map(|(index, (name, route))| PostProcedureDrug {
+                index,
+                name: name.to_string(),
+                dose: q("120 mg"),
+                route: route.map(str::to_string),
+            })
+            .collect();
+        plan
+    }
+
+    #[test]
+    fn an_iv_corticosteroid_and_granisetron_are_needed_after_each_session() {
+        let plan = after(&[("Dexamethasone", Some("intravenous")), ("granisetron", None)]);
+        assert!(findings_of("post-procedure-care", &plan).is_empty());
+        let plan = after(&[("methylprednisolone", Some("IV"))]);
+        let findings = findings_of("post-procedure-care", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].path, "/sessions/0/post_procedure");
+        assert!(findings[0].message.contains("lacks granisetron (3 mg in the protocol)"));
+        assert_eq!(findings_of("post-procedure-care", &after(&[])).len(), 2);
+    }
+
+    #[test]
+    fn a_corticosteroid_by_another_route_does_not_count() {
+        let plan = after(&[("methylprednisolone", Some("oral")), ("granisetron", None)]);
+        let findings = findings_of("post-procedure-care", &plan);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0]
+                .message
+                .contains("by route IV (methylprednisolone is listed, but by route oral)"),
+            "{}",
+            findings[0].message
+        );
+        let plan = after(&[("prednisolone", None), ("granisetron", None)]);
+        assert!(findings_of("post-procedure-care", &plan)[0].message.contains("with no route"));
+    }
+
+    #[test]
+    fn eligibility_needs_every_item_recorded() {
+        assert!(findings_of("eligibility", &spec_example()).is_empty());
+        let mut plan = spec_example();
+        plan.indication.failed_treatments =
+            Some(vec!["Radiation therapy".into(), "chemotherapy".into()]);
+        assert!(findings_of("eligibility", &plan).is_empty(), "synonyms count");
+
+        plan.indication.failed_treatments = Some(vec!["chemotherapy".into()]);
+        plan.indication.cementoplasty_contraindicated = Some(false);
+        plan.indication.mdt_decision = None;
+        let findings = findings_of("eligibility", &plan);
+        let paths: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/indication/failed_treatments",
+                "/indication/cementoplasty_contraindicated",
+                "/indication/mdt_decision"
+            ]
+        );
+        assert!(findings[0].message.contains("does not record failed radiotherapy"));
+        assert!(findings[1].message.contains("(cementoplasty_contraindicated is false)"));
+        assert!(findings[2].message.contains("(mdt_decision is not recorded)"));
+
+        plan.indication.failed_treatments = None;
+        assert_eq!(findings_of("eligibility", &plan).len(), 4);
+    }
+}

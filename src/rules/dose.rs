@@ -321,3 +321,152 @@ impl RuleKind for UnknownDrug {
         format!("formulary: {}", and_list(&self.formulary))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::plan::Plan;
+
+    /// The spec example with the first (2.5 mm) artery's drugs replaced.
+    fn small_artery_with(drugs: &[(&str, &str)]) -> Plan {
+        let mut plan = spec_example();
+        plan.sessions[0].arteries[0].drugs =
+            drugs.iter().enumerate().map(|(i, (n, d))| drug(i, n, d)).collect();
+        plan
+    }
+
+    #[test]
+    fn a_small_artery_at_its_cap_passes_in_every_mass_unit() {
+        for dose in ["3 mg", "0.003 g", "3000 ug", "3000 µg", "3000 μg", "3000 mcg"] {
+            let plan = small_artery_with(&[("pirarubicin", dose), ("carboplatin", "50 mg")]);
+            assert!(findings_of("artery-dose-max", &plan).is_empty(), "{dose}");
+        }
+    }
+
+    #[test]
+    fn just_above_the_cap_fails_in_every_mass_unit() {
+        for dose in ["3.001 mg", "0.0030001 g", "3001 ug", "3001 µg", "3000.5 μg", "3001 mcg"] {
+            let plan = small_artery_with(&[("pirarubicin", dose), ("carboplatin", "50 mg")]);
+            let findings = findings_of("artery-dose-max", &plan);
+            assert_eq!(findings.len(), 1, "{dose}");
+            assert_eq!(findings[0].path, "/sessions/0/arteries/0/drugs/0/dose");
+        }
+        let plan = small_artery_with(&[("pirarubicin", "3 mg"), ("carboplatin", "0.05001 g")]);
+        assert_eq!(findings_of("artery-dose-max", &plan).len(), 1);
+    }
+
+    #[test]
+    fn the_overdose_message_names_session_artery_dose_and_cap() {
+        let plan = small_artery_with(&[("pirarubicin", "5 mg"), ("carboplatin", "50 mg")]);
+        let findings = findings_of("artery-dose-max", &plan);
+        let f = &findings[0];
+        assert_eq!(
+            f.message,
+            "session 2 on 2026-11-05: pirarubicin 5 mg in left L3 lumbar artery (2.5 mm) exceeds \
+             the 3 mg cap for arteries under 4 mm. Lower it to 3 mg or less."
+        );
+        assert_eq!(f.observed.as_deref(), Some("pirarubicin 5 mg"));
+        assert_eq!(f.limit.as_deref(), Some("pirarubicin 3 mg for arteries under 4 mm"));
+        assert_eq!(f.artery.as_deref(), Some("left L3 lumbar artery"));
+        assert_eq!(f.session.as_ref().unwrap().number, Some(2));
+    }
+
+    #[test]
+    fn four_mm_takes_the_large_caps_and_just_under_takes_the_small() {
+        let mut plan = spec_example();
+        let artery = &mut plan.sessions[0].arteries[2];
+        artery.diameter_mm = dec("4");
+        artery.drugs = vec![drug(0, "pirarubicin", "10 mg"), drug(1, "carboplatin", "200 mg")];
+        assert!(findings_of("artery-dose-max", &plan).is_empty());
+        plan.sessions[0].arteries[2].diameter_mm = dec("3.99");
+        let findings = findings_of("artery-dose-max", &plan);
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        plan.sessions[0].arteries[2].diameter_mm = dec("4");
+        plan.sessions[0].arteries[2].drugs[0] = drug(0, "pirarubicin", "10.001 mg");
+        let findings = findings_of("artery-dose-max", &plan);
+        assert!(findings[0].message.contains("cap for arteries of 4 mm or more"));
+    }
+
+    #[test]
+    fn the_same_drug_listed_twice_or_under_a_synonym_is_summed() {
+        let plan = small_artery_with(&[("pirarubicin", "2 mg"), ("THP", "1.5 mg")]);
+        let findings = findings_of("artery-dose-max", &plan);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].path, "/sessions/0/arteries/0/drugs");
+        assert!(
+            findings[0].message.contains("pirarubicin 3.5 mg in total (2 entries: 2 mg + 1.5 mg)"),
+            "{}",
+            findings[0].message
+        );
+        let plan = small_artery_with(&[("pirarubicin", "1.5 mg"), ("Pirarubicine", "0.0015 g")]);
+        assert!(findings_of("artery-dose-max", &plan).is_empty());
+    }
+
+    #[test]
+    fn drugs_without_a_cap_are_left_to_unknown_drug() {
+        let plan = small_artery_with(&[("doxorubicin", "100 mg")]);
+        assert!(findings_of("artery-dose-max", &plan).is_empty());
+        assert_eq!(findings_of("unknown-drug", &plan).len(), 1);
+    }
+
+    /// The spec example plus a fourth treated 4.5 mm artery.
+    fn with_fourth_artery(drugs: &[(&str, &str)]) -> Plan {
+        let mut plan = spec_example();
+        plan.sessions[0].arteries.push(artery(4, "left iliolumbar artery", "4.5", drugs));
+        plan
+    }
+
+    #[test]
+    fn session_totals_at_the_maximum_pass_and_just_above_fail() {
+        // 3 + 3 + 10 mg pirarubicin and 50 + 50 + 200 mg carboplatin already.
+        let plan = with_fourth_artery(&[("pirarubicin", "4 mg"), ("carboplatin", "0.1 g")]);
+        assert!(findings_of("session-dose-max", &plan).is_empty());
+        let plan = with_fourth_artery(&[("pirarubicin", "4001 mcg"), ("carboplatin", "100 mg")]);
+        let findings = findings_of("session-dose-max", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].message,
+            "session 2 on 2026-11-05: pirarubicin totals 20.001 mg over 4 arteries, above the \
+             session maximum of 20 mg. Reduce the doses so that the session total is 20 mg or \
+             less."
+        );
+        assert_eq!(findings[0].path, "/sessions/0/arteries");
+        let plan = with_fourth_artery(&[("carboplatin", "100.001 mg")]);
+        assert_eq!(findings_of("session-dose-max", &plan).len(), 1);
+    }
+
+    #[test]
+    fn session_totals_below_the_range_or_absent_warn() {
+        // 16 mg pirarubicin; at 10 mg exactly it passes.
+        let mut plan = spec_example();
+        plan.sessions[0].arteries[2].drugs[0] = drug(0, "pirarubicin", "4 mg");
+        assert!(findings_of("session-dose-min", &plan).is_empty());
+        plan.sessions[0].arteries[2].drugs[0] = drug(0, "pirarubicin", "3.999 mg");
+        let findings = findings_of("session-dose-min", &plan);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("pirarubicin totals 9.999 mg over 3 arteries, below"));
+
+        for artery in &mut plan.sessions[0].arteries {
+            artery.drugs.retain(|d| d.name != "carboplatin");
+        }
+        let findings = findings_of("session-dose-min", &plan);
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        assert_eq!(
+            findings[1].message,
+            "session 2 on 2026-11-05: no carboplatin is planned in any artery; the protocol gives \
+             200 mg or more per session. Check the plan."
+        );
+    }
+
+    #[test]
+    fn a_drug_outside_the_formulary_is_an_error_and_synonyms_are_known() {
+        let plan = small_artery_with(&[("THP", "3 mg"), ("Paraplatine", "50 mg")]);
+        assert!(findings_of("unknown-drug", &plan).is_empty());
+        let plan = small_artery_with(&[("pirarubicin", "3 mg"), ("Doxorubicin", "10 mg")]);
+        let findings = findings_of("unknown-drug", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].path, "/sessions/0/arteries/0/drugs/1/name");
+        assert!(findings[0].message.contains("Doxorubicin in left L3 lumbar artery is not in"));
+        assert_eq!(findings[0].observed.as_deref(), Some("Doxorubicin"));
+    }
+}

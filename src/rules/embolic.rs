@@ -245,3 +245,80 @@ impl RuleKind for EmbolicAgent {
         format!("agents: {}", or_list(&self.agents))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::plan::{Embolic, ParticleRange, Plan};
+
+    fn with_particles(min: &str, max: &str) -> Plan {
+        let mut plan = spec_example();
+        plan.sessions[0].arteries[0].embolic = Some(Embolic {
+            agent: "PVA".into(),
+            particle_size_um: Some(ParticleRange { min: dec(min), max: dec(max) }),
+        });
+        plan
+    }
+
+    #[test]
+    fn three_to_six_treated_arteries_pass() {
+        let mut plan = spec_example();
+        assert!(findings_of("artery-count", &plan).is_empty(), "three treated, one documented");
+        for n in 4..=6 {
+            plan.sessions[0].arteries.push(artery(n, &format!("artery {n}"), "2", &[]));
+            assert!(findings_of("artery-count", &plan).is_empty(), "{n}");
+        }
+        plan.sessions[0].arteries.push(artery(7, "artery 7", "2", &[]));
+        let findings = findings_of("artery-count", &plan);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("7 arteries are treated"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn two_treated_arteries_warn_and_documented_ones_do_not_count() {
+        let mut plan = spec_example();
+        plan.sessions[0].arteries.remove(0);
+        let findings = findings_of("artery-count", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].message,
+            "session 2 on 2026-11-05: 2 arteries are treated (embolised or infused); the protocol \
+             treats 3 to 6 per procedure. Check that the plan lists the tumour's feeders as \
+             intended."
+        );
+    }
+
+    #[test]
+    fn particles_from_150_um_pass_and_smaller_fail() {
+        assert!(findings_of("particle-size-min", &with_particles("150", "300")).is_empty());
+        let findings = findings_of("particle-size-min", &with_particles("149.99", "300"));
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].path, "/sessions/0/arteries/0/embolic/particle_size_um");
+        assert!(findings[0].message.contains("the lower bound, 149.99 µm, is below the 150 µm"));
+        // Too small is particle-size-min's finding only.
+        assert!(findings_of("particle-size-protocol", &with_particles("100", "300")).is_empty());
+    }
+
+    #[test]
+    fn ranges_other_than_the_calibres_warn() {
+        assert!(findings_of("particle-size-protocol", &with_particles("150", "300")).is_empty());
+        assert!(findings_of("particle-size-protocol", &with_particles("300", "600")).is_empty());
+        for (min, max) in [("150", "600"), ("200", "400"), ("300", "601")] {
+            let findings = findings_of("particle-size-protocol", &with_particles(min, max));
+            assert_eq!(findings.len(), 1, "{min}-{max}");
+            assert!(findings[0].message.contains("150–300 µm or 300–600 µm"));
+        }
+    }
+
+    #[test]
+    fn an_agent_other_than_pva_warns() {
+        let mut plan = spec_example();
+        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "Polyvinyl alcohol".into();
+        assert!(findings_of("embolic-agent", &plan).is_empty());
+        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "gelatin sponge".into();
+        let findings = findings_of("embolic-agent", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].path, "/sessions/0/arteries/0/embolic/agent");
+        assert!(findings[0].message.contains("embolised with gelatin sponge, not PVA"));
+    }
+}

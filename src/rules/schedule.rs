@@ -292,3 +292,157 @@ impl RuleKind for FollowUp {
         format!("a follow-up day in each of: {}", windows.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::plan::{Plan, PriorSession};
+
+    /// The spec example with its prior session on `prior` and its planned
+    /// session on `planned`.
+    fn prior_then(prior: &str, planned: &str) -> Plan {
+        let mut plan = spec_example();
+        plan.prior_sessions[0].date = date(prior);
+        plan.sessions[0].date = date(planned);
+        plan
+    }
+
+    fn spaced(prior: &str, planned: &str) -> bool {
+        findings_of("session-spacing", &prior_then(prior, planned)).is_empty()
+    }
+
+    #[test]
+    fn one_calendar_month_clamps_to_the_end_of_a_short_month() {
+        // 2027 is not a leap year.
+        assert!(spaced("2027-01-31", "2027-02-28"));
+        assert!(!spaced("2027-01-31", "2027-02-27"));
+        // 2028 is.
+        assert!(!spaced("2028-01-31", "2028-02-28"));
+        assert!(spaced("2028-01-31", "2028-02-29"));
+        assert!(spaced("2026-12-31", "2027-01-31"));
+        assert!(spaced("2026-04-30", "2026-05-30"));
+        assert!(!spaced("2026-04-30", "2026-05-29"));
+        assert!(spaced("2026-10-05", "2026-11-05"));
+        assert!(!spaced("2026-11-05", "2026-11-05"), "the same day is too close");
+    }
+
+    #[test]
+    fn the_message_names_the_other_session_and_the_earliest_date() {
+        let findings = findings_of("session-spacing", &prior_then("2026-10-05", "2026-11-04"));
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].message,
+            "session 2 on 2026-11-04 is 30 days after prior session on 2026-10-05 (plan \
+             PLN-2026-0031); sessions must be at least one calendar month apart — the earliest \
+             allowed date is 2026-11-05."
+        );
+        assert_eq!(findings[0].path, "/sessions/0/date");
+    }
+
+    #[test]
+    fn planned_sessions_are_judged_pairwise_once() {
+        let mut plan = spec_example();
+        plan.sessions.push(session(1, Some(3), "2026-11-20"));
+        plan.sessions.push(session(2, None, "2026-12-05"));
+        let findings = findings_of("session-spacing", &plan);
+        // 11-05/11-20 and 11-20/12-05 are too close; 11-05/12-05 is fine.
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        assert!(findings[0]
+            .message
+            .starts_with("session 3 on 2026-11-20 is 15 days after session 2 on 2026-11-05;"));
+        assert!(findings[1]
+            .message
+            .starts_with("session 3 on 2026-12-05 is 15 days after session 3 on 2026-11-20;"));
+        assert_eq!(findings[1].path, "/sessions/2/date");
+    }
+
+    #[test]
+    fn two_prior_sessions_are_never_judged_against_each_other() {
+        let mut plan = spec_example();
+        plan.prior_sessions.push(PriorSession {
+            index: 1,
+            date: date("2026-10-06"),
+            plan_id: None,
+        });
+        plan.sessions[0].date = date("2026-11-06");
+        assert!(findings_of("session-spacing", &plan).is_empty());
+    }
+
+    #[test]
+    fn history_of_another_plan_of_the_same_patient_counts() {
+        let plan = spec_example();
+        let history = [recorded("PAT-0007", "PLN-0031", Some(1), "2026-10-29")];
+        let findings = findings_with_history("session-spacing", &plan, &history);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].message,
+            "session 2 on 2026-11-05 is 7 days after session 1 of plan PLN-0031 on 2026-10-29, \
+             recorded 2026-10-20; sessions must be at least one calendar month apart — the \
+             earliest allowed date is 2026-11-29."
+        );
+    }
+
+    #[test]
+    fn a_later_history_session_is_named_with_both_ways_out() {
+        let plan = spec_example();
+        let history = [recorded("PAT-0007", "PLN-0050", None, "2026-11-15")];
+        let findings = findings_with_history("session-spacing", &plan, &history);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].message.contains(
+                "is 10 days before session 1 of plan PLN-0050 on 2026-11-15, recorded 2026-10-20;"
+            ),
+            "{}",
+            findings[0].message
+        );
+        assert!(findings[0].message.contains("move it to 2026-10-15 or earlier, or to 2026-12-15"));
+    }
+
+    #[test]
+    fn history_of_the_same_plan_or_another_patient_is_ignored() {
+        let plan = spec_example();
+        let history = [
+            recorded("PAT-0007", "PLN-2026-0042", Some(2), "2026-11-01"),
+            recorded("PAT-9999", "PLN-0031", Some(1), "2026-11-01"),
+        ];
+        assert!(findings_with_history("session-spacing", &plan, &history).is_empty());
+    }
+
+    #[test]
+    fn a_prior_session_also_in_the_history_is_reported_once() {
+        let plan = prior_then("2026-10-20", "2026-11-05");
+        let history = [recorded("PAT-0007", "PLN-2026-0031", Some(1), "2026-10-20")];
+        assert_eq!(findings_with_history("session-spacing", &plan, &history).len(), 1);
+    }
+
+    #[test]
+    fn fewer_than_three_sessions_is_an_info() {
+        let findings = findings_of("course-length", &spec_example());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].message,
+            "2 sessions in the course so far (1 prior, 1 planned); the protocol plans three or more."
+        );
+        let mut plan = spec_example();
+        plan.sessions.push(session(1, Some(3), "2026-12-07"));
+        assert!(findings_of("course-length", &plan).is_empty());
+    }
+
+    #[test]
+    fn follow_up_needs_a_day_in_week_1_and_in_week_4() {
+        let mut plan = spec_example();
+        for days in [vec![1, 22], vec![7, 28], vec![3, 14, 25]] {
+            plan.sessions[0].follow_up_days = days.clone();
+            assert!(findings_of("follow-up", &plan).is_empty(), "{days:?}");
+        }
+        plan.sessions[0].follow_up_days = vec![8, 28];
+        let findings = findings_of("follow-up", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].path, "/sessions/0/follow_up_days");
+        assert!(findings[0].message.contains("no day in week 1 (days 1–7 after the session)"));
+        plan.sessions[0].follow_up_days = vec![7, 21, 29];
+        assert!(findings_of("follow-up", &plan)[0].message.contains("week 4 (days 22–28"));
+        plan.sessions[0].follow_up_days.clear();
+        assert_eq!(findings_of("follow-up", &plan).len(), 2);
+    }
+}
