@@ -1,0 +1,133 @@
+//! One batch of plans, judged and then placed, in the order that makes a
+//! crash at any instant recoverable without loss or duplication:
+//!
+//! 1. read and judge each plan; choose its unique destination;
+//! 2. append every decision record (naming that destination) to the log and
+//!    sync it: from here the decisions are final;
+//! 3. write every sidecar to a temporary file and sync the file system;
+//! 4. rename each sidecar into place, then move its plan beside it;
+//! 5. sync the inbox and outcome folders.
+//!
+//! The next batch starts only after step 5, so after a crash only the log's
+//! final batch can be unfinished; `recovery` finishes it from the records.
+
+use super::claim::Fingerprint;
+use super::decision_log::{record_line, DecisionLog, Placement};
+use super::fatal::{storage, Fatal};
+use super::layout::Layout;
+use super::outcome;
+use crate::verdict::Verdict;
+use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A judged plan waiting to be recorded and placed.
+#[derive(Debug)]
+pub struct Judged {
+    /// Its name in the inbox.
+    pub name: OsString,
+    /// The version that was read, to notice a replacement before moving.
+    pub fingerprint: Fingerprint,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Where it goes.
+    pub placement: Placement,
+}
+
+/// What became of a judged plan.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Placed {
+    /// In its outcome folder with its sidecar.
+    Moved,
+    /// Removed from the inbox by someone else before it could be moved (its
+    /// record stays; its sidecar is taken back).
+    Vanished,
+    /// Replaced in the inbox by a new version before it could be moved: the
+    /// judged version is gone; the new one is judged on its own.
+    Replaced,
+}
+
+/// Records and places a batch (steps 2–5). Returns each plan's fate.
+pub fn commit(
+    layout: &Layout,
+    log: &mut DecisionLog,
+    batch: &[Judged],
+) -> Result<Vec<Placed>, Fatal> {
+    let mut lines = Vec::new();
+    for judged in batch {
+        let line = record_line(&judged.verdict, &judged.placement).map_err(io::Error::other);
+        lines.extend(line.map_err(storage("writing a decision record"))?);
+    }
+    let log_action = format!("syncing the decision log {}", log.path().display());
+    log.append(&lines).map_err(storage(log_action))?;
+
+    let mut temps = Vec::with_capacity(batch.len());
+    for judged in batch {
+        let sidecar = layout.root.join(&judged.placement.sidecar);
+        let dir = parent(&sidecar);
+        let bytes = sidecar_bytes(&judged.verdict).map_err(storage("writing a verdict file"))?;
+        let temp = outcome::write_temp(&dir, &bytes)
+            .map_err(storage(format!("writing a verdict file in {}", dir.display())))?;
+        temps.push(temp);
+    }
+    outcome::sync_file_system(&layout.root)
+        .map_err(storage(format!("syncing the verdict files under {}", layout.root.display())))?;
+
+    let mut touched = BTreeSet::from([layout.inbox.clone()]);
+    let mut fates = Vec::with_capacity(batch.len());
+    for (judged, temp) in batch.iter().zip(temps) {
+        let sidecar = layout.root.join(&judged.placement.sidecar);
+        outcome::rename_no_replace(&temp, &sidecar)
+            .map_err(storage(format!("placing the verdict file {}", sidecar.display())))?;
+        let fate = move_plan(layout, &judged.name, &judged.fingerprint, &judged.placement)?;
+        touched.insert(parent(&sidecar));
+        fates.push(fate);
+    }
+    for dir in touched {
+        outcome::sync_dir(&dir)
+            .map_err(storage(format!("syncing the folder {}", dir.display())))?;
+    }
+    Ok(fates)
+}
+
+/// The sidecar's content: the verdict, pretty-printed for people.
+pub fn sidecar_bytes(verdict: &impl serde::Serialize) -> io::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(verdict).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Moves the plan to its destination, unless it vanished or was replaced
+/// since it was read; then its sidecar is taken back, as no plan goes with it.
+fn move_plan(
+    layout: &Layout,
+    name: &OsStr,
+    read: &Fingerprint,
+    placement: &Placement,
+) -> Result<Placed, Fatal> {
+    let from = layout.inbox.join(name);
+    let to = layout.root.join(&placement.moved_to);
+    let fate = match std::fs::symlink_metadata(&from) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
+        Ok(now)
+            if (Fingerprint::of(&now).dev, Fingerprint::of(&now).ino) != (read.dev, read.ino) =>
+        {
+            Placed::Replaced
+        }
+        _ => match outcome::rename_no_replace(&from, &to) {
+            Ok(()) => return Ok(Placed::Moved),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
+            Err(e) => return Err(storage(format!("moving the plan to {}", to.display()))(e)),
+        },
+    };
+    let sidecar = layout.root.join(&placement.sidecar);
+    std::fs::remove_file(&sidecar)
+        .map_err(storage(format!("taking back the verdict file {}", sidecar.display())))?;
+    Ok(fate)
+}
+
+/// The folder of a path inside the root.
+fn parent(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}

@@ -1,0 +1,260 @@
+//! Reading a file from the inbox safely: never following a link, never
+//! opening anything but a regular file, never reading more than the size
+//! limit into memory, and noticing when the file changes under us.
+
+use sha2::{Digest, Sha256};
+use std::ffi::{OsStr, OsString};
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// What identifies one version of a file in the inbox: if any of these
+/// change, the file was replaced or written to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fingerprint {
+    /// Device and inode: the same file, not a new one under the same name.
+    pub dev: u64,
+    /// See `dev`.
+    pub ino: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last data change, seconds and nanoseconds.
+    pub mtime: (i64, i64),
+    /// Last change of data or metadata (set by the kernel, not by writers).
+    pub ctime: (i64, i64),
+    /// The file type bits of the mode (regular, link, FIFO...).
+    pub kind: u32,
+}
+
+impl Fingerprint {
+    /// The fingerprint of an `lstat`/`fstat` result.
+    pub fn of(meta: &Metadata) -> Fingerprint {
+        Fingerprint {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+            kind: meta.mode() & libc::S_IFMT,
+        }
+    }
+}
+
+/// What kind of thing an inbox entry is, from `lstat` (never followed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file: read and judged.
+    File,
+    /// A symbolic link: judged invalid and moved as a link.
+    Link,
+    /// A folder, FIFO, socket or device: never opened, reported once.
+    Special(&'static str),
+}
+
+impl EntryKind {
+    /// Classifies `lstat` metadata.
+    pub fn of(meta: &Metadata) -> EntryKind {
+        let kind = meta.file_type();
+        if kind.is_file() {
+            EntryKind::File
+        } else if kind.is_symlink() {
+            EntryKind::Link
+        } else if kind.is_dir() {
+            EntryKind::Special("a folder")
+        } else if kind.is_fifo() {
+            EntryKind::Special("a FIFO (named pipe)")
+        } else if kind.is_socket() {
+            EntryKind::Special("a socket")
+        } else {
+            EntryKind::Special("a device file")
+        }
+    }
+}
+
+/// What was found in a plan's place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// A regular file within the size limit: its bytes.
+    Bytes(Vec<u8>),
+    /// A regular file above the size limit: its size (its bytes were hashed,
+    /// never kept).
+    Oversized(u64),
+    /// A symbolic link, never followed: its target as written.
+    Link(OsString),
+    /// A regular file embolint may not open: the reason.
+    Unreadable(String),
+}
+
+/// One version of an inbox file, read completely.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// sha256 (hex) of the file's bytes; of the target text for a link; of
+    /// nothing for an unreadable file. With the name, it identifies the plan
+    /// when recovery finishes an interrupted move.
+    pub sha256: String,
+    /// What was read.
+    pub content: Content,
+    /// The version that was read.
+    pub fingerprint: Fingerprint,
+}
+
+/// Why a file could not be claimed this time.
+#[derive(Debug)]
+pub enum NotClaimed {
+    /// It is no longer there.
+    Gone,
+    /// It changed (written, replaced, turned into something else) since it
+    /// was last seen: look again once it settles.
+    Changed,
+    /// The operating system refused for a reason worth logging.
+    Io(io::Error),
+}
+
+/// Reads `dir/name`, which was last seen with fingerprint `seen`, keeping at
+/// most `limit` bytes in memory.
+pub fn claim(
+    dir: &Path,
+    name: &OsStr,
+    seen: &Fingerprint,
+    limit: u64,
+) -> Result<Claim, NotClaimed> {
+    let path = dir.join(name);
+    if seen.kind == libc::S_IFLNK {
+        return claim_link(&path, seen);
+    }
+    let file = match open_no_follow(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(NotClaimed::Gone),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(NotClaimed::Changed),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            return Ok(Claim {
+                sha256: hex(Sha256::new()),
+                content: Content::Unreadable(e.to_string()),
+                fingerprint: *seen,
+            });
+        }
+        Err(e) => return Err(NotClaimed::Io(e)),
+    };
+    let before = fingerprint_of(&file)?;
+    if before != *seen || before.kind != libc::S_IFREG {
+        return Err(NotClaimed::Changed);
+    }
+    let (content, sha256, total) = read_limited(&file, limit).map_err(NotClaimed::Io)?;
+    if fingerprint_of(&file)? != before || total != before.size {
+        return Err(NotClaimed::Changed);
+    }
+    Ok(Claim { sha256, content, fingerprint: before })
+}
+
+/// Opens a path for reading without following a final symbolic link and
+/// without blocking (a FIFO swapped in for the file cannot hang the daemon).
+fn open_no_follow(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// `fstat` of an open file, as a fingerprint.
+fn fingerprint_of(file: &File) -> Result<Fingerprint, NotClaimed> {
+    file.metadata().map(|m| Fingerprint::of(&m)).map_err(NotClaimed::Io)
+}
+
+/// Reads the whole file, hashing every byte but keeping at most `limit`.
+/// Returns the content, its sha256 and the number of bytes read.
+fn read_limited(mut file: &File, limit: u64) -> io::Result<(Content, String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut kept = Vec::new();
+    let mut total: u64 = 0;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let read = chunk.get(..n).unwrap_or(&[]);
+        hasher.update(read);
+        total += n as u64;
+        if total <= limit {
+            kept.extend_from_slice(read);
+        }
+    }
+    let content = if total > limit { Content::Oversized(total) } else { Content::Bytes(kept) };
+    Ok((content, hex(hasher), total))
+}
+
+/// Reads a symbolic link's target without following it.
+fn claim_link(path: &Path, seen: &Fingerprint) -> Result<Claim, NotClaimed> {
+    let target = match std::fs::read_link(path) {
+        Ok(target) => target.into_os_string(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(NotClaimed::Gone),
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => return Err(NotClaimed::Changed),
+        Err(e) => return Err(NotClaimed::Io(e)),
+    };
+    let now = std::fs::symlink_metadata(path).map_err(|_| NotClaimed::Gone)?;
+    if Fingerprint::of(&now) != *seen {
+        return Err(NotClaimed::Changed);
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()));
+    Ok(Claim { sha256: hex(hasher), content: Content::Link(target), fingerprint: *seen })
+}
+
+/// Lower-case hex of a finished hash.
+fn hex(hasher: Sha256) -> String {
+    format!("{:x}", hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(path: &Path) -> Fingerprint {
+        Fingerprint::of(&std::fs::symlink_metadata(path).unwrap())
+    }
+
+    #[test]
+    fn a_small_file_is_read_whole_and_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, b"{}").unwrap();
+        let claim = claim(dir.path(), OsStr::new("p.json"), &seen(&path), 10).unwrap();
+        assert_eq!(claim.content, Content::Bytes(b"{}".to_vec()));
+        assert_eq!(claim.sha256, crate::check::sha256_hex(b"{}"));
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_hashed_but_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        std::fs::write(&path, vec![b' '; 100_000]).unwrap();
+        let claim = claim(dir.path(), OsStr::new("big.json"), &seen(&path), 99_999).unwrap();
+        assert_eq!(claim.content, Content::Oversized(100_000));
+        assert_eq!(claim.sha256, crate::check::sha256_hex(&vec![b' '; 100_000]));
+    }
+
+    #[test]
+    fn a_link_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.json");
+        std::os::unix::fs::symlink("/etc/passwd", &path).unwrap();
+        let claim = claim(dir.path(), OsStr::new("l.json"), &seen(&path), 10).unwrap();
+        assert_eq!(claim.content, Content::Link("/etc/passwd".into()));
+    }
+
+    #[test]
+    fn a_file_written_after_it_was_seen_is_not_claimed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, b"{").unwrap();
+        let first = seen(&path);
+        std::fs::write(&path, b"{}").unwrap();
+        assert!(matches!(
+            claim(dir.path(), OsStr::new("p.json"), &first, 10),
+            Err(NotClaimed::Changed)
+        ));
+    }
+}

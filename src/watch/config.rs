@@ -1,0 +1,231 @@
+//! The daemon's settings: built-in defaults, then the config file, then
+//! command-line flags, each overriding the one before.
+//!
+//! `config/embolint.toml` in the repository documents every key with its
+//! default. An unknown key is refused (a typo such as `setle_millis` must not
+//! silently leave the default in force).
+
+use super::WatchArgs;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Default period of the safety-net re-scan of the inbox, in seconds.
+pub const DEFAULT_RESCAN_INTERVAL_SECS: u64 = 30;
+/// Default time a file must stay unchanged before it is read, in ms.
+pub const DEFAULT_SETTLE_MILLIS: u64 = 1000;
+/// Default size limit of a plan file: 1 MiB (SPEC §4).
+pub const DEFAULT_MAX_PLAN_BYTES: u64 = 1024 * 1024;
+/// Default number of plans whose decisions share one disk sync.
+pub const DEFAULT_BATCH_SIZE: usize = 64;
+
+/// How operational log lines are written to stderr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The settings in force, after defaults, file and flags are merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The served folder; plans arrive in `root/inbox`.
+    pub root: PathBuf,
+    /// The rule file; `None` means the built-in rule set.
+    pub rules: Option<PathBuf>,
+    /// The config file these settings came from, if any (re-read on change).
+    pub config: Option<PathBuf>,
+    /// Period of the full re-scan that catches anything events missed.
+    pub rescan_interval: Duration,
+    /// How long a file must stay unchanged (size, times, inode) before it is
+    /// read, so a plan is never judged half-written.
+    pub settle: Duration,
+    /// Files larger than this are invalid, and never read whole.
+    pub max_plan_bytes: u64,
+    /// Most plans judged before their decision records share one disk sync.
+    pub batch_size: usize,
+    /// Text or JSON log lines.
+    pub log_format: LogFormat,
+    /// Log filter from the config file (`--log-level` and `RUST_LOG` win).
+    pub log_level: Option<String>,
+}
+
+/// The config file as written: every key optional, none unknown.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    root: Option<PathBuf>,
+    rules: Option<PathBuf>,
+    rescan_interval_secs: Option<u64>,
+    settle_millis: Option<u64>,
+    max_plan_bytes: Option<u64>,
+    batch_size: Option<usize>,
+    log_format: Option<LogFormat>,
+    log_level: Option<String>,
+}
+
+/// A config that cannot be used, with what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read at all.
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        /// The file named by `--config`.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for embolint.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file named by `--config`.
+        path: PathBuf,
+        /// The TOML parser's explanation, with line and column.
+        message: String,
+    },
+    /// A setting is out of its allowed range, or missing.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Merges defaults, the config file named by `args.config` (if any) and
+    /// the flags in `args`.
+    pub fn resolve(args: &WatchArgs) -> Result<Settings, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_config_file(path)?,
+            None => ConfigFile::default(),
+        };
+        let base = args.config.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
+        let settings = Settings {
+            root: args.root.clone().or_else(|| file.root.map(|p| base.join(p))).ok_or_else(
+                || {
+                    ConfigError::Invalid(
+                        "no root folder: give --root DIR or `root = \"DIR\"` in the config file"
+                            .into(),
+                    )
+                },
+            )?,
+            rules: args.rules.clone().or_else(|| file.rules.map(|p| base.join(p))),
+            config: args.config.clone(),
+            rescan_interval: Duration::from_secs(
+                args.rescan_interval_secs
+                    .or(file.rescan_interval_secs)
+                    .unwrap_or(DEFAULT_RESCAN_INTERVAL_SECS),
+            ),
+            settle: Duration::from_millis(
+                args.settle_millis.or(file.settle_millis).unwrap_or(DEFAULT_SETTLE_MILLIS),
+            ),
+            max_plan_bytes: args
+                .max_plan_bytes
+                .or(file.max_plan_bytes)
+                .unwrap_or(DEFAULT_MAX_PLAN_BYTES),
+            batch_size: args.batch_size.or(file.batch_size).unwrap_or(DEFAULT_BATCH_SIZE),
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            log_level: file.log_level,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Refuses settings outside the ranges the daemon is built for.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let secs = self.rescan_interval.as_secs();
+        if !(1..=86_400).contains(&secs) {
+            return Err(ConfigError::Invalid(format!(
+                "rescan_interval_secs is {secs}: give a number of seconds from 1 to 86400"
+            )));
+        }
+        let settle = self.settle.as_millis();
+        if settle > 600_000 {
+            return Err(ConfigError::Invalid(format!(
+                "settle_millis is {settle}: give at most 600000 (ten minutes)"
+            )));
+        }
+        if !(1..=1 << 30).contains(&self.max_plan_bytes) {
+            return Err(ConfigError::Invalid(format!(
+                "max_plan_bytes is {}: give a size from 1 to 1073741824 bytes",
+                self.max_plan_bytes
+            )));
+        }
+        if !(1..=4096).contains(&self.batch_size) {
+            return Err(ConfigError::Invalid(format!(
+                "batch_size is {}: give a number from 1 to 4096",
+                self.batch_size
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Reads and parses one config file.
+fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text)
+        .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        watch: WatchArgs,
+    }
+
+    fn args(list: &[&str]) -> WatchArgs {
+        Cli::parse_from(std::iter::once("watch").chain(list.iter().copied())).watch
+    }
+
+    #[test]
+    fn defaults_need_only_a_root() {
+        let settings = Settings::resolve(&args(&["--root", "/srv/x"])).unwrap();
+        assert_eq!(settings.root, PathBuf::from("/srv/x"));
+        assert_eq!(settings.rules, None);
+        assert_eq!(settings.max_plan_bytes, 1 << 20);
+        assert_eq!(settings.rescan_interval, Duration::from_secs(30));
+        assert_eq!(settings.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn flags_override_the_file_and_file_paths_are_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embolint.toml");
+        std::fs::write(
+            &path,
+            "root = \"served\"\nrules = \"site.toml\"\nsettle_millis = 50\nbatch_size = 8\n",
+        )
+        .unwrap();
+        let config = path.to_str().unwrap();
+        let settings =
+            Settings::resolve(&args(&["--config", config, "--batch-size", "3"])).unwrap();
+        assert_eq!(settings.root, dir.path().join("served"));
+        assert_eq!(settings.rules, Some(dir.path().join("site.toml")));
+        assert_eq!(settings.settle, Duration::from_millis(50));
+        assert_eq!(settings.batch_size, 3);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embolint.toml");
+        std::fs::write(&path, "setle_millis = 50\n").unwrap();
+        let error = Settings::resolve(&args(&["--root", "/x", "--config", path.to_str().unwrap()]))
+            .unwrap_err();
+        assert!(error.to_string().contains("setle_millis"), "{error}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let error = Settings::resolve(&args(&["--root", "/x", "--batch-size", "0"])).unwrap_err();
+        assert!(error.to_string().contains("batch_size is 0"), "{error}");
+    }
+}

@@ -1,0 +1,315 @@
+//! The daemon's loop: list the inbox, judge and place the plans that are
+//! ready, then wait for a hint, a signal, a plan's settle time or the
+//! periodic re-scan — whichever comes first.
+
+use super::batch::{self, Judged, Placed};
+use super::claim::{claim, Fingerprint, NotClaimed};
+use super::config::Settings;
+use super::decision_log::{DecisionLog, Placement};
+use super::fatal::{storage, Fatal};
+use super::file_name::{self, SIDECAR_SUFFIX};
+use super::inbox::Inbox;
+use super::judge::judge;
+use super::layout::Layout;
+use super::logging::LogControl;
+use super::outcome;
+use super::rules_in_force::RulesInForce;
+use super::wake::{FsWatch, Wake};
+use super::WatchArgs;
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Everything the running daemon holds.
+pub struct Daemon {
+    /// The served folders.
+    pub layout: Layout,
+    /// The settings in force.
+    pub settings: Settings,
+    /// The command line, re-applied over a reloaded config file.
+    pub args: WatchArgs,
+    /// The rules judging plans.
+    pub rules: RulesInForce,
+    /// The decision log.
+    pub log: DecisionLog,
+    /// The inbox as known.
+    pub inbox: Inbox,
+    /// Hints and signals.
+    pub wakes: Receiver<Wake>,
+    /// Kept so the channel never reports "disconnected" (which would turn
+    /// the wait into a busy loop) even if both sending threads end.
+    pub _keep_open: Sender<Wake>,
+    /// Set by SIGTERM/SIGINT; checked between plans.
+    pub stop: Arc<AtomicBool>,
+    /// The file-system watcher, if it could be started.
+    pub fs_watch: Option<FsWatch>,
+    /// Changes the log level when the config file does.
+    pub logs: LogControl,
+    /// When the next full re-scan is due.
+    pub next_rescan: Instant,
+    /// The last config error logged, so it is logged once, not every scan.
+    pub config_refused: Option<String>,
+    /// Held for the daemon's life: no second daemon serves this root.
+    pub _lock: super::layout::RootLock,
+}
+
+impl Daemon {
+    /// Serves the inbox until SIGTERM/SIGINT (`Ok`) or a fatal error.
+    pub fn serve(&mut self) -> Result<(), Fatal> {
+        self.inbox.scan(Instant::now())?;
+        while !self.stopping() {
+            let now = Instant::now();
+            let ready = self.inbox.ready(now, self.settings.settle);
+            if !ready.is_empty() {
+                self.process(ready)?;
+                continue;
+            }
+            let due = self.inbox.next_due(self.settings.settle).unwrap_or(self.next_rescan);
+            let deadline = due.min(self.next_rescan);
+            match self.wakes.recv_timeout(deadline.saturating_duration_since(now)) {
+                Ok(wake) => self.on_wake(wake)?,
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+            }
+            self.drain_wakes()?;
+            if Instant::now() >= self.next_rescan {
+                self.reload_settings();
+                self.inbox.scan(Instant::now())?;
+                self.next_rescan = Instant::now() + self.settings.rescan_interval;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether SIGTERM or SIGINT asked to stop.
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Judges and places ready plans, a batch at a time; stops early, after
+    /// placing the plans in hand, when asked to stop.
+    fn process(&mut self, ready: Vec<(OsString, Fingerprint)>) -> Result<(), Fatal> {
+        for chunk in ready.chunks(self.settings.batch_size) {
+            if self.stopping() {
+                break;
+            }
+            let mut judged = Vec::with_capacity(chunk.len());
+            let mut reserved = HashSet::new();
+            for (name, fingerprint) in chunk {
+                if self.stopping() {
+                    break;
+                }
+                if let Some(plan) = self.judge_one(name, fingerprint, &mut reserved)? {
+                    judged.push(plan);
+                }
+            }
+            if !judged.is_empty() {
+                let number = self.log.next_batch();
+                for plan in &mut judged {
+                    plan.placement.batch = number;
+                }
+                let fates = batch::commit(&self.layout, &mut self.log, &judged)?;
+                for (plan, fate) in judged.iter().zip(fates) {
+                    self.inbox.forget(&plan.name);
+                    report(plan, &fate);
+                }
+            }
+            self.drain_wakes()?;
+        }
+        Ok(())
+    }
+
+    /// Reads and judges one plan and chooses its destination; `None` when it
+    /// is not ready after all (changed, gone, unreadable for now).
+    fn judge_one(
+        &mut self,
+        name: &OsStr,
+        fingerprint: &Fingerprint,
+        reserved: &mut HashSet<PathBuf>,
+    ) -> Result<Option<Judged>, Fatal> {
+        let started = Instant::now();
+        let limit = self.settings.max_plan_bytes;
+        let claimed = match claim(&self.layout.inbox, name, fingerprint, limit) {
+            Ok(claimed) => claimed,
+            Err(NotClaimed::Gone) => {
+                self.inbox.forget(name);
+                return Ok(None);
+            }
+            Err(NotClaimed::Changed) => {
+                self.inbox.look_at(name, Instant::now());
+                return Ok(None);
+            }
+            Err(NotClaimed::Io(error)) => {
+                tracing::warn!(file = ?file_name::display(name), %error, "cannot read this inbox file now; trying again in a minute");
+                self.inbox.postpone(name, Instant::now());
+                return Ok(None);
+            }
+        };
+        let verdict = judge(name, &claimed, &self.rules.set, limit);
+        let folder = verdict.verdict.folder();
+        let dir = self.layout.root.join(folder);
+        let base = file_name::outcome_base(name);
+        let dest = outcome::pick_name(&dir, &base, reserved)
+            .map_err(storage(format!("choosing a name in {}", dir.display())))?;
+        let placement = Placement {
+            batch: 0,
+            inbox_name: file_name::display(name),
+            inbox_name_hex: file_name::hex_if_not_utf8(name),
+            moved_to: format!("{folder}/{dest}"),
+            sidecar: format!("{folder}/{dest}{SIDECAR_SUFFIX}"),
+            elapsed_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        };
+        Ok(Some(Judged {
+            name: name.to_os_string(),
+            fingerprint: claimed.fingerprint,
+            verdict,
+            placement,
+        }))
+    }
+
+    /// Takes every wake-up already queued, without waiting.
+    fn drain_wakes(&mut self) -> Result<(), Fatal> {
+        while let Ok(wake) = self.wakes.try_recv() {
+            self.on_wake(wake)?;
+        }
+        Ok(())
+    }
+
+    /// Acts on one wake-up.
+    fn on_wake(&mut self, wake: Wake) -> Result<(), Fatal> {
+        match wake {
+            Wake::Inbox { name, writing } => {
+                self.inbox.look_at(&name, Instant::now());
+                if let Some(writing) = writing {
+                    self.inbox.set_writing(&name, writing);
+                }
+            }
+            Wake::Rescan => {
+                self.inbox.forget_writers();
+                self.inbox.scan(Instant::now())?;
+            }
+            Wake::Settings(path) => {
+                if self.is_settings_file(&path) {
+                    self.reload_settings();
+                }
+            }
+            Wake::Reload => {
+                tracing::info!("SIGHUP: re-reading the config and rule files, listing the inbox");
+                self.reload_settings();
+                self.inbox.scan(Instant::now())?;
+            }
+            Wake::Stop => tracing::info!("asked to stop: finishing the plans in hand"),
+        }
+        Ok(())
+    }
+
+    /// Whether `path` (from an event) is the rule file or the config file.
+    fn is_settings_file(&self, path: &Path) -> bool {
+        let files = [self.rules.path.as_deref(), self.settings.config.as_deref()];
+        files.into_iter().flatten().any(|file| same_file_name(file, path))
+    }
+
+    /// Re-reads the config file (if any) and the rule file; anything that
+    /// cannot be read is refused and what is in force stays.
+    fn reload_settings(&mut self) {
+        if self.settings.config.is_some() {
+            match Settings::resolve(&self.args) {
+                Ok(new) => {
+                    self.config_refused = None;
+                    self.apply(new);
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    if self.config_refused.as_ref() != Some(&message) {
+                        tracing::error!(
+                            "config file refused, the settings in force stay: {message}"
+                        );
+                        self.config_refused = Some(message);
+                    }
+                }
+            }
+        }
+        self.rules.switch_to(self.settings.rules.clone().as_deref());
+        self.watch_settings_dirs();
+    }
+
+    /// Puts a reloaded config in force, except what needs a restart.
+    fn apply(&mut self, mut new: Settings) {
+        if new.root != self.settings.root {
+            tracing::warn!(
+                configured = %new.root.display(),
+                serving = %self.settings.root.display(),
+                "the config names another root; a root changes only with a restart"
+            );
+            new.root = self.settings.root.clone();
+        }
+        if new.log_format != self.settings.log_format {
+            tracing::warn!("the config names another log format; it changes only with a restart");
+            new.log_format = self.settings.log_format;
+        }
+        if let Err(message) = self.logs.set_config_level(new.log_level.as_deref()) {
+            tracing::error!("config log_level refused: {message}");
+            new.log_level = self.settings.log_level.clone();
+        }
+        if new != self.settings {
+            tracing::info!(settings = ?new, "config file reloaded");
+            self.settings = new;
+        }
+    }
+
+    /// Watches the folders of the rule and config files, if not yet.
+    pub fn watch_settings_dirs(&mut self) {
+        let Some(watch) = &mut self.fs_watch else { return };
+        let files = [self.rules.path.as_deref(), self.settings.config.as_deref()];
+        for file in files.into_iter().flatten() {
+            let Some(dir) = file.parent().and_then(absolute_dir) else { continue };
+            if let Err(error) = watch.watch_settings_dir(&dir) {
+                tracing::warn!(dir = %dir.display(), %error, "cannot watch this folder for rule or config changes; they are still picked up by the periodic re-scan or SIGHUP");
+            }
+        }
+    }
+}
+
+/// Logs the outcome of one plan: one line per verdict.
+fn report(plan: &Judged, fate: &Placed) {
+    let verdict = &plan.verdict;
+    let elapsed_ms = plan.placement.elapsed_us as f64 / 1000.0;
+    match fate {
+        Placed::Moved => tracing::info!(
+            file = ?verdict.file,
+            plan_id = ?verdict.plan_id.as_deref().unwrap_or("-"),
+            verdict = verdict.verdict.as_str(),
+            errors = verdict.counts.errors,
+            warnings = verdict.counts.warnings,
+            infos = verdict.counts.infos,
+            elapsed_ms,
+            moved_to = %plan.placement.moved_to,
+            "plan judged"
+        ),
+        Placed::Vanished => tracing::warn!(
+            file = ?verdict.file,
+            verdict = verdict.verdict.as_str(),
+            "plan judged and recorded, but removed from the inbox by someone else before it could be moved"
+        ),
+        Placed::Replaced => tracing::warn!(
+            file = ?verdict.file,
+            verdict = verdict.verdict.as_str(),
+            "plan judged and recorded, but replaced in the inbox before it could be moved; the new version is judged on its own"
+        ),
+    }
+}
+
+/// Whether an event's path names `file` (same folder, same name).
+fn same_file_name(file: &Path, event: &Path) -> bool {
+    let dir = file.parent().and_then(absolute_dir);
+    file.file_name() == event.file_name() && dir.as_deref() == event.parent()
+}
+
+/// A folder's absolute, resolved path (`""` is the current folder).
+fn absolute_dir(dir: &Path) -> Option<PathBuf> {
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    dir.canonicalize().ok()
+}

@@ -1,0 +1,264 @@
+//! `log/decisions.jsonl`: one decision record per judged plan, appended and
+//! synced to disk before the plan leaves the inbox (SPEC §4).
+//!
+//! A record is the plan's verdict (SPEC §3) with one more member, `watch`:
+//! where the plan goes ([`Placement`]). Records are written in numbered
+//! batches; a batch is completely placed (sidecars written, plans moved,
+//! folders synced) before the next batch is appended. So after a crash only
+//! the log's final batch can be unfinished, and recovery reads only that.
+
+use crate::verdict::Verdict;
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Where a judged plan goes, decided before its record is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The batch the record was written in (increasing across restarts).
+    pub batch: u64,
+    /// The plan's name in the inbox (lossy text when not UTF-8).
+    pub inbox_name: String,
+    /// The exact name's bytes in hex, only when the name is not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_name_hex: Option<String>,
+    /// The plan's path in its outcome folder, relative to the root
+    /// (`passed/NAME.json`).
+    pub moved_to: String,
+    /// The verdict file beside it, relative to the root.
+    pub sidecar: String,
+    /// Time spent reading and judging the plan, in microseconds.
+    pub elapsed_us: u64,
+}
+
+/// A decision record as written: the verdict, then `watch`.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+    watch: &'a Placement,
+}
+
+/// One line of the log: a verdict and its placement.
+pub fn record_line(verdict: &Verdict, placement: &Placement) -> serde_json::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(&RecordOut { verdict, watch: placement })?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// A record of the log's final batch, as recovery needs it.
+#[derive(Clone, Debug)]
+pub struct PastDecision {
+    /// Where the plan was to go.
+    pub placement: Placement,
+    /// sha256 of the plan's bytes, to tell it from a different file under the
+    /// same name.
+    pub sha256: String,
+    /// The verdict (the record without `watch`), to rewrite a missing sidecar.
+    pub verdict: serde_json::Value,
+}
+
+/// What opening the log found.
+#[derive(Debug, Default)]
+pub struct Tail {
+    /// Records of the final batch, in the order they were written.
+    pub final_batch: Vec<PastDecision>,
+    /// Bytes of a torn last line that were cut off (a crash mid-write).
+    pub repaired_bytes: u64,
+    /// Lines of the final batch's neighbourhood that could not be read.
+    pub unreadable_lines: usize,
+}
+
+/// The open decision log.
+#[derive(Debug)]
+pub struct DecisionLog {
+    /// Opened for appending only.
+    file: File,
+    /// For messages.
+    path: PathBuf,
+    /// The last batch number written; the next is one more.
+    last_batch: u64,
+}
+
+impl DecisionLog {
+    /// Opens (or creates) the log, cuts a torn last line, and reads its final
+    /// batch for recovery.
+    pub fn open(path: &Path) -> io::Result<(DecisionLog, Tail)> {
+        let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
+        if let Some(dir) = path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        let repaired_bytes = cut_torn_line(&file)?;
+        let mut tail = read_final_batch(&file)?;
+        tail.repaired_bytes = repaired_bytes;
+        let last_batch = tail.final_batch.last().map_or(0, |d| d.placement.batch);
+        Ok((DecisionLog { file, path: path.to_path_buf(), last_batch }, tail))
+    }
+
+    /// The number for a new batch.
+    pub fn next_batch(&mut self) -> u64 {
+        self.last_batch += 1;
+        self.last_batch
+    }
+
+    /// Appends complete lines and syncs them to disk. An error here is fatal
+    /// to the daemon: a decision not on disk must not be acted on.
+    pub fn append(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.file.write_all(lines)?;
+        self.file.sync_data()
+    }
+
+    /// The log's path, for messages.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Cuts whatever follows the last newline (a record torn by a crash: its
+/// plan never moved, so it is judged again) and syncs. Returns the bytes cut.
+fn cut_torn_line(file: &File) -> io::Result<u64> {
+    let len = file.metadata()?.len();
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        let buf = read_range(file, start, len)?;
+        let keep = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => start + i as u64 + 1,
+            None if start > 0 => {
+                window = window.saturating_mul(4);
+                continue;
+            }
+            None => 0,
+        };
+        if keep < len {
+            file.set_len(keep)?;
+            file.sync_all()?;
+        }
+        return Ok(len - keep);
+    }
+}
+
+/// Reads the records of the final batch, growing the window read from the
+/// end until a record of an earlier batch (or the start) is reached.
+fn read_final_batch(file: &File) -> io::Result<Tail> {
+    let len = file.metadata()?.len();
+    let mut window: u64 = 1024 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        let buf = read_range(file, start, len)?;
+        let mut lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
+        lines.pop(); // after the final newline
+        if start > 0 && !lines.is_empty() {
+            lines.remove(0); // may begin mid-line
+        }
+        let mut tail = Tail::default();
+        let mut batch = None;
+        let mut reached_earlier = false;
+        for line in lines.iter().rev() {
+            let Some(decision) = parse_line(line) else {
+                tail.unreadable_lines += 1;
+                continue;
+            };
+            match batch {
+                None => batch = Some(decision.placement.batch),
+                Some(b) if b != decision.placement.batch => {
+                    reached_earlier = true;
+                    break;
+                }
+                Some(_) => {}
+            }
+            tail.final_batch.push(decision);
+        }
+        if reached_earlier || start == 0 {
+            tail.final_batch.reverse();
+            return Ok(tail);
+        }
+        window = window.saturating_mul(4);
+    }
+}
+
+/// Parses one record; `None` when it is not a record of this daemon.
+fn parse_line(line: &[u8]) -> Option<PastDecision> {
+    let mut value: serde_json::Value = serde_json::from_slice(line).ok()?;
+    let object = value.as_object_mut()?;
+    let placement: Placement = serde_json::from_value(object.remove("watch")?).ok()?;
+    let sha256 = object.get("sha256")?.as_str()?.to_string();
+    Some(PastDecision { placement, sha256, verdict: value })
+}
+
+/// Reads bytes `start..end` of a file.
+fn read_range(file: &File, start: u64, end: u64) -> io::Result<Vec<u8>> {
+    let len = usize::try_from(end - start)
+        .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "log window too large"))?;
+    let mut buf = vec![0u8; len];
+    file.read_exact_at(&mut buf, start)?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(batch: u64, name: &str) -> String {
+        format!(
+            "{{\"verdict\":\"invalid\",\"sha256\":\"{name}-sha\",\"watch\":{{\"batch\":{batch},\
+             \"inbox_name\":\"{name}\",\"moved_to\":\"invalid/{name}\",\
+             \"sidecar\":\"invalid/{name}.verdict.json\",\"elapsed_us\":1}}}}\n"
+        )
+    }
+
+    fn names(tail: &Tail) -> Vec<&str> {
+        tail.final_batch.iter().map(|d| d.placement.inbox_name.as_str()).collect()
+    }
+
+    #[test]
+    fn only_the_final_batch_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decisions.jsonl");
+        std::fs::write(&path, [line(1, "a"), line(2, "b"), line(2, "c")].concat()).unwrap();
+        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        assert_eq!(names(&tail), ["b", "c"]);
+        assert_eq!(tail.repaired_bytes, 0);
+        assert_eq!(log.next_batch(), 3);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_and_never_read_as_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decisions.jsonl");
+        let torn = &line(2, "b")[..40];
+        std::fs::write(&path, [line(1, "a").as_str(), torn].concat()).unwrap();
+        let (_, tail) = DecisionLog::open(&path).unwrap();
+        assert_eq!(names(&tail), ["a"]);
+        assert_eq!(tail.repaired_bytes, 40);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), line(1, "a"));
+    }
+
+    #[test]
+    fn an_empty_or_new_log_has_no_final_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, tail) = DecisionLog::open(&dir.path().join("d.jsonl")).unwrap();
+        assert!(tail.final_batch.is_empty());
+        assert_eq!(log.next_batch(), 1);
+        log.append(line(1, "x").as_bytes()).unwrap();
+        drop(log);
+        let (_, tail) = DecisionLog::open(&dir.path().join("d.jsonl")).unwrap();
+        assert_eq!(names(&tail), ["x"]);
+    }
+
+    #[test]
+    fn a_final_batch_larger_than_the_first_window_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decisions.jsonl");
+        let pad = "p".repeat(4000);
+        let mut text = line(1, "first");
+        for i in 0..600 {
+            text.push_str(&line(2, &format!("{pad}{i}")));
+        }
+        std::fs::write(&path, text).unwrap();
+        let (_, tail) = DecisionLog::open(&path).unwrap();
+        assert_eq!(tail.final_batch.len(), 600);
+    }
+}

@@ -1,0 +1,53 @@
+//! The verdict on one claimed inbox file: the checker's for a readable plan,
+//! `invalid` with the reason for anything the checker cannot be given.
+
+use super::claim::{Claim, Content};
+use super::file_name;
+use crate::check::{check_bytes, PLAN_FORMAT_RULE};
+use crate::rules::RuleSet;
+use crate::verdict::{Finding, Severity, Verdict};
+use std::ffi::OsStr;
+
+/// Judges what was read from inbox file `name`.
+pub fn judge(name: &OsStr, claim: &Claim, rules: &RuleSet, max_plan_bytes: u64) -> Verdict {
+    let file = file_name::display(name);
+    if let Some(problem) = file_name::name_problem(name) {
+        return invalid(file, claim, rules, problem);
+    }
+    match &claim.content {
+        Content::Bytes(bytes) => check_bytes(&file, bytes, rules, &[]),
+        Content::Oversized(size) => {
+            let message = format!(
+                "the file is {size} bytes, above the limit of {max_plan_bytes} bytes for a plan \
+                 (setting max_plan_bytes): check that the right file was dropped; a plan is a \
+                 few kilobytes"
+            );
+            invalid(file, claim, rules, message)
+        }
+        Content::Link(target) => {
+            let message = format!(
+                "the file is a symbolic link (to {:?}); embolint never follows links: drop the \
+                 plan file itself",
+                target.to_string_lossy()
+            );
+            invalid(file, claim, rules, message)
+        }
+        Content::Unreadable(reason) => {
+            let message = format!(
+                "the file cannot be read ({reason}): give embolint read permission and drop it \
+                 again"
+            );
+            invalid(file, claim, rules, message)
+        }
+    }
+}
+
+/// An `invalid` verdict with one `plan-format` finding about the whole file.
+fn invalid(file: String, claim: &Claim, rules: &RuleSet, message: String) -> Verdict {
+    let finding = Finding {
+        rule: PLAN_FORMAT_RULE.into(),
+        severity: Severity::Error,
+        ..Finding::at("", message)
+    };
+    Verdict::new(file, claim.sha256.clone(), vec![finding], Vec::new(), rules.reference(), true)
+}

@@ -1,0 +1,73 @@
+//! Operational logs through `tracing` to stderr, as text or JSON lines.
+//!
+//! The level comes from `--log-level`, else `RUST_LOG`, else the config
+//! file's `log_level`, else `info`. Only the config file's level can change
+//! while running (the other two were fixed by whoever started the daemon).
+
+use super::config::LogFormat;
+use std::io::IsTerminal;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, reload, EnvFilter, Registry};
+
+/// The level used when nothing else names one.
+const DEFAULT_LEVEL: &str = "info";
+
+/// Lets a reloaded config change the log level.
+pub struct LogControl {
+    /// `None` when the subscriber could not be installed (another one was).
+    handle: Option<reload::Handle<EnvFilter, Registry>>,
+    /// The level was fixed by `--log-level` or `RUST_LOG`.
+    fixed: bool,
+    /// The filter in force, to log only real changes.
+    current: String,
+}
+
+/// Installs the global subscriber. `flag` is `--log-level`; `config` the
+/// config file's `log_level`. Returns an error message for a bad filter.
+pub fn init(
+    format: LogFormat,
+    flag: Option<&str>,
+    config: Option<&str>,
+) -> Result<LogControl, String> {
+    let env = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    let fixed = flag.is_some() || env.is_some();
+    let directive = flag.map(str::to_string).or(env).or(config.map(str::to_string));
+    let directive = directive.unwrap_or_else(|| DEFAULT_LEVEL.into());
+    let filter = parse(&directive)?;
+    let (filter, handle) = reload::Layer::new(filter);
+    let (text, json) = match format {
+        LogFormat::Text => {
+            let ansi = std::io::stderr().is_terminal();
+            (Some(fmt::layer().with_writer(std::io::stderr).with_ansi(ansi)), None)
+        }
+        LogFormat::Json => (None, Some(fmt::layer().json().with_writer(std::io::stderr))),
+    };
+    let installed = tracing_subscriber::registry().with(filter).with(text).with(json).try_init();
+    Ok(LogControl { handle: installed.is_ok().then_some(handle), fixed, current: directive })
+}
+
+impl LogControl {
+    /// Applies a reloaded config's `log_level`, unless a flag or `RUST_LOG`
+    /// fixed the level. Returns an error message for a bad filter.
+    pub fn set_config_level(&mut self, level: Option<&str>) -> Result<(), String> {
+        let wanted = level.unwrap_or(DEFAULT_LEVEL);
+        if self.fixed || wanted == self.current {
+            return Ok(());
+        }
+        let filter = parse(wanted)?;
+        if let Some(handle) = &self.handle {
+            handle.reload(filter).map_err(|e| e.to_string())?;
+        }
+        self.current = wanted.to_string();
+        tracing::info!(level = %wanted, "log level changed by the config file");
+        Ok(())
+    }
+}
+
+/// Parses a level or filter directive (`info`, `embolint=debug`...).
+fn parse(directive: &str) -> Result<EnvFilter, String> {
+    EnvFilter::try_new(directive).map_err(|e| {
+        format!("log level {directive:?} is not understood ({e}): use error, warn, info, debug or trace")
+    })
+}

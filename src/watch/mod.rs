@@ -1,0 +1,231 @@
+//! The watch daemon (SPEC §4): a hot folder that never loses, duplicates or
+//! half-reads a plan.
+//!
+//! `embolint watch --root DIR` serves `DIR/inbox/`. Each plan dropped there
+//! gets exactly one decision record in `log/decisions.jsonl`, durably, and
+//! moves to `passed/`, `failed/` or `invalid/` with `NAME.verdict.json`
+//! beside it.
+//!
+//! # Layout
+//! - [`config`]: settings — defaults, config file, flags.
+//! - [`layout`]: the root's folders and the lock against a second daemon.
+//! - [`file_name`]: what an inbox name means; safe outcome names.
+//! - [`inbox`]: the listing, and which plans have settled.
+//! - [`claim`]: reading one file safely (no links, no FIFOs, size-limited).
+//! - [`judge`]: the verdict on what was read.
+//! - [`decision_log`]: the decision records and their batches.
+//! - [`outcome`]: unique names, sidecars, moves and syncs.
+//! - [`batch`]: the crash-safe order of one batch.
+//! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
+//! - [`rules_in_force`]: the rule set, reloaded when its file changes.
+//! - [`wake`]: file-system hints and signals, through one channel.
+//! - [`daemon`]: the loop.
+//! - [`logging`], [`fatal`]: operational logs; errors that stop the daemon.
+
+pub mod batch;
+pub mod claim;
+pub mod config;
+pub mod daemon;
+pub mod decision_log;
+pub mod fatal;
+pub mod file_name;
+pub mod inbox;
+pub mod judge;
+pub mod layout;
+pub mod logging;
+pub mod outcome;
+pub mod recovery;
+pub mod rules_in_force;
+pub mod wake;
+
+use config::{LogFormat, Settings};
+use daemon::Daemon;
+use fatal::{storage, Fatal};
+use layout::Layout;
+use logging::LogControl;
+use rules_in_force::RulesInForce;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Instant;
+use wake::{FsWatch, Wake};
+
+/// Options of `embolint watch`. Each flag overrides the config file, which
+/// overrides the built-in default.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct WatchArgs {
+    /// The root folder to serve: plans are dropped into ROOT/inbox.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// A configuration file (TOML); the built-in defaults apply without one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A rule file replacing the built-in rule set.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Log lines as human-readable text or as JSON objects [default: text].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Log level or filter (error, warn, info, debug, trace); overrides
+    /// RUST_LOG and the config file [default: info].
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Seconds between full re-scans of the inbox (a safety net for missed
+    /// file-system events) [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub rescan_interval_secs: Option<u64>,
+    /// Milliseconds a file must stay unchanged before it is read [default: 1000].
+    #[arg(long, value_name = "MS")]
+    pub settle_millis: Option<u64>,
+    /// Largest plan file read, in bytes; larger files are invalid [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    pub max_plan_bytes: Option<u64>,
+    /// Most plans whose decision records share one disk sync [default: 64].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT; returns the process exit code:
+/// 0 after a clean stop, 3 when it cannot start, 4 when it stopped on an
+/// error that made going on unsafe.
+pub fn run(args: WatchArgs) -> ExitCode {
+    // Signals first: a SIGTERM during start-up must not kill mid-recovery.
+    let (sender, wakes) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Err(error) = wake::spawn_signal_thread(sender.clone(), Arc::clone(&stop)) {
+        eprintln!("embolint watch cannot start: cannot handle signals: {error}");
+        return ExitCode::from(3);
+    }
+    let settings = match Settings::resolve(&args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("embolint watch cannot start: {error}");
+            return ExitCode::from(3);
+        }
+    };
+    let flag_level = args.log_level.as_deref();
+    let logs = match logging::init(settings.log_format, flag_level, settings.log_level.as_deref()) {
+        Ok(logs) => logs,
+        Err(message) => {
+            eprintln!("embolint watch cannot start: {message}");
+            return ExitCode::from(3);
+        }
+    };
+    let outcome = start(args, settings, logs, Channel { sender, wakes, stop })
+        .and_then(|mut daemon| daemon.serve());
+    match outcome {
+        Ok(()) => {
+            tracing::info!(
+                "stopped cleanly: every plan taken from the inbox is recorded and placed"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(fatal) => {
+            tracing::error!("{fatal}");
+            fatal.exit_code()
+        }
+    }
+}
+
+/// The wake-up channel and the stop flag, made before anything else.
+struct Channel {
+    /// For the file-system watcher.
+    sender: Sender<Wake>,
+    /// For the loop.
+    wakes: Receiver<Wake>,
+    /// Set by SIGTERM/SIGINT.
+    stop: Arc<AtomicBool>,
+}
+
+/// Loads the rules, takes the root, finishes an interrupted batch and
+/// starts watching; logs the start-up line.
+fn start(
+    args: WatchArgs,
+    mut settings: Settings,
+    logs: LogControl,
+    channel: Channel,
+) -> Result<Daemon, Fatal> {
+    let rules = RulesInForce::load(settings.rules.as_deref()).map_err(Fatal::Start)?;
+    let shown = settings.root.display().to_string();
+    let cannot_serve =
+        |e: std::io::Error| Fatal::Start(format!("cannot serve the root {shown}: {e}"));
+    Layout::new(&settings.root).create().map_err(cannot_serve)?;
+    settings.root = settings.root.canonicalize().map_err(cannot_serve)?;
+    let layout = Layout::new(&settings.root);
+    let lock = layout::lock(&layout).map_err(|e| Fatal::Start(e.to_string()))?;
+    let decisions = layout.decisions();
+    let (log, tail) = decision_log::DecisionLog::open(&decisions)
+        .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
+    if tail.repaired_bytes > 0 || tail.unreadable_lines > 0 {
+        tracing::warn!(
+            cut_bytes = tail.repaired_bytes,
+            unreadable_lines = tail.unreadable_lines,
+            "the decision log ended in a record torn by a crash; it was cut (its plan was never moved and is judged again)"
+        );
+    }
+    for dir in layout.outcome_dirs() {
+        outcome::remove_stale_temps(&dir)
+            .map_err(storage(format!("cleaning {}", dir.display())))?;
+    }
+    let recovered = recovery::recover(&layout, &tail, settings.max_plan_bytes)?;
+    let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
+    let fs_watch = match FsWatch::start(&layout.inbox, channel.sender.clone()) {
+        Ok(watch) => Some(watch),
+        Err(error) => {
+            tracing::warn!(
+                %error,
+                rescan_interval_secs = settings.rescan_interval.as_secs(),
+                "cannot watch the inbox for events (if it says 'no space left', raise the \
+                 sysctl fs.inotify.max_user_watches); plans are found by the periodic re-scan only"
+            );
+            None
+        }
+    };
+    log_start(&layout, &settings, &rules, &recovered);
+    let mut daemon = Daemon {
+        next_rescan: Instant::now() + settings.rescan_interval,
+        layout,
+        settings,
+        args,
+        rules,
+        log,
+        inbox,
+        wakes: channel.wakes,
+        _keep_open: channel.sender,
+        stop: channel.stop,
+        fs_watch,
+        logs,
+        config_refused: None,
+        _lock: lock,
+    };
+    daemon.watch_settings_dirs();
+    Ok(daemon)
+}
+
+/// The start-up line: root, rule set and config in force.
+fn log_start(
+    layout: &Layout,
+    settings: &Settings,
+    rules: &RulesInForce,
+    recovered: &recovery::Recovered,
+) {
+    tracing::info!(
+        root = %layout.root.display(),
+        rules = %rules.origin(),
+        rule_set = %rules.set.id,
+        rule_set_version = %rules.set.version,
+        rule_set_sha256 = %rules.set.sha256,
+        config = %settings.config.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()),
+        settle_ms = settings.settle.as_millis() as u64,
+        rescan_interval_secs = settings.rescan_interval.as_secs(),
+        max_plan_bytes = settings.max_plan_bytes,
+        batch_size = settings.batch_size,
+        recovered_moves = recovered.moved,
+        recovered_sidecars = recovered.sidecars,
+        abandoned_records = recovered.abandoned,
+        pid = std::process::id(),
+        "embolint watch started"
+    );
+}

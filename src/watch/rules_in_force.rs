@@ -1,0 +1,144 @@
+//! The rule set judging plans now, and its replacement when the rule file
+//! changes. A new rule file that cannot be read is refused with a clear log
+//! line, and the rules in force stay (SPEC §4).
+
+use crate::rules::RuleSet;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The rule set in force and where it came from.
+#[derive(Debug)]
+pub struct RulesInForce {
+    /// The rules judging plans.
+    pub set: RuleSet,
+    /// The rule file, or `None` for the built-in rules.
+    pub path: Option<PathBuf>,
+    /// sha256 of the file content in force (or last refused), so an
+    /// unchanged file is not re-parsed and a refused one is refused once.
+    seen_sha256: String,
+}
+
+/// Stands for the content of a rule file that could not be read.
+const UNREADABLE: &str = "unreadable";
+
+/// How a look at the rule file ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reload {
+    /// The content is what was already in force (or already refused).
+    Unchanged,
+    /// New rules are in force.
+    Replaced,
+    /// The new content was refused; the old rules stay.
+    Refused,
+}
+
+impl RulesInForce {
+    /// Loads the rules at start-up; an unusable rule file stops the start.
+    pub fn load(path: Option<&Path>) -> Result<RulesInForce, String> {
+        match path {
+            None => {
+                let set = RuleSet::builtin().map_err(|e| e.to_string())?;
+                let seen_sha256 = set.sha256.clone();
+                Ok(RulesInForce { set, path: None, seen_sha256 })
+            }
+            Some(path) => {
+                let (text, sha) = read(path)?;
+                let set = RuleSet::from_toml(&text, &path.display().to_string())
+                    .map_err(|e| e.to_string())?;
+                Ok(RulesInForce { set, path: Some(path.to_path_buf()), seen_sha256: sha })
+            }
+        }
+    }
+
+    /// Re-reads the rule file (if it changed) and puts it in force when it
+    /// can be read. Logs what happened.
+    pub fn reload(&mut self) -> Reload {
+        let Some(path) = self.path.clone() else {
+            return Reload::Unchanged;
+        };
+        let (text, sha) = match read(&path) {
+            Ok(read) => read,
+            Err(message) if self.seen_sha256 != UNREADABLE => {
+                self.seen_sha256 = UNREADABLE.into();
+                return self.refuse(&path, UNREADABLE, &message);
+            }
+            Err(_) => return Reload::Unchanged,
+        };
+        if sha == self.seen_sha256 {
+            return Reload::Unchanged;
+        }
+        self.seen_sha256 = sha.clone();
+        match RuleSet::from_toml(&text, &path.display().to_string()) {
+            Ok(set) => {
+                tracing::info!(
+                    rules = %path.display(),
+                    rule_set = %set.id,
+                    version = %set.version,
+                    sha256 = %set.sha256,
+                    "new rule file in force: the next plans are judged by it"
+                );
+                self.set = set;
+                Reload::Replaced
+            }
+            Err(error) => self.refuse(&path, &sha, &error.to_string()),
+        }
+    }
+
+    /// Switches to another rule file (the config named a new one); on
+    /// failure the rules in force stay.
+    pub fn switch_to(&mut self, path: Option<&Path>) -> Reload {
+        if path == self.path.as_deref() {
+            return self.reload();
+        }
+        match RulesInForce::load(path) {
+            Ok(new) => {
+                *self = new;
+                tracing::info!(
+                    rules = %self.origin(),
+                    rule_set = %self.set.id,
+                    version = %self.set.version,
+                    sha256 = %self.set.sha256,
+                    "the config names another rule file; it is now in force"
+                );
+                Reload::Replaced
+            }
+            Err(message) => {
+                let shown = path.map_or("built-in rules".into(), |p| p.display().to_string());
+                tracing::error!(
+                    rules = %shown,
+                    in_force = %self.origin(),
+                    "rule file refused, the rules in force stay: {message}"
+                );
+                Reload::Refused
+            }
+        }
+    }
+
+    /// The rule file's path, or "built-in rules".
+    pub fn origin(&self) -> String {
+        self.path.as_ref().map_or("built-in rules".into(), |p| p.display().to_string())
+    }
+
+    /// Logs a refusal (once per content) and keeps the rules in force.
+    fn refuse(&mut self, path: &Path, sha: &str, message: &str) -> Reload {
+        tracing::error!(
+            rules = %path.display(),
+            refused_sha256 = %sha,
+            in_force = %self.set.id,
+            in_force_version = %self.set.version,
+            in_force_sha256 = %self.set.sha256,
+            "new rule file refused, the rules in force stay until it is fixed: {message}"
+        );
+        Reload::Refused
+    }
+}
+
+/// Reads a rule file as UTF-8 text, with the sha256 of its bytes.
+fn read(path: &Path) -> Result<(String, String), String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read rule file {}: {e}", path.display()))?;
+    let sha = format!("{:x}", Sha256::digest(&bytes));
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("rule file {} is not UTF-8 text", path.display()))?;
+    Ok((text, sha))
+}

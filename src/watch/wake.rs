@@ -1,0 +1,123 @@
+//! Everything that wakes the daemon's loop: file-system hints from the
+//! watcher thread and signals from the signal thread, through one channel.
+
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+
+/// Why the loop woke up.
+#[derive(Debug)]
+pub enum Wake {
+    /// Something happened to this inbox name; `writing` says whether a
+    /// writer now holds it open (`Some(true)`), just closed it
+    /// (`Some(false)`), or the event says nothing about it.
+    Inbox {
+        /// The name in the inbox.
+        name: OsString,
+        /// What the event says about a writer.
+        writing: Option<bool>,
+    },
+    /// Events were lost (queue overflow) or the watcher failed: list the
+    /// whole inbox again.
+    Rescan,
+    /// Something changed in a folder holding the rule or config file.
+    Settings(PathBuf),
+    /// SIGHUP: re-read the rule and config files now.
+    Reload,
+    /// SIGTERM or SIGINT: finish the plan in hand and stop.
+    Stop,
+}
+
+/// The file-system watcher; hints stop when it is dropped.
+pub struct FsWatch {
+    /// The notify watcher (inotify on Linux).
+    watcher: RecommendedWatcher,
+    /// Folders watched for rule and config changes.
+    settings_dirs: HashSet<PathBuf>,
+}
+
+impl FsWatch {
+    /// Watches `inbox` (not recursively), sending hints into `wakes`.
+    pub fn start(inbox: &Path, wakes: Sender<Wake>) -> notify::Result<FsWatch> {
+        let inbox_dir = inbox.to_path_buf();
+        let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
+            for wake in hints(&inbox_dir, event) {
+                // The loop is gone when sending fails: nothing left to wake.
+                let _ = wakes.send(wake);
+            }
+        })?;
+        watcher.watch(inbox, RecursiveMode::NonRecursive)?;
+        Ok(FsWatch { watcher, settings_dirs: HashSet::new() })
+    }
+
+    /// Also watches the folder holding a rule or config file, so edits are
+    /// noticed without waiting for the periodic check.
+    pub fn watch_settings_dir(&mut self, dir: &Path) -> notify::Result<()> {
+        if self.settings_dirs.insert(dir.to_path_buf()) {
+            if let Err(e) = self.watcher.watch(dir, RecursiveMode::NonRecursive) {
+                self.settings_dirs.remove(dir);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns one notify event into wake-ups.
+fn hints(inbox: &Path, event: notify::Result<Event>) -> Vec<Wake> {
+    let event = match event {
+        Ok(event) => event,
+        Err(error) => {
+            tracing::warn!(%error, "file-system watcher error; listing the inbox again");
+            return vec![Wake::Rescan];
+        }
+    };
+    if event.need_rescan() {
+        tracing::warn!("file-system events were lost (queue overflow); listing the inbox again");
+        return vec![Wake::Rescan];
+    }
+    let writing = match event.kind {
+        EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_)) => Some(true),
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Some(false),
+        EventKind::Access(_) => return Vec::new(), // our own reads
+        _ => None,
+    };
+    event
+        .paths
+        .into_iter()
+        .map(|path| match (path.parent(), path.file_name()) {
+            _ if path == inbox => Wake::Rescan,
+            (Some(parent), Some(name)) if parent == inbox => {
+                Wake::Inbox { name: name.to_os_string(), writing }
+            }
+            _ => Wake::Settings(path),
+        })
+        .collect()
+}
+
+/// Starts the thread that turns SIGTERM/SIGINT into [`Wake::Stop`] (and
+/// sets `stop`, seen between plans) and SIGHUP into [`Wake::Reload`].
+pub fn spawn_signal_thread(wakes: Sender<Wake>, stop: Arc<AtomicBool>) -> io::Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        for signal in signals.forever() {
+            let wake = if signal == SIGHUP {
+                Wake::Reload
+            } else {
+                stop.store(true, Ordering::SeqCst);
+                Wake::Stop
+            };
+            if wakes.send(wake).is_err() {
+                return;
+            }
+        }
+    })?;
+    Ok(())
+}
