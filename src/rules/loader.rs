@@ -121,7 +121,7 @@ fn read_rule(
     let kind = params.kind.take().ok_or_else(|| {
         LoadError::at(
             span.clone(),
-            format!("rule `{id_text}` has no `kind`; one of {}", KIND_NAMES.join(", ")),
+            format!("rule `{id_text}` has no `kind`; the kinds are {}", KIND_NAMES.join(", ")),
         )
     })?;
     params.rule_kind = kind.get_ref().clone();
@@ -381,6 +381,8 @@ mod tests {
         );
         let text = edit("artery-dose-max", "large_from_mm = 4", "");
         let error = error_of(&text);
+        let header = line_of(&text, "", "id = \"artery-dose-max\"") - 1;
+        assert!(error.contains(&format!("line {header}, column 1: rule")), "{error}");
         assert!(error.contains("rule `artery-dose-max` of kind `artery-dose-max` needs the parameter `large_from_mm`"), "{error}");
     }
 

@@ -86,7 +86,7 @@ impl SessionSpacing {
         );
         Finding::at(format!("{}/date", session.pointer()), message)
             .in_session(session)
-            .observed(format!("{days} days from {}", other.date))
+            .observed(format!("{} {relation} {}", session.date, other.date))
             .limit(format!("at least {}", self.apart()))
     }
 }
@@ -101,7 +101,7 @@ fn prior_label(prior: &PriorSession) -> OtherSession {
 }
 
 fn history_label(recorded: &RecordedSession) -> OtherSession {
-    let number = recorded.number.unwrap_or(recorded.index as u64 + 1);
+    let number = recorded.number.unwrap_or((recorded.index as u64).saturating_add(1));
     let recorded_on = recorded.recorded_at.to_zoned(jiff::tz::TimeZone::UTC).date();
     OtherSession {
         date: recorded.date,

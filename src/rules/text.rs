@@ -5,7 +5,7 @@ use crate::plan::Session;
 /// How a message names a session: "session 2 on 2026-11-04" — its own
 /// number when the plan gives one, else its position counted from 1.
 pub(super) fn session_label(session: &Session) -> String {
-    let number = session.number.unwrap_or(session.index as u64 + 1);
+    let number = session.number.unwrap_or((session.index as u64).saturating_add(1));
     format!("session {number} on {}", session.date)
 }
 
