@@ -1,10 +1,11 @@
 //! One plan file in, one verdict out: the single entry point shared by
 //! `embolint check` and the watch daemon, so both judge alike.
 
-use crate::history::RecordedSession;
-use crate::plan::parse_plan;
+use crate::history::{History, HistoryError, RecordedPlan, RecordedSession};
+use crate::plan::parse::ParseFailure;
+use crate::plan::{parse_plan, Plan};
 use crate::rules::{Context, RuleSet};
-use crate::verdict::{Finding, Severity, Verdict};
+use crate::verdict::{Finding, Outcome, Severity, Verdict};
 use sha2::{Digest, Sha256};
 
 /// The rule id of every finding about an unreadable or malformed plan.
@@ -13,42 +14,92 @@ pub const PLAN_FORMAT_RULE: &str = "plan-format";
 /// Checks the bytes of one plan file against a rule set.
 ///
 /// `file` is the name shown in the verdict; `history` holds sessions of
-/// other plans of any patient, already recorded (empty when no history is
-/// kept). Never panics, whatever the bytes.
+/// other plans already recorded (empty when no history is kept; sessions of
+/// other patients and of this plan's own earlier version are ignored).
+/// Never panics, whatever the bytes.
 pub fn check_bytes(
     file: &str,
     bytes: &[u8],
     rules: &RuleSet,
     history: &[RecordedSession],
 ) -> Verdict {
-    let sha256 = sha256_hex(bytes);
     match parse_plan(bytes, &rules.names) {
-        Ok(plan) => {
-            let context = Context { names: &rules.names, history };
-            let (findings, outcomes) = rules.evaluate(&plan, &context);
-            let mut verdict =
-                Verdict::new(file.into(), sha256, findings, outcomes, rules.reference(), false);
-            verdict.plan_id = Some(plan.plan_id);
-            verdict.patient_id = Some(plan.patient.id);
-            verdict
-        }
-        Err(failure) => {
-            let findings = failure
-                .problems
-                .into_iter()
-                .map(|problem| Finding {
-                    rule: PLAN_FORMAT_RULE.into(),
-                    severity: Severity::Error,
-                    ..Finding::at(problem.path, problem.message)
-                })
-                .collect();
-            let mut verdict =
-                Verdict::new(file.into(), sha256, findings, Vec::new(), rules.reference(), true);
-            verdict.plan_id = failure.plan_id;
-            verdict.patient_id = failure.patient_id;
-            verdict
+        Ok(plan) => judge(file, bytes, &plan, rules, history),
+        Err(failure) => invalid_verdict(file, bytes, failure, rules),
+    }
+}
+
+/// Checks one plan file against a rule set and the recorded history.
+///
+/// The patient's recorded sessions are looked up once the plan is read. If
+/// the history cannot be read, there is no verdict: a plan is never passed
+/// without the check it needs.
+pub fn check_with_history(
+    file: &str,
+    bytes: &[u8],
+    rules: &RuleSet,
+    history: &History,
+) -> Result<Verdict, HistoryError> {
+    let plan = match parse_plan(bytes, &rules.names) {
+        Ok(plan) => plan,
+        Err(failure) => return Ok(invalid_verdict(file, bytes, failure, rules)),
+    };
+    let recorded = history.sessions_of(&plan.patient.id)?;
+    let mut verdict = judge(file, bytes, &plan, rules, &recorded);
+    if verdict.verdict == Outcome::Fail {
+        if let Some(earlier) = history.plan(&plan.plan_id)? {
+            note_earlier_version_in_force(&mut verdict, &earlier);
         }
     }
+    Ok(verdict)
+}
+
+/// A revised plan that fails leaves its earlier passed version in force;
+/// the error findings say so, so nobody believes the revision replaced it.
+fn note_earlier_version_in_force(verdict: &mut Verdict, earlier: &RecordedPlan) {
+    let note = format!(
+        " This revision is not recorded: the earlier passed version of plan {} (recorded {}) stays in force.",
+        earlier.plan_id, earlier.recorded_at
+    );
+    for finding in verdict.findings.iter_mut().filter(|f| f.severity == Severity::Error) {
+        finding.message.push_str(&note);
+    }
+}
+
+/// The verdict on a plan that was read: the rules decide.
+fn judge(
+    file: &str,
+    bytes: &[u8],
+    plan: &Plan,
+    rules: &RuleSet,
+    history: &[RecordedSession],
+) -> Verdict {
+    let context = Context { names: &rules.names, history };
+    let (findings, outcomes) = rules.evaluate(plan, &context);
+    let mut verdict =
+        Verdict::new(file.into(), sha256_hex(bytes), findings, outcomes, rules.reference(), false);
+    verdict.plan_id = Some(plan.plan_id.clone());
+    verdict.patient_id = Some(plan.patient.id.clone());
+    verdict
+}
+
+/// The verdict on a plan that could not be read: every problem, as a
+/// `plan-format` error.
+fn invalid_verdict(file: &str, bytes: &[u8], failure: ParseFailure, rules: &RuleSet) -> Verdict {
+    let findings = failure
+        .problems
+        .into_iter()
+        .map(|problem| Finding {
+            rule: PLAN_FORMAT_RULE.into(),
+            severity: Severity::Error,
+            ..Finding::at(problem.path, problem.message)
+        })
+        .collect();
+    let mut verdict =
+        Verdict::new(file.into(), sha256_hex(bytes), findings, Vec::new(), rules.reference(), true);
+    verdict.plan_id = failure.plan_id;
+    verdict.patient_id = failure.patient_id;
+    verdict
 }
 
 /// Lower-case hex sha256 of `bytes`.

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// A session of a plan that passed earlier, as kept in the history.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RecordedSession {
     pub patient_id: String,
     pub plan_id: String,

@@ -2,7 +2,10 @@
 //! maps the outcome to an exit code. All logic lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use embolint::check::{check_bytes, read_plan_file, too_large_verdict, PlanBytes};
+use embolint::check::{
+    check_bytes, check_with_history, read_plan_file, too_large_verdict, PlanBytes,
+};
+use embolint::history::History;
 use embolint::report;
 use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Verdict};
@@ -35,6 +38,8 @@ enum Command {
     Rules(RulesArgs),
     /// Serve a watched folder: check each plan dropped into ROOT/inbox.
     Watch(embolint::watch::WatchArgs),
+    /// Show a patient's recorded sessions (plans that passed).
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -57,6 +62,32 @@ struct CheckArgs {
     /// A rule file (TOML) to use instead of the built-in protocol rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// A history database (the daemon's ROOT/state/history.sqlite), opened
+    /// read-only: session spacing is then also checked against the sessions
+    /// of the patient's other plans that passed.
+    #[arg(long, value_name = "DB")]
+    history: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct HistoryArgs {
+    /// The patient whose recorded sessions are listed.
+    #[arg(value_name = "PATIENT_ID")]
+    patient_id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// The daemon's root folder; its history is ROOT/state/history.sqlite.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "history",
+        required_unless_present = "history"
+    )]
+    root: Option<PathBuf>,
+    /// A history database file.
+    #[arg(long, value_name = "DB")]
+    history: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,6 +106,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Rules(args) => rules(args),
         Command::Watch(args) => embolint::watch::run(args),
+        Command::History(args) => history(args),
     }
 }
 
@@ -95,6 +127,13 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(rules) => rules,
         Err(code) => return code,
     };
+    let history = match args.history.as_deref().map(History::open_read_only).transpose() {
+        Ok(history) => history,
+        Err(e) => {
+            eprintln!("embolint: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
     let mut cannot_run = false;
     let mut files = Vec::new();
     for path in &args.paths {
@@ -113,7 +152,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let mut verdicts = Vec::new();
     let mut unreadable = 0;
     for file in &files {
-        let verdict = match judge(file, &rules) {
+        let verdict = match judge(file, &rules, history.as_ref()) {
             Ok(verdict) => verdict,
             Err(message) => {
                 eprintln!("embolint: {message}");
@@ -177,24 +216,69 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Reads and checks one plan file (or standard input for `-`).
-fn judge(path: &Path, rules: &RuleSet) -> Result<Verdict, String> {
+fn judge(path: &Path, rules: &RuleSet, history: Option<&History>) -> Result<Verdict, String> {
     let limit = embolint::check::DEFAULT_MAX_PLAN_BYTES;
-    if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        if bytes.len() as u64 > limit {
-            return Ok(too_large_verdict("-", bytes.len() as u64, limit, rules));
+    let name = if path.as_os_str() == "-" { "-".to_string() } else { path.display().to_string() };
+    let read = if path.as_os_str() == "-" {
+        read_stdin(limit).map_err(|e| format!("cannot read standard input: {e}"))?
+    } else {
+        read_plan_file(path, limit).map_err(|e| format!("cannot read {name}: {e}"))?
+    };
+    let bytes = match read {
+        PlanBytes::Read(bytes) => bytes,
+        PlanBytes::TooLarge { size, limit } => {
+            return Ok(too_large_verdict(&name, size, limit, rules))
         }
-        return Ok(check_bytes("-", &bytes, rules, &[]));
+    };
+    match history {
+        None => Ok(check_bytes(&name, &bytes, rules, &[])),
+        Some(history) => check_with_history(&name, &bytes, rules, history)
+            .map_err(|e| format!("cannot check {name} against the history: {e}")),
     }
-    let name = path.display().to_string();
-    match read_plan_file(path, limit) {
-        Ok(PlanBytes::Read(bytes)) => Ok(check_bytes(&name, &bytes, rules, &[])),
-        Ok(PlanBytes::TooLarge { size, limit }) => Ok(too_large_verdict(&name, size, limit, rules)),
-        Err(e) => Err(format!("cannot read {name}: {e}")),
+}
+
+fn read_stdin(limit: u64) -> std::io::Result<PlanBytes> {
+    let mut bytes = Vec::new();
+    std::io::stdin().take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(PlanBytes::TooLarge { size: bytes.len() as u64, limit });
+    }
+    Ok(PlanBytes::Read(bytes))
+}
+
+fn history(args: HistoryArgs) -> ExitCode {
+    let from_root = args.root.as_ref().map(|root| root.join("state").join("history.sqlite"));
+    let Some(path) = args.history.clone().or(from_root) else {
+        eprintln!("embolint history: give --root DIR or --history DB");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    let history = match History::open_read_only(&path) {
+        Ok(history) => history,
+        Err(e) => {
+            eprintln!("embolint: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let sessions = match history.sessions_of(&args.patient_id) {
+        Ok(sessions) => sessions,
+        Err(e) => {
+            eprintln!("embolint: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&sessions).map(|json| json + "\n"),
+        Format::Text => Ok(report::render_history(&args.patient_id, &sessions)),
+    };
+    match text {
+        Ok(text) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("embolint: cannot write the history: {e}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
     }
 }
 

@@ -172,3 +172,27 @@ pub fn render_rules(rules: &crate::rules::RuleSet) -> String {
     // TODO(lead): list each rule once the rule kinds land.
     format!("rule set {} {} (sha256 {})\n", rules.id, rules.version, rules.sha256)
 }
+
+/// A patient's recorded sessions as text, for `embolint history`.
+pub fn render_history(patient_id: &str, sessions: &[crate::history::RecordedSession]) -> String {
+    if sessions.is_empty() {
+        return format!("patient {patient_id}: no recorded sessions\n");
+    }
+    let mut out = format!(
+        "patient {patient_id}: {} recorded {}\n",
+        sessions.len(),
+        plural(sessions.len(), "session", "sessions")
+    );
+    for s in sessions {
+        let number = s
+            .number
+            .map(|n| format!("session {n}"))
+            .unwrap_or_else(|| format!("session #{} in the plan", s.index + 1));
+        let _ = writeln!(
+            out,
+            "  {}  {number} of plan {}, recorded {}",
+            s.date, s.plan_id, s.recorded_at
+        );
+    }
+    out
+}
