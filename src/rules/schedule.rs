@@ -32,18 +32,15 @@ struct OtherSession {
 }
 
 impl SessionSpacing {
-    fn span(&self) -> jiff::Span {
-        // `months` is checked at load to be within range.
-        jiff::Span::new().try_months(self.months as i64).unwrap_or_default()
-    }
-
     /// `date` moved by the required months, clamped to the month's end;
-    /// `None` beyond the calendar's range.
+    /// `None` beyond the calendar's range (then the pair counts as too
+    /// close: the safer reading).
     fn shift(&self, date: Date, forward: bool) -> Option<Date> {
+        let span = jiff::Span::new().try_months(i64::try_from(self.months).ok()?).ok()?;
         if forward {
-            date.checked_add(self.span()).ok()
+            date.checked_add(span).ok()
         } else {
-            date.checked_sub(self.span()).ok()
+            date.checked_sub(span).ok()
         }
     }
 
@@ -324,6 +321,7 @@ mod tests {
         assert!(!spaced("2026-04-30", "2026-05-29"));
         assert!(spaced("2026-10-05", "2026-11-05"));
         assert!(!spaced("2026-11-05", "2026-11-05"), "the same day is too close");
+        assert!(!spaced("9999-12-01", "9999-12-31"), "beyond the calendar counts as too close");
     }
 
     #[test]
