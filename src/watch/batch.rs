@@ -13,6 +13,7 @@
 
 use super::claim::Fingerprint;
 use super::decision_log::{record_line, DecisionLog, Placement};
+use super::failpoint::{self, Step};
 use super::fatal::{storage, Fatal};
 use super::layout::Layout;
 use super::outcome;
@@ -54,13 +55,20 @@ pub fn commit(
     log: &mut DecisionLog,
     batch: &[Judged],
 ) -> Result<Vec<Placed>, Fatal> {
+    failpoint::begin_batch();
     let mut lines = Vec::new();
     for judged in batch {
         let line = record_line(&judged.verdict, &judged.placement).map_err(io::Error::other);
         lines.extend(line.map_err(storage("writing a decision record"))?);
     }
     let log_action = format!("syncing the decision log {}", log.path().display());
+    if failpoint::armed(Step::TornLog) {
+        let half = lines.get(..lines.len() / 2).unwrap_or_default();
+        log.write_unsynced(half).map_err(storage("writing a torn record"))?;
+        failpoint::crash();
+    }
     log.append(&lines).map_err(storage(log_action))?;
+    failpoint::hit(Step::AfterLog);
 
     let mut temps = Vec::with_capacity(batch.len());
     for judged in batch {
@@ -73,6 +81,7 @@ pub fn commit(
     }
     outcome::sync_file_system(&layout.root)
         .map_err(storage(format!("syncing the verdict files under {}", layout.root.display())))?;
+    failpoint::hit(Step::AfterSidecars);
 
     let mut touched = BTreeSet::from([layout.inbox.clone()]);
     let mut fates = Vec::with_capacity(batch.len());
@@ -83,7 +92,9 @@ pub fn commit(
         let fate = move_plan(layout, &judged.name, &judged.fingerprint, &judged.placement)?;
         touched.insert(parent(&sidecar));
         fates.push(fate);
+        failpoint::hit(Step::MidMoves);
     }
+    failpoint::hit(Step::AfterMoves);
     for dir in touched {
         outcome::sync_dir(&dir)
             .map_err(storage(format!("syncing the folder {}", dir.display())))?;

@@ -110,6 +110,12 @@ impl DecisionLog {
         self.file.sync_data()
     }
 
+    /// Writes bytes without syncing: only for the torn-log failpoint, which
+    /// imitates a crash in the middle of an append.
+    pub fn write_unsynced(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)
+    }
+
     /// The log's path, for messages.
     pub fn path(&self) -> &Path {
         &self.path

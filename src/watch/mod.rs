@@ -21,12 +21,14 @@
 //! - [`wake`]: file-system hints and signals, through one channel.
 //! - [`daemon`]: the loop.
 //! - [`logging`], [`fatal`]: operational logs; errors that stop the daemon.
+//! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
 
 pub mod batch;
 pub mod claim;
 pub mod config;
 pub mod daemon;
 pub mod decision_log;
+pub mod failpoint;
 pub mod fatal;
 pub mod file_name;
 pub mod inbox;

@@ -1,0 +1,75 @@
+//! A test hook that kills the daemon at an exact instant of a batch, so the
+//! tests can prove recovery from a crash at each step, not only wherever a
+//! random `kill -9` happens to land.
+//!
+//! `EMBOLINT_WATCH_FAILPOINT=STEP:N` sends SIGKILL to the daemon itself at
+//! STEP of the N-th batch it commits (counting from 1 in this process).
+//! Unset (always, in service), it costs one branch per step.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// The steps of a batch where a crash can be injected, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Half of the batch's records written, not synced: a torn line.
+    TornLog,
+    /// Records synced, no sidecar written.
+    AfterLog,
+    /// Temporary sidecars synced, none renamed.
+    AfterSidecars,
+    /// The first plan of the batch moved, the others not.
+    MidMoves,
+    /// Every plan moved, folders not synced.
+    AfterMoves,
+}
+
+impl Step {
+    /// The name used in the environment variable.
+    fn name(self) -> &'static str {
+        match self {
+            Step::TornLog => "torn-log",
+            Step::AfterLog => "after-log",
+            Step::AfterSidecars => "after-sidecars",
+            Step::MidMoves => "mid-moves",
+            Step::AfterMoves => "after-moves",
+        }
+    }
+}
+
+/// The environment variable naming the failpoint.
+pub const VARIABLE: &str = "EMBOLINT_WATCH_FAILPOINT";
+
+/// Batches begun by this process.
+static BATCHES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a new batch; call once at the start of each commit.
+pub fn begin_batch() {
+    BATCHES.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Whether the failpoint names this step of the current batch.
+pub fn armed(step: Step) -> bool {
+    static WANTED: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    let wanted = WANTED.get_or_init(|| {
+        let value = std::env::var(VARIABLE).ok()?;
+        let (name, batch) = value.split_once(':')?;
+        Some((name.to_string(), batch.parse().ok()?))
+    });
+    matches!(wanted, Some((name, batch)) if name == step.name() && *batch == BATCHES.load(Ordering::SeqCst))
+}
+
+/// Dies as `kill -9` would, if the failpoint names this step.
+pub fn hit(step: Step) {
+    if armed(step) {
+        crash();
+    }
+}
+
+/// Sends SIGKILL to this process: no destructor, no flush, no cleanup.
+pub fn crash() {
+    // SAFETY: kill(2) on our own process id.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+}

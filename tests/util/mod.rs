@@ -1,0 +1,313 @@
+//! Shared helpers of the watch-daemon tests: start the real binary on a
+//! fresh temporary root, drop plans, wait for conditions (never for fixed
+//! times), and check the folder protocol's invariants.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any condition may take on a slow, loaded machine.
+pub const PATIENCE: Duration = Duration::from_secs(90);
+
+/// A plan that passes (the SPEC's example).
+pub const PASS_PLAN: &str = include_str!("../fixtures/watch/pass.json");
+/// A plan that fails (an artery overdose).
+pub const FAIL_PLAN: &str = include_str!("../fixtures/watch/fail.json");
+/// The shipped rule file, for reload tests.
+pub const SHIPPED_RULES: &str = include_str!("../../rules/chiras-bone-chemoembolization.toml");
+
+/// The passing plan with its own plan id, so every copy has its own sha256.
+pub fn pass_plan(id: &str) -> String {
+    PASS_PLAN.replace("PLN-2026-0042", id)
+}
+
+/// The failing plan with its own plan id.
+pub fn fail_plan(id: &str) -> String {
+    FAIL_PLAN.replace("PLN-2026-0042", id)
+}
+
+/// A fresh temporary folder holding the served root and the daemon's logs.
+pub struct Site {
+    /// Removed when the test ends.
+    pub dir: tempfile::TempDir,
+    /// Counts daemon starts, to name their log files.
+    starts: usize,
+}
+
+impl Site {
+    /// A new, empty site; the root is created by the daemon.
+    pub fn new() -> Site {
+        Site { dir: tempfile::tempdir().unwrap(), starts: 0 }
+    }
+
+    /// The served root.
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    /// The inbox (created if missing, for dropping plans before start-up).
+    pub fn inbox(&self) -> PathBuf {
+        let inbox = self.root().join("inbox");
+        fs::create_dir_all(&inbox).unwrap();
+        inbox
+    }
+
+    /// Starts `embolint watch --root ROOT --log-format json` plus `args`
+    /// (with a settle time of 300 ms unless `args` give one), and waits for
+    /// its start-up line.
+    pub fn start(&mut self, args: &[&str]) -> Daemon {
+        self.start_with_env(args, &[])
+    }
+
+    /// Like [`Site::start`], with extra environment variables.
+    pub fn start_with_env(&mut self, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let mut daemon = self.spawn(args, env);
+        daemon.wait_for_log("embolint watch started");
+        daemon
+    }
+
+    /// Starts the daemon without waiting for anything.
+    pub fn spawn(&mut self, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        self.starts += 1;
+        let stderr_path = self.dir.path().join(format!("daemon-{}.log", self.starts));
+        let stderr = fs::File::create(&stderr_path).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_embolint"));
+        command
+            .arg("watch")
+            .arg("--root")
+            .arg(self.root())
+            .args(["--log-format", "json"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        if !args.contains(&"--settle-millis") {
+            command.args(["--settle-millis", "300"]);
+        }
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Daemon { child: command.spawn().unwrap(), stderr_path }
+    }
+
+    /// Writes a plan straight into the inbox (one write, then close).
+    pub fn write(&self, name: &str, text: &str) {
+        fs::write(self.inbox().join(name), text).unwrap();
+    }
+
+    /// Drops a plan the safe way: written under a temporary name, renamed in.
+    pub fn drop_plan(&self, name: &str, text: &str) {
+        let inbox = self.inbox();
+        let temp = inbox.join(format!(".{name}.tmp"));
+        fs::write(&temp, text).unwrap();
+        fs::rename(&temp, inbox.join(name)).unwrap();
+    }
+
+    /// Every decision record, in log order.
+    pub fn records(&self) -> Vec<Value> {
+        match fs::read_to_string(self.root().join("log/decisions.jsonl")) {
+            Ok(text) => text.lines().map(|l| serde_json::from_str(l).unwrap()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Decision records per inbox name.
+    pub fn records_by_name(&self) -> BTreeMap<String, Vec<Value>> {
+        let mut by_name: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for record in self.records() {
+            let name = record["watch"]["inbox_name"].as_str().unwrap().to_string();
+            by_name.entry(name).or_default().push(record);
+        }
+        by_name
+    }
+
+    /// Names (without sidecars) in a folder of the root, sorted.
+    pub fn names_in(&self, folder: &str) -> Vec<String> {
+        let mut names: Vec<String> = match fs::read_dir(self.root().join(folder)) {
+            Ok(entries) => entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".verdict.json"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        names.sort();
+        names
+    }
+
+    /// Plans placed in the three outcome folders.
+    pub fn placed(&self) -> usize {
+        ["passed", "failed", "invalid"].iter().map(|f| self.names_in(f).len()).sum()
+    }
+
+    /// Waits until `count` decision records exist.
+    pub fn wait_for_records(&self, count: usize) {
+        wait_until(&format!("{count} decision records"), || self.records().len() >= count);
+    }
+
+    /// Checks the folder protocol for plans named `expected`: each has
+    /// exactly one record, sits in exactly one outcome folder under the name
+    /// its record gives, with its sidecar (same verdict) beside it; the inbox
+    /// holds none of them; and no record names another plan.
+    pub fn assert_each_once(&self, expected: &[String]) {
+        let by_name = self.records_by_name();
+        for name in expected {
+            let records = by_name.get(name).map(Vec::as_slice).unwrap_or_default();
+            assert_eq!(records.len(), 1, "{name}: expected one decision record, got {records:?}");
+            let record = &records[0];
+            let moved_to = record["watch"]["moved_to"].as_str().unwrap();
+            let folder = moved_to.split('/').next().unwrap();
+            let verdict = record["verdict"].as_str().unwrap();
+            let expected_folder = match verdict {
+                "pass" => "passed",
+                "fail" => "failed",
+                _ => "invalid",
+            };
+            assert_eq!(folder, expected_folder, "{name}: {verdict} must go to {expected_folder}");
+            assert!(
+                fs::symlink_metadata(self.root().join(moved_to)).is_ok(),
+                "{name}: not at {moved_to}"
+            );
+            let sidecar = self.root().join(record["watch"]["sidecar"].as_str().unwrap());
+            let sidecar: Value = serde_json::from_slice(&fs::read(&sidecar).unwrap()).unwrap();
+            assert_eq!(sidecar["verdict"], record["verdict"], "{name}: sidecar disagrees");
+            assert_eq!(sidecar["sha256"], record["sha256"], "{name}: sidecar disagrees");
+            assert!(!self.inbox().join(name).exists(), "{name}: still in the inbox");
+        }
+        let extra: Vec<_> = by_name.keys().filter(|n| !expected.contains(n)).collect();
+        assert!(extra.is_empty(), "records for unexpected files: {extra:?}");
+        assert_eq!(self.placed(), expected.len(), "plans in the outcome folders");
+    }
+
+    /// Asserts that no plan (a `.json` regular file or link) is left in
+    /// the inbox.
+    pub fn assert_inbox_has_no_plans(&self) {
+        let left: Vec<String> = fs::read_dir(self.inbox())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| {
+                let kind = e.file_type().unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".json")
+                    && !name.starts_with('.')
+                    && (kind.is_file() || kind.is_symlink())
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(left.is_empty(), "plans left in the inbox: {left:?}");
+    }
+}
+
+/// A running daemon; killed when dropped if still running.
+pub struct Daemon {
+    /// The process.
+    pub child: Child,
+    /// Where its stderr goes.
+    pub stderr_path: PathBuf,
+}
+
+impl Daemon {
+    /// Everything it logged so far.
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Its JSON log lines whose message contains `text`.
+    pub fn log_lines(&self, text: &str) -> Vec<Value> {
+        self.stderr()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["fields"]["message"].as_str().is_some_and(|m| m.contains(text)))
+            .collect()
+    }
+
+    /// Waits until a log line contains `text`; fails with the whole log.
+    pub fn wait_for_log(&mut self, text: &str) {
+        let start = Instant::now();
+        while self.log_lines(text).is_empty() {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("daemon exited ({status}) before logging {text:?}:\n{}", self.stderr());
+            }
+            assert!(start.elapsed() < PATIENCE, "no log line {text:?} in:\n{}", self.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends a signal.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0);
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill9(mut self) {
+        self.signal(libc::SIGKILL);
+        self.child.wait().unwrap();
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(mut self) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(start.elapsed() < PATIENCE, "daemon did not exit:\n{}", self.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn terminate(self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait_exit()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `condition` until it holds; fails after [`PATIENCE`].
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < PATIENCE, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Writes `text` to `path` in `chunks` pieces over about `over`, keeping the
+/// file open the whole time, as a slow writer would.
+pub fn write_slowly(path: &Path, text: &str, chunks: usize, over: Duration) {
+    let mut file = fs::File::create(path).unwrap();
+    let bytes = text.as_bytes();
+    let size = bytes.len().div_ceil(chunks);
+    for piece in bytes.chunks(size) {
+        file.write_all(piece).unwrap();
+        file.flush().unwrap();
+        std::thread::sleep(over / chunks as u32);
+    }
+}
+
+/// Whether `path` is a FIFO (for the bad-file tests).
+pub fn is_fifo(path: &Path) -> bool {
+    fs::symlink_metadata(path).map(|m| m.file_type().is_fifo()).unwrap_or(false)
+}
+
+/// sha256 (hex) of bytes, as records give it.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
