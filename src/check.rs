@@ -83,18 +83,35 @@ fn judge(
     verdict
 }
 
-/// The verdict on a plan that could not be read: every problem, as a
-/// `plan-format` error.
+/// Most problems listed for one invalid plan. A generated file can hold
+/// hundreds of thousands of the same mistake; past this many, one more
+/// finding says how many were not listed, so the record stays readable.
+pub const MAX_LISTED_PROBLEMS: usize = 200;
+
+/// The verdict on a plan that could not be read: every problem (up to
+/// [`MAX_LISTED_PROBLEMS`]), as a `plan-format` error.
 fn invalid_verdict(file: &str, bytes: &[u8], failure: ParseFailure, rules: &RuleSet) -> Verdict {
-    let findings = failure
+    let total = failure.problems.len();
+    let format_error = |path: String, message: String| Finding {
+        rule: PLAN_FORMAT_RULE.into(),
+        severity: Severity::Error,
+        ..Finding::at(path, message)
+    };
+    let mut findings: Vec<Finding> = failure
         .problems
         .into_iter()
-        .map(|problem| Finding {
-            rule: PLAN_FORMAT_RULE.into(),
-            severity: Severity::Error,
-            ..Finding::at(problem.path, problem.message)
-        })
+        .take(MAX_LISTED_PROBLEMS)
+        .map(|problem| format_error(problem.path, problem.message))
         .collect();
+    if total > MAX_LISTED_PROBLEMS {
+        findings.push(format_error(
+            String::new(),
+            format!(
+                "{} more problems are not listed; fix the ones above and check again",
+                total - MAX_LISTED_PROBLEMS
+            ),
+        ));
+    }
     let mut verdict =
         Verdict::new(file.into(), sha256_hex(bytes), findings, Vec::new(), rules.reference(), true);
     verdict.plan_id = failure.plan_id;

@@ -288,7 +288,7 @@ fn rules(args: RulesArgs) -> ExitCode {
         Err(code) => return code,
     };
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&rules.reference()).map(|json| json + "\n"),
+        Format::Json => serde_json::to_string_pretty(&rules).map(|json| json + "\n"),
         Format::Text => Ok(report::render_rules(&rules)),
     };
     match text {

@@ -69,23 +69,13 @@ fn identity(verdict: &Verdict) -> String {
     }
 }
 
-/// `rule [session 2, 2026-11-05 · left L3 lumbar artery] message (observed 5 mg, limit 3 mg; at /path) — “citation”`
+/// `rule: message (observed 5 mg, limit 3 mg; at /path) — protocol: “citation”`
+///
+/// The rules' messages already name the session (number and date) and the
+/// artery, so the line does not repeat them.
 fn finding_line(finding: &Finding) -> String {
     let mut line = finding.rule.clone();
-    let mut place = Vec::new();
-    if let Some(session) = &finding.session {
-        place.push(match session.number {
-            Some(number) => format!("session {number}, {}", session.date),
-            None => format!("session #{} in the plan, {}", session.index + 1, session.date),
-        });
-    }
-    if let Some(artery) = &finding.artery {
-        place.push(artery.clone());
-    }
-    if !place.is_empty() {
-        let _ = write!(line, " [{}]", place.join(" · "));
-    }
-    let _ = write!(line, " {}", finding.message);
+    let _ = write!(line, ": {}", finding.message);
     let mut evidence = Vec::new();
     if let Some(observed) = &finding.observed {
         evidence.push(format!("observed {observed}"));
@@ -167,10 +157,24 @@ pub fn render_totals(verdicts: &[Verdict], unreadable: usize) -> String {
     text
 }
 
-/// The rule set as text, for `embolint rules`.
+/// The rule set as text, for `embolint rules`: each rule with its
+/// severity, limits and the protocol sentence it comes from.
 pub fn render_rules(rules: &crate::rules::RuleSet) -> String {
-    // TODO(lead): list each rule once the rule kinds land.
-    format!("rule set {} {} (sha256 {})\n", rules.id, rules.version, rules.sha256)
+    let mut out = format!("{} {} — {}\n", rules.id, rules.version, rules.title);
+    let _ = writeln!(out, "source: {}", rules.source);
+    let _ = writeln!(out, "rule file sha256: {}\n", rules.sha256);
+    for rule in &rules.rules {
+        let state = if rule.enabled { "" } else { " (disabled)" };
+        let _ = writeln!(out, "{} [{}]{state}", rule.id, rule.severity.as_str());
+        let _ = writeln!(out, "  {}", rule.description);
+        let _ = writeln!(out, "  limits: {}", rule.parameters_summary());
+        let _ = writeln!(out, "  protocol: “{}”\n", rule.citation);
+    }
+    let _ = writeln!(out, "synonyms:");
+    for entry in &rules.synonyms {
+        let _ = writeln!(out, "  {}: {}", entry.name, entry.synonyms.join(", "));
+    }
+    out
 }
 
 /// A patient's recorded sessions as text, for `embolint history`.
