@@ -63,8 +63,12 @@ pub fn commit(
     }
     let log_action = format!("syncing the decision log {}", log.path().display());
     if failpoint::armed(Step::TornLog) {
-        let half = lines.get(..lines.len() / 2).unwrap_or_default();
-        log.write_unsynced(half).map_err(storage("writing a torn record"))?;
+        // Every record but the last, and half of the last one.
+        let body = lines.get(..lines.len().saturating_sub(1)).unwrap_or_default();
+        let last_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let cut = last_start + (lines.len() - last_start) / 2;
+        let torn = lines.get(..cut).unwrap_or_default();
+        log.write_unsynced(torn).map_err(storage("writing a torn record"))?;
         failpoint::crash();
     }
     log.append(&lines).map_err(storage(log_action))?;

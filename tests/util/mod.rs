@@ -110,12 +110,13 @@ impl Site {
         fs::rename(&temp, inbox.join(name)).unwrap();
     }
 
-    /// Every decision record, in log order.
+    /// Every complete decision record, in log order (a line still being
+    /// written, or torn by a kill, is not one yet).
     pub fn records(&self) -> Vec<Value> {
-        match fs::read_to_string(self.root().join("log/decisions.jsonl")) {
-            Ok(text) => text.lines().map(|l| serde_json::from_str(l).unwrap()).collect(),
-            Err(_) => Vec::new(),
-        }
+        let text = fs::read_to_string(self.root().join("log/decisions.jsonl")).unwrap_or_default();
+        let mut lines: Vec<&str> = text.split('\n').collect();
+        lines.pop();
+        lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
     /// Decision records per inbox name.
@@ -261,6 +262,13 @@ impl Daemon {
             assert!(start.elapsed() < PATIENCE, "daemon did not exit:\n{}", self.stderr());
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits for the exit and returns it with everything logged.
+    pub fn wait_exit_keeping_log(self) -> (ExitStatus, String) {
+        let path = self.stderr_path.clone();
+        let status = self.wait_exit();
+        (status, fs::read_to_string(path).unwrap_or_default())
     }
 
     /// Sends SIGTERM and waits for the exit.

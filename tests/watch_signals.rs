@@ -1,0 +1,81 @@
+//! Operating the daemon: SIGTERM mid-burst, a second daemon on the same
+//! root, the start-up line.
+
+mod util;
+
+use util::{pass_plan, Site};
+
+#[test]
+fn sigterm_mid_burst_exits_0_loses_nothing_and_the_next_start_finishes_the_rest() {
+    let mut site = Site::new();
+    let names: Vec<String> = (0..600).map(|i| format!("term-{i:03}.json")).collect();
+    for (i, name) in names.iter().enumerate() {
+        site.write(name, &pass_plan(&format!("PLN-T-{i}")));
+    }
+    let daemon = site.start(&["--batch-size", "4"]);
+    site.wait_for_records(50);
+    let status = daemon.terminate();
+    assert_eq!(status.code(), Some(0));
+    // Every record written so far belongs to a plan already placed.
+    let recorded = site.records().len();
+    assert_eq!(site.placed(), recorded, "a recorded plan was not placed before exit");
+    assert!(recorded < names.len(), "the burst ended before SIGTERM; nothing was shown");
+
+    let daemon = site.start(&[]);
+    site.wait_for_records(names.len());
+    assert_eq!(daemon.terminate().code(), Some(0));
+    site.assert_each_once(&names);
+}
+
+#[test]
+fn sigint_also_stops_cleanly() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    daemon.signal(libc::SIGINT);
+    assert_eq!(daemon.wait_exit().code(), Some(0));
+}
+
+#[test]
+fn a_second_daemon_on_the_same_root_refuses_to_start() {
+    let mut site = Site::new();
+    let first = site.start(&[]);
+    let second = site.spawn(&[], &[]);
+    let status = second.wait_exit_keeping_log();
+    assert_eq!(status.0.code(), Some(3));
+    assert!(status.1.contains("another `embolint watch` is already serving"), "{}", status.1);
+    // The first one is unharmed and still judging.
+    site.drop_plan("after.json", &pass_plan("PLN-AFTER"));
+    site.wait_for_records(1);
+    assert_eq!(first.terminate().code(), Some(0));
+}
+
+#[test]
+fn the_start_up_line_names_root_rule_set_and_config() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    let line = &daemon.log_lines("embolint watch started")[0]["fields"];
+    assert_eq!(line["rule_set"], "chiras-bone-chemoembolization");
+    assert_eq!(line["config"], "built-in defaults");
+    assert_eq!(line["root"], site.root().canonicalize().unwrap().display().to_string());
+    assert_eq!(line["max_plan_bytes"], 1048576);
+    assert!(line["rule_set_sha256"].as_str().unwrap().len() == 64);
+    assert_eq!(daemon.terminate().code(), Some(0));
+}
+
+#[test]
+fn each_verdict_has_one_log_line_with_file_plan_verdict_counts_and_time() {
+    let mut site = Site::new();
+    let mut daemon = site.start(&[]);
+    site.drop_plan("one.json", &pass_plan("PLN-LOGGED"));
+    daemon.wait_for_log("plan judged");
+    let lines = daemon.log_lines("plan judged");
+    assert_eq!(lines.len(), 1);
+    let fields = &lines[0]["fields"];
+    assert_eq!(fields["file"], "\"one.json\"");
+    assert_eq!(fields["plan_id"], "\"PLN-LOGGED\"");
+    assert_eq!(fields["verdict"], "pass");
+    assert_eq!(fields["errors"], 0);
+    assert_eq!(fields["infos"], 1);
+    assert!(fields["elapsed_ms"].is_number());
+    assert_eq!(daemon.terminate().code(), Some(0));
+}
