@@ -71,8 +71,8 @@ fn each_verdict_has_one_log_line_with_file_plan_verdict_counts_and_time() {
     let lines = daemon.log_lines("plan judged");
     assert_eq!(lines.len(), 1);
     let fields = &lines[0]["fields"];
-    assert_eq!(fields["file"], "\"one.json\"");
-    assert_eq!(fields["plan_id"], "\"PLN-LOGGED\"");
+    assert_eq!(fields["file"], "one.json");
+    assert_eq!(fields["plan_id"], "PLN-LOGGED");
     assert_eq!(fields["verdict"], "pass");
     assert_eq!(fields["errors"], 0);
     assert_eq!(fields["infos"], 1);

@@ -143,7 +143,7 @@ impl Daemon {
                 return Ok(None);
             }
             Err(NotClaimed::Io(error)) => {
-                tracing::warn!(file = ?file_name::display(name), %error, "cannot read this inbox file now; trying again in a minute");
+                tracing::warn!(file = %file_name::for_log(&file_name::display(name)), %error, "cannot read this inbox file now; trying again in a minute");
                 self.inbox.postpone(name, Instant::now());
                 return Ok(None);
             }
@@ -279,8 +279,8 @@ fn report(plan: &Judged, fate: &Placed) {
     let elapsed_ms = plan.placement.elapsed_us as f64 / 1000.0;
     match fate {
         Placed::Moved => tracing::info!(
-            file = ?verdict.file,
-            plan_id = ?verdict.plan_id.as_deref().unwrap_or("-"),
+            file = %file_name::for_log(&verdict.file),
+            plan_id = %file_name::for_log(verdict.plan_id.as_deref().unwrap_or("-")),
             verdict = verdict.verdict.as_str(),
             errors = verdict.counts.errors,
             warnings = verdict.counts.warnings,
@@ -290,12 +290,12 @@ fn report(plan: &Judged, fate: &Placed) {
             "plan judged"
         ),
         Placed::Vanished => tracing::warn!(
-            file = ?verdict.file,
+            file = %file_name::for_log(&verdict.file),
             verdict = verdict.verdict.as_str(),
             "plan judged and recorded, but removed from the inbox by someone else before it could be moved"
         ),
         Placed::Replaced => tracing::warn!(
-            file = ?verdict.file,
+            file = %file_name::for_log(&verdict.file),
             verdict = verdict.verdict.as_str(),
             "plan judged and recorded, but replaced in the inbox before it could be moved; the new version is judged on its own"
         ),

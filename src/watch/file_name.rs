@@ -115,6 +115,12 @@ pub fn display(name: &OsStr) -> String {
     name.to_string_lossy().into_owned()
 }
 
+/// Text from a file name or a plan, safe for one log line: control
+/// characters escaped (a name with a line break cannot forge a log line).
+pub fn for_log(text: &str) -> String {
+    text.escape_debug().to_string()
+}
+
 /// The name's bytes in hex when it is not UTF-8, so the decision record
 /// keeps the exact name even when its text form is lossy.
 pub fn hex_if_not_utf8(name: &OsStr) -> Option<String> {

@@ -94,6 +94,7 @@ impl Inbox {
             self.look_at(&name, now);
             listed.push(name);
         }
+        tracing::debug!(entries = listed.len(), pending = self.pending.len(), "inbox listed");
         listed.sort();
         let still_there = |name: &OsString| listed.binary_search(name).is_ok();
         self.pending.retain(|name, _| still_there(name));
@@ -213,7 +214,7 @@ impl Inbox {
         }
         self.reported.insert(name.to_os_string(), fingerprint);
         tracing::warn!(
-            file = ?file_name::display(name),
+            file = %file_name::for_log(&file_name::display(name)),
             name_bytes = name.as_bytes().len(),
             "inbox entry is not judged: {reason}"
         );

@@ -79,7 +79,7 @@ fn recover_one(
         .is_some_and(|found| found.sha256 == decision.sha256);
     if !same_plan {
         tracing::warn!(
-            file = ?placement.inbox_name,
+            file = %file_name::for_log(&placement.inbox_name),
             moved_to = %placement.moved_to,
             "a decided plan left the inbox, or was replaced there, while embolint was stopped; \
              its decision record stands, and a replacement is judged as a new plan"
@@ -96,7 +96,7 @@ fn recover_one(
     }
     outcome::rename_no_replace(&layout.inbox.join(&name), &dest)
         .map_err(storage(format!("moving the plan to {}", dest.display())))?;
-    tracing::info!(file = ?placement.inbox_name, moved_to = %placement.moved_to, "finished the placement a stop interrupted");
+    tracing::info!(file = %file_name::for_log(&placement.inbox_name), moved_to = %placement.moved_to, "finished the placement a stop interrupted");
     recovered.moved += 1;
     Ok(())
 }
