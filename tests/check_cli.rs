@@ -695,3 +695,51 @@ fn two_prior_sessions_close_together_are_not_judged() {
     assert!(findings_of(&verdict, "session-spacing").is_empty());
     assert!(findings_of(&verdict, "course-length").is_empty(), "three sessions in the course");
 }
+
+// ---------------------------------------------------------- usage errors
+
+/// SPEC §3: exit 2 means "some plan is invalid"; a command line embolint
+/// cannot understand means embolint could not run, which is 3 or above. A
+/// script must never read a mistyped option as a verdict on a plan.
+#[test]
+fn a_usage_error_exits_3_or_above_never_2() {
+    let plan = example(PASS);
+    let plan = plan.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["check", "--fromat", "json", plan],
+        &["check", "--format", "yaml", plan],
+        &["check"],
+        &["chekc", plan],
+    ];
+    let mut problems = Vec::new();
+    for args in cases {
+        let run = run(args, None);
+        if !run.code.is_some_and(|code| code >= 3) {
+            problems.push(format!("{args:?}: exit {:?}", run.code));
+        }
+        if run.stderr.trim().is_empty() {
+            problems.push(format!("{args:?}: nothing on stderr"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn text_for_several_plans_ends_with_the_totals() {
+    let run = run(
+        [
+            OsStr::new("check"),
+            example(PASS).as_os_str(),
+            example(FAIL).as_os_str(),
+            example(INVALID).as_os_str(),
+        ],
+        None,
+    );
+    assert_eq!(run.code, Some(2));
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("3 plans") && last.contains("1 pass, 1 fail, 1 invalid"),
+        "{}",
+        run.stdout
+    );
+}
