@@ -743,3 +743,34 @@ fn text_for_several_plans_ends_with_the_totals() {
         run.stdout
     );
 }
+
+// ------------------------------------------------------------ large files
+
+/// A plan of more than 1 MiB (SPEC §4's limit): valid JSON, padded with
+/// spaces, so only its size is wrong.
+fn oversized_plan() -> Vec<u8> {
+    let mut bytes = std::fs::read(example(PASS)).unwrap();
+    bytes.extend(vec![b' '; 1024 * 1024]);
+    bytes
+}
+
+#[test]
+fn a_plan_over_one_mebibyte_is_invalid_and_says_so() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("huge.json");
+    std::fs::write(&path, oversized_plan()).unwrap();
+    let run = check_json(&[&path]);
+    assert_eq!(run.code, Some(2), "stderr: {}", run.stderr);
+    let verdict = run.verdict();
+    assert_eq!(verdict["verdict"], "invalid");
+    assert_eq!(rule_ids(&verdict, "error"), ["plan-format"]);
+    let message = findings(&verdict)[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("bytes"), "says the size: {message}");
+}
+
+#[test]
+fn a_plan_over_one_mebibyte_on_stdin_is_invalid() {
+    let run = run(["check", "--format", "json", "-"], Some(oversized_plan()));
+    assert_eq!(run.code, Some(2), "stderr: {}", run.stderr);
+    assert_eq!(run.verdict()["verdict"], "invalid");
+}
