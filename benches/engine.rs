@@ -1,0 +1,91 @@
+//! Engine benchmark: parse + check of one plan, without any file I/O.
+//!
+//! `cargo bench --bench engine` measures four plans (targets from the
+//! performance issue): (a) the SPEC example and (b) a plan of 3 sessions × 6
+//! arteries, each under 20 µs; (c) an invalid plan with 20 problems; (d) a
+//! plan of about 900 KB, under 10 ms.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use embolint::check::check_bytes;
+use embolint::rules::RuleSet;
+use serde_json::{json, Value};
+use std::hint::black_box;
+
+const SPEC_EXAMPLE: &str = include_str!("../tests/fixtures/public/spec-example.json");
+
+fn spec_example() -> Value {
+    serde_json::from_str(SPEC_EXAMPLE).unwrap_or(Value::Null)
+}
+
+fn artery(n: usize) -> Value {
+    json!({
+        "name": format!("artery {n}"),
+        "origin": format!("right L{} lumbar", n % 5 + 1),
+        "diameter_mm": 2.5,
+        "shares_origin_with_spinal_artery": false,
+        "embolic": { "agent": "PVA", "particle_size_um": [300, 600] },
+        "drugs": [
+            { "name": "pirarubicin", "dose": { "value": 3, "unit": "mg" } },
+            { "name": "carboplatin", "dose": { "value": 50, "unit": "mg" } }
+        ]
+    })
+}
+
+/// The SPEC example with `sessions` sessions of `arteries` arteries each.
+fn plan_with(sessions: usize, arteries: usize) -> Value {
+    let mut plan = spec_example();
+    let template = plan["sessions"][0].clone();
+    let planned: Vec<Value> = (0..sessions)
+        .map(|i| {
+            let mut session = template.clone();
+            session["number"] = json!(i + 2);
+            session["date"] = json!(format!("2027-{:02}-05", i * 2 + 1));
+            session["arteries"] = Value::Array((0..arteries).map(artery).collect());
+            session
+        })
+        .collect();
+    plan["sessions"] = Value::Array(planned);
+    plan
+}
+
+/// The SPEC example with 20 distinct mistakes (typos, units, types).
+fn invalid_plan() -> Value {
+    let mut plan = plan_with(2, 5);
+    for s in 0..2 {
+        for a in 0..5 {
+            let artery = &mut plan["sessions"][s]["arteries"][a];
+            artery["diamter_mm"] = json!(2.5);
+            artery["drugs"][0]["dose"]["unit"] = json!("mg/kg");
+        }
+    }
+    plan
+}
+
+fn bytes(plan: &Value) -> Vec<u8> {
+    serde_json::to_vec_pretty(plan).unwrap_or_default()
+}
+
+fn engine(c: &mut Criterion) {
+    let Ok(rules) = RuleSet::builtin() else {
+        eprintln!("the built-in rule set does not load");
+        return;
+    };
+    let huge = bytes(&plan_with(2, 640));
+    let cases = [
+        ("a-spec-example", SPEC_EXAMPLE.as_bytes().to_vec()),
+        ("b-3-sessions-6-arteries", bytes(&plan_with(3, 6))),
+        ("c-invalid-20-problems", bytes(&invalid_plan())),
+        ("d-900kb-plan", huge),
+    ];
+    let mut group = c.benchmark_group("parse+check");
+    for (name, plan) in &cases {
+        let problems = check_bytes(name, plan, &rules, &[]).findings.len();
+        eprintln!("{name}: {} bytes, {problems} findings", plan.len());
+        group.throughput(Throughput::Bytes(plan.len() as u64));
+        group.bench_function(*name, |b| b.iter(|| check_bytes(name, black_box(plan), &rules, &[])));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);
