@@ -13,7 +13,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Exit code: embolint itself could not run (bad rule file, unreadable path).
+/// Exit code: embolint itself could not run (bad rule file, unreadable path,
+/// a mistake on the command line).
 const EXIT_CANNOT_RUN: u8 = 3;
 
 /// embolint checks planned intra-arterial chemoembolization of bone
@@ -101,12 +102,26 @@ struct RulesArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     match cli.command {
         Command::Check(args) => check(args),
         Command::Rules(args) => rules(args),
         Command::Watch(args) => embolint::watch::run(args),
         Command::History(args) => history(args),
+    }
+}
+
+/// Prints clap's message. `--help` and `--version` exit 0; a mistake on the
+/// command line exits 3, never 2, which would read as "a plan is invalid".
+fn usage_error(error: clap::Error) -> ExitCode {
+    let _ = error.print();
+    if error.use_stderr() {
+        ExitCode::from(EXIT_CANNOT_RUN)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
