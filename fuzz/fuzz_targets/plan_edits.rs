@@ -1,0 +1,50 @@
+//! The SPEC §1 example plan changed by up to 16 structured edits, checked
+//! against the shipped rules; then, when it was readable, the same plan with
+//! every quantity rewritten exactly in another unit must judge alike.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use embolint::check::check_bytes;
+use embolint::verdict::Outcome;
+use embolint_fuzz::edits::{Edit, Json};
+use embolint_fuzz::units::rewrite_units;
+use embolint_fuzz::{assert_same_judgement, builtin_rules, check_verdict, SPEC_EXAMPLE};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+/// What the fuzzer chooses.
+#[derive(Arbitrary, Debug)]
+struct Input {
+    /// Edits applied in order (at most 16 are used).
+    edits: Vec<Edit>,
+    /// Rewrite quantities into the smaller unit (mg → µg), else the larger.
+    smaller: bool,
+}
+
+/// The example as a tree, read once.
+fn example() -> &'static Json {
+    static EXAMPLE: OnceLock<Json> = OnceLock::new();
+    EXAMPLE.get_or_init(|| {
+        let value: serde_json::Value =
+            serde_json::from_slice(SPEC_EXAMPLE).expect("the SPEC example is JSON");
+        Json::from_serde(&value)
+    })
+}
+
+fuzz_target!(|input: Input| {
+    let rules = builtin_rules();
+    let mut plan = example().clone();
+    for edit in input.edits.iter().take(16) {
+        plan.apply(edit);
+    }
+    let text = plan.to_text();
+    let verdict = check_bytes("fuzz.json", text.as_bytes(), rules, &[]);
+    check_verdict(text.as_bytes(), rules, &verdict);
+    if verdict.verdict == Outcome::Invalid || !rewrite_units(&mut plan, input.smaller) {
+        return;
+    }
+    let rewritten = plan.to_text();
+    let again = check_bytes("fuzz.json", rewritten.as_bytes(), rules, &[]);
+    check_verdict(rewritten.as_bytes(), rules, &again);
+    assert_same_judgement(&verdict, &again);
+});
