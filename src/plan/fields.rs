@@ -5,6 +5,7 @@
 
 use super::json::{clip, Node};
 use super::parse::Problem;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// The problems found so far in one plan, in the order found.
@@ -30,14 +31,14 @@ impl Problems {
 #[derive(Clone, Debug)]
 pub struct Field<'a> {
     /// The value as read.
-    pub node: &'a Node,
+    pub node: &'a Node<'a>,
     /// Where it is, for messages: `/sessions/0/arteries/2/diameter_mm`.
     pub path: String,
 }
 
 impl<'a> Field<'a> {
     /// The whole document, at the empty pointer.
-    pub fn root(node: &'a Node) -> Field<'a> {
+    pub fn root(node: &'a Node<'a>) -> Field<'a> {
         Field { node, path: String::new() }
     }
 
@@ -89,7 +90,7 @@ pub struct ObjectReader<'a> {
     /// The object's own pointer.
     path: String,
     /// Its entries in file order.
-    entries: &'a [(String, Node)],
+    entries: &'a [(Cow<'a, str>, Node<'a>)],
     /// Fields a misspelt key was taken for: their absence is already explained
     /// by the "did you mean" problem and is not reported twice.
     suggested: Vec<&'static str>,
@@ -121,12 +122,12 @@ impl<'a> ObjectReader<'a> {
     fn report_duplicates(&self, problems: &mut Problems) {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for (key, _) in self.entries {
-            *counts.entry(key.as_str()).or_default() += 1;
+            *counts.entry(key.as_ref()).or_default() += 1;
         }
         let mut reported = HashSet::new();
         for (key, _) in self.entries {
-            let times = counts.get(key.as_str()).copied().unwrap_or(0);
-            if times > 1 && reported.insert(key.as_str()) {
+            let times = counts.get(key.as_ref()).copied().unwrap_or(0);
+            if times > 1 && reported.insert(key.as_ref()) {
                 let times = if times == 2 { "twice".to_string() } else { format!("{times} times") };
                 let message = format!("`{}` appears {times}; keep one", clip(key));
                 problems.add(&self.key_path(key), message);
@@ -142,7 +143,7 @@ impl<'a> ObjectReader<'a> {
             .filter(|k| !self.entries.iter().any(|(key, _)| key == k))
             .collect();
         for (key, _) in self.entries {
-            if known.contains(&key.as_str()) {
+            if known.contains(&key.as_ref()) {
                 continue;
             }
             let shown = clip(key);
@@ -194,8 +195,8 @@ mod tests {
 
     const KNOWN: &[&str] = &["name", "diameter_mm", "origin"];
 
-    fn open(text: &str) -> (Option<Field<'static>>, Problems) {
-        let node: &'static Node = Box::leak(Box::new(read(text.as_bytes()).unwrap()));
+    fn open(text: &'static str) -> (Option<Field<'static>>, Problems) {
+        let node: &'static Node<'static> = Box::leak(Box::new(read(text.as_bytes()).unwrap()));
         let mut problems = Problems::default();
         let field = Field { node, path: "/a".into() };
         let reader = ObjectReader::open(&field, "an artery", KNOWN, &mut problems).unwrap();
@@ -252,7 +253,7 @@ mod tests {
                 ("/a/diameter_mm", "`diameter_mm` appears twice; keep one")
             ]
         );
-        assert_eq!(field.unwrap().node, &Node::Number("2".into()));
+        assert_eq!(field.unwrap().node, &Node::Number("2"));
     }
 
     #[test]
@@ -287,7 +288,7 @@ mod tests {
         let mut problems = Problems::default();
         let field = Field::root(&node);
         let read_number = |_, item: Field<'_>, p: &mut Problems| match item.node {
-            Node::Number(text) => Some(text.clone()),
+            Node::Number(text) => Some(text.to_string()),
             _ => {
                 p.wrong_type(&item, "a number");
                 None

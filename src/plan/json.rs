@@ -6,34 +6,40 @@
 //! [`Node`] keeps every object entry in order, duplicates included, and every
 //! number as the exact text written in the file.
 //!
+//! The tree borrows from the file's text: keys, strings without escapes and
+//! number literals are slices of it, so reading a plan copies no more of the
+//! file than the few strings that hold escapes (`\n`, `\u00b5`).
+//!
 //! Parsing is serde_json's: its recursion limit (128 levels) keeps deep
 //! nesting from overflowing the stack, and its errors carry line and column.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
 use std::fmt;
 
-/// A JSON value with object entries in file order and numbers as written.
+/// A JSON value with object entries in file order and numbers as written,
+/// borrowing from the file's text (`'a`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Node {
+pub enum Node<'a> {
     /// `null`.
     Null,
     /// `true` or `false`.
     Bool(bool),
     /// A number, as its literal text (`2.50`, `3e0`), so it can be read exactly.
-    Number(String),
-    /// A string, unescaped.
-    String(String),
+    Number(&'a str),
+    /// A string, unescaped (borrowed from the file unless it had escapes).
+    String(Cow<'a, str>),
     /// A list of values.
-    Array(Vec<Node>),
+    Array(Vec<Node<'a>>),
     /// Every entry in file order, duplicate keys included, so that a
     /// duplicate can be reported with its JSON Pointer.
-    Object(Vec<(String, Node)>),
+    Object(Vec<(Cow<'a, str>, Node<'a>)>),
 }
 
 /// Longest stretch of a string quoted in a message before it is cut short.
 const QUOTE_LIMIT: usize = 60;
 
-impl Node {
+impl Node<'_> {
     /// What this value is, for messages: `a string "2.5"`, `a number 3`, `null`.
     pub fn describe(&self) -> String {
         match self {
@@ -71,7 +77,7 @@ fn cut(text: &str) -> String {
 
 /// Reads a whole file into a [`Node`]; the error is a message for a clinician
 /// about the file as a whole. Never panics, whatever the bytes.
-pub fn read(bytes: &[u8]) -> Result<Node, String> {
+pub fn read(bytes: &[u8]) -> Result<Node<'_>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text: invalid byte at offset {}; save it as UTF-8",
@@ -82,7 +88,7 @@ pub fn read(bytes: &[u8]) -> Result<Node, String> {
     if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
         return Err("the file is empty; a plan is one JSON object, {\"format\": ...}".into());
     }
-    let mut node: Node = serde_json::from_str(text).map_err(|e| syntax_message(text, &e))?;
+    let mut node: Node<'_> = serde_json::from_str(text).map_err(|e| syntax_message(text, &e))?;
     let mut literals = number_literals(text);
     fill_numbers(&mut node, &mut literals)?;
     if literals.next().is_some() {
@@ -99,12 +105,12 @@ fn internal_mismatch() -> String {
 
 /// Gives each number node, in document order, its literal text.
 fn fill_numbers<'t>(
-    node: &mut Node,
+    node: &mut Node<'t>,
     literals: &mut impl Iterator<Item = &'t str>,
 ) -> Result<(), String> {
     match node {
         Node::Number(text) => {
-            *text = literals.next().ok_or_else(internal_mismatch)?.to_string();
+            *text = literals.next().ok_or_else(internal_mismatch)?;
         }
         Node::Array(items) => {
             for item in items {
@@ -125,23 +131,24 @@ fn fill_numbers<'t>(
 /// runs of `-0-9.eE+` that start outside a string with `-` or a digit.
 fn number_literals(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
-    let mut spans = Vec::new();
     let mut at = 0;
-    while let Some(&byte) = bytes.get(at) {
-        if byte == b'"' {
-            at = end_of_string(bytes, at + 1);
-        } else if byte == b'-' || byte.is_ascii_digit() {
-            let start = at;
-            while bytes.get(at).is_some_and(|b| b"-+.eE".contains(b) || b.is_ascii_digit()) {
+    std::iter::from_fn(move || {
+        while let Some(&byte) = bytes.get(at) {
+            if byte == b'"' {
+                at = end_of_string(bytes, at + 1);
+            } else if byte == b'-' || byte.is_ascii_digit() {
+                let start = at;
+                while bytes.get(at).is_some_and(|b| b"-+.eE".contains(b) || b.is_ascii_digit()) {
+                    at += 1;
+                }
+                // The span starts and ends on ASCII bytes, so `get` succeeds.
+                return text.get(start..at);
+            } else {
                 at += 1;
             }
-            spans.push((start, at));
-        } else {
-            at += 1;
         }
-    }
-    // Spans start and end on ASCII bytes, so `get` always succeeds.
-    spans.into_iter().filter_map(move |(start, end)| text.get(start..end))
+        None
+    })
 }
 
 /// The index just past the closing quote of a string whose body starts at `at`.
@@ -207,8 +214,8 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+impl<'de> Deserialize<'de> for Node<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node<'de>, D::Error> {
         deserializer.deserialize_any(NodeVisitor)
     }
 }
@@ -217,41 +224,45 @@ impl<'de> Deserialize<'de> for Node {
 struct NodeVisitor;
 
 impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node;
+    type Value = Node<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<Node, E> {
+    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
         Ok(Node::Null)
     }
 
-    fn visit_bool<E>(self, value: bool) -> Result<Node, E> {
+    fn visit_bool<E>(self, value: bool) -> Result<Node<'de>, E> {
         Ok(Node::Bool(value))
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
-        Ok(Node::Number(String::new()))
+    fn visit_u64<E>(self, _: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Number(""))
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
-        Ok(Node::Number(String::new()))
+    fn visit_i64<E>(self, _: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Number(""))
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
-        Ok(Node::Number(String::new()))
+    fn visit_f64<E>(self, _: f64) -> Result<Node<'de>, E> {
+        Ok(Node::Number(""))
     }
 
-    fn visit_str<E>(self, value: &str) -> Result<Node, E> {
-        Ok(Node::String(value.to_string()))
+    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Node<'de>, E> {
+        Ok(Node::String(Cow::Borrowed(value)))
     }
 
-    fn visit_string<E>(self, value: String) -> Result<Node, E> {
-        Ok(Node::String(value))
+    fn visit_str<E>(self, value: &str) -> Result<Node<'de>, E> {
+        Ok(Node::String(Cow::Owned(value.to_string())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+    fn visit_string<E>(self, value: String) -> Result<Node<'de>, E> {
+        Ok(Node::String(Cow::Owned(value)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
             items.push(item);
@@ -259,12 +270,44 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
         let mut entries = Vec::new();
-        while let Some((key, value)) = map.next_entry::<String, Node>()? {
+        while let Some((Key(key), value)) = map.next_entry::<Key<'de>, Node<'de>>()? {
             entries.push((key, value));
         }
         Ok(Node::Object(entries))
+    }
+}
+
+/// An object key, borrowed from the file unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(KeyVisitor).map(Key)
+    }
+}
+
+/// Reads an object key without copying it when the file's text can be borrowed.
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(value.to_string()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(value))
     }
 }
 
@@ -272,15 +315,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
 mod tests {
     use super::*;
 
-    fn num(text: &str) -> Node {
-        Node::Number(text.into())
+    fn num(text: &str) -> Node<'_> {
+        Node::Number(text)
     }
 
     #[test]
     fn duplicate_keys_are_kept_in_order() {
         let node = read(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
         let Node::Object(entries) = node else { panic!("not an object") };
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["a", "b", "a"]);
         assert_eq!(entries[2].1, num("3"));
     }
@@ -388,7 +431,7 @@ mod tests {
         assert_eq!(num("3").describe(), "a number 3");
         assert_eq!(Node::Null.describe(), "null");
         let long = "x".repeat(100);
-        assert!(Node::String(long.clone()).describe().ends_with("…\""));
+        assert!(Node::String(long.as_str().into()).describe().ends_with("…\""));
         assert_eq!(clip(&long).chars().count(), QUOTE_LIMIT + 1);
         assert_eq!(clip("a\nb"), "a\\nb");
     }

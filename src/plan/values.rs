@@ -19,7 +19,7 @@ pub fn text(field: &Field<'_>, problems: &mut Problems) -> Option<String> {
         problems.add(&field.path, "the text is empty or only spaces; write a value");
         return None;
     }
-    Some(value.clone())
+    Some(value.to_string())
 }
 
 /// `true` or `false`.
