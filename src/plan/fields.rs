@@ -7,6 +7,7 @@ use super::json::{clip, Node};
 use super::parse::Problem;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 /// The problems found so far in one plan, in the order found.
 #[derive(Debug, Default)]
@@ -16,35 +17,63 @@ pub struct Problems {
 }
 
 impl Problems {
-    /// Records a problem at JSON Pointer `path`.
-    pub fn add(&mut self, path: &str, message: impl Into<String>) {
-        self.list.push(Problem { path: path.to_string(), message: message.into() });
+    /// Records a problem at `at`.
+    pub fn add(&mut self, at: &Pointer<'_>, message: impl Into<String>) {
+        self.list.push(Problem { path: at.to_string(), message: message.into() });
     }
 
     /// Records that the value at `field` is not of the kind expected.
-    pub fn wrong_type(&mut self, field: &Field<'_>, expected: &str) {
+    pub fn wrong_type(&mut self, field: &Field<'_, '_>, expected: &str) {
         self.add(&field.path, format!("expected {expected}, found {}", field.node.describe()));
     }
 }
 
-/// A value of the plan with its JSON Pointer.
-#[derive(Clone, Debug)]
-pub struct Field<'a> {
+/// Where a value is in the plan: the steps from the root, each borrowing its
+/// parent. It is written out as a JSON Pointer (`/sessions/0/arteries/2`)
+/// only when a problem is reported, so reading a valid plan builds no
+/// pointer text at all.
+#[derive(Clone, Copy, Debug)]
+pub enum Pointer<'p> {
+    /// The whole document, written `""`.
+    Root,
+    /// A field of the object at the parent pointer.
+    Key(&'p Pointer<'p>, &'p str),
+    /// An element of the list at the parent pointer.
+    Index(&'p Pointer<'p>, usize),
+}
+
+impl fmt::Display for Pointer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pointer::Root => Ok(()),
+            Pointer::Key(parent, key) => write!(f, "{parent}/{}", escape_key(key)),
+            Pointer::Index(parent, index) => write!(f, "{parent}/{index}"),
+        }
+    }
+}
+
+/// A value of the plan with where it is.
+#[derive(Clone, Copy, Debug)]
+pub struct Field<'a, 'p> {
     /// The value as read.
     pub node: &'a Node<'a>,
     /// Where it is, for messages: `/sessions/0/arteries/2/diameter_mm`.
-    pub path: String,
+    pub path: Pointer<'p>,
 }
 
-impl<'a> Field<'a> {
+impl<'a> Field<'a, '_> {
     /// The whole document, at the empty pointer.
-    pub fn root(node: &'a Node<'a>) -> Field<'a> {
-        Field { node, path: String::new() }
+    pub fn root(node: &'a Node<'a>) -> Field<'a, 'static> {
+        Field { node, path: Pointer::Root }
     }
 
     /// The elements of a list, each with its pointer; `None` (reported) when
     /// the value is not a list.
-    pub fn items(&self, expected: &str, problems: &mut Problems) -> Option<Vec<Field<'a>>> {
+    pub fn items(
+        &self,
+        expected: &str,
+        problems: &mut Problems,
+    ) -> Option<impl ExactSizeIterator<Item = Field<'a, '_>>> {
         let Node::Array(items) = self.node else {
             problems.wrong_type(self, expected);
             return None;
@@ -54,8 +83,7 @@ impl<'a> Field<'a> {
             items
                 .iter()
                 .enumerate()
-                .map(|(i, node)| Field { node, path: format!("{path}/{i}") })
-                .collect(),
+                .map(move |(i, node)| Field { node, path: Pointer::Index(path, i) }),
         )
     }
 
@@ -65,10 +93,11 @@ impl<'a> Field<'a> {
         &self,
         expected: &str,
         problems: &mut Problems,
-        mut read: impl FnMut(usize, Field<'a>, &mut Problems) -> Option<T>,
+        mut read: impl FnMut(usize, Field<'a, '_>, &mut Problems) -> Option<T>,
     ) -> Option<Vec<T>> {
-        let mut values = Some(Vec::new());
-        for (index, item) in self.items(expected, problems)?.into_iter().enumerate() {
+        let items = self.items(expected, problems)?;
+        let mut values = Some(Vec::with_capacity(items.len()));
+        for (index, item) in items.enumerate() {
             match (read(index, item, problems), values.as_mut()) {
                 (Some(value), Some(values)) => values.push(value),
                 (Some(_), None) => {}
@@ -80,15 +109,19 @@ impl<'a> Field<'a> {
 }
 
 /// Escapes a key for a JSON Pointer (RFC 6901): `~` as `~0`, `/` as `~1`.
-pub fn escape_key(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+pub fn escape_key(key: &str) -> Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        Cow::Owned(key.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(key)
+    }
 }
 
 /// Reads the fields of one object; reports duplicate and unknown keys as soon
 /// as it is opened, and missing required fields as they are asked for.
-pub struct ObjectReader<'a> {
+pub struct ObjectReader<'a, 'p> {
     /// The object's own pointer.
-    path: String,
+    path: Pointer<'p>,
     /// Its entries in file order.
     entries: &'a [(Cow<'a, str>, Node<'a>)],
     /// Fields a misspelt key was taken for: their absence is already explained
@@ -96,27 +129,47 @@ pub struct ObjectReader<'a> {
     suggested: Vec<&'static str>,
 }
 
-impl<'a> ObjectReader<'a> {
+impl<'a, 'p> ObjectReader<'a, 'p> {
     /// Opens `field` as an object defining exactly `known` fields; `None`
     /// (reported) when it is not an object.
     pub fn open(
-        field: &Field<'a>,
+        field: &Field<'a, 'p>,
         expected: &str,
         known: &[&'static str],
         problems: &mut Problems,
-    ) -> Option<ObjectReader<'a>> {
+    ) -> Option<ObjectReader<'a, 'p>> {
         let Node::Object(entries) = field.node else {
             problems.wrong_type(field, expected);
             return None;
         };
-        let mut reader = ObjectReader { path: field.path.clone(), entries, suggested: Vec::new() };
-        reader.report_duplicates(problems);
-        reader.report_unknown(known, problems);
+        let mut reader = ObjectReader { path: field.path, entries, suggested: Vec::new() };
+        if !reader.keys_known_and_distinct(known) {
+            reader.report_duplicates(problems);
+            reader.report_unknown(known, problems);
+        }
         Some(reader)
     }
 
-    fn key_path(&self, key: &str) -> String {
-        format!("{}/{}", self.path, escape_key(key))
+    fn key_path<'k>(&'k self, key: &'k str) -> Pointer<'k> {
+        Pointer::Key(&self.path, key)
+    }
+
+    /// True when every key is one of `known` (at most 64) and none appears
+    /// twice: the usual case, checked with one bit per known field and
+    /// without allocating. Otherwise the keys are looked at one by one.
+    fn keys_known_and_distinct(&self, known: &[&'static str]) -> bool {
+        let mut seen = 0u64;
+        for (key, _) in self.entries {
+            let Some(position) = known.iter().position(|k| *k == key) else { return false };
+            let Some(bit) = u32::try_from(position).ok().and_then(|p| 1u64.checked_shl(p)) else {
+                return false;
+            };
+            if seen & bit != 0 {
+                return false;
+            }
+            seen |= bit;
+        }
+        true
     }
 
     fn report_duplicates(&self, problems: &mut Problems) {
@@ -162,13 +215,13 @@ impl<'a> ObjectReader<'a> {
     }
 
     /// The field `key`, if present (the first, if it appears twice).
-    pub fn optional(&self, key: &'static str) -> Option<Field<'a>> {
+    pub fn optional(&self, key: &'static str) -> Option<Field<'a, '_>> {
         let node = self.entries.iter().find(|(k, _)| k == key).map(|(_, node)| node)?;
         Some(Field { node, path: self.key_path(key) })
     }
 
     /// The field `key`; reports it as missing when absent.
-    pub fn required(&self, key: &'static str, problems: &mut Problems) -> Option<Field<'a>> {
+    pub fn required(&self, key: &'static str, problems: &mut Problems) -> Option<Field<'a, '_>> {
         let field = self.optional(key);
         if field.is_none() && !self.suggested.contains(&key) {
             problems.add(&self.key_path(key), format!("missing required field `{key}`"));
@@ -195,12 +248,15 @@ mod tests {
 
     const KNOWN: &[&str] = &["name", "diameter_mm", "origin"];
 
-    fn open(text: &'static str) -> (Option<Field<'static>>, Problems) {
+    const A: Pointer<'static> = Pointer::Key(&Pointer::Root, "a");
+
+    /// Opens `text` at `/a`; the `diameter_mm` value, if any, and the problems.
+    fn open(text: &'static str) -> (Option<&'static Node<'static>>, Problems) {
         let node: &'static Node<'static> = Box::leak(Box::new(read(text.as_bytes()).unwrap()));
         let mut problems = Problems::default();
-        let field = Field { node, path: "/a".into() };
+        let field = Field { node, path: A };
         let reader = ObjectReader::open(&field, "an artery", KNOWN, &mut problems).unwrap();
-        let diameter = reader.required("diameter_mm", &mut problems);
+        let diameter = reader.required("diameter_mm", &mut problems).map(|f| f.node);
         reader.required("name", &mut problems);
         (diameter, problems)
     }
@@ -244,7 +300,7 @@ mod tests {
 
     #[test]
     fn duplicates_are_reported_once_per_key() {
-        let (field, problems) =
+        let (diameter, problems) =
             open(r#"{"name": "x", "diameter_mm": 2, "diameter_mm": 3, "name": "y", "name": "z"}"#);
         assert_eq!(
             messages(&problems),
@@ -253,7 +309,7 @@ mod tests {
                 ("/a/diameter_mm", "`diameter_mm` appears twice; keep one")
             ]
         );
-        assert_eq!(field.unwrap().node, &Node::Number("2"));
+        assert_eq!(diameter.unwrap(), &Node::Number("2"));
     }
 
     #[test]
@@ -287,7 +343,7 @@ mod tests {
         let node = read(br#"[1, "x", 2, "y"]"#).unwrap();
         let mut problems = Problems::default();
         let field = Field::root(&node);
-        let read_number = |_, item: Field<'_>, p: &mut Problems| match item.node {
+        let read_number = |_, item: Field<'_, '_>, p: &mut Problems| match item.node {
             Node::Number(text) => Some(text.to_string()),
             _ => {
                 p.wrong_type(&item, "a number");

@@ -6,10 +6,10 @@
 //! format defines there, so a typo such as `diamter_mm` is never ignored.
 //! Sessions and arteries are read in [`super::session`].
 
-use super::fields::{suggest, Field, ObjectReader, Problems};
+use super::fields::{suggest, Field, ObjectReader, Pointer, Problems};
 use super::json::{self, clip, quote, Node};
 use super::session::sessions;
-use super::values::{date, flag, non_negative, text, texts};
+use super::values::{borrowed_text, date, flag, non_negative, text, texts};
 use super::{Indication, LesionRegion, Patient, Plan, PriorSession, SpinalMapping, FORMAT};
 use crate::names::Names;
 
@@ -52,7 +52,7 @@ pub fn parse_plan(bytes: &[u8], names: &Names) -> Result<Plan, ParseFailure> {
         _ => {
             if problems.list.is_empty() {
                 // Every reader reports before it gives up; this is a safety net.
-                problems.add("", "embolint could not read this plan; please report this file to the embolint maintainers");
+                problems.add(&Pointer::Root, "embolint could not read this plan; please report this file to the embolint maintainers");
             }
             let patient = entry(&root, "patient");
             Err(ParseFailure {
@@ -75,7 +75,7 @@ const PLAN_FIELDS: &[&str] = &[
     "sessions",
 ];
 
-fn plan(root: &Field<'_>, names: &Names, problems: &mut Problems) -> Option<Plan> {
+fn plan(root: &Field<'_, '_>, names: &Names, problems: &mut Problems) -> Option<Plan> {
     let expected = r#"a plan: one JSON object, {"format": "embolint.plan/1", ...}"#;
     let reader = ObjectReader::open(root, expected, PLAN_FIELDS, problems)?;
     let format = format(&reader, problems);
@@ -102,9 +102,9 @@ fn plan(root: &Field<'_>, names: &Names, problems: &mut Problems) -> Option<Plan
 
 /// Reads an optional field: `Some(None)` when absent, `None` when present but
 /// unreadable (already reported).
-pub(super) fn optional<'a, T>(
-    field: Option<Field<'a>>,
-    read: impl FnOnce(&Field<'a>) -> Option<T>,
+pub(super) fn optional<'a, 'p, T>(
+    field: Option<Field<'a, 'p>>,
+    read: impl FnOnce(&Field<'a, 'p>) -> Option<T>,
 ) -> Option<Option<T>> {
     match field {
         None => Some(None),
@@ -113,16 +113,16 @@ pub(super) fn optional<'a, T>(
 }
 
 /// `format` must be exactly [`FORMAT`].
-fn format(reader: &ObjectReader<'_>, problems: &mut Problems) -> Option<()> {
+fn format(reader: &ObjectReader<'_, '_>, problems: &mut Problems) -> Option<()> {
     let Some(field) = reader.optional("format") else {
         let message = format!("missing required field `format`; add \"format\": \"{FORMAT}\"");
-        problems.add("/format", message);
+        problems.add(&Pointer::Key(&Pointer::Root, "format"), message);
         return None;
     };
-    let value = text(&field, problems)?;
+    let value = borrowed_text(&field, problems)?;
     if value != FORMAT {
         let message =
-            format!("unsupported format {}; this embolint reads \"{FORMAT}\"", quote(&value));
+            format!("unsupported format {}; this embolint reads \"{FORMAT}\"", quote(value));
         problems.add(&field.path, message);
         return None;
     }
@@ -131,7 +131,7 @@ fn format(reader: &ObjectReader<'_>, problems: &mut Problems) -> Option<()> {
 
 const PATIENT_FIELDS: &[&str] = &["id", "age_years", "sex"];
 
-fn patient(field: &Field<'_>, problems: &mut Problems) -> Option<Patient> {
+fn patient(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Patient> {
     let reader =
         ObjectReader::open(field, "an object with the patient's `id`", PATIENT_FIELDS, problems)?;
     let id = reader.required("id", problems).and_then(|f| text(&f, problems));
@@ -150,7 +150,7 @@ const INDICATION_FIELDS: &[&str] = &[
     "mdt_decision",
 ];
 
-fn indication(field: &Field<'_>, problems: &mut Problems) -> Option<Indication> {
+fn indication(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Indication> {
     let reader = ObjectReader::open(field, "an object", INDICATION_FIELDS, problems)?;
     let primary_cancer = optional(reader.optional("primary_cancer"), |f| text(f, problems));
     let region =
@@ -173,14 +173,14 @@ fn indication(field: &Field<'_>, problems: &mut Problems) -> Option<Indication> 
 }
 
 /// One of `spine`, `sacrum`, `iliac`, `other`, spelt exactly.
-fn lesion_region(field: &Field<'_>, problems: &mut Problems) -> Option<LesionRegion> {
-    let value = text(field, problems)?;
-    let shown = clip(&value);
+fn lesion_region(field: &Field<'_, '_>, problems: &mut Problems) -> Option<LesionRegion> {
+    let value = borrowed_text(field, problems)?;
     if let Some((_, region)) = LesionRegion::ALL.iter().find(|(name, _)| *name == value) {
         return Some(*region);
     }
+    let shown = clip(value);
     let choices = "spine, sacrum, iliac or other";
-    let message = match suggest(&value, LesionRegion::ALL.iter().map(|(name, _)| *name)) {
+    let message = match suggest(value, LesionRegion::ALL.iter().map(|(name, _)| *name)) {
         Some(near) => {
             format!("unknown lesion region `{shown}`; did you mean `{near}`? Use {choices}")
         }
@@ -192,7 +192,7 @@ fn lesion_region(field: &Field<'_>, problems: &mut Problems) -> Option<LesionReg
 
 const MAPPING_FIELDS: &[&str] = &["date", "origins"];
 
-fn spinal_mapping(field: &Field<'_>, problems: &mut Problems) -> Option<SpinalMapping> {
+fn spinal_mapping(field: &Field<'_, '_>, problems: &mut Problems) -> Option<SpinalMapping> {
     let expected = "an object with the mapping's `date` and `origins`";
     let reader = ObjectReader::open(field, expected, MAPPING_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
@@ -202,7 +202,11 @@ fn spinal_mapping(field: &Field<'_>, problems: &mut Problems) -> Option<SpinalMa
 
 const PRIOR_SESSION_FIELDS: &[&str] = &["date", "plan_id"];
 
-fn prior_session(index: usize, field: Field<'_>, problems: &mut Problems) -> Option<PriorSession> {
+fn prior_session(
+    index: usize,
+    field: Field<'_, '_>,
+    problems: &mut Problems,
+) -> Option<PriorSession> {
     let expected = "an object with the prior session's `date`";
     let reader = ObjectReader::open(&field, expected, PRIOR_SESSION_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));

@@ -1,7 +1,7 @@
 //! Reading the planned sessions strictly: arteries with their embolic and
 //! drugs, sedation, post-procedure care and follow-up (SPEC §1).
 
-use super::fields::{Field, ObjectReader, Problems};
+use super::fields::{Field, ObjectReader, Pointer, Problems};
 use super::json::{clip, Node};
 use super::parse::optional;
 use super::values::{date, flag, positive, positive_whole, quantity, text};
@@ -13,7 +13,7 @@ use crate::names::Names;
 
 /// The non-empty list of planned sessions.
 pub(super) fn sessions(
-    field: &Field<'_>,
+    field: &Field<'_, '_>,
     names: &Names,
     problems: &mut Problems,
 ) -> Option<Vec<Session>> {
@@ -31,7 +31,7 @@ const SESSION_FIELDS: &[&str] =
 
 fn session(
     index: usize,
-    field: &Field<'_>,
+    field: &Field<'_, '_>,
     names: &Names,
     problems: &mut Problems,
 ) -> Option<Session> {
@@ -68,7 +68,7 @@ const ARTERY_FIELDS: &[&str] =
 
 fn artery(
     index: usize,
-    field: &Field<'_>,
+    field: &Field<'_, '_>,
     names: &Names,
     problems: &mut Problems,
 ) -> Option<Artery> {
@@ -96,7 +96,7 @@ fn artery(
 
 const EMBOLIC_FIELDS: &[&str] = &["agent", "particle_size_um"];
 
-fn embolic(field: &Field<'_>, names: &Names, problems: &mut Problems) -> Option<Embolic> {
+fn embolic(field: &Field<'_, '_>, names: &Names, problems: &mut Problems) -> Option<Embolic> {
     let expected = "an object with the embolic `agent`";
     let reader = ObjectReader::open(field, expected, EMBOLIC_FIELDS, problems)?;
     let agent = reader.required("agent", problems).and_then(|f| text(&f, problems));
@@ -104,7 +104,7 @@ fn embolic(field: &Field<'_>, names: &Names, problems: &mut Problems) -> Option<
     let (agent, range) = (agent?, range?);
     if range.is_none() && names.is(&agent, "PVA") {
         problems.add(
-            &format!("{}/particle_size_um", field.path),
+            &Pointer::Key(&field.path, "particle_size_um"),
             format!(
                 "missing `particle_size_um`: {} particles need their size range \
                  [min, max] in µm, for example [300, 600]",
@@ -117,16 +117,17 @@ fn embolic(field: &Field<'_>, names: &Names, problems: &mut Problems) -> Option<
 }
 
 /// `[min, max]` in µm, with 0 < min ≤ max.
-fn particle_range(field: &Field<'_>, problems: &mut Problems) -> Option<ParticleRange> {
+fn particle_range(field: &Field<'_, '_>, problems: &mut Problems) -> Option<ParticleRange> {
     let expected = "a size range [min, max] in µm";
-    let sizes = field.items(expected, problems)?;
-    let [min, max] = sizes.as_slice() else {
-        let message = format!("expected exactly two sizes [min, max] in µm, found {}", sizes.len());
+    let mut sizes = field.items(expected, problems)?;
+    let count = sizes.len();
+    let (Some(min), Some(max), None) = (sizes.next(), sizes.next(), sizes.next()) else {
+        let message = format!("expected exactly two sizes [min, max] in µm, found {count}");
         problems.add(&field.path, message);
         return None;
     };
-    let min = positive(min, "a particle size", "µm", problems);
-    let max = positive(max, "a particle size", "µm", problems);
+    let min = positive(&min, "a particle size", "µm", problems);
+    let max = positive(&max, "a particle size", "µm", problems);
     let (min, max) = (min?, max?);
     if min > max {
         let message = format!(
@@ -140,7 +141,7 @@ fn particle_range(field: &Field<'_>, problems: &mut Problems) -> Option<Particle
 
 const DRUG_FIELDS: &[&str] = &["name", "dose"];
 
-fn drug(index: usize, field: Field<'_>, problems: &mut Problems) -> Option<DrugDose> {
+fn drug(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<DrugDose> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, DRUG_FIELDS, problems)?;
     let name = reader.required("name", problems).and_then(|f| text(&f, problems));
@@ -151,7 +152,7 @@ fn drug(index: usize, field: Field<'_>, problems: &mut Problems) -> Option<DrugD
 
 const SEDATIVE_FIELDS: &[&str] = &["name", "rate", "bolus"];
 
-fn sedative(index: usize, field: Field<'_>, problems: &mut Problems) -> Option<Sedative> {
+fn sedative(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<Sedative> {
     let expected = "an object with the sedative's `name` and its `rate` or `bolus`";
     let reader = ObjectReader::open(&field, expected, SEDATIVE_FIELDS, problems)?;
     let name = reader.required("name", problems).and_then(|f| text(&f, problems));
@@ -177,7 +178,7 @@ const POST_PROCEDURE_FIELDS: &[&str] = &["name", "dose", "route"];
 
 fn post_procedure_drug(
     index: usize,
-    field: Field<'_>,
+    field: Field<'_, '_>,
     problems: &mut Problems,
 ) -> Option<PostProcedureDrug> {
     let expected = "an object with the drug's `name` and `dose`";

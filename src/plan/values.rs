@@ -9,8 +9,14 @@ use super::quantity::{accepted_units, Dimension, Quantity, Unit, UNITS};
 use crate::decimal::Decimal;
 use jiff::civil::Date;
 
-/// A string that is not empty or only whitespace.
-pub fn text(field: &Field<'_>, problems: &mut Problems) -> Option<String> {
+/// A string that is not empty or only whitespace, copied into the plan.
+pub fn text(field: &Field<'_, '_>, problems: &mut Problems) -> Option<String> {
+    borrowed_text(field, problems).map(str::to_string)
+}
+
+/// A string that is not empty or only whitespace, as it is in the file: for
+/// values checked in place (a date, a unit) rather than kept.
+pub fn borrowed_text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a str> {
     let Node::String(value) = field.node else {
         problems.wrong_type(field, "a string");
         return None;
@@ -19,11 +25,11 @@ pub fn text(field: &Field<'_>, problems: &mut Problems) -> Option<String> {
         problems.add(&field.path, "the text is empty or only spaces; write a value");
         return None;
     }
-    Some(value.to_string())
+    Some(value)
 }
 
 /// `true` or `false`.
-pub fn flag(field: &Field<'_>, problems: &mut Problems) -> Option<bool> {
+pub fn flag(field: &Field<'_, '_>, problems: &mut Problems) -> Option<bool> {
     match field.node {
         Node::Bool(value) => Some(*value),
         _ => {
@@ -34,12 +40,12 @@ pub fn flag(field: &Field<'_>, problems: &mut Problems) -> Option<bool> {
 }
 
 /// A list of non-empty strings (it may itself be empty).
-pub fn texts(field: &Field<'_>, problems: &mut Problems) -> Option<Vec<String>> {
+pub fn texts(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Vec<String>> {
     field.list("a list of strings", problems, |_, item, problems| text(&item, problems))
 }
 
 /// A number, read exactly within the plan format's bounds.
-pub fn number(field: &Field<'_>, problems: &mut Problems) -> Option<Decimal> {
+pub fn number(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Decimal> {
     let Node::Number(literal) = field.node else {
         problems.wrong_type(field, "a number");
         return None;
@@ -54,7 +60,7 @@ pub fn number(field: &Field<'_>, problems: &mut Problems) -> Option<Decimal> {
 }
 
 /// A number that is not negative; `what` names it in the message.
-pub fn non_negative(field: &Field<'_>, what: &str, problems: &mut Problems) -> Option<Decimal> {
+pub fn non_negative(field: &Field<'_, '_>, what: &str, problems: &mut Problems) -> Option<Decimal> {
     let value = number(field, problems)?;
     if value.is_negative() {
         problems.add(&field.path, format!("{what} cannot be negative; found {value}"));
@@ -65,7 +71,7 @@ pub fn non_negative(field: &Field<'_>, what: &str, problems: &mut Problems) -> O
 
 /// A number greater than zero; `what` names it, `unit` follows the limit.
 pub fn positive(
-    field: &Field<'_>,
+    field: &Field<'_, '_>,
     what: &str,
     unit: &str,
     problems: &mut Problems,
@@ -79,7 +85,7 @@ pub fn positive(
 }
 
 /// A whole number of at least 1 (`7.0` is 7; `7.5`, `0` and `-1` are refused).
-pub fn positive_whole(field: &Field<'_>, problems: &mut Problems) -> Option<u64> {
+pub fn positive_whole(field: &Field<'_, '_>, problems: &mut Problems) -> Option<u64> {
     let value = number(field, problems)?;
     match value.to_integer().and_then(|n| u64::try_from(n).ok()).filter(|n| *n >= 1) {
         Some(n) => Some(n),
@@ -92,8 +98,8 @@ pub fn positive_whole(field: &Field<'_>, problems: &mut Problems) -> Option<u64>
 }
 
 /// A calendar date written exactly `YYYY-MM-DD`.
-pub fn date(field: &Field<'_>, problems: &mut Problems) -> Option<Date> {
-    let value = text(field, problems)?;
+pub fn date(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Date> {
+    let value = borrowed_text(field, problems)?;
     let shape_ok = value.len() == 10
         && value.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {
@@ -107,7 +113,7 @@ pub fn date(field: &Field<'_>, problems: &mut Problems) -> Option<Date> {
             &field.path,
             format!(
                 "{} is not a date written YYYY-MM-DD (for example \"2026-11-05\")",
-                quote(&value)
+                quote(value)
             ),
         );
         return None;
@@ -117,7 +123,7 @@ pub fn date(field: &Field<'_>, problems: &mut Problems) -> Option<Date> {
         Err(_) => {
             problems.add(
                 &field.path,
-                format!("{} is not a calendar date; check the day and month", quote(&value)),
+                format!("{} is not a calendar date; check the day and month", quote(value)),
             );
             None
         }
@@ -129,16 +135,15 @@ const QUANTITY_FIELDS: &[&str] = &["value", "unit"];
 
 /// A quantity `{"value": 3, "unit": "mg"}` whose unit measures `dimension`.
 pub fn quantity(
-    field: &Field<'_>,
+    field: &Field<'_, '_>,
     dimension: Dimension,
     problems: &mut Problems,
 ) -> Option<Quantity> {
-    let example = match dimension {
-        Dimension::Mass => r#"{"value": 3, "unit": "mg"}"#,
-        Dimension::Rate => r#"{"value": 1.5, "unit": "mg/h"}"#,
+    let expected = match dimension {
+        Dimension::Mass => r#"a quantity such as {"value": 3, "unit": "mg"}"#,
+        Dimension::Rate => r#"a quantity such as {"value": 1.5, "unit": "mg/h"}"#,
     };
-    let expected = format!("a quantity such as {example}");
-    let reader = ObjectReader::open(field, &expected, QUANTITY_FIELDS, problems)?;
+    let reader = ObjectReader::open(field, expected, QUANTITY_FIELDS, problems)?;
     let value =
         reader.required("value", problems).and_then(|f| non_negative(&f, "a dose", problems));
     let unit = reader.required("unit", problems).and_then(|f| unit(&f, dimension, problems));
@@ -153,12 +158,12 @@ pub fn quantity(
 }
 
 /// A unit spelled exactly as the format accepts, measuring `dimension`.
-fn unit(field: &Field<'_>, dimension: Dimension, problems: &mut Problems) -> Option<Unit> {
-    let symbol = text(field, problems)?;
-    let shown = clip(&symbol);
+fn unit(field: &Field<'_, '_>, dimension: Dimension, problems: &mut Problems) -> Option<Unit> {
+    let symbol = borrowed_text(field, problems)?;
     let accepted = accepted_units(dimension);
-    let Some(unit) = Unit::parse(&symbol) else {
-        let message = match unit_suggestion(&symbol, dimension) {
+    let Some(unit) = Unit::parse(symbol) else {
+        let shown = clip(symbol);
+        let message = match unit_suggestion(symbol, dimension) {
             Some(near) => format!("unknown unit `{shown}`; did you mean `{near}`? Use {accepted}"),
             None => format!("unknown unit `{shown}`; use {accepted}"),
         };
@@ -169,7 +174,8 @@ fn unit(field: &Field<'_>, dimension: Dimension, problems: &mut Problems) -> Opt
         problems.add(
             &field.path,
             format!(
-                "`{shown}` is {}, but {} is needed here; use {accepted}",
+                "`{}` is {}, but {} is needed here; use {accepted}",
+                clip(symbol),
                 kind(unit.dimension),
                 kind(dimension)
             ),
@@ -203,16 +209,18 @@ fn unit_suggestion(symbol: &str, dimension: Dimension) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::fields::Pointer;
     use crate::plan::json::read;
 
     /// Reads `json` with `reader` at pointer `/x`; the value or the messages.
     fn run<T>(
         json: &str,
-        reader: impl Fn(&Field<'_>, &mut Problems) -> Option<T>,
+        reader: impl Fn(&Field<'_, '_>, &mut Problems) -> Option<T>,
     ) -> Result<T, Vec<String>> {
         let node = read(json.as_bytes()).unwrap();
         let mut problems = Problems::default();
-        let value = reader(&Field { node: &node, path: "/x".into() }, &mut problems);
+        let path = Pointer::Key(&Pointer::Root, "x");
+        let value = reader(&Field { node: &node, path }, &mut problems);
         match value {
             Some(v) if problems.list.is_empty() => Ok(v),
             _ => {
@@ -269,13 +277,13 @@ mod tests {
 
     #[test]
     fn positive_and_non_negative_bounds() {
-        let diameter = |f: &Field<'_>, p: &mut Problems| positive(f, "the diameter", "mm", p);
+        let diameter = |f: &Field<'_, '_>, p: &mut Problems| positive(f, "the diameter", "mm", p);
         assert_eq!(
             run("0", diameter),
             Err(vec!["the diameter must be greater than 0 mm; found 0".into()])
         );
         assert!(run("-1", diameter).is_err());
-        let age = |f: &Field<'_>, p: &mut Problems| non_negative(f, "the age", p);
+        let age = |f: &Field<'_, '_>, p: &mut Problems| non_negative(f, "the age", p);
         assert_eq!(run("0", age), Ok(Decimal::ZERO));
         assert_eq!(run("-3", age), Err(vec!["the age cannot be negative; found -3".into()]));
     }
