@@ -214,6 +214,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_file_states_the_built_in_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embolint.toml");
+        std::fs::write(&path, include_str!("../../config/embolint.toml")).unwrap();
+        let from_file =
+            Settings::resolve(&args(&["--root", "/x", "--config", path.to_str().unwrap()]))
+                .unwrap();
+        let built_in = Settings::resolve(&args(&["--root", "/x"])).unwrap();
+        assert_eq!(Settings { config: None, log_level: None, ..from_file.clone() }, built_in);
+        assert_eq!(from_file.log_level.as_deref(), Some("info"));
+    }
+
+    #[test]
     fn a_misspelt_key_is_refused_with_its_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("embolint.toml");

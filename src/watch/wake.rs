@@ -92,12 +92,14 @@ fn hints(inbox: &Path, event: notify::Result<Event>) -> Vec<Wake> {
     event
         .paths
         .into_iter()
-        .map(|path| match (path.parent(), path.file_name()) {
-            _ if path == inbox => Wake::Rescan,
+        .filter_map(|path| match (path.parent(), path.file_name()) {
+            _ if path == inbox => Some(Wake::Rescan),
             (Some(parent), Some(name)) if parent == inbox => {
-                Wake::Inbox { name: name.to_os_string(), writing }
+                Some(Wake::Inbox { name: name.to_os_string(), writing })
             }
-            _ => Wake::Settings(path),
+            // A rule or config file being written is read once closed.
+            _ if writing == Some(true) => None,
+            _ => Some(Wake::Settings(path)),
         })
         .collect()
 }

@@ -158,6 +158,7 @@ impl Site {
     /// holds none of them; and no record names another plan.
     pub fn assert_each_once(&self, expected: &[String]) {
         let by_name = self.records_by_name();
+        let inbox = self.inbox();
         for name in expected {
             let records = by_name.get(name).map(Vec::as_slice).unwrap_or_default();
             assert_eq!(records.len(), 1, "{name}: expected one decision record, got {records:?}");
@@ -179,8 +180,9 @@ impl Site {
             let sidecar: Value = serde_json::from_slice(&fs::read(&sidecar).unwrap()).unwrap();
             assert_eq!(sidecar["verdict"], record["verdict"], "{name}: sidecar disagrees");
             assert_eq!(sidecar["sha256"], record["sha256"], "{name}: sidecar disagrees");
-            assert!(!self.inbox().join(name).exists(), "{name}: still in the inbox");
+            assert!(!inbox.join(name).exists(), "{name}: still in the inbox");
         }
+        let expected: std::collections::HashSet<&String> = expected.iter().collect();
         let extra: Vec<_> = by_name.keys().filter(|n| !expected.contains(n)).collect();
         assert!(extra.is_empty(), "records for unexpected files: {extra:?}");
         assert_eq!(self.placed(), expected.len(), "plans in the outcome folders");
