@@ -5,22 +5,50 @@
 //! trimmed, inner runs of whitespace taken as one space. Synonyms come from
 //! the rule set (`pirarubicine` and `THP` are pirarubicin).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 /// The comparable form of a name: Unicode lowercase, whitespace collapsed.
+/// A name already in that form (the usual case) is returned as it is,
+/// without a copy.
 ///
 /// ```
 /// assert_eq!(embolint::names::normalize("  Left  T9\tIntercostal "), "left t9 intercostal");
 /// ```
-pub fn normalize(name: &str) -> String {
+pub fn normalize(name: &str) -> Cow<'_, str> {
+    if is_normalized(name) {
+        return Cow::Borrowed(name);
+    }
+    let mut folded = String::with_capacity(name.len());
     // `split_whitespace` splits on Unicode's White_Space characters.
-    name.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
+    for word in name.split_whitespace() {
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        if word.is_ascii() {
+            folded.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            folded.push_str(&word.to_lowercase());
+        }
+    }
+    Cow::Owned(folded)
+}
+
+/// True when `name` is already its own comparable form: printable ASCII
+/// without capitals, words separated by single spaces, none at either end.
+fn is_normalized(name: &str) -> bool {
+    name.bytes().all(|b| b == b' ' || (b.is_ascii_graphic() && !b.is_ascii_uppercase()))
+        && !name.starts_with(' ')
+        && !name.ends_with(' ')
+        && !name.contains("  ")
 }
 
 /// The rule set's synonyms: each known spelling mapped to its canonical name.
 #[derive(Clone, Debug, Default)]
 pub struct Names {
-    canonical: HashMap<String, String>,
+    /// Normalized spelling to normalized canonical name. A few dozen entries,
+    /// looked up by comparison: no hashing of every name a plan holds.
+    canonical: BTreeMap<String, String>,
 }
 
 impl Names {
@@ -31,10 +59,10 @@ impl Names {
     ) -> Result<Names, String> {
         let mut canonical = HashMap::new();
         for (name, synonyms) in entries {
-            let target = normalize(name);
+            let target = normalize(name).into_owned();
             for spelling in std::iter::once(name).chain(synonyms.iter().map(String::as_str)) {
-                let key = normalize(spelling);
-                if let Some(previous) = canonical.insert(key.clone(), target.clone()) {
+                let key = normalize(spelling).into_owned();
+                if let Some(previous) = canonical.insert(key, target.clone()) {
                     if previous != target {
                         return Err(format!(
                             "the name `{spelling}` is given as a synonym of both `{previous}` and `{target}`"
@@ -43,15 +71,16 @@ impl Names {
                 }
             }
         }
-        Ok(Names { canonical })
+        Ok(Names { canonical: canonical.into_iter().collect() })
     }
 
     /// The canonical form of a name: its synonym's target, or the name itself
-    /// normalized when it has no synonym.
-    pub fn canonical(&self, name: &str) -> String {
+    /// normalized when it has no synonym. Borrowed whenever no new text is
+    /// needed.
+    pub fn canonical<'n>(&'n self, name: &'n str) -> Cow<'n, str> {
         let key = normalize(name);
-        match self.canonical.get(&key) {
-            Some(target) => target.clone(),
+        match self.canonical.get(key.as_ref()) {
+            Some(target) => Cow::Borrowed(target.as_str()),
             None => key,
         }
     }
@@ -84,6 +113,47 @@ mod tests {
     fn unicode_whitespace_and_case_are_folded() {
         assert_eq!(normalize("Polyvinyl\u{00A0}\u{2003}ALCOHOL"), "polyvinyl alcohol");
         assert_eq!(normalize("ÉTOPOSIDE"), "étoposide");
+    }
+
+    /// SPEC §1's definition, word for word: the reference `normalize` must
+    /// match.
+    fn by_definition(name: &str) -> String {
+        name.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn normalize_matches_the_definition_on_awkward_names() {
+        let names = [
+            "",
+            " ",
+            "pva",
+            "PVA",
+            "left t9 intercostal",
+            "left  t9",
+            " left",
+            "left ",
+            "left\tt9",
+            "a\u{0B}b",
+            "a\u{85}b",
+            "\u{2003}x\u{3000}",
+            "ΟΔΟΣ ΟΔΟΣ",
+            "İstanbul",
+            "ǅemal",
+            "x\u{1}y",
+            "µg μg",
+            "~/\\\"",
+        ];
+        for name in names {
+            assert_eq!(normalize(name), by_definition(name), "{name:?}");
+        }
+        assert!(matches!(normalize("left t9 intercostal"), Cow::Borrowed(_)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_matches_the_definition(name in "[a-zA-Z0-9 \t\u{A0}\u{2003}ΣσςİÉé./-]{0,12}") {
+            proptest::prop_assert_eq!(normalize(&name), by_definition(&name));
+        }
     }
 
     #[test]

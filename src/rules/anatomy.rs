@@ -10,6 +10,7 @@ use crate::names::Names;
 use crate::plan::{Artery, LesionRegion, Plan, Session};
 use crate::verdict::Finding;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// `spinal-mapping-required`: "Before chemoembolization of vertebral
 /// metastases, anterior and posterior spinal arteries were identified."
@@ -76,12 +77,15 @@ impl RuleKind for SpinalFeederExcluded {
     }
 
     fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
-        let spinal_origins: &[String] =
+        let mapped: &[String] =
             plan.spinal_artery_mapping.as_ref().map_or(&[], |m| m.origins.as_slice());
+        // Resolved once for the plan, not once per artery.
+        let spinal_origins: Vec<Cow<'_, str>> =
+            mapped.iter().map(|origin| context.names.canonical(origin)).collect();
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in session.treated_arteries() {
-                let reasons = reasons(artery, spinal_origins, context.names);
+                let reasons = reasons(artery, &spinal_origins, context.names);
                 if !reasons.is_empty() {
                     findings.push(finding(session, artery, &reasons));
                 }
@@ -98,8 +102,8 @@ impl RuleKind for SpinalFeederExcluded {
 }
 
 /// Why a treated artery counts as arising with a spinal artery; empty if it
-/// does not.
-fn reasons(artery: &Artery, spinal_origins: &[String], names: &Names) -> Vec<String> {
+/// does not. `spinal_origins` are the mapped origins in canonical form.
+fn reasons(artery: &Artery, spinal_origins: &[Cow<'_, str>], names: &Names) -> Vec<String> {
     let mut reasons = Vec::new();
     if artery.shares_origin_with_spinal_artery {
         reasons.push(
@@ -109,7 +113,8 @@ fn reasons(artery: &Artery, spinal_origins: &[String], names: &Names) -> Vec<Str
         );
     }
     if let Some(origin) = &artery.origin {
-        if spinal_origins.iter().any(|spinal| names.is(origin, spinal)) {
+        let canonical = names.canonical(origin);
+        if spinal_origins.contains(&canonical) {
             reasons.push(format!(
                 "its origin, {origin}, is listed in spinal_artery_mapping as the origin of a \
                  spinal artery"

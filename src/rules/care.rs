@@ -3,7 +3,7 @@
 
 use super::kind::RuleKind;
 use super::loader::LoadError;
-use super::params::{name_list, required, DoseLimits, Params};
+use super::params::{required, rule_names, DoseLimits, Params, RuleName};
 use super::text::{and_list, or_list, session_label};
 use super::Context;
 use crate::decimal::Decimal;
@@ -11,6 +11,7 @@ use crate::names::Names;
 use crate::plan::{Amount, Dimension, Plan, Quantity, Sedative, SedativeDose, Session};
 use crate::verdict::Finding;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// `sedation-dose-max`: "All procedures were performed under analgo-sedation
 /// with alfentanil chlorhydrate 1–2 mg/h ..., a bolus of clonazepam 0.2 mg
@@ -26,7 +27,8 @@ pub struct SedationDoseMax {
 /// The entries of one sedative in one form within a session, added up: two
 /// boluses of 1.5 mg are 3 mg of that sedative (the safer reading).
 struct SedationTotal<'a> {
-    sedative: String,
+    /// Canonical name of the sedative.
+    sedative: Cow<'a, str>,
     form: &'static str,
     limit: Quantity,
     /// µg or µg/h; `None` only on overflow, taken as above the limit.
@@ -60,7 +62,7 @@ impl SedationTotal<'_> {
 
 impl SedationDoseMax {
     /// The checked sedatives of a session, grouped by sedative and form.
-    fn totals<'a>(&self, session: &'a Session, names: &Names) -> Vec<SedationTotal<'a>> {
+    fn totals<'a>(&self, session: &'a Session, names: &'a Names) -> Vec<SedationTotal<'a>> {
         let mut totals: Vec<SedationTotal> = Vec::new();
         for sedative in &session.sedation {
             let name = names.canonical(&sedative.name);
@@ -137,7 +139,7 @@ impl RuleKind for SedationDoseMax {
 
 /// One item every session's `post_procedure` must include, as the rule file
 /// writes it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RequiredCareEntry {
     /// How messages name it: "an IV corticosteroid".
@@ -145,8 +147,21 @@ pub(super) struct RequiredCareEntry {
     /// Any of these drugs will do.
     any_of: Vec<String>,
     /// The route it must be given by, when it matters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     route: Option<String>,
+}
+
+/// A [`RequiredCareEntry`] checked and with its names resolved, ready to
+/// compare with plans; listed as the rule file writes it.
+#[derive(Clone, Debug, Serialize)]
+struct CareItem {
+    /// How messages name it: "an IV corticosteroid".
+    label: String,
+    /// Any of these drugs will do.
+    any_of: Vec<RuleName>,
+    /// The route it must be given by, when it matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<RuleName>,
 }
 
 /// `post-procedure-care`: "... intravenous administration of steroids (120
@@ -155,27 +170,29 @@ pub(super) struct RequiredCareEntry {
 #[derive(Clone, Debug, Serialize)]
 pub struct PostProcedureCare {
     /// What each session needs after the procedure.
-    required: Vec<RequiredCareEntry>,
+    required: Vec<CareItem>,
 }
 
 impl PostProcedureCare {
     /// The finding for a session lacking `item`, or `None` if it has it.
-    fn check(session: &Session, item: &RequiredCareEntry, names: &Names) -> Option<Finding> {
-        let named: Vec<_> = session
-            .post_procedure
-            .iter()
-            .filter(|drug| item.any_of.iter().any(|n| names.is(&drug.name, n)))
-            .collect();
+    fn check(session: &Session, item: &CareItem, names: &Names) -> Option<Finding> {
+        // The session's drugs that are one of the item's.
+        let named = || {
+            session
+                .post_procedure
+                .iter()
+                .filter(|drug| item.any_of.iter().any(|n| n.matches(&drug.name, names)))
+        };
         let by_route = |route: &Option<String>| match (&item.route, route) {
             (None, _) => true,
-            (Some(wanted), Some(given)) => names.is(given, wanted),
+            (Some(wanted), Some(given)) => wanted.matches(given, names),
             (Some(_), None) => false,
         };
-        if named.iter().any(|drug| by_route(&drug.route)) {
+        if named().any(|drug| by_route(&drug.route)) {
             return None;
         }
         let route = item.route.as_ref().map_or(String::new(), |r| format!(" by route {r}"));
-        let wrong_route = match named.first() {
+        let wrong_route = match named().next() {
             Some(drug) => format!(
                 " ({} is listed, but {})",
                 drug.name,
@@ -203,7 +220,7 @@ impl PostProcedureCare {
 }
 
 impl RuleKind for PostProcedureCare {
-    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+    fn from_params(params: &mut Params, names: &Names) -> Result<Self, LoadError> {
         let required = required!(params, required);
         let span = required.span();
         let required = required.into_inner();
@@ -217,6 +234,15 @@ impl RuleKind for PostProcedureCare {
                 ));
             }
         }
+        let name = |written: String| RuleName::new(written, names);
+        let required = required
+            .into_iter()
+            .map(|item| CareItem {
+                label: item.label,
+                any_of: item.any_of.into_iter().map(name).collect(),
+                route: item.route.map(name),
+            })
+            .collect();
         Ok(PostProcedureCare { required })
     }
 
@@ -245,7 +271,7 @@ impl RuleKind for PostProcedureCare {
 #[derive(Clone, Debug, Serialize)]
 pub struct Eligibility {
     /// Treatments `failed_treatments` must include.
-    required_failed_treatments: Vec<String>,
+    required_failed_treatments: Vec<RuleName>,
     /// Whether `cementoplasty_contraindicated: true` is required.
     require_cementoplasty_contraindicated: bool,
     /// Whether `mdt_decision: true` is required.
@@ -270,7 +296,7 @@ impl Eligibility {
         };
         self.required_failed_treatments
             .iter()
-            .filter(|needed| !recorded.iter().any(|t| names.is(t, needed)))
+            .filter(|needed| !recorded.iter().any(|t| needed.matches(t, names)))
             .map(|needed| {
                 let message = format!(
                     "The indication does not record failed {needed} in failed_treatments. The \
@@ -300,12 +326,12 @@ impl Eligibility {
 }
 
 impl RuleKind for Eligibility {
-    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
+    fn from_params(params: &mut Params, names: &Names) -> Result<Self, LoadError> {
         let treatments = required!(params, required_failed_treatments);
         let required_failed_treatments = if treatments.get_ref().is_empty() {
             Vec::new()
         } else {
-            name_list(treatments, "failed treatments")?
+            rule_names(treatments, "failed treatments", names)?
         };
         Ok(Eligibility {
             required_failed_treatments,

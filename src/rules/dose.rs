@@ -3,7 +3,7 @@
 
 use super::kind::RuleKind;
 use super::loader::LoadError;
-use super::params::{name_list, required, DoseLimits, Number, Params};
+use super::params::{required, rule_names, DoseLimits, Number, Params, RuleName};
 use super::text::{and_list, count, session_label};
 use super::Context;
 use crate::decimal::Decimal;
@@ -11,12 +11,13 @@ use crate::names::Names;
 use crate::plan::{Amount, Artery, Dimension, DrugDose, Plan, Quantity, Session};
 use crate::verdict::Finding;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// One drug's total in one place (an artery or a session), with the entries
 /// that make it up, in plan order.
 struct Total<'a> {
     /// Canonical drug name.
-    drug: String,
+    drug: Cow<'a, str>,
     /// The sum in µg; `None` only if it overflowed, which the plan format's
     /// bounds rule out (treated as above every limit).
     sum: Option<Decimal>,
@@ -60,7 +61,7 @@ impl Total<'_> {
 
 /// Each drug's total over `drugs`, by canonical name, in order of first
 /// appearance: the same drug listed twice (or under a synonym) is summed.
-fn totals<'a>(drugs: impl Iterator<Item = &'a DrugDose>, names: &Names) -> Vec<Total<'a>> {
+fn totals<'a>(drugs: impl Iterator<Item = &'a DrugDose>, names: &'a Names) -> Vec<Total<'a>> {
     let mut totals: Vec<Total> = Vec::new();
     for dose in drugs {
         let drug = names.canonical(&dose.name);
@@ -275,13 +276,13 @@ impl RuleKind for SessionDoseMin {
 /// `unknown-drug`: the protocol's agents are carboplatin and pirarubicin.
 #[derive(Clone, Debug, Serialize)]
 pub struct UnknownDrug {
-    /// Drugs allowed into an artery, as the rule file writes them.
-    formulary: Vec<String>,
+    /// Drugs allowed into an artery.
+    formulary: Vec<RuleName>,
 }
 
 impl RuleKind for UnknownDrug {
-    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
-        Ok(UnknownDrug { formulary: name_list(required!(params, formulary), "drugs")? })
+    fn from_params(params: &mut Params, names: &Names) -> Result<Self, LoadError> {
+        Ok(UnknownDrug { formulary: rule_names(required!(params, formulary), "drugs", names)? })
     }
 
     fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
@@ -289,7 +290,7 @@ impl RuleKind for UnknownDrug {
         for session in &plan.sessions {
             for artery in &session.arteries {
                 for drug in &artery.drugs {
-                    if self.formulary.iter().any(|known| context.names.is(&drug.name, known)) {
+                    if self.formulary.iter().any(|known| known.matches(&drug.name, context.names)) {
                         continue;
                     }
                     let message = format!(

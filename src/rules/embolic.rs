@@ -3,7 +3,7 @@
 
 use super::kind::RuleKind;
 use super::loader::LoadError;
-use super::params::{name_list, required, Number, Params};
+use super::params::{required, rule_names, Number, Params, RuleName};
 use super::text::{count, or_list, session_label};
 use super::Context;
 use crate::decimal::Decimal;
@@ -204,13 +204,13 @@ impl RuleKind for ParticleSizeProtocol {
 /// (PVA)".
 #[derive(Clone, Debug, Serialize)]
 pub struct EmbolicAgent {
-    /// Allowed agents, as the rule file writes them.
-    agents: Vec<String>,
+    /// Allowed agents.
+    agents: Vec<RuleName>,
 }
 
 impl RuleKind for EmbolicAgent {
-    fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
-        Ok(EmbolicAgent { agents: name_list(required!(params, agents), "agents")? })
+    fn from_params(params: &mut Params, names: &Names) -> Result<Self, LoadError> {
+        Ok(EmbolicAgent { agents: rule_names(required!(params, agents), "agents", names)? })
     }
 
     fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
@@ -218,7 +218,7 @@ impl RuleKind for EmbolicAgent {
         for session in &plan.sessions {
             for artery in &session.arteries {
                 let Some(embolic) = &artery.embolic else { continue };
-                if self.agents.iter().any(|known| context.names.is(&embolic.agent, known)) {
+                if self.agents.iter().any(|known| known.matches(&embolic.agent, context.names)) {
                     continue;
                 }
                 let message = format!(

@@ -211,7 +211,7 @@ impl DoseLimits {
     ) -> Result<DoseLimits, LoadError> {
         let mut limits: Vec<(String, Quantity)> = Vec::new();
         for (name, text) in table.into_inner().0 {
-            let canonical = names.canonical(&name);
+            let canonical = names.canonical(&name).into_owned();
             if canonical.is_empty() {
                 return Err(LoadError::at(text.span(), "a drug name is empty"));
             }
@@ -290,4 +290,60 @@ pub(super) fn name_list(list: Spanned<Vec<String>>, what: &str) -> Result<Vec<St
         return Err(LoadError::at(span, format!("the list of {what} has an empty name")));
     }
     Ok(names)
+}
+
+/// Reads a list of names (none empty, at least one), each with its
+/// canonical form for comparing with plans.
+pub(super) fn rule_names(
+    list: Spanned<Vec<String>>,
+    what: &str,
+    names: &Names,
+) -> Result<Vec<RuleName>, LoadError> {
+    let written = name_list(list, what)?;
+    Ok(written.into_iter().map(|name| RuleName::new(name, names)).collect())
+}
+
+/// A name the rule file gives (a drug of the formulary, an agent, a route):
+/// as written, for messages and listings, and in canonical form, worked out
+/// once when the rules are loaded rather than for every name of every plan.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct RuleName {
+    /// As the rule file writes it.
+    written: String,
+    /// Normalized and resolved through the rule set's synonyms.
+    canonical: String,
+}
+
+impl RuleName {
+    /// `written` with its canonical form under `names`, the rule set's
+    /// synonyms (the same table plans are compared through).
+    pub(super) fn new(written: String, names: &Names) -> RuleName {
+        let canonical = names.canonical(&written).into_owned();
+        RuleName { written, canonical }
+    }
+
+    /// True when `name`, as a plan writes it, is this name or one of its
+    /// synonyms: `names.is(name, written)`, with this side already resolved.
+    pub(super) fn matches(&self, name: &str, names: &Names) -> bool {
+        names.canonical(name) == self.canonical.as_str()
+    }
+}
+
+impl AsRef<str> for RuleName {
+    fn as_ref(&self) -> &str {
+        &self.written
+    }
+}
+
+impl fmt::Display for RuleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
+/// Listed as the rule file writes it.
+impl Serialize for RuleName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.written)
+    }
 }

@@ -10,19 +10,20 @@ pub(super) fn session_label(session: &Session) -> String {
 }
 
 /// "a, b and c".
-pub(super) fn and_list(items: &[String]) -> String {
+pub(super) fn and_list(items: &[impl AsRef<str>]) -> String {
     joined(items, "and")
 }
 
 /// "a, b or c".
-pub(super) fn or_list(items: &[String]) -> String {
+pub(super) fn or_list(items: &[impl AsRef<str>]) -> String {
     joined(items, "or")
 }
 
-fn joined(items: &[String], word: &str) -> String {
-    match items {
+fn joined(items: &[impl AsRef<str>], word: &str) -> String {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    match items.as_slice() {
         [] => String::new(),
-        [one] => one.clone(),
+        [one] => one.to_string(),
         [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
     }
 }
