@@ -3,7 +3,7 @@
 
 use super::claim::{Claim, Content};
 use super::file_name;
-use crate::check::{check_bytes, PLAN_FORMAT_RULE};
+use crate::check::{check_bytes, too_large_verdict, PLAN_FORMAT_RULE};
 use crate::rules::RuleSet;
 use crate::verdict::{Finding, Severity, Verdict};
 use std::ffi::OsStr;
@@ -17,12 +17,11 @@ pub fn judge(name: &OsStr, claim: &Claim, rules: &RuleSet, max_plan_bytes: u64) 
     match &claim.content {
         Content::Bytes(bytes) => check_bytes(&file, bytes, rules, &[]),
         Content::Oversized(size) => {
-            let message = format!(
-                "the file is {size} bytes, above the limit of {max_plan_bytes} bytes for a plan \
-                 (setting max_plan_bytes): check that the right file was dropped; a plan is a \
-                 few kilobytes"
-            );
-            invalid(file, claim, rules, message)
+            // Same words as `embolint check`; the hash of the whole file lets
+            // recovery recognise it.
+            let mut verdict = too_large_verdict(&file, *size, max_plan_bytes, rules);
+            verdict.sha256 = claim.sha256.clone();
+            verdict
         }
         Content::Link(target) => {
             let message = format!(
