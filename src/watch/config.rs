@@ -15,7 +15,7 @@ pub const DEFAULT_RESCAN_INTERVAL_SECS: u64 = 30;
 /// Default time a file must stay unchanged before it is read, in ms.
 pub const DEFAULT_SETTLE_MILLIS: u64 = 1000;
 /// Default size limit of a plan file: 1 MiB (SPEC §4).
-pub const DEFAULT_MAX_PLAN_BYTES: u64 = 1024 * 1024;
+pub const DEFAULT_MAX_PLAN_BYTES: u64 = crate::check::DEFAULT_MAX_PLAN_BYTES;
 /// Default number of plans whose decisions share one disk sync.
 pub const DEFAULT_BATCH_SIZE: usize = 64;
 
