@@ -75,29 +75,34 @@ impl Decimal {
             return Err(NumberProblem::Malformed);
         }
         // The literal's digits, and the power of ten of the last one.
-        let digits: String = int_part.chars().chain(frac_part.chars()).collect();
+        let digits = || int_part.bytes().chain(frac_part.bytes());
         let mut exponent: i64 = -(frac_part.len() as i64);
         if let Some(e) = exponent_text {
             exponent = exponent.saturating_add(parse_exponent(e)?);
         }
-        let significant = digits.trim_start_matches('0');
-        let trimmed = significant.trim_end_matches('0');
-        if trimmed.is_empty() {
+        let leading_zeros = digits().take_while(|&d| d == b'0').count();
+        if leading_zeros == int_part.len() + frac_part.len() {
             return Ok(Decimal::ZERO);
         }
-        exponent = exponent.saturating_add((significant.len() - trimmed.len()) as i64);
-        if trimmed.len() > MAX_SIGNIFICANT_DIGITS {
-            return Err(NumberProblem::TooManyDigits(trimmed.len()));
+        let trailing_zeros = digits().rev().take_while(|&d| d == b'0').count();
+        let significant = int_part.len() + frac_part.len() - leading_zeros - trailing_zeros;
+        exponent = exponent.saturating_add(trailing_zeros as i64);
+        if significant > MAX_SIGNIFICANT_DIGITS {
+            return Err(NumberProblem::TooManyDigits(significant));
         }
-        if (trimmed.len() as i64).saturating_add(exponent) > MAX_INTEGER_DIGITS {
+        if (significant as i64).saturating_add(exponent) > MAX_INTEGER_DIGITS {
             return Err(NumberProblem::TooLarge);
         }
         let shift = exponent.saturating_add(i64::from(FRACTION_DIGITS));
         if shift < 0 {
             return Err(NumberProblem::TooPrecise);
         }
-        // At most 15 digits shifted so that the value stays below 10⁹·10¹⁸.
-        let mut raw: i128 = trimmed.parse().map_err(|_| NumberProblem::Malformed)?;
+        // At most 15 digits (each an ASCII digit, checked above), shifted so
+        // that the value stays below 10⁹·10¹⁸.
+        let mut raw = digits()
+            .skip(leading_zeros)
+            .take(significant)
+            .fold(0i128, |value, d| value * 10 + i128::from(d - b'0'));
         raw *= 10i128.pow(shift as u32);
         Ok(Decimal(if negative { -raw } else { raw }))
     }
@@ -215,6 +220,8 @@ mod tests {
         assert_eq!(d("3"), d("0.3e1"));
         assert_eq!(d("3"), d("300E-2"));
         assert_eq!(d("-0"), Decimal::ZERO);
+        assert_eq!(d("0.0012300"), d("1.23e-3"));
+        assert_eq!(d("120.0e1").to_string(), "1200");
         assert_eq!(d("0e999999999999999999999"), Decimal::ZERO);
     }
 
