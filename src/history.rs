@@ -4,31 +4,55 @@
 //!
 //! The daemon keeps it at `ROOT/state/history.sqlite`; `check --history DB`
 //! opens it read-only. The schema is versioned with `PRAGMA user_version`
-//! and migrated in code ([`MIGRATIONS`]).
+//! and migrated in code ([`MIGRATIONS`]); the database runs in WAL mode, so
+//! readers (`check --history`, `embolint history`) never wait for the daemon
+//! and the daemon never waits for them.
+//!
+//! # Schema (version 1)
+//! - `plans(plan_id PRIMARY KEY, patient_id, file_sha256, recorded_at,
+//!   rule_set_sha256, decision_key UNIQUE)`, indexed by `patient_id`: one row
+//!   per plan in force; a revision replaces its row.
+//! - `sessions(plan_id → plans ON DELETE CASCADE, idx, number, date)`,
+//!   keyed by `(plan_id, idx)`: the plan's sessions.
+//!
+//! A daemon batch writes inside one transaction ([`History::begin`] …
+//! [`History::commit`]): plans judged later in the batch read the rows of
+//! plans passed earlier in it, and nothing is visible to others, or durable,
+//! until the batch's decision records are on disk and the batch commits.
 
 use jiff::civil::Date;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::path::Path;
 use std::time::Duration;
 
 /// A session of a plan that passed earlier, as kept in the history.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RecordedSession {
+    /// The patient it belongs to: only this patient's new plans are judged
+    /// against it.
     pub patient_id: String,
+    /// The plan it came from, named in findings; a revision of this plan is
+    /// never judged against it.
     pub plan_id: String,
     /// The session's `number` in that plan, when it had one.
     pub number: Option<u64>,
     /// Position in that plan's `sessions`.
     pub index: usize,
+    /// The day of the session: what spacing is measured from.
     pub date: Date,
     /// When that plan was judged (UTC).
     pub recorded_at: jiff::Timestamp,
 }
 
-/// A passed plan as the history records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A passed plan as the history records it. The daemon writes the same
+/// object into the plan's decision record (`watch.history`), so the log
+/// alone can finish, or rebuild, the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedPlan {
+    /// The plan's id: a later plan with the same id replaces this one.
     pub plan_id: String,
+    /// The patient whose sessions these are.
     pub patient_id: String,
     /// sha256 of the plan file's bytes.
     pub file_sha256: String,
@@ -39,22 +63,102 @@ pub struct RecordedPlan {
     /// The decision record that passed it (links history to the decision log).
     pub decision_key: String,
     /// Its sessions: (index, number, date).
+    #[serde(serialize_with = "sessions_out", deserialize_with = "sessions_in")]
     pub sessions: Vec<(usize, Option<u64>, Date)>,
+}
+
+/// A session as written in JSON: named members, not a tuple.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRow {
+    index: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    number: Option<u64>,
+    date: Date,
+}
+
+fn sessions_out<S: Serializer>(
+    sessions: &[(usize, Option<u64>, Date)],
+    out: S,
+) -> Result<S::Ok, S::Error> {
+    out.collect_seq(sessions.iter().map(|&(index, number, date)| SessionRow {
+        index,
+        number,
+        date,
+    }))
+}
+
+fn sessions_in<'de, D: Deserializer<'de>>(
+    input: D,
+) -> Result<Vec<(usize, Option<u64>, Date)>, D::Error> {
+    let rows = Vec::<SessionRow>::deserialize(input)?;
+    Ok(rows.into_iter().map(|r| (r.index, r.number, r.date)).collect())
 }
 
 /// Why the history could not be used. A plan is never passed without it.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
+    /// The file could not be opened (missing for a read-only use, no
+    /// permission, a folder in its place).
     #[error("the history database {path} cannot be opened: {source}")]
-    Open { path: String, source: rusqlite::Error },
-    #[error("the history database {path} is busy (locked by another process) beyond the timeout")]
-    Busy { path: String },
-    #[error("the history database {path} is damaged or not an embolint history: {detail}")]
-    Corrupt { path: String, detail: String },
+    Open {
+        /// The database file.
+        path: String,
+        /// SQLite's reason.
+        source: rusqlite::Error,
+    },
+    /// The daemon's database is gone although decisions were already made
+    /// with it: an empty new one would silently forget every patient.
+    #[error(
+        "the history database {path} is missing, but the decision log already holds decisions: \
+         restore it from a backup, or rebuild it from the decision log (stop embolint, run \
+         `embolint history --rebuild --root DIR`, start embolint)"
+    )]
+    Missing {
+        /// The database file.
+        path: String,
+    },
+    /// Another process holds a lock longer than [`BUSY_TIMEOUT`].
+    #[error(
+        "the history database {path} is locked by another process beyond the {}-second \
+         timeout: close the program holding it (a database browser, a backup tool, an sqlite3 \
+         shell)",
+        BUSY_TIMEOUT.as_secs()
+    )]
+    Busy {
+        /// The database file.
+        path: String,
+    },
+    /// Not a database, or a damaged one.
+    #[error(
+        "the history database {path} is damaged or not an embolint history ({detail}): restore \
+         it from a backup, or rebuild it from the decision log (stop embolint, move the damaged \
+         file away, run `embolint history --rebuild --root DIR`)"
+    )]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// Written by a newer embolint, whose schema this one does not know.
     #[error("the history database {path} has schema version {found}, newer than this embolint ({supported}); upgrade embolint")]
-    TooNew { path: String, found: i64, supported: i64 },
+    TooNew {
+        /// The database file.
+        path: String,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest version this embolint knows.
+        supported: i64,
+    },
+    /// Any other SQLite failure (disk full, I/O error, read-only file).
     #[error("the history database {path} failed: {source}")]
-    Query { path: String, source: rusqlite::Error },
+    Query {
+        /// The database file.
+        path: String,
+        /// SQLite's reason.
+        source: rusqlite::Error,
+    },
 }
 
 /// Schema migrations, in order; `user_version` counts those applied.
@@ -84,18 +188,36 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// An open history database.
 pub struct History {
+    /// The SQLite connection.
     connection: Connection,
     /// For messages.
     path: String,
 }
 
 impl History {
-    /// Opens (creating and migrating as needed) the daemon's database.
+    /// Opens (creating and migrating as needed) a database for writing.
     pub fn open(path: &Path) -> Result<History, HistoryError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        History::open_writable(path, flags)
+    }
+
+    /// Opens an existing database for writing (migrating it as needed);
+    /// [`HistoryError::Missing`] when there is no file.
+    pub fn open_existing(path: &Path) -> Result<History, HistoryError> {
+        if !path.exists() {
+            return Err(HistoryError::Missing { path: path.display().to_string() });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        History::open_writable(path, flags)
+    }
+
+    fn open_writable(path: &Path, flags: OpenFlags) -> Result<History, HistoryError> {
         let shown = path.display().to_string();
-        let connection = Connection::open(path)
+        let connection = Connection::open_with_flags(path, flags)
             .map_err(|source| HistoryError::Open { path: shown.clone(), source })?;
-        let mut history = History { connection, path: shown };
+        let history = History { connection, path: shown };
         history.configure(true)?;
         history.migrate()?;
         Ok(history)
@@ -116,6 +238,11 @@ impl History {
             );
         }
         Ok(history)
+    }
+
+    /// The database file, as shown in messages.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     fn configure(&self, writable: bool) -> Result<(), HistoryError> {
@@ -146,7 +273,7 @@ impl History {
             .map_err(|e| self.error(e))
     }
 
-    fn migrate(&mut self) -> Result<(), HistoryError> {
+    fn migrate(&self) -> Result<(), HistoryError> {
         let version = self.schema_version()?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
@@ -158,11 +285,21 @@ impl History {
         }
         let pending = MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0));
         for (applied, migration) in pending {
-            let tx = self.connection.transaction().map_err(|e| error(&self.path, e))?;
-            tx.execute_batch(migration).map_err(|e| error(&self.path, e))?;
-            tx.pragma_update(None, "user_version", applied as i64 + 1)
-                .map_err(|e| error(&self.path, e))?;
-            tx.commit().map_err(|e| error(&self.path, e))?;
+            self.begin()?;
+            let done = self
+                .connection
+                .execute_batch(migration)
+                .and_then(|()| {
+                    self.connection.pragma_update(None, "user_version", applied as i64 + 1)
+                })
+                .map_err(|e| self.error(e));
+            match done {
+                Ok(()) => self.commit()?,
+                Err(e) => {
+                    self.rollback();
+                    return Err(e);
+                }
+            }
         }
         Ok(())
     }
@@ -194,9 +331,7 @@ impl History {
             sessions.push(RecordedSession {
                 patient_id: patient_id.to_string(),
                 date: date.parse().map_err(|_| self.corrupt(format!("bad date `{date}`")))?,
-                recorded_at: recorded_at
-                    .parse()
-                    .map_err(|_| self.corrupt(format!("bad time `{recorded_at}`")))?,
+                recorded_at: self.timestamp(&recorded_at)?,
                 number: number.and_then(|n| u64::try_from(n).ok()),
                 index: usize::try_from(index).map_err(|_| self.corrupt("bad session index"))?,
                 plan_id,
@@ -208,36 +343,13 @@ impl History {
     /// Records a plan that passed, replacing an earlier version with the same
     /// `plan_id` (a revision), in one transaction.
     pub fn record(&mut self, plan: &RecordedPlan) -> Result<(), HistoryError> {
-        let path = self.path.clone();
-        let tx = self.connection.transaction().map_err(|e| error(&path, e))?;
-        tx.execute("DELETE FROM plans WHERE plan_id = ?1", [&plan.plan_id])
-            .map_err(|e| error(&path, e))?;
-        tx.execute(
-            "INSERT INTO plans (plan_id, patient_id, file_sha256, recorded_at, rule_set_sha256, decision_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                plan.plan_id,
-                plan.patient_id,
-                plan.file_sha256,
-                plan.recorded_at.to_string(),
-                plan.rule_set_sha256,
-                plan.decision_key
-            ],
-        )
-        .map_err(|e| error(&path, e))?;
-        for (index, number, date) in &plan.sessions {
-            tx.execute(
-                "INSERT INTO sessions (plan_id, idx, number, date) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    plan.plan_id,
-                    *index as i64,
-                    number.and_then(|n| i64::try_from(n).ok()),
-                    date.to_string()
-                ],
-            )
-            .map_err(|e| error(&path, e))?;
-        }
-        tx.commit().map_err(|e| error(&path, e))
+        self.in_transaction(|history| history.put(plan))
+    }
+
+    /// Withdraws a plan (a cancelled one), in one transaction; returns its
+    /// record if it was there.
+    pub fn forget(&mut self, plan_id: &str) -> Result<Option<RecordedPlan>, HistoryError> {
+        self.in_transaction(|history| history.remove(plan_id))
     }
 
     /// True when the decision record `key` has its plan in the history.
@@ -249,8 +361,124 @@ impl History {
             .map_err(|e| self.error(e))
     }
 
-    /// Withdraws a plan (a cancelled one); returns its record if it was there.
-    pub fn forget(&mut self, plan_id: &str) -> Result<Option<RecordedPlan>, HistoryError> {
+    /// The recorded plan `plan_id`, with its sessions.
+    pub fn plan(&self, plan_id: &str) -> Result<Option<RecordedPlan>, HistoryError> {
+        Ok(self.plans_where("WHERE p.plan_id = ?1", &[&plan_id])?.pop())
+    }
+
+    /// Every recorded plan, ordered by plan id (for audits and for
+    /// comparing the database with the decision log).
+    pub fn plans(&self) -> Result<Vec<RecordedPlan>, HistoryError> {
+        self.plans_where("", &[])
+    }
+
+    /// The plans matching `filter` (a `WHERE` clause on `p`, or nothing),
+    /// with their sessions, ordered by plan id.
+    fn plans_where(
+        &self,
+        filter: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<RecordedPlan>, HistoryError> {
+        let sql = format!(
+            "SELECT p.plan_id, p.patient_id, p.file_sha256, p.recorded_at, p.rule_set_sha256,
+                    p.decision_key, s.idx, s.number, s.date
+             FROM plans p LEFT JOIN sessions s ON s.plan_id = p.plan_id
+             {filter} ORDER BY p.plan_id, s.idx"
+        );
+        let mut statement = self.connection.prepare_cached(&sql).map_err(|e| self.error(e))?;
+        let mut rows = statement.query(values).map_err(|e| self.error(e))?;
+        let mut plans: Vec<RecordedPlan> = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.error(e))? {
+            let get = |i| row.get::<_, String>(i).map_err(|e| self.error(e));
+            let plan_id = get(0)?;
+            if plans.last().map(|p| &p.plan_id) != Some(&plan_id) {
+                plans.push(RecordedPlan {
+                    plan_id,
+                    patient_id: get(1)?,
+                    file_sha256: get(2)?,
+                    recorded_at: self.timestamp(&get(3)?)?,
+                    rule_set_sha256: get(4)?,
+                    decision_key: get(5)?,
+                    sessions: Vec::new(),
+                });
+            }
+            let index: Option<i64> = row.get(6).map_err(|e| self.error(e))?;
+            let Some(index) = index else { continue };
+            let number: Option<i64> = row.get(7).map_err(|e| self.error(e))?;
+            let date = get(8)?;
+            let session = (
+                usize::try_from(index).map_err(|_| self.corrupt("bad session index"))?,
+                number.and_then(|n| u64::try_from(n).ok()),
+                date.parse().map_err(|_| self.corrupt(format!("bad date `{date}`")))?,
+            );
+            if let Some(plan) = plans.last_mut() {
+                plan.sessions.push(session);
+            }
+        }
+        Ok(plans)
+    }
+
+    /// Starts a write transaction, taking the database's write lock now
+    /// (waiting up to [`BUSY_TIMEOUT`]), so a batch never finds the database
+    /// locked half-way. A transaction left open by an earlier failure is
+    /// rolled back first.
+    pub fn begin(&self) -> Result<(), HistoryError> {
+        if !self.connection.is_autocommit() {
+            self.rollback();
+        }
+        self.connection.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.error(e))
+    }
+
+    /// Makes the open transaction's changes durable.
+    pub fn commit(&self) -> Result<(), HistoryError> {
+        self.connection.execute_batch("COMMIT").map_err(|e| self.error(e))
+    }
+
+    /// Abandons the open transaction, if any (best effort: a connection
+    /// that cannot even roll back is dropped by its owner).
+    pub fn rollback(&self) {
+        if !self.connection.is_autocommit() {
+            let _ = self.connection.execute_batch("ROLLBACK");
+        }
+    }
+
+    /// Inside an open transaction: records `plan`, replacing any plan with
+    /// the same `plan_id`.
+    pub fn put(&self, plan: &RecordedPlan) -> Result<(), HistoryError> {
+        let c = &self.connection;
+        c.execute("DELETE FROM plans WHERE plan_id = ?1", [&plan.plan_id])
+            .map_err(|e| self.error(e))?;
+        c.execute(
+            "INSERT INTO plans (plan_id, patient_id, file_sha256, recorded_at, rule_set_sha256, decision_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                plan.plan_id,
+                plan.patient_id,
+                plan.file_sha256,
+                plan.recorded_at.to_string(),
+                plan.rule_set_sha256,
+                plan.decision_key
+            ],
+        )
+        .map_err(|e| self.error(e))?;
+        for (index, number, date) in &plan.sessions {
+            c.execute(
+                "INSERT INTO sessions (plan_id, idx, number, date) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    plan.plan_id,
+                    i64::try_from(*index).unwrap_or(i64::MAX),
+                    number.and_then(|n| i64::try_from(n).ok()),
+                    date.to_string()
+                ],
+            )
+            .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Inside an open transaction: removes plan `plan_id`; returns its
+    /// record if it was there.
+    pub fn remove(&self, plan_id: &str) -> Result<Option<RecordedPlan>, HistoryError> {
         let found = self.plan(plan_id)?;
         if found.is_some() {
             self.connection
@@ -260,47 +488,24 @@ impl History {
         Ok(found)
     }
 
-    /// The recorded plan `plan_id`, with its sessions.
-    pub fn plan(&self, plan_id: &str) -> Result<Option<RecordedPlan>, HistoryError> {
-        let head = self
-            .connection
-            .query_row(
-                "SELECT patient_id, file_sha256, recorded_at, rule_set_sha256, decision_key
-                 FROM plans WHERE plan_id = ?1",
-                [plan_id],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, String>(4)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(|e| self.error(e))?;
-        let Some((patient_id, file_sha256, recorded_at, rule_set_sha256, decision_key)) = head
-        else {
-            return Ok(None);
-        };
-        let sessions = self
-            .sessions_of(&patient_id)?
-            .into_iter()
-            .filter(|s| s.plan_id == plan_id)
-            .map(|s| (s.index, s.number, s.date))
-            .collect();
-        Ok(Some(RecordedPlan {
-            plan_id: plan_id.to_string(),
-            patient_id,
-            file_sha256,
-            recorded_at: recorded_at
-                .parse()
-                .map_err(|_| self.corrupt(format!("bad time `{recorded_at}`")))?,
-            rule_set_sha256,
-            decision_key,
-            sessions,
-        }))
+    /// Runs `work` in its own transaction: committed if it succeeds,
+    /// rolled back if it fails.
+    fn in_transaction<T>(
+        &mut self,
+        work: impl FnOnce(&History) -> Result<T, HistoryError>,
+    ) -> Result<T, HistoryError> {
+        self.begin()?;
+        match work(self).and_then(|value| self.commit().map(|()| value)) {
+            Ok(value) => Ok(value),
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn timestamp(&self, text: &str) -> Result<jiff::Timestamp, HistoryError> {
+        text.parse().map_err(|_| self.corrupt(format!("bad time `{text}`")))
     }
 
     fn error(&self, source: rusqlite::Error) -> HistoryError {
@@ -411,5 +616,59 @@ mod tests {
         drop(History::open(&path).unwrap());
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         assert!(matches!(History::open(&path), Err(HistoryError::TooNew { found: 99, .. })));
+    }
+
+    #[test]
+    fn a_batch_sees_its_own_rows_and_a_rollback_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        let history = History::open(&path).unwrap();
+        history.begin().unwrap();
+        history.put(&plan("A", "P", &["2026-10-29"])).unwrap();
+        assert_eq!(history.sessions_of("P").unwrap().len(), 1, "seen inside the batch");
+        let other = History::open_read_only(&path).unwrap();
+        assert!(other.sessions_of("P").unwrap().is_empty(), "not seen outside before commit");
+        history.rollback();
+        assert!(history.sessions_of("P").unwrap().is_empty());
+        history.begin().unwrap();
+        history.put(&plan("A", "P", &["2026-10-29"])).unwrap();
+        history.commit().unwrap();
+        assert_eq!(other.sessions_of("P").unwrap().len(), 1, "seen by others once committed");
+    }
+
+    #[test]
+    fn a_transaction_left_open_is_rolled_back_by_the_next_begin() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::open(&dir.path().join("h.sqlite")).unwrap();
+        history.begin().unwrap();
+        history.put(&plan("A", "P", &["2026-10-29"])).unwrap();
+        history.begin().unwrap();
+        assert!(history.plans().unwrap().is_empty());
+    }
+
+    #[test]
+    fn plans_lists_every_plan_with_its_sessions_and_survives_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut history = History::open(&dir.path().join("h.sqlite")).unwrap();
+        let a = plan("A", "P", &["2026-10-29", "2026-12-01"]);
+        let mut b = plan("B", "Q", &["2026-11-02"]);
+        b.sessions[0].1 = None;
+        history.record(&b).unwrap();
+        history.record(&a).unwrap();
+        assert_eq!(history.plans().unwrap(), [a.clone(), b.clone()]);
+        assert_eq!(history.plan("B").unwrap(), Some(b.clone()));
+        let json = serde_json::to_string(&b).unwrap();
+        assert!(json.contains(r#""sessions":[{"index":0,"date":"2026-11-02"}]"#), "{json}");
+        assert_eq!(serde_json::from_str::<RecordedPlan>(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn open_existing_never_creates_a_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        assert!(matches!(History::open_existing(&path), Err(HistoryError::Missing { .. })));
+        assert!(!path.exists());
+        drop(History::open(&path).unwrap());
+        assert!(History::open_existing(&path).is_ok());
     }
 }
