@@ -1,7 +1,7 @@
 //! One plan file in, one verdict out: the single entry point shared by
 //! `embolint check` and the watch daemon, so both judge alike.
 
-use crate::history::{History, HistoryError, RecordedPlan, RecordedSession};
+use crate::history::{History, HistoryError, PlannedSession, RecordedPlan, RecordedSession};
 use crate::plan::parse::ParseFailure;
 use crate::plan::{parse_plan, Plan};
 use crate::rules::{Context, RuleSet};
@@ -40,9 +40,54 @@ pub fn check_with_history(
     rules: &RuleSet,
     history: &History,
 ) -> Result<Verdict, HistoryError> {
+    check_for_history(file, bytes, rules, history).map(|checked| checked.verdict)
+}
+
+/// A verdict, with what the history would record of the plan.
+#[derive(Debug)]
+pub struct Checked {
+    /// The verdict, as [`check_with_history`] gives it.
+    pub verdict: Verdict,
+    /// The plan's sessions (index, number, date) when it could be read:
+    /// what the history records of it if it passed.
+    pub sessions: Vec<PlannedSession>,
+}
+
+impl Checked {
+    /// The history record of a plan that passed, linked to the decision
+    /// record `decision_key`; `None` for a plan that did not pass (failed
+    /// and invalid plans change nothing in the history).
+    pub fn to_record(&self, decision_key: String) -> Option<RecordedPlan> {
+        let verdict = &self.verdict;
+        if verdict.verdict != Outcome::Pass {
+            return None;
+        }
+        Some(RecordedPlan {
+            plan_id: verdict.plan_id.clone()?,
+            patient_id: verdict.patient_id.clone()?,
+            file_sha256: verdict.sha256.clone(),
+            recorded_at: verdict.checked_at,
+            rule_set_sha256: verdict.rule_set.sha256.clone(),
+            decision_key,
+            sessions: self.sessions.clone(),
+        })
+    }
+}
+
+/// Like [`check_with_history`], also giving the plan's sessions, so the
+/// daemon can record a plan that passed without reading it twice.
+pub fn check_for_history(
+    file: &str,
+    bytes: &[u8],
+    rules: &RuleSet,
+    history: &History,
+) -> Result<Checked, HistoryError> {
     let plan = match parse_plan(bytes, &rules.names) {
         Ok(plan) => plan,
-        Err(failure) => return Ok(invalid_verdict(file, bytes, failure, rules)),
+        Err(failure) => {
+            let verdict = invalid_verdict(file, bytes, failure, rules);
+            return Ok(Checked { verdict, sessions: Vec::new() });
+        }
     };
     let recorded = history.sessions_of(&plan.patient.id)?;
     let mut verdict = judge(file, bytes, &plan, rules, &recorded);
@@ -51,7 +96,8 @@ pub fn check_with_history(
             note_earlier_version_in_force(&mut verdict, &earlier);
         }
     }
-    Ok(verdict)
+    let sessions = plan.sessions.iter().map(|s| (s.index, s.number, s.date)).collect();
+    Ok(Checked { verdict, sessions })
 }
 
 /// A revised plan that fails leaves its earlier passed version in force;

@@ -45,6 +45,10 @@ pub struct RecordedSession {
     pub recorded_at: jiff::Timestamp,
 }
 
+/// A session as a recorded plan lists it: (index in the plan's `sessions`,
+/// its `number` if given, its date).
+pub type PlannedSession = (usize, Option<u64>, Date);
+
 /// A passed plan as the history records it. The daemon writes the same
 /// object into the plan's decision record (`watch.history`), so the log
 /// alone can finish, or rebuild, the history.
@@ -64,7 +68,7 @@ pub struct RecordedPlan {
     pub decision_key: String,
     /// Its sessions: (index, number, date).
     #[serde(serialize_with = "sessions_out", deserialize_with = "sessions_in")]
-    pub sessions: Vec<(usize, Option<u64>, Date)>,
+    pub sessions: Vec<PlannedSession>,
 }
 
 /// A session as written in JSON: named members, not a tuple.
@@ -77,10 +81,7 @@ struct SessionRow {
     date: Date,
 }
 
-fn sessions_out<S: Serializer>(
-    sessions: &[(usize, Option<u64>, Date)],
-    out: S,
-) -> Result<S::Ok, S::Error> {
+fn sessions_out<S: Serializer>(sessions: &[PlannedSession], out: S) -> Result<S::Ok, S::Error> {
     out.collect_seq(sessions.iter().map(|&(index, number, date)| SessionRow {
         index,
         number,
@@ -88,9 +89,7 @@ fn sessions_out<S: Serializer>(
     }))
 }
 
-fn sessions_in<'de, D: Deserializer<'de>>(
-    input: D,
-) -> Result<Vec<(usize, Option<u64>, Date)>, D::Error> {
+fn sessions_in<'de, D: Deserializer<'de>>(input: D) -> Result<Vec<PlannedSession>, D::Error> {
     let rows = Vec::<SessionRow>::deserialize(input)?;
     Ok(rows.into_iter().map(|r| (r.index, r.number, r.date)).collect())
 }
