@@ -6,6 +6,10 @@
 //! batches; a batch is completely placed (sidecars written, plans moved,
 //! folders synced) before the next batch is appended. So after a crash only
 //! the log's final batch can be unfinished, and recovery reads only that.
+//!
+//! Besides records, the log holds events: lines with an `event` member (a
+//! plan withdrawn from the patient history, by whom and when). They belong
+//! to no batch; those after the final batch are handed to recovery.
 
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
@@ -31,6 +35,11 @@ pub struct Placement {
     pub sidecar: String,
     /// Time spent reading and judging the plan, in microseconds.
     pub elapsed_us: u64,
+    /// For a plan that passed: exactly what the patient history records of
+    /// it, so a crash between this record and the history is finished from
+    /// the log alone (see `patient_history`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::RecordedPlan>,
 }
 
 /// A decision record as written: the verdict, then `watch`.
@@ -65,6 +74,9 @@ pub struct PastDecision {
 pub struct Tail {
     /// Records of the final batch, in the order they were written.
     pub final_batch: Vec<PastDecision>,
+    /// Events written after the final batch, in order: their effect on the
+    /// history may be unfinished.
+    pub trailing_events: Vec<serde_json::Value>,
     /// Bytes of a torn last line that were cut off (a crash mid-write).
     pub repaired_bytes: u64,
     /// Lines of the final batch's neighbourhood that could not be read.
@@ -163,6 +175,12 @@ fn read_final_batch(file: &File) -> io::Result<Tail> {
         let mut batch = None;
         let mut reached_earlier = false;
         for line in lines.iter().rev() {
+            if let Some(event) = parse_event(line) {
+                if batch.is_none() {
+                    tail.trailing_events.push(event);
+                }
+                continue;
+            }
             let Some(decision) = parse_line(line) else {
                 tail.unreadable_lines += 1;
                 continue;
@@ -179,6 +197,7 @@ fn read_final_batch(file: &File) -> io::Result<Tail> {
         }
         if reached_earlier || start == 0 {
             tail.final_batch.reverse();
+            tail.trailing_events.reverse();
             return Ok(tail);
         }
         window = window.saturating_mul(4);
@@ -192,6 +211,13 @@ fn parse_line(line: &[u8]) -> Option<PastDecision> {
     let placement: Placement = serde_json::from_value(object.remove("watch")?).ok()?;
     let sha256 = object.get("sha256")?.as_str()?.to_string();
     Some(PastDecision { placement, sha256, verdict: value })
+}
+
+/// Parses an event line: an object with a string member `event`.
+fn parse_event(line: &[u8]) -> Option<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_slice(line).ok()?;
+    value.get("event")?.as_str()?;
+    Some(value)
 }
 
 /// Reads bytes `start..end` of a file.
@@ -266,5 +292,19 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let (_, tail) = DecisionLog::open(&path).unwrap();
         assert_eq!(tail.final_batch.len(), 600);
+    }
+
+    #[test]
+    fn events_after_the_final_batch_are_handed_over_and_others_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decisions.jsonl");
+        let event = |n: u32| format!("{{\"event\":\"history-forget\",\"n\":{n}}}\n");
+        let text = [line(1, "a"), event(1), line(2, "b"), event(2), event(3)].concat();
+        std::fs::write(&path, text).unwrap();
+        let (_, tail) = DecisionLog::open(&path).unwrap();
+        assert_eq!(names(&tail), ["b"]);
+        let trailing: Vec<_> = tail.trailing_events.iter().map(|e| e["n"].clone()).collect();
+        assert_eq!(trailing, [2, 3]);
+        assert_eq!(tail.unreadable_lines, 0);
     }
 }
