@@ -2,14 +2,20 @@
 //! crash at any instant recoverable without loss or duplication:
 //!
 //! 1. read and judge each plan; choose its unique destination;
-//! 2. append every decision record (naming that destination) to the log and
-//!    sync it: from here the decisions are final;
-//! 3. write every sidecar to a temporary file and sync the file system;
-//! 4. rename each sidecar into place, then move its plan beside it;
-//! 5. sync the inbox and outcome folders.
+//!    a passed plan's history rows go into the batch's open history
+//!    transaction at once (see `patient_history`);
+//! 2. append every decision record (naming that destination, and carrying
+//!    a passed plan's history rows) to the log and sync it: from here the
+//!    decisions are final;
+//! 3. commit the history transaction (or, if it cannot be, owe its rows to
+//!    the database: nothing more is judged until they are in);
+//! 4. write every sidecar to a temporary file and sync the file system;
+//! 5. rename each sidecar into place, then move its plan beside it;
+//! 6. sync the inbox and outcome folders.
 //!
-//! The next batch starts only after step 5, so after a crash only the log's
-//! final batch can be unfinished; `recovery` finishes it from the records.
+//! The next batch starts only after step 6, so after a crash only the log's
+//! final batch can be unfinished; `recovery` finishes its placements and
+//! `patient_history` its history rows, from the records.
 
 use super::claim::Fingerprint;
 use super::decision_log::{record_line, DecisionLog, Placement};
@@ -17,6 +23,7 @@ use super::failpoint::{self, Step};
 use super::fatal::{storage, Fatal};
 use super::layout::Layout;
 use super::outcome;
+use super::patient_history::PatientHistory;
 use crate::verdict::Verdict;
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
@@ -49,10 +56,11 @@ pub enum Placed {
     Replaced,
 }
 
-/// Records and places a batch (steps 2–5). Returns each plan's fate.
+/// Records and places a batch (steps 2–6). Returns each plan's fate.
 pub fn commit(
     layout: &Layout,
     log: &mut DecisionLog,
+    history: &mut PatientHistory,
     batch: &[Judged],
 ) -> Result<Vec<Placed>, Fatal> {
     failpoint::begin_batch();
@@ -73,6 +81,8 @@ pub fn commit(
     }
     log.append(&lines).map_err(storage(log_action))?;
     failpoint::hit(Step::AfterLog);
+    history.finish_batch(batch.iter().filter_map(|j| j.placement.history.clone()).collect());
+    failpoint::hit(Step::AfterHistory);
 
     let mut temps = Vec::with_capacity(batch.len());
     for judged in batch {

@@ -1,6 +1,8 @@
-//! The daemon's loop: list the inbox, judge and place the plans that are
-//! ready, then wait for a hint, a signal, a plan's settle time or the
-//! periodic re-scan — whichever comes first.
+//! The daemon's loop: carry out withdrawal requests, list the inbox, judge
+//! and place the plans that are ready, then wait for a hint, a signal, a
+//! plan's settle time, the periodic re-scan or the next try of an unusable
+//! patient history — whichever comes first. While the history is unusable,
+//! nothing is judged: plans wait in the inbox.
 
 use super::batch::{self, Judged, Placed};
 use super::claim::{claim, Fingerprint, NotClaimed};
@@ -8,11 +10,13 @@ use super::config::Settings;
 use super::decision_log::{DecisionLog, Placement};
 use super::fatal::{storage, Fatal};
 use super::file_name::{self, SIDECAR_SUFFIX};
+use super::forget;
 use super::inbox::Inbox;
 use super::judge::judge;
 use super::layout::Layout;
 use super::logging::LogControl;
 use super::outcome;
+use super::patient_history::PatientHistory;
 use super::rules_in_force::RulesInForce;
 use super::wake::{FsWatch, Wake};
 use super::WatchArgs;
@@ -36,6 +40,10 @@ pub struct Daemon {
     pub rules: RulesInForce,
     /// The decision log.
     pub log: DecisionLog,
+    /// The patient history, judged against and recorded into.
+    pub history: PatientHistory,
+    /// Withdrawal requests may be waiting (an event, a re-scan, start-up).
+    pub requests_due: bool,
     /// The inbox as known.
     pub inbox: Inbox,
     /// Hints and signals.
@@ -63,13 +71,23 @@ impl Daemon {
         self.inbox.scan(Instant::now())?;
         while !self.stopping() {
             let now = Instant::now();
-            let ready = self.inbox.ready(now, self.settings.settle);
-            if !ready.is_empty() {
-                self.process(ready)?;
+            let usable = self.history.usable(now)?;
+            if usable && self.requests_due {
+                self.run_requests()?;
                 continue;
             }
-            let due = self.inbox.next_due(self.settings.settle).unwrap_or(self.next_rescan);
-            let deadline = due.min(self.next_rescan);
+            if usable {
+                let ready = self.inbox.ready(now, self.settings.settle);
+                if !ready.is_empty() {
+                    self.process(ready)?;
+                    continue;
+                }
+            }
+            let due = if usable { self.inbox.next_due(self.settings.settle) } else { None };
+            let deadline = [due, self.history.retry_at()]
+                .into_iter()
+                .flatten()
+                .fold(self.next_rescan, Instant::min);
             match self.wakes.recv_timeout(deadline.saturating_duration_since(now)) {
                 Ok(wake) => self.on_wake(wake)?,
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
@@ -78,6 +96,7 @@ impl Daemon {
             if Instant::now() >= self.next_rescan {
                 self.reload_settings();
                 self.inbox.scan(Instant::now())?;
+                self.requests_due = true;
                 self.next_rescan = Instant::now() + self.settings.rescan_interval;
             }
         }
@@ -89,85 +108,131 @@ impl Daemon {
         self.stop.load(Ordering::SeqCst)
     }
 
+    /// Carries out waiting withdrawal requests (between batches).
+    fn run_requests(&mut self) -> Result<(), Fatal> {
+        self.requests_due = false;
+        forget::run_requests(&self.layout.requests(), &mut self.log, &mut self.history)
+    }
+
     /// Judges and places ready plans, a batch at a time; stops early, after
-    /// placing the plans in hand, when asked to stop.
+    /// placing the plans in hand, when asked to stop or when the history
+    /// becomes unusable (the plans not judged stay in the inbox).
     fn process(&mut self, ready: Vec<(OsString, Fingerprint)>) -> Result<(), Fatal> {
         for chunk in ready.chunks(self.settings.batch_size) {
             if self.stopping() {
                 break;
             }
-            let mut judged = Vec::with_capacity(chunk.len());
-            let mut reserved = HashSet::new();
-            for (name, fingerprint) in chunk {
-                if self.stopping() {
-                    break;
-                }
-                if let Some(plan) = self.judge_one(name, fingerprint, &mut reserved)? {
-                    judged.push(plan);
-                }
+            if self.requests_due {
+                self.run_requests()?;
             }
-            if !judged.is_empty() {
-                let number = self.log.next_batch();
-                for plan in &mut judged {
-                    plan.placement.batch = number;
-                }
-                let fates = batch::commit(&self.layout, &mut self.log, &judged)?;
-                for (plan, fate) in judged.iter().zip(fates) {
-                    self.inbox.forget(&plan.name);
-                    report(plan, &fate);
-                }
+            if !self.history.usable(Instant::now())? || !self.history.begin_batch() {
+                break;
+            }
+            let judged = self.judge_batch(chunk)?;
+            if judged.is_empty() {
+                self.history.finish_batch(Vec::new());
+            } else {
+                self.commit(judged)?;
             }
             self.drain_wakes()?;
         }
         Ok(())
     }
 
-    /// Reads and judges one plan and chooses its destination; `None` when it
-    /// is not ready after all (changed, gone, unreadable for now).
+    /// Judges the plans of one batch, inside the history's batch
+    /// transaction; stops at the first plan the history fails for.
+    fn judge_batch(&mut self, chunk: &[(OsString, Fingerprint)]) -> Result<Vec<Judged>, Fatal> {
+        let mut judged = Vec::with_capacity(chunk.len());
+        let mut reserved = HashSet::new();
+        for (name, fingerprint) in chunk {
+            if self.stopping() {
+                break;
+            }
+            match self.judge_one(name, fingerprint, &mut reserved)? {
+                Judging::Judged(plan) => {
+                    let recorded =
+                        plan.placement.history.as_ref().map_or(true, |rows| self.history.put(rows));
+                    judged.push(*plan);
+                    if !recorded {
+                        break;
+                    }
+                }
+                Judging::NotReady => {}
+                Judging::HistoryFailed(error) => {
+                    self.history.fail(error);
+                    break;
+                }
+            }
+        }
+        Ok(judged)
+    }
+
+    /// Records and places judged plans (see `batch`).
+    fn commit(&mut self, mut judged: Vec<Judged>) -> Result<(), Fatal> {
+        let number = self.log.next_batch();
+        for plan in &mut judged {
+            plan.placement.batch = number;
+        }
+        let fates = batch::commit(&self.layout, &mut self.log, &mut self.history, &judged)?;
+        for (plan, fate) in judged.iter().zip(fates) {
+            self.inbox.forget(&plan.name);
+            report(plan, &fate);
+        }
+        Ok(())
+    }
+
+    /// Reads and judges one plan and chooses its destination.
     fn judge_one(
         &mut self,
         name: &OsStr,
         fingerprint: &Fingerprint,
         reserved: &mut HashSet<PathBuf>,
-    ) -> Result<Option<Judged>, Fatal> {
+    ) -> Result<Judging, Fatal> {
         let started = Instant::now();
         let limit = self.settings.max_plan_bytes;
         let claimed = match claim(&self.layout.inbox, name, fingerprint, limit) {
             Ok(claimed) => claimed,
             Err(NotClaimed::Gone) => {
                 self.inbox.forget(name);
-                return Ok(None);
+                return Ok(Judging::NotReady);
             }
             Err(NotClaimed::Changed) => {
                 self.inbox.look_at(name, Instant::now());
-                return Ok(None);
+                return Ok(Judging::NotReady);
             }
             Err(NotClaimed::Io(error)) => {
                 tracing::warn!(file = %file_name::for_log(&file_name::display(name)), %error, "cannot read this inbox file now; trying again in a minute");
                 self.inbox.postpone(name, Instant::now());
-                return Ok(None);
+                return Ok(Judging::NotReady);
             }
         };
-        let verdict = judge(name, &claimed, &self.rules.set, limit);
-        let folder = verdict.verdict.folder();
+        let Some(history) = self.history.database() else { return Ok(Judging::NotReady) };
+        let checked = match judge(name, &claimed, &self.rules.set, limit, history) {
+            Ok(checked) => checked,
+            Err(error) => return Ok(Judging::HistoryFailed(error)),
+        };
+        let folder = checked.verdict.verdict.folder();
         let dir = self.layout.root.join(folder);
         let base = file_name::outcome_base(name);
         let dest = outcome::pick_name(&dir, &base, reserved)
             .map_err(storage(format!("choosing a name in {}", dir.display())))?;
+        let moved_to = format!("{folder}/{dest}");
+        let decision_key = format!("{} {moved_to}", checked.verdict.checked_at);
         let placement = Placement {
             batch: 0,
             inbox_name: file_name::display(name),
             inbox_name_hex: file_name::hex_if_not_utf8(name),
-            moved_to: format!("{folder}/{dest}"),
-            sidecar: format!("{folder}/{dest}{SIDECAR_SUFFIX}"),
+            sidecar: format!("{moved_to}{SIDECAR_SUFFIX}"),
+            history: checked.to_record(decision_key),
+            moved_to,
             elapsed_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         };
-        Ok(Some(Judged {
+        Ok(Judging::Judged(Box::new(Judged {
             name: name.to_os_string(),
             fingerprint: claimed.fingerprint,
-            verdict,
+            verdict: checked.verdict,
             placement,
-        }))
+        })))
     }
 
     /// Takes every wake-up already queued, without waiting.
@@ -201,6 +266,7 @@ impl Daemon {
                 self.reload_settings();
                 self.inbox.scan(Instant::now())?;
             }
+            Wake::Requests => self.requests_due = true,
             Wake::Stop => tracing::info!("asked to stop: finishing the plans in hand"),
         }
         Ok(())
@@ -271,6 +337,16 @@ impl Daemon {
             }
         }
     }
+}
+
+/// What came of trying to judge one inbox plan.
+enum Judging {
+    /// Judged, with its destination.
+    Judged(Box<Judged>),
+    /// Not ready after all (changed, gone, unreadable for now).
+    NotReady,
+    /// The history failed: the plan could not be fully checked and stays.
+    HistoryFailed(crate::history::HistoryError),
 }
 
 /// Logs the outcome of one plan: one line per verdict.

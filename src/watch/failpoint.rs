@@ -3,7 +3,8 @@
 //! random `kill -9` happens to land.
 //!
 //! `EMBOLINT_WATCH_FAILPOINT=STEP:N` sends SIGKILL to the daemon itself at
-//! STEP of the N-th batch it commits (counting from 1 in this process).
+//! STEP of the N-th batch it commits (counting from 1 in this process); for
+//! the withdrawal steps, of the N-th withdrawal it carries out.
 //! Unset (always, in service), it costs one branch per step.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,14 +15,20 @@ use std::sync::OnceLock;
 pub enum Step {
     /// Half of the batch's records written, not synced: a torn line.
     TornLog,
-    /// Records synced, no sidecar written.
+    /// Records synced, the history not yet committed.
     AfterLog,
+    /// The history committed, no sidecar written.
+    AfterHistory,
     /// Temporary sidecars synced, none renamed.
     AfterSidecars,
     /// The first plan of the batch moved, the others not.
     MidMoves,
     /// Every plan moved, folders not synced.
     AfterMoves,
+    /// A withdrawal's event synced to the log, the history not yet changed.
+    AfterForgetLog,
+    /// A withdrawal applied to the history, its request not yet answered.
+    AfterForgetHistory,
 }
 
 impl Step {
@@ -30,9 +37,20 @@ impl Step {
         match self {
             Step::TornLog => "torn-log",
             Step::AfterLog => "after-log",
+            Step::AfterHistory => "after-history",
             Step::AfterSidecars => "after-sidecars",
             Step::MidMoves => "mid-moves",
             Step::AfterMoves => "after-moves",
+            Step::AfterForgetLog => "after-forget-log",
+            Step::AfterForgetHistory => "after-forget-history",
+        }
+    }
+
+    /// The counter of this step: batches, or withdrawals.
+    fn counter(self) -> &'static AtomicU64 {
+        match self {
+            Step::AfterForgetLog | Step::AfterForgetHistory => &FORGETS,
+            _ => &BATCHES,
         }
     }
 }
@@ -43,9 +61,17 @@ pub const VARIABLE: &str = "EMBOLINT_WATCH_FAILPOINT";
 /// Batches begun by this process.
 static BATCHES: AtomicU64 = AtomicU64::new(0);
 
+/// Withdrawals begun by this process.
+static FORGETS: AtomicU64 = AtomicU64::new(0);
+
 /// Counts a new batch; call once at the start of each commit.
 pub fn begin_batch() {
     BATCHES.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Counts a new withdrawal; call once before writing its event.
+pub fn begin_forget() {
+    FORGETS.fetch_add(1, Ordering::SeqCst);
 }
 
 /// Whether the failpoint names this step of the current batch.
@@ -56,7 +82,7 @@ pub fn armed(step: Step) -> bool {
         let (name, batch) = value.split_once(':')?;
         Some((name.to_string(), batch.parse().ok()?))
     });
-    matches!(wanted, Some((name, batch)) if name == step.name() && *batch == BATCHES.load(Ordering::SeqCst))
+    matches!(wanted, Some((name, batch)) if name == step.name() && *batch == step.counter().load(Ordering::SeqCst))
 }
 
 /// Dies as `kill -9` would, if the failpoint names this step.

@@ -1,21 +1,30 @@
-//! The verdict on one claimed inbox file: the checker's for a readable plan,
-//! `invalid` with the reason for anything the checker cannot be given.
+//! The verdict on one claimed inbox file: the checker's for a readable plan
+//! (with the patient history), `invalid` with the reason for anything the
+//! checker cannot be given.
 
 use super::claim::{Claim, Content};
 use super::file_name;
-use crate::check::{check_bytes, too_large_verdict, PLAN_FORMAT_RULE};
+use crate::check::{check_for_history, too_large_verdict, Checked, PLAN_FORMAT_RULE};
+use crate::history::{History, HistoryError};
 use crate::rules::RuleSet;
 use crate::verdict::{Finding, Severity, Verdict};
 use std::ffi::OsStr;
 
-/// Judges what was read from inbox file `name`.
-pub fn judge(name: &OsStr, claim: &Claim, rules: &RuleSet, max_plan_bytes: u64) -> Verdict {
+/// Judges what was read from inbox file `name`. An error means the plan
+/// could not be fully checked (the history failed): it gets no verdict.
+pub fn judge(
+    name: &OsStr,
+    claim: &Claim,
+    rules: &RuleSet,
+    max_plan_bytes: u64,
+    history: &History,
+) -> Result<Checked, HistoryError> {
     let file = file_name::display(name);
     if let Some(problem) = file_name::name_problem(name) {
-        return invalid(file, claim, rules, problem);
+        return Ok(unread(invalid(file, claim, rules, problem)));
     }
-    match &claim.content {
-        Content::Bytes(bytes) => check_bytes(&file, bytes, rules, &[]),
+    let verdict = match &claim.content {
+        Content::Bytes(bytes) => return check_for_history(&file, bytes, rules, history),
         Content::Oversized(size) => {
             // Same words as `embolint check`; the hash of the whole file lets
             // recovery recognise it.
@@ -38,7 +47,13 @@ pub fn judge(name: &OsStr, claim: &Claim, rules: &RuleSet, max_plan_bytes: u64) 
             );
             invalid(file, claim, rules, message)
         }
-    }
+    };
+    Ok(unread(verdict))
+}
+
+/// A verdict given without reading a plan: no sessions.
+fn unread(verdict: Verdict) -> Checked {
+    Checked { verdict, sessions: Vec::new() }
 }
 
 /// An `invalid` verdict with one `plan-format` finding about the whole file.

@@ -46,11 +46,24 @@ impl Layout {
         self.log.join("decisions.jsonl")
     }
 
+    /// The patient history database (SPEC §5).
+    pub fn history(&self) -> PathBuf {
+        self.state.join("history.sqlite")
+    }
+
+    /// Where `embolint history --forget` leaves requests for the daemon.
+    pub fn requests(&self) -> PathBuf {
+        self.state.join("requests")
+    }
+
     /// Creates every folder that is missing, and syncs the root so they stay.
     pub fn create(&self) -> io::Result<()> {
         std::fs::create_dir_all(&self.root)?;
-        for dir in
-            [&self.inbox, &self.log, &self.state].into_iter().cloned().chain(self.outcome_dirs())
+        for dir in [&self.inbox, &self.log, &self.state]
+            .into_iter()
+            .cloned()
+            .chain(self.outcome_dirs())
+            .chain([self.requests()])
         {
             match std::fs::create_dir(&dir) {
                 Ok(()) => {}

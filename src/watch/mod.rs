@@ -13,6 +13,9 @@
 //! - [`inbox`]: the listing, and which plans have settled.
 //! - [`claim`]: reading one file safely (no links, no FIFOs, size-limited).
 //! - [`judge`]: the verdict on what was read.
+//! - [`patient_history`]: judging with the patient history, recording
+//!   passed plans in it, in step with the decision log; outages.
+//! - [`forget`]: withdrawing a cancelled plan from the history.
 //! - [`decision_log`]: the decision records and their batches.
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`batch`]: the crash-safe order of one batch.
@@ -31,11 +34,13 @@ pub mod decision_log;
 pub mod failpoint;
 pub mod fatal;
 pub mod file_name;
+pub mod forget;
 pub mod inbox;
 pub mod judge;
 pub mod layout;
 pub mod logging;
 pub mod outcome;
+pub mod patient_history;
 pub mod recovery;
 pub mod rules_in_force;
 pub mod wake;
@@ -45,6 +50,7 @@ use daemon::Daemon;
 use fatal::{storage, Fatal};
 use layout::Layout;
 use logging::LogControl;
+use patient_history::PatientHistory;
 use rules_in_force::RulesInForce;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -172,8 +178,13 @@ fn start(
             .map_err(storage(format!("cleaning {}", dir.display())))?;
     }
     let recovered = recovery::recover(&layout, &tail, settings.max_plan_bytes)?;
+    // The history catches up with the log's final batch now, or, if it is
+    // unusable, as soon as it can be used (nothing is judged before).
+    let mut history = PatientHistory::new(&layout, patient_history::owed_by(&tail));
+    let owed_at_start = history.owed();
+    history.usable(Instant::now())?;
     let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
-    let fs_watch = match FsWatch::start(&layout.inbox, channel.sender.clone()) {
+    let fs_watch = match FsWatch::start(&layout.inbox, &layout.requests(), channel.sender.clone()) {
         Ok(watch) => Some(watch),
         Err(error) => {
             tracing::warn!(
@@ -185,7 +196,7 @@ fn start(
             None
         }
     };
-    log_start(&layout, &settings, &rules, &recovered);
+    log_start(&layout, &settings, &rules, &recovered, &history, owed_at_start);
     let mut daemon = Daemon {
         next_rescan: Instant::now() + settings.rescan_interval,
         layout,
@@ -193,6 +204,8 @@ fn start(
         args,
         rules,
         log,
+        history,
+        requests_due: true,
         inbox,
         wakes: channel.wakes,
         _keep_open: channel.sender,
@@ -212,6 +225,8 @@ fn log_start(
     settings: &Settings,
     rules: &RulesInForce,
     recovered: &recovery::Recovered,
+    history: &PatientHistory,
+    owed_at_start: usize,
 ) {
     tracing::info!(
         root = %layout.root.display(),
@@ -227,6 +242,9 @@ fn log_start(
         recovered_moves = recovered.moved,
         recovered_sidecars = recovered.sidecars,
         abandoned_records = recovered.abandoned,
+        history = %history.path().display(),
+        history_usable = history.outage().is_none(),
+        history_changes_replayed = owed_at_start,
         pid = std::process::id(),
         "embolint watch started"
     );

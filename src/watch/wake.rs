@@ -31,6 +31,8 @@ pub enum Wake {
     Settings(PathBuf),
     /// SIGHUP: re-read the rule and config files now.
     Reload,
+    /// Something changed in the folder of withdrawal requests.
+    Requests,
     /// SIGTERM or SIGINT: finish the plan in hand and stop.
     Stop,
 }
@@ -44,16 +46,18 @@ pub struct FsWatch {
 }
 
 impl FsWatch {
-    /// Watches `inbox` (not recursively), sending hints into `wakes`.
-    pub fn start(inbox: &Path, wakes: Sender<Wake>) -> notify::Result<FsWatch> {
-        let inbox_dir = inbox.to_path_buf();
+    /// Watches `inbox` and `requests` (not recursively), sending hints
+    /// into `wakes`.
+    pub fn start(inbox: &Path, requests: &Path, wakes: Sender<Wake>) -> notify::Result<FsWatch> {
+        let dirs = Watched { inbox: inbox.to_path_buf(), requests: requests.to_path_buf() };
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
-            for wake in hints(&inbox_dir, event) {
+            for wake in hints(&dirs, event) {
                 // The loop is gone when sending fails: nothing left to wake.
                 let _ = wakes.send(wake);
             }
         })?;
         watcher.watch(inbox, RecursiveMode::NonRecursive)?;
+        watcher.watch(requests, RecursiveMode::NonRecursive)?;
         Ok(FsWatch { watcher, settings_dirs: HashSet::new() })
     }
 
@@ -70,8 +74,17 @@ impl FsWatch {
     }
 }
 
+/// The folders whose events mean something other than "a settings file".
+struct Watched {
+    /// Where plans arrive.
+    inbox: PathBuf,
+    /// Where withdrawal requests arrive.
+    requests: PathBuf,
+}
+
 /// Turns one notify event into wake-ups.
-fn hints(inbox: &Path, event: notify::Result<Event>) -> Vec<Wake> {
+fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
+    let inbox = dirs.inbox.as_path();
     let event = match event {
         Ok(event) => event,
         Err(error) => {
@@ -97,6 +110,7 @@ fn hints(inbox: &Path, event: notify::Result<Event>) -> Vec<Wake> {
             (Some(parent), Some(name)) if parent == inbox => {
                 Some(Wake::Inbox { name: name.to_os_string(), writing })
             }
+            (Some(parent), _) if parent == dirs.requests => Some(Wake::Requests),
             // A rule or config file being written is read once closed.
             _ if writing == Some(true) => None,
             _ => Some(Wake::Settings(path)),

@@ -1,0 +1,327 @@
+//! The daemon's patient history (SPEC §5): judging with it, recording
+//! passed plans in it, and keeping it in step with the decision log across
+//! crashes and outages.
+//!
+//! # Consistency with the decision log
+//! The decision log is the source of truth; the database follows it:
+//!
+//! 1. a batch opens one write transaction ([`PatientHistory::begin_batch`]);
+//!    each plan is judged against the database *inside* it, and a plan that
+//!    passes is written into it at once, so a later plan of the same patient
+//!    in the same batch is judged against it;
+//! 2. the batch's decision records are appended and synced — each passed
+//!    plan's record carries its history rows (`watch.history`);
+//! 3. the transaction commits ([`PatientHistory::finish_batch`], SQLite
+//!    `synchronous=FULL`: durable when it returns); only then are sidecars
+//!    written and plans moved.
+//!
+//! A crash before 2 leaves no record and no row (the transaction never
+//! committed): the plans are judged again. A crash between 2 and 3 leaves
+//! records without rows: at start-up, every passed record of the log's
+//! final batch whose `decision_key` the database lacks is recorded from the
+//! record itself (the plan file is not needed: it may have been moved or
+//! removed since). The next batch starts only once the database holds the
+//! current one, so only the final batch can be behind. A withdrawal
+//! (`forget`) is an event written to the log before the rows are deleted;
+//! events after the final batch are applied again at start-up. Replaying
+//! is idempotent, and done in log order.
+//!
+//! # Outages
+//! When the database cannot be opened, is locked beyond its timeout, is
+//! damaged, or goes missing, nothing is judged: plans stay in the inbox, the
+//! cause is logged once per outage, and the database is tried again every
+//! [`RETRY_EVERY`]. Changes the log holds but the database lacks are kept
+//! ([`Owed`]) and applied first when it is back.
+
+use super::fatal::Fatal;
+use super::forget::{self, ForgetEvent};
+use super::layout::Layout;
+use crate::history::{History, HistoryError, RecordedPlan};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How often an unusable database is tried again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(2);
+
+/// A change the decision log holds and the database may lack.
+#[derive(Clone, Debug)]
+pub enum Owed {
+    /// A passed plan's rows (recorded unless its decision is already there).
+    Record(RecordedPlan),
+    /// A withdrawal (applied again: removing a removed plan changes nothing).
+    Forget(ForgetEvent),
+}
+
+/// The open database and which file it is.
+struct Opened {
+    /// The connection.
+    history: History,
+    /// Device and inode of the file when opened, to notice it being
+    /// replaced (a restored backup) or removed while open.
+    file: (u64, u64),
+}
+
+/// The daemon's handle on the history database.
+pub struct PatientHistory {
+    /// `ROOT/state/history.sqlite`.
+    path: PathBuf,
+    /// The decision log: when it holds decisions, a missing database is an
+    /// outage, never silently replaced by an empty one.
+    decisions: PathBuf,
+    /// Where forget requests and their results are.
+    requests: PathBuf,
+    /// The database, while usable.
+    open: Option<Opened>,
+    /// Changes to apply before anything else, in log order.
+    owed: Vec<Owed>,
+    /// A batch transaction is open and nothing failed in it.
+    in_batch: bool,
+    /// The cause of the current outage, logged when it began.
+    outage: Option<String>,
+    /// When to try again during an outage.
+    retry_at: Option<Instant>,
+}
+
+impl PatientHistory {
+    /// The history of `layout`'s root, owing `owed` (from [`owed_by`]);
+    /// nothing is opened yet.
+    pub fn new(layout: &Layout, owed: Vec<Owed>) -> PatientHistory {
+        PatientHistory {
+            path: layout.history(),
+            decisions: layout.decisions(),
+            requests: layout.requests(),
+            open: None,
+            owed,
+            in_batch: false,
+            outage: None,
+            retry_at: None,
+        }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Changes still owed to the database.
+    pub fn owed(&self) -> usize {
+        self.owed.len()
+    }
+
+    /// The cause of the current outage, if any.
+    pub fn outage(&self) -> Option<&str> {
+        self.outage.as_deref()
+    }
+
+    /// When an unusable database is next tried, if it is unusable.
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// Whether plans may be judged now: the database is open, is still the
+    /// file that was opened, and owes nothing. During an outage, tries to
+    /// open it and apply what is owed, at most every [`RETRY_EVERY`].
+    pub fn usable(&mut self, now: Instant) -> Result<bool, Fatal> {
+        if let Some(opened) = &self.open {
+            if file_identity(&self.path) != Some(opened.file) {
+                tracing::warn!(history = %self.path.display(), "the history database file was replaced or removed while open; opening it again");
+                self.open = None;
+            }
+        }
+        if self.open.is_some() && self.owed.is_empty() {
+            return Ok(true);
+        }
+        if self.retry_at.is_some_and(|at| now < at) {
+            return Ok(false);
+        }
+        match self.restore() {
+            Ok(()) => {
+                if self.outage.take().is_some() {
+                    tracing::info!(history = %self.path.display(), "the patient history is usable again; judging the plans waiting in the inbox");
+                }
+                self.retry_at = None;
+                self.finish_requests()?;
+                Ok(true)
+            }
+            Err(error) => {
+                self.fail(error);
+                Ok(false)
+            }
+        }
+    }
+
+    /// The open database, to judge with (`None` during an outage).
+    pub fn database(&self) -> Option<&History> {
+        self.open.as_ref().map(|o| &o.history)
+    }
+
+    /// Opens the batch transaction (taking the write lock now); `false`
+    /// (and an outage) when it cannot be taken.
+    pub fn begin_batch(&mut self) -> bool {
+        let Some(opened) = &self.open else { return false };
+        match opened.history.begin() {
+            Ok(()) => {
+                self.in_batch = true;
+                true
+            }
+            Err(error) => {
+                self.fail(error);
+                false
+            }
+        }
+    }
+
+    /// Writes a passed plan into the open batch, so the rest of the batch is
+    /// judged against it; `false` (and an outage) when that failed — the
+    /// plan's rows are then owed once its record is written.
+    pub fn put(&mut self, plan: &RecordedPlan) -> bool {
+        let Some(opened) = self.open.as_ref().filter(|_| self.in_batch) else { return false };
+        match opened.history.put(plan) {
+            Ok(()) => true,
+            Err(error) => {
+                self.fail(error);
+                false
+            }
+        }
+    }
+
+    /// After the batch's records are synced: commits its transaction, or,
+    /// if that cannot be done, owes `passed` (the rows of its passed plans)
+    /// to the database.
+    pub fn finish_batch(&mut self, passed: Vec<RecordedPlan>) {
+        let in_batch = std::mem::replace(&mut self.in_batch, false);
+        let committed = match &self.open {
+            Some(opened) if in_batch => opened.history.commit(),
+            _ => {
+                self.owed.extend(passed.into_iter().map(Owed::Record));
+                return;
+            }
+        };
+        if let Err(error) = committed {
+            self.fail(error);
+            self.owed.extend(passed.into_iter().map(Owed::Record));
+        }
+    }
+
+    /// Applies a withdrawal already written to the log; on failure it is
+    /// owed (and applied, and its request answered, once the database is
+    /// back) and `false` is returned.
+    pub fn apply_forget(&mut self, event: &ForgetEvent) -> bool {
+        let Some(opened) = &self.open else {
+            self.owed.push(Owed::Forget(event.clone()));
+            return false;
+        };
+        let history = &opened.history;
+        let done = history
+            .begin()
+            .and_then(|()| history.remove(&event.plan_id))
+            .and_then(|_| history.commit());
+        match done {
+            Ok(()) => true,
+            Err(error) => {
+                self.fail(error);
+                self.owed.push(Owed::Forget(event.clone()));
+                false
+            }
+        }
+    }
+
+    /// Starts (or continues) an outage: abandons the open transaction,
+    /// closes the database, logs the cause once, and schedules a retry.
+    pub fn fail(&mut self, error: HistoryError) {
+        if let Some(opened) = self.open.take() {
+            opened.history.rollback();
+        }
+        self.in_batch = false;
+        self.retry_at = Some(Instant::now() + RETRY_EVERY);
+        let cause = error.to_string();
+        if self.outage.is_none() {
+            tracing::error!(
+                history = %self.path.display(),
+                retry_every_secs = RETRY_EVERY.as_secs(),
+                "patient history unavailable: {cause}. No plan is judged until it is usable \
+                 again: plans stay in the inbox, and embolint tries again every {} seconds",
+                RETRY_EVERY.as_secs()
+            );
+            self.outage = Some(cause);
+        } else {
+            tracing::debug!(%cause, "patient history still unavailable; trying again later");
+        }
+    }
+
+    /// Opens the database if needed and applies what is owed, in one
+    /// transaction.
+    fn restore(&mut self) -> Result<(), HistoryError> {
+        if self.open.is_none() {
+            let history = if log_holds_decisions(&self.decisions) {
+                History::open_existing(&self.path)?
+            } else {
+                History::open(&self.path)?
+            };
+            let file = file_identity(&self.path)
+                .ok_or_else(|| HistoryError::Missing { path: self.path.display().to_string() })?;
+            self.open = Some(Opened { history, file });
+        }
+        let Some(opened) = &self.open else { return Ok(()) };
+        if self.owed.is_empty() {
+            return Ok(());
+        }
+        let history = &opened.history;
+        history.begin()?;
+        for change in &self.owed {
+            match change {
+                Owed::Record(plan) => {
+                    if !history.has_decision(&plan.decision_key)? {
+                        history.put(plan)?;
+                    }
+                }
+                Owed::Forget(event) => {
+                    history.remove(&event.plan_id)?;
+                }
+            }
+        }
+        history.commit()?;
+        tracing::info!(
+            changes = self.owed.len(),
+            "the patient history caught up with the decision log"
+        );
+        Ok(())
+    }
+
+    /// After owed changes are applied: answers the forget requests whose
+    /// withdrawal was among them.
+    fn finish_requests(&mut self) -> Result<(), Fatal> {
+        for change in std::mem::take(&mut self.owed) {
+            if let Owed::Forget(event) = change {
+                forget::finish_request(&self.requests, &event)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the log's tail says the database may lack: the passed plans of the
+/// final batch, then the withdrawals written after it.
+pub fn owed_by(tail: &super::decision_log::Tail) -> Vec<Owed> {
+    let records = tail.final_batch.iter().filter_map(|d| d.placement.history.clone());
+    let mut owed: Vec<Owed> = records.map(Owed::Record).collect();
+    for event in &tail.trailing_events {
+        match serde_json::from_value::<ForgetEvent>(event.clone()) {
+            Ok(event) if event.event == forget::EVENT => owed.push(Owed::Forget(event)),
+            _ => tracing::warn!(event = %event, "decision log event not understood; ignored"),
+        }
+    }
+    owed
+}
+
+/// Whether the decision log holds anything (or cannot be looked at: then
+/// the safer answer).
+fn log_holds_decisions(decisions: &Path) -> bool {
+    std::fs::metadata(decisions).map_or(true, |m| m.len() > 0)
+}
+
+/// Device and inode of a file, if it exists.
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
