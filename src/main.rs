@@ -9,6 +9,8 @@ use embolint::history::History;
 use embolint::report;
 use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Verdict};
+use embolint::watch::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
+use embolint::watch::layout::Layout;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,7 +41,12 @@ enum Command {
     Rules(RulesArgs),
     /// Serve a watched folder: check each plan dropped into ROOT/inbox.
     Watch(embolint::watch::WatchArgs),
-    /// Show a patient's recorded sessions (plans that passed).
+    /// Show a patient's recorded sessions (plans that passed), or withdraw a
+    /// cancelled plan from the history.
+    ///
+    /// Exit status: 0 done; 1 --forget found no such plan (nothing changed);
+    /// 3 embolint could not run (no database, a damaged or locked one, no
+    /// answer from the running daemon in time).
     History(HistoryArgs),
 }
 
@@ -73,8 +80,12 @@ struct CheckArgs {
 #[derive(Debug, clap::Args)]
 struct HistoryArgs {
     /// The patient whose recorded sessions are listed.
-    #[arg(value_name = "PATIENT_ID")]
-    patient_id: String,
+    #[arg(
+        value_name = "PATIENT_ID",
+        required_unless_present = "forget",
+        conflicts_with = "forget"
+    )]
+    patient_id: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -89,6 +100,20 @@ struct HistoryArgs {
     /// A history database file.
     #[arg(long, value_name = "DB")]
     history: Option<PathBuf>,
+    /// Withdraw a cancelled plan from the root's history, so later plans of
+    /// its patient are no longer judged against it. The withdrawal is written
+    /// to the decision log with --by and the time. Needs --root: a running
+    /// `embolint watch` carries it out between plans; with none running it
+    /// is done at once.
+    #[arg(long, value_name = "PLAN_ID", requires_all = ["by", "root"])]
+    forget: Option<String>,
+    /// Who withdraws the plan (your name, for the audit trail).
+    #[arg(long, value_name = "NAME", requires = "forget")]
+    by: Option<String>,
+    /// Seconds to wait for a running `embolint watch` to carry out --forget;
+    /// past that the request stays queued and is carried out later.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    wait_secs: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -262,9 +287,14 @@ fn read_stdin(limit: u64) -> std::io::Result<PlanBytes> {
 }
 
 fn history(args: HistoryArgs) -> ExitCode {
-    let from_root = args.root.as_ref().map(|root| root.join("state").join("history.sqlite"));
-    let Some(path) = args.history.clone().or(from_root) else {
-        eprintln!("embolint history: give --root DIR or --history DB");
+    if let (Some(plan_id), Some(root)) = (&args.forget, &args.root) {
+        let by = args.by.clone().unwrap_or_default();
+        return forget(root, plan_id, by, &args);
+    }
+    let from_root = args.root.as_ref().map(|root| Layout::new(root).history());
+    let (Some(path), Some(patient_id)) = (args.history.clone().or(from_root), &args.patient_id)
+    else {
+        eprintln!("embolint history: give PATIENT_ID and --root DIR or --history DB");
         return ExitCode::from(EXIT_CANNOT_RUN);
     };
     let history = match History::open_read_only(&path) {
@@ -274,7 +304,7 @@ fn history(args: HistoryArgs) -> ExitCode {
             return ExitCode::from(EXIT_CANNOT_RUN);
         }
     };
-    let sessions = match history.sessions_of(&args.patient_id) {
+    let sessions = match history.sessions_of(patient_id) {
         Ok(sessions) => sessions,
         Err(e) => {
             eprintln!("embolint: {e}");
@@ -283,15 +313,73 @@ fn history(args: HistoryArgs) -> ExitCode {
     };
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&sessions).map(|json| json + "\n"),
-        Format::Text => Ok(report::render_history(&args.patient_id, &sessions)),
+        Format::Text => Ok(report::render_history(patient_id, &sessions)),
     };
+    print_or_fail(text, "the history")
+}
+
+/// `history --forget`: done at once when no daemon serves the root, else
+/// asked of the daemon, whose answer is awaited.
+fn forget(root: &Path, plan_id: &str, by: String, args: &HistoryArgs) -> ExitCode {
+    let request =
+        ForgetRequest { plan_id: plan_id.to_string(), by, requested_at: jiff::Timestamp::now() };
+    let answer = match forget::forget_directly(root, &request) {
+        Ok(answer) => answer,
+        Err(DirectError::DaemonRunning) => match ask_daemon(root, &request, args.wait_secs) {
+            Ok(answer) => answer,
+            Err(message) => {
+                eprintln!("embolint: {message}");
+                return ExitCode::from(EXIT_CANNOT_RUN);
+            }
+        },
+        Err(DirectError::Failed(message)) => {
+            eprintln!("embolint: cannot withdraw plan {plan_id}: {message}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&answer).map(|json| json + "\n"),
+        Format::Text => Ok(format!("{}\n", answer.message)),
+    };
+    let printed = print_or_fail(text, "the answer");
+    match answer.outcome {
+        ForgetOutcome::Withdrawn => printed,
+        ForgetOutcome::NotRecorded => ExitCode::from(1),
+        ForgetOutcome::Refused => ExitCode::from(EXIT_CANNOT_RUN),
+    }
+}
+
+/// Leaves a request for the running daemon and waits for its answer.
+fn ask_daemon(
+    root: &Path,
+    request: &ForgetRequest,
+    wait_secs: u64,
+) -> Result<ForgetAnswer, String> {
+    let layout = Layout::new(root);
+    let id = forget::submit(&layout, request)
+        .map_err(|e| format!("cannot leave the request in {}: {e}", layout.requests().display()))?;
+    let patience = std::time::Duration::from_secs(wait_secs);
+    match forget::wait_for_answer(&layout, &id, patience) {
+        Ok(Some(answer)) => Ok(answer),
+        Ok(None) => Err(format!(
+            "embolint watch has not answered within {wait_secs} s (is the history unavailable? \
+             see its log). The request stays queued as {}/{id}.request and is carried out as \
+             soon as it can be; do not ask again",
+            layout.requests().display()
+        )),
+        Err(e) => Err(format!("cannot read the answer to request {id}: {e}")),
+    }
+}
+
+/// Prints `text` to standard output; exit 0, or 3 if it cannot be made.
+fn print_or_fail(text: serde_json::Result<String>, what: &str) -> ExitCode {
     match text {
         Ok(text) => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("embolint: cannot write the history: {e}");
+            eprintln!("embolint: cannot write {what}: {e}");
             ExitCode::from(EXIT_CANNOT_RUN)
         }
     }
