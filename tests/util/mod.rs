@@ -3,6 +3,7 @@
 //! times), and check the folder protocol's invariants.
 #![allow(dead_code)]
 
+use embolint::history::{History, RecordedPlan};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
@@ -22,14 +23,28 @@ pub const FAIL_PLAN: &str = include_str!("../fixtures/watch/fail.json");
 /// The shipped rule file, for reload tests.
 pub const SHIPPED_RULES: &str = include_str!("../../rules/chiras-bone-chemoembolization.toml");
 
-/// The passing plan with its own plan id, so every copy has its own sha256.
+/// The passing plan with its own plan id, so every copy has its own sha256,
+/// and its own patient, so copies are never too close to each other in the
+/// patient history.
 pub fn pass_plan(id: &str) -> String {
-    PASS_PLAN.replace("PLN-2026-0042", id)
+    PASS_PLAN.replace("PLN-2026-0042", id).replace("PAT-0007", &format!("PAT-{id}"))
 }
 
 /// The failing plan with its own plan id.
 pub fn fail_plan(id: &str) -> String {
     FAIL_PLAN.replace("PLN-2026-0042", id)
+}
+
+/// The passing plan as plan `plan_id` of `patient`, with one session, on
+/// `date`, and no prior sessions: it passes unless the history holds a
+/// session of the patient within a month of `date`.
+pub fn plan_on(plan_id: &str, patient: &str, date: &str) -> String {
+    let mut plan: Value = serde_json::from_str(PASS_PLAN).unwrap();
+    plan["plan_id"] = plan_id.into();
+    plan["patient"]["id"] = patient.into();
+    plan["sessions"][0]["date"] = date.into();
+    plan.as_object_mut().unwrap().remove("prior_sessions");
+    serde_json::to_string_pretty(&plan).unwrap()
 }
 
 /// A fresh temporary folder holding the served root and the daemon's logs.
@@ -111,12 +126,29 @@ impl Site {
     }
 
     /// Every complete decision record, in log order (a line still being
-    /// written, or torn by a kill, is not one yet).
+    /// written, or torn by a kill, is not one yet; events are not records).
     pub fn records(&self) -> Vec<Value> {
         let text = fs::read_to_string(self.root().join("log/decisions.jsonl")).unwrap_or_default();
         let mut lines: Vec<&str> = text.split('\n').collect();
         lines.pop();
-        lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect()
+        let lines = lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap());
+        lines.filter(|line| line.get("event").is_none()).collect()
+    }
+
+    /// Every complete event line of the decision log (withdrawals), in order.
+    pub fn events(&self) -> Vec<Value> {
+        self.log_lines()
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|line| line.get("event").is_some())
+            .collect()
+    }
+
+    /// The decision log's complete lines (a torn last line is left out).
+    fn log_lines(&self) -> Vec<String> {
+        let text = fs::read_to_string(self.root().join("log/decisions.jsonl")).unwrap_or_default();
+        let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        complete.lines().map(str::to_string).collect()
     }
 
     /// Decision records per inbox name.
@@ -140,6 +172,84 @@ impl Site {
         };
         names.sort();
         names
+    }
+
+    /// The history database.
+    pub fn history_db(&self) -> PathBuf {
+        self.root().join("state/history.sqlite")
+    }
+
+    /// Every plan the history database holds, by plan id.
+    pub fn history_in_db(&self) -> Vec<RecordedPlan> {
+        History::open_read_only(&self.history_db()).unwrap().plans().unwrap()
+    }
+
+    /// The history the decision log implies, worked out from the log alone:
+    /// each passed record's `watch.history` in log order (a plan id replaces
+    /// its earlier version), minus each withdrawal event.
+    pub fn history_from_log(&self) -> Vec<RecordedPlan> {
+        let mut plans: BTreeMap<String, RecordedPlan> = BTreeMap::new();
+        for line in self.log_lines() {
+            let line: Value = serde_json::from_str(&line).unwrap();
+            if line["event"] == "history-forget" {
+                plans.remove(line["plan_id"].as_str().unwrap());
+            } else if line["verdict"] == "pass" {
+                let rows: RecordedPlan =
+                    serde_json::from_value(line["watch"]["history"].clone()).unwrap();
+                assert_eq!(rows.plan_id, line["plan_id"], "history rows of another plan");
+                assert_eq!(rows.file_sha256, line["sha256"], "history rows of another file");
+                plans.insert(rows.plan_id.clone(), rows);
+            } else {
+                assert!(line["watch"]["history"].is_null(), "a plan that did not pass has rows");
+            }
+        }
+        plans.into_values().collect()
+    }
+
+    /// Asserts that the history database holds exactly what the decision
+    /// log says it should.
+    pub fn assert_history_agrees_with_log(&self) {
+        let from_log = self.history_from_log();
+        let in_db = self.history_in_db();
+        assert_eq!(in_db, from_log, "the history database and the decision log disagree");
+    }
+
+    /// Runs `embolint ARGS` to completion (not the daemon).
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_embolint"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// `embolint history PATIENT --root ROOT --format json`: the patient's
+    /// recorded sessions as (plan id, date).
+    pub fn sessions_of(&self, patient: &str) -> Vec<(String, String)> {
+        let root = self.root();
+        let output =
+            self.run(&["history", patient, "--root", root.to_str().unwrap(), "--format", "json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let sessions: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        sessions
+            .iter()
+            .map(|s| (s["plan_id"].as_str().unwrap().into(), s["date"].as_str().unwrap().into()))
+            .collect()
+    }
+
+    /// Drops plan `name` and returns its decision record once the plan is
+    /// placed (and so recorded in the history if it passed).
+    pub fn judge(&self, name: &str, text: &str) -> Value {
+        let count = self.records().len();
+        self.drop_plan(name, text);
+        self.wait_for_records(count + 1);
+        let record = self.records().pop().unwrap();
+        assert_eq!(record["watch"]["inbox_name"], name, "another plan was judged");
+        // Placed only after the history holds it.
+        let moved_to = self.root().join(record["watch"]["moved_to"].as_str().unwrap());
+        wait_until(&format!("{name} placed"), || moved_to.exists());
+        record
     }
 
     /// Plans placed in the three outcome folders.
