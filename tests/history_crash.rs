@@ -1,0 +1,172 @@
+//! A kill -9 between recording a batch's decisions and finishing it, at
+//! each step, leaves the decision log and the patient history agreeing
+//! after a restart: a plan's record and its history rows are both there,
+//! or the plan is judged again and ends with both. The same for a
+//! withdrawal: its event and the deleted rows, exactly once.
+
+mod util;
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use util::{plan_on, wait_until, Site};
+
+/// The steps of a batch where the failpoint can crash the daemon.
+const STEPS: [&str; 6] =
+    ["torn-log", "after-log", "after-history", "after-sidecars", "mid-moves", "after-moves"];
+
+/// Plans of six patients in four rounds: the first passes, the second is
+/// two weeks later (fails), the third a month after the first (passes),
+/// the fourth revises the first (same plan id, later date; passes). So
+/// every batch both reads and writes the history.
+fn rounds() -> Vec<(String, String)> {
+    let dates = ["2026-01-05", "2026-01-19", "2026-02-05", "2026-03-10"];
+    (0..24)
+        .map(|i| {
+            let (round, patient) = (i / 6, i % 6);
+            let plan_id = if round == 3 { format!("PLN-{patient}") } else { format!("PLN-{i}") };
+            let text = plan_on(&plan_id, &format!("PAT-{patient}"), dates[round]);
+            (format!("plan-{i:02}.json"), text)
+        })
+        .collect()
+}
+
+#[test]
+fn a_crash_at_each_step_of_a_batch_leaves_log_and_history_agreeing_after_restart() {
+    for step in STEPS {
+        let mut site = Site::new();
+        let plans = rounds();
+        for (name, text) in &plans {
+            site.write(name, text);
+        }
+        let failpoint = format!("{step}:4");
+        let crashing =
+            site.spawn(&["--batch-size", "4"], &[("EMBOLINT_WATCH_FAILPOINT", &failpoint)]);
+        let status = crashing.wait_exit();
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{step}: the failpoint did not fire");
+
+        // Where the crash landed: between the records (all, or all but a
+        // torn last one) and the history commit, the history lacks the
+        // fourth batch's passed plans; from the commit on, it holds them.
+        let passed_in_fourth_batch = site
+            .records()
+            .iter()
+            .filter(|r| r["watch"]["batch"] == 4 && r["verdict"] == "pass")
+            .count();
+        assert!(step == "torn-log" || passed_in_fourth_batch > 0, "{step}: nothing to record");
+        let agrees = site.history_in_db() == site.history_from_log();
+        let before_commit = ["torn-log", "after-log"].contains(&step);
+        assert_eq!(agrees, !before_commit, "{step}: the crash landed elsewhere");
+
+        let daemon = site.start(&["--batch-size", "4"]);
+        wait_until("every plan placed", || site.placed() == plans.len());
+        assert!(daemon.terminate().success());
+        let names: Vec<String> = plans.iter().map(|(name, _)| name.clone()).collect();
+        site.assert_each_once(&names);
+        site.assert_history_agrees_with_log();
+        let verdicts: Vec<String> =
+            site.records().iter().map(|r| r["verdict"].as_str().unwrap().to_string()).collect();
+        assert_eq!(verdicts.iter().filter(|v| *v == "fail").count(), 6, "{step}: {verdicts:?}");
+    }
+}
+
+#[test]
+fn a_crash_during_a_withdrawal_finishes_it_exactly_once_after_restart() {
+    for step in ["after-forget-log", "after-forget-history"] {
+        let mut site = Site::new();
+        let failpoint = format!("{step}:1");
+        let mut daemon = site.start_with_env(&[], &[("EMBOLINT_WATCH_FAILPOINT", &failpoint)]);
+        assert_eq!(
+            site.judge("a.json", &plan_on("PLN-A", "PAT-P", "2026-11-05"))["verdict"],
+            "pass"
+        );
+
+        // The operator's command waits for the daemon's answer meanwhile.
+        let root = site.root();
+        let asking = Command::new(env!("CARGO_BIN_EXE_embolint"))
+            .args(["history", "--forget", "PLN-A", "--by", "Dr. Who", "--root"])
+            .arg(&root)
+            .args(["--wait-secs", "300"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = loop {
+            if let Some(status) = daemon.child.try_wait().unwrap() {
+                break status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{step}: the failpoint did not fire");
+        drop(daemon);
+        assert_eq!(site.events().len(), 1, "{step}: the event is logged before the crash");
+        let agrees = site.history_in_db() == site.history_from_log();
+        assert_eq!(agrees, step != "after-forget-log", "{step}: the crash landed elsewhere");
+
+        daemon = site.start(&[]);
+        let answer = asking.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&answer.stdout);
+        assert_eq!(
+            answer.status.code(),
+            Some(0),
+            "{step}: {stdout}{}",
+            String::from_utf8_lossy(&answer.stderr)
+        );
+        assert!(stdout.contains("withdrawn") && stdout.contains("Dr. Who"), "{step}: {stdout}");
+        assert!(daemon.terminate().success());
+        assert_eq!(site.events().len(), 1, "{step}: the withdrawal is logged once");
+        site.assert_history_agrees_with_log();
+        assert!(site.history_in_db().is_empty(), "{step}");
+        let left: Vec<_> = std::fs::read_dir(root.join("state/requests")).unwrap().collect();
+        assert!(left.is_empty(), "{step}: request or answer files left: {left:?}");
+    }
+}
+
+#[test]
+fn kill_9_at_several_moments_of_a_burst_of_related_plans_keeps_log_and_history_agreeing() {
+    let mut site = Site::new();
+    // 40 patients, each with plans two weeks apart: about half pass.
+    let days = [
+        "2026-01-05",
+        "2026-01-19",
+        "2026-02-02",
+        "2026-02-16",
+        "2026-03-02",
+        "2026-03-16",
+        "2026-03-30",
+    ];
+    let plans: Vec<(String, String)> = (0..280)
+        .map(|i| {
+            let text = plan_on(&format!("PLN-K-{i}"), &format!("PAT-{}", i % 40), days[i / 40]);
+            (format!("burst-{i:03}.json"), text)
+        })
+        .collect();
+    let inbox = site.inbox();
+    let dropper = {
+        let plans = plans.clone();
+        std::thread::spawn(move || {
+            for (i, (name, text)) in plans.iter().enumerate() {
+                let temp = inbox.join(format!(".{name}.tmp"));
+                std::fs::write(&temp, text).unwrap();
+                std::fs::rename(&temp, inbox.join(name)).unwrap();
+                if i % 40 == 39 {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        })
+    };
+    for (threshold, batch_size) in [(1, "16"), (60, "4"), (130, "1"), (200, "8")] {
+        let daemon = site.start(&["--batch-size", batch_size]);
+        site.wait_for_records(threshold);
+        daemon.kill9();
+    }
+    dropper.join().unwrap();
+    let daemon = site.start(&[]);
+    wait_until("every plan placed", || site.placed() == plans.len());
+    assert!(daemon.terminate().success());
+    let names: Vec<String> = plans.iter().map(|(name, _)| name.clone()).collect();
+    site.assert_each_once(&names);
+    site.assert_history_agrees_with_log();
+    let passed = site.names_in("passed").len();
+    assert!(passed > 0 && passed < plans.len(), "both verdicts occur: {passed} passed");
+}
