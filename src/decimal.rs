@@ -141,7 +141,10 @@ impl Decimal {
     /// Writes the value divided by `10^shift`, exactly: µg shown as mg is
     /// `shifted(3)`.
     pub fn shifted(self, shift: u32) -> String {
-        format_fixed(self.0, FRACTION_DIGITS + shift)
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = write_fixed(&mut text, self.0, FRACTION_DIGITS.saturating_add(shift));
+        text
     }
 }
 
@@ -159,28 +162,30 @@ fn parse_exponent(text: &str) -> Result<i64, NumberProblem> {
     Ok(if negative { -magnitude } else { magnitude })
 }
 
-/// Formats `raw / 10^places` with no trailing zeros and no exponent.
-fn format_fixed(raw: i128, places: u32) -> String {
+/// Writes `raw / 10^places` with no trailing zeros and no exponent, straight
+/// into `out` (no intermediate Strings).
+fn write_fixed(out: &mut impl fmt::Write, raw: i128, places: u32) -> fmt::Result {
     let sign = if raw < 0 { "-" } else { "" };
-    let digits = raw.unsigned_abs().to_string();
-    let places = places as usize;
-    let (int_part, frac_part) = if digits.len() > places {
-        let split = digits.len() - places;
-        (digits[..split].to_string(), digits[split..].to_string())
-    } else {
-        ("0".to_string(), format!("{digits:0>places$}"))
+    let magnitude = raw.unsigned_abs();
+    // Beyond 10^38 the divisor exceeds every i128: all digits are fractional.
+    let (int_part, mut frac_part) = match 10u128.checked_pow(places) {
+        Some(scale) => (magnitude / scale, magnitude % scale),
+        None => (0, magnitude),
     };
-    let frac_part = frac_part.trim_end_matches('0');
-    if frac_part.is_empty() {
-        format!("{sign}{int_part}")
-    } else {
-        format!("{sign}{int_part}.{frac_part}")
+    if frac_part == 0 {
+        return write!(out, "{sign}{int_part}");
     }
+    let mut width = places as usize;
+    while frac_part % 10 == 0 {
+        frac_part /= 10;
+        width -= 1;
+    }
+    write!(out, "{sign}{int_part}.{frac_part:0width$}")
 }
 
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_fixed(self.0, FRACTION_DIGITS))
+        write_fixed(f, self.0, FRACTION_DIGITS)
     }
 }
 
@@ -271,6 +276,9 @@ mod tests {
         assert_eq!(d("1e-18").to_string(), "0.000000000000000001");
         assert_eq!(d("3000").shifted(3), "3");
         assert_eq!(d("1").shifted(3), "0.001");
+        assert_eq!(d("-123.45").shifted(3), "-0.12345");
+        assert_eq!(d("999999999.999999").to_string(), "999999999.999999");
+        assert_eq!(d("-5").shifted(40), format!("-0.{}5", "0".repeat(39)));
     }
 
     #[test]

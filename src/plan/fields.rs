@@ -46,8 +46,15 @@ impl fmt::Display for Pointer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Pointer::Root => Ok(()),
-            Pointer::Key(parent, key) => write!(f, "{parent}/{}", escape_key(key)),
-            Pointer::Index(parent, index) => write!(f, "{parent}/{index}"),
+            Pointer::Key(parent, key) => {
+                parent.fmt(f)?;
+                f.write_str("/")?;
+                f.write_str(&escape_key(key))
+            }
+            Pointer::Index(parent, index) => {
+                parent.fmt(f)?;
+                write!(f, "/{index}")
+            }
         }
     }
 }

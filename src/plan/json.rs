@@ -61,10 +61,15 @@ pub fn quote(text: &str) -> String {
 /// Text from the file, made safe to show inside a message: cut short when
 /// long, control characters (a raw line break in a key) written as escapes.
 pub fn clip(text: &str) -> String {
-    cut(text)
-        .chars()
-        .map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() })
-        .collect()
+    let mut shown = String::with_capacity(text.len().min(4 * QUOTE_LIMIT));
+    for c in cut(text).chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 fn cut(text: &str) -> String {

@@ -105,22 +105,36 @@ pub struct ArteryDoseMax {
 }
 
 impl ArteryDoseMax {
-    fn caps_for(&self, artery: &Artery) -> (&DoseLimits, String) {
-        if artery.diameter_mm < self.large_from_mm {
-            (&self.small_caps, format!("arteries under {} mm", self.large_from_mm))
+    fn is_large(&self, artery: &Artery) -> bool {
+        artery.diameter_mm >= self.large_from_mm
+    }
+
+    fn caps_for(&self, artery: &Artery) -> &DoseLimits {
+        if self.is_large(artery) {
+            &self.large_caps
         } else {
-            (&self.large_caps, format!("arteries of {} mm or more", self.large_from_mm))
+            &self.small_caps
+        }
+    }
+
+    /// The artery's size as messages name it; written only for a finding.
+    fn size_text(&self, artery: &Artery) -> String {
+        if self.is_large(artery) {
+            format!("arteries of {} mm or more", self.large_from_mm)
+        } else {
+            format!("arteries under {} mm", self.large_from_mm)
         }
     }
 
     fn check_artery(&self, session: &Session, artery: &Artery, names: &Names) -> Vec<Finding> {
-        let (caps, size) = self.caps_for(artery);
+        let caps = self.caps_for(artery);
         let mut findings = Vec::new();
         for total in totals(artery.drugs.iter(), names) {
             let Some(cap) = caps.get(&total.drug) else { continue };
             if !total.above(&cap) {
                 continue;
             }
+            let size = self.size_text(artery);
             let path = match total.entries.as_slice() {
                 [one] => format!("{}/drugs/{}/dose", artery.pointer(session), one.index),
                 _ => format!("{}/drugs", artery.pointer(session)),
