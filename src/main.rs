@@ -82,8 +82,8 @@ struct HistoryArgs {
     /// The patient whose recorded sessions are listed.
     #[arg(
         value_name = "PATIENT_ID",
-        required_unless_present = "forget",
-        conflicts_with = "forget"
+        required_unless_present_any = ["forget", "rebuild"],
+        conflicts_with_all = ["forget", "rebuild"]
     )]
     patient_id: Option<String>,
     /// Output format.
@@ -107,6 +107,10 @@ struct HistoryArgs {
     /// is done at once.
     #[arg(long, value_name = "PLAN_ID", requires_all = ["by", "root"])]
     forget: Option<String>,
+    /// Rebuild a lost or damaged ROOT/state/history.sqlite from the decision
+    /// log (with `embolint watch` stopped, and the old database moved away).
+    #[arg(long, requires = "root", conflicts_with = "forget")]
+    rebuild: bool,
     /// Who withdraws the plan (your name, for the audit trail).
     #[arg(long, value_name = "NAME", requires = "forget")]
     by: Option<String>,
@@ -287,6 +291,9 @@ fn read_stdin(limit: u64) -> std::io::Result<PlanBytes> {
 }
 
 fn history(args: HistoryArgs) -> ExitCode {
+    if let (true, Some(root)) = (args.rebuild, &args.root) {
+        return rebuild(root);
+    }
     if let (Some(plan_id), Some(root)) = (&args.forget, &args.root) {
         let by = args.by.clone().unwrap_or_default();
         return forget(root, plan_id, by, &args);
@@ -347,6 +354,41 @@ fn forget(root: &Path, plan_id: &str, by: String, args: &HistoryArgs) -> ExitCod
         ForgetOutcome::NotRecorded => ExitCode::from(1),
         ForgetOutcome::Refused => ExitCode::from(EXIT_CANNOT_RUN),
     }
+}
+
+/// `history --rebuild`: the history again, from the decision log.
+fn rebuild(root: &Path) -> ExitCode {
+    let rebuilt = match embolint::watch::rebuild::rebuild(root) {
+        Ok(rebuilt) => rebuilt,
+        Err(message) => {
+            eprintln!("embolint: cannot rebuild the history: {message}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    println!(
+        "rebuilt {} from the decision log: {} passed plans and {} withdrawals replayed; it holds \
+         {} plans of {} patients",
+        Layout::new(root).history().display(),
+        rebuilt.passed_records,
+        rebuilt.withdrawals,
+        rebuilt.plans,
+        rebuilt.patients
+    );
+    if rebuilt.passed_without_rows > 0 {
+        eprintln!(
+            "embolint: warning: {} passed records carry no history rows (written by an embolint \
+             that kept no history); their sessions are not in the rebuilt history",
+            rebuilt.passed_without_rows
+        );
+    }
+    if rebuilt.unreadable_lines > 0 {
+        eprintln!(
+            "embolint: warning: {} lines of the decision log could not be read (a line torn by a \
+             crash is one); check the log",
+            rebuilt.unreadable_lines
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// Leaves a request for the running daemon and waits for its answer.

@@ -16,6 +16,7 @@
 //! - [`patient_history`]: judging with the patient history, recording
 //!   passed plans in it, in step with the decision log; outages.
 //! - [`forget`]: withdrawing a cancelled plan from the history.
+//! - [`rebuild`]: a lost or damaged history, rebuilt from the decision log.
 //! - [`decision_log`]: the decision records and their batches.
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`batch`]: the crash-safe order of one batch.
@@ -41,6 +42,7 @@ pub mod layout;
 pub mod logging;
 pub mod outcome;
 pub mod patient_history;
+pub mod rebuild;
 pub mod recovery;
 pub mod rules_in_force;
 pub mod wake;

@@ -250,8 +250,10 @@ impl PatientHistory {
         }
     }
 
-    /// Opens the database if needed and applies what is owed, in one
-    /// transaction.
+    /// Opens the database if needed and applies what is owed, in one write
+    /// transaction — taken even when nothing is owed: a database that can be
+    /// read but not written (locked) is still unusable, since every batch
+    /// writes.
     fn restore(&mut self) -> Result<(), HistoryError> {
         if self.open.is_none() {
             let history = if log_holds_decisions(&self.decisions) {
@@ -264,28 +266,29 @@ impl PatientHistory {
             self.open = Some(Opened { history, file });
         }
         let Some(opened) = &self.open else { return Ok(()) };
-        if self.owed.is_empty() {
-            return Ok(());
-        }
         let history = &opened.history;
         history.begin()?;
+        let mut applied = 0;
         for change in &self.owed {
             match change {
                 Owed::Record(plan) => {
                     if !history.has_decision(&plan.decision_key)? {
                         history.put(plan)?;
+                        applied += 1;
                     }
                 }
                 Owed::Forget(event) => {
-                    history.remove(&event.plan_id)?;
+                    applied += usize::from(history.remove(&event.plan_id)?.is_some());
                 }
             }
         }
         history.commit()?;
-        tracing::info!(
-            changes = self.owed.len(),
-            "the patient history caught up with the decision log"
-        );
+        if applied > 0 {
+            tracing::info!(
+                changes = applied,
+                "the patient history caught up with the decision log"
+            );
+        }
         Ok(())
     }
 
