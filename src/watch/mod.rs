@@ -246,7 +246,7 @@ fn log_start(
         abandoned_records = recovered.abandoned,
         history = %history.path().display(),
         history_usable = history.outage().is_none(),
-        history_changes_replayed = owed_at_start,
+        history_changes_to_catch_up = owed_at_start,
         pid = std::process::id(),
         "embolint watch started"
     );
