@@ -111,7 +111,10 @@ impl Daemon {
     /// Carries out waiting withdrawal requests (between batches).
     fn run_requests(&mut self) -> Result<(), Fatal> {
         self.requests_due = false;
-        forget::run_requests(&self.layout.requests(), &mut self.log, &mut self.history)
+        forget::run_requests(&self.layout.requests(), &mut self.log, &mut self.history)?;
+        // Requests left because the history failed are taken up once it is back.
+        self.requests_due = self.history.outage().is_some();
+        Ok(())
     }
 
     /// Judges and places ready plans, a batch at a time; stops early, after

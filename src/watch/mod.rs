@@ -175,7 +175,7 @@ fn start(
             "the decision log ended in a record torn by a crash; it was cut (its plan was never moved and is judged again)"
         );
     }
-    for dir in layout.outcome_dirs() {
+    for dir in layout.outcome_dirs().into_iter().chain([layout.requests()]) {
         outcome::remove_stale_temps(&dir)
             .map_err(storage(format!("cleaning {}", dir.display())))?;
     }
