@@ -328,3 +328,85 @@ fn log_holds_decisions(decisions: &Path) -> bool {
 fn file_identity(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(plan_id: &str, key: &str, date: &str) -> RecordedPlan {
+        RecordedPlan {
+            plan_id: plan_id.into(),
+            patient_id: "P".into(),
+            file_sha256: "ab".into(),
+            recorded_at: "2026-10-20T10:00:00Z".parse().unwrap(),
+            rule_set_sha256: "cd".into(),
+            decision_key: key.into(),
+            sessions: vec![(0, Some(1), date.parse().unwrap())],
+        }
+    }
+
+    fn forget(plan: &RecordedPlan) -> ForgetEvent {
+        ForgetEvent {
+            event: forget::EVENT.into(),
+            plan_id: plan.plan_id.clone(),
+            patient_id: plan.patient_id.clone(),
+            by: "ops".into(),
+            requested_at: plan.recorded_at,
+            at: plan.recorded_at,
+            request: None,
+            withdrawn: plan.clone(),
+        }
+    }
+
+    fn layout() -> (tempfile::TempDir, Layout) {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        layout.create().unwrap();
+        std::fs::write(layout.decisions(), "").unwrap();
+        (dir, layout)
+    }
+
+    #[test]
+    fn owed_changes_are_applied_in_log_order_and_again_without_harm() {
+        let (_dir, layout) = layout();
+        let (a, b, a2) = (
+            plan("A", "k1", "2026-01-05"),
+            plan("B", "k2", "2026-03-05"),
+            plan("A", "k3", "2026-05-05"),
+        );
+        let owed = vec![
+            Owed::Record(a.clone()),
+            Owed::Record(b.clone()),
+            Owed::Forget(forget(&b)),
+            Owed::Record(a2.clone()),
+        ];
+        for _ in 0..2 {
+            let mut history = PatientHistory::new(&layout, owed.clone());
+            assert!(history.usable(Instant::now()).unwrap());
+            assert_eq!(history.owed(), 0);
+            assert_eq!(history.database().unwrap().plans().unwrap(), [a2.clone()]);
+        }
+    }
+
+    #[test]
+    fn a_missing_database_with_decisions_in_the_log_is_an_outage_not_a_new_history() {
+        let (_dir, layout) = layout();
+        std::fs::write(layout.decisions(), "{}\n").unwrap();
+        let mut history = PatientHistory::new(&layout, Vec::new());
+        assert!(!history.usable(Instant::now()).unwrap());
+        assert!(history.outage().unwrap().contains("missing"), "{:?}", history.outage());
+        assert!(!layout.history().exists());
+        assert!(history.retry_at().is_some());
+    }
+
+    #[test]
+    fn a_batch_that_cannot_commit_owes_its_rows() {
+        let (_dir, layout) = layout();
+        let mut history = PatientHistory::new(&layout, Vec::new());
+        assert!(history.usable(Instant::now()).unwrap());
+        history.finish_batch(vec![plan("A", "k1", "2026-01-05")]);
+        assert_eq!(history.owed(), 1, "no batch was open: the rows are owed");
+        assert!(history.usable(Instant::now()).unwrap(), "and applied on the next look");
+        assert_eq!(history.database().unwrap().plans().unwrap().len(), 1);
+    }
+}
