@@ -384,7 +384,7 @@ mod tests {
             let mut history = PatientHistory::new(&layout, owed.clone());
             assert!(history.usable(Instant::now()).unwrap());
             assert_eq!(history.owed(), 0);
-            assert_eq!(history.database().unwrap().plans().unwrap(), [a2.clone()]);
+            assert_eq!(history.database().unwrap().plans().unwrap(), std::slice::from_ref(&a2));
         }
     }
 
