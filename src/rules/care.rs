@@ -3,7 +3,7 @@
 
 use super::kind::RuleKind;
 use super::loader::LoadError;
-use super::params::{required, rule_names, DoseLimits, Params, RuleName};
+use super::params::{is_one_of, required, rule_names, DoseLimits, Params, RuleName};
 use super::text::{and_list, or_list, session_label};
 use super::Context;
 use crate::decimal::Decimal;
@@ -178,10 +178,7 @@ impl PostProcedureCare {
     fn check(session: &Session, item: &CareItem, names: &Names) -> Option<Finding> {
         // The session's drugs that are one of the item's.
         let named = || {
-            session
-                .post_procedure
-                .iter()
-                .filter(|drug| item.any_of.iter().any(|n| n.matches(&drug.name, names)))
+            session.post_procedure.iter().filter(|drug| is_one_of(&item.any_of, &drug.name, names))
         };
         let by_route = |route: &Option<String>| match (&item.route, route) {
             (None, _) => true,

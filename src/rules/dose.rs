@@ -3,7 +3,7 @@
 
 use super::kind::RuleKind;
 use super::loader::LoadError;
-use super::params::{required, rule_names, DoseLimits, Number, Params, RuleName};
+use super::params::{is_one_of, required, rule_names, DoseLimits, Number, Params, RuleName};
 use super::text::{and_list, count, session_label};
 use super::Context;
 use crate::decimal::Decimal;
@@ -304,7 +304,7 @@ impl RuleKind for UnknownDrug {
         for session in &plan.sessions {
             for artery in &session.arteries {
                 for drug in &artery.drugs {
-                    if self.formulary.iter().any(|known| known.matches(&drug.name, context.names)) {
+                    if is_one_of(&self.formulary, &drug.name, context.names) {
                         continue;
                     }
                     let message = format!(

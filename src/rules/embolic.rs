@@ -3,7 +3,7 @@
 
 use super::kind::RuleKind;
 use super::loader::LoadError;
-use super::params::{required, rule_names, Number, Params, RuleName};
+use super::params::{is_one_of, required, rule_names, Number, Params, RuleName};
 use super::text::{count, or_list, session_label};
 use super::Context;
 use crate::decimal::Decimal;
@@ -218,7 +218,7 @@ impl RuleKind for EmbolicAgent {
         for session in &plan.sessions {
             for artery in &session.arteries {
                 let Some(embolic) = &artery.embolic else { continue };
-                if self.agents.iter().any(|known| known.matches(&embolic.agent, context.names)) {
+                if is_one_of(&self.agents, &embolic.agent, context.names) {
                     continue;
                 }
                 let message = format!(

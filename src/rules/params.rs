@@ -329,6 +329,13 @@ impl RuleName {
     }
 }
 
+/// True when `name`, as a plan writes it, is one of `list` or one of their
+/// synonyms; `name` is resolved once, not once per entry.
+pub(super) fn is_one_of(list: &[RuleName], name: &str, names: &Names) -> bool {
+    let name = names.canonical(name);
+    list.iter().any(|known| known.canonical == name)
+}
+
 impl AsRef<str> for RuleName {
     fn as_ref(&self) -> &str {
         &self.written
