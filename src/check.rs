@@ -91,13 +91,41 @@ pub fn check_for_history(
     };
     let recorded = history.sessions_of(&plan.patient.id)?;
     let mut verdict = judge(file, bytes, &plan, rules, &recorded);
-    if verdict.verdict == Outcome::Fail {
-        if let Some(earlier) = history.plan(&plan.plan_id)? {
+    if let Some(earlier) = history.plan(&plan.plan_id)? {
+        if earlier.patient_id != plan.patient.id {
+            verdict.add_finding(plan_id_taken(&plan, &earlier));
+        }
+        if verdict.verdict == Outcome::Fail {
             note_earlier_version_in_force(&mut verdict, &earlier);
         }
     }
     let sessions = plan.sessions.iter().map(|s| (s.index, s.number, s.date)).collect();
     Ok(Checked { verdict, sessions })
+}
+
+/// The rule id of the finding about a plan id already recorded for another
+/// patient.
+pub const PLAN_REVISION_RULE: &str = "plan-revision";
+
+/// A plan whose `plan_id` is recorded for another patient cannot be a
+/// revision: passing it would silently erase the other patient's sessions
+/// from the history, and with them the spacing check of their next plan.
+fn plan_id_taken(plan: &Plan, earlier: &RecordedPlan) -> Finding {
+    Finding {
+        rule: PLAN_REVISION_RULE.into(),
+        severity: Severity::Error,
+        ..Finding::at(
+            "/plan_id",
+            format!(
+                "plan_id {} is already recorded for another patient (recorded {}); a revision \
+                 cannot change the patient. Give this plan its own plan_id, or, if the recorded \
+                 plan named the wrong patient, withdraw it first (embolint history --forget {}).",
+                plan.plan_id, earlier.recorded_at, plan.plan_id
+            ),
+        )
+    }
+    .observed(format!("patient {}", plan.patient.id))
+    .limit("the patient of the recorded plan")
 }
 
 /// A revised plan that fails leaves its earlier passed version in force;
@@ -219,4 +247,47 @@ pub fn too_large_verdict(file: &str, size: u64, limit: u64, rules: &RuleSet) -> 
     };
     // No byte was read, so no content hash can be given.
     Verdict::new(file.into(), String::new(), vec![finding], Vec::new(), rules.reference(), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC_EXAMPLE: &[u8] = include_bytes!("../tests/fixtures/public/spec-example.json");
+
+    /// The SPEC example, which passes, recorded in a fresh history under
+    /// `patient`.
+    fn history_with_example_for(patient: &str) -> (tempfile::TempDir, History) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut history = History::open(&dir.path().join("history.sqlite")).unwrap();
+        let rules = RuleSet::builtin().unwrap();
+        let checked = check_for_history("a.json", SPEC_EXAMPLE, &rules, &history).unwrap();
+        let mut record = checked.to_record("key-a".into()).unwrap();
+        record.patient_id = patient.into();
+        history.record(&record).unwrap();
+        (dir, history)
+    }
+
+    #[test]
+    fn a_plan_id_recorded_for_another_patient_fails_and_names_the_way_out() {
+        let (_dir, history) = history_with_example_for("PAT-OTHER");
+        let rules = RuleSet::builtin().unwrap();
+        let verdict = check_with_history("b.json", SPEC_EXAMPLE, &rules, &history).unwrap();
+        assert_eq!(verdict.verdict, Outcome::Fail);
+        let finding = verdict.findings.iter().find(|f| f.rule == PLAN_REVISION_RULE).unwrap();
+        assert_eq!(finding.path, "/plan_id");
+        assert!(finding.message.contains("another patient"), "{}", finding.message);
+        assert!(finding.message.contains("--forget PLN-2026-0042"), "{}", finding.message);
+        assert!(!finding.message.contains("PAT-OTHER"), "the other patient is not named");
+        assert_eq!(verdict.counts.errors, 1);
+    }
+
+    #[test]
+    fn a_revision_for_the_same_patient_is_not_a_conflict() {
+        let (_dir, history) = history_with_example_for("PAT-0007");
+        let rules = RuleSet::builtin().unwrap();
+        let verdict = check_with_history("b.json", SPEC_EXAMPLE, &rules, &history).unwrap();
+        assert_eq!(verdict.verdict, Outcome::Pass);
+        assert!(verdict.findings.iter().all(|f| f.rule != PLAN_REVISION_RULE));
+    }
 }

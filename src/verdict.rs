@@ -216,6 +216,20 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Adds a finding found outside the rule set (for example against the
+    /// history), updating the counts and the outcome.
+    pub fn add_finding(&mut self, finding: Finding) {
+        match finding.severity {
+            Severity::Error => self.counts.errors += 1,
+            Severity::Warning => self.counts.warnings += 1,
+            Severity::Info => self.counts.infos += 1,
+        }
+        if finding.severity == Severity::Error && self.verdict == Outcome::Pass {
+            self.verdict = Outcome::Fail;
+        }
+        self.findings.push(finding);
+    }
+
     /// Assembles a verdict from findings; the outcome follows from them.
     pub fn new(
         file: String,
