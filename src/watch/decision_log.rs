@@ -10,11 +10,16 @@
 //! Besides records, the log holds events: lines with an `event` member (a
 //! plan withdrawn from the patient history, by whom and when). They belong
 //! to no batch; those after the final batch are handed to recovery.
+//!
+//! Every line, record or event, is chained to the one before it (`seq` and
+//! `prev_sha256`, see `chain`) by [`DecisionLog::append`], the only way
+//! lines are written; at start-up the chain continues from the last line.
 
+use super::chain::{self, Head};
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -81,6 +86,10 @@ pub struct Tail {
     pub repaired_bytes: u64,
     /// Lines of the final batch's neighbourhood that could not be read.
     pub unreadable_lines: usize,
+    /// Lines at the end of the log that carry no chain (`seq`): written by
+    /// an embolint without the chain, or damaged. The chain goes on after
+    /// them; `embolint verify-log` reports them as a break.
+    pub unchained_lines: u64,
 }
 
 /// The open decision log.
@@ -92,6 +101,8 @@ pub struct DecisionLog {
     path: PathBuf,
     /// The last batch number written; the next is one more.
     last_batch: u64,
+    /// The chain after the last line written: the next line continues it.
+    head: Head,
 }
 
 impl DecisionLog {
@@ -105,8 +116,10 @@ impl DecisionLog {
         let repaired_bytes = cut_torn_line(&file)?;
         let mut tail = read_final_batch(&file)?;
         tail.repaired_bytes = repaired_bytes;
+        let (head, unchained_lines) = read_head(&file)?;
+        tail.unchained_lines = unchained_lines;
         let last_batch = tail.final_batch.last().map_or(0, |d| d.placement.batch);
-        Ok((DecisionLog { file, path: path.to_path_buf(), last_batch }, tail))
+        Ok((DecisionLog { file, path: path.to_path_buf(), last_batch, head }, tail))
     }
 
     /// The number for a new batch.
@@ -115,22 +128,109 @@ impl DecisionLog {
         self.last_batch
     }
 
-    /// Appends complete lines and syncs them to disk. An error here is fatal
-    /// to the daemon: a decision not on disk must not be acted on.
+    /// Appends complete lines (each one JSON object, each ending in a
+    /// newline), chained to the log's last line, and syncs them to disk. An
+    /// error here is fatal to the daemon: a decision not on disk must not be
+    /// acted on.
     pub fn append(&mut self, lines: &[u8]) -> io::Result<()> {
-        self.file.write_all(lines)?;
-        self.file.sync_data()
+        let (chained, head) = chain_lines(&self.head, lines)?;
+        self.file.write_all(&chained)?;
+        self.file.sync_data()?;
+        self.head = head;
+        Ok(())
     }
 
     /// Writes bytes without syncing: only for the torn-log failpoint, which
-    /// imitates a crash in the middle of an append.
+    /// imitates a crash in the middle of an append (complete lines chained,
+    /// as an append would write them, then the unfinished rest).
     pub fn write_unsynced(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all(bytes)
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let (whole, torn) = bytes.split_at(complete);
+        let (chained, _) = chain_lines(&self.head, whole)?;
+        self.file.write_all(&chained)?;
+        self.file.write_all(torn)
+    }
+
+    /// Where the chain stands: the last line written.
+    pub fn head(&self) -> &Head {
+        &self.head
     }
 
     /// The log's path, for messages.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// `lines` with each line chained after `head`, and the head after them.
+fn chain_lines(head: &Head, lines: &[u8]) -> io::Result<(Vec<u8>, Head)> {
+    let Some(body) = lines.strip_suffix(b"\n") else {
+        return if lines.is_empty() {
+            Ok((Vec::new(), head.clone()))
+        } else {
+            Err(not_a_line("an unfinished line"))
+        };
+    };
+    let mut head = head.clone();
+    let mut chained = Vec::with_capacity(lines.len() + 128 * (1 + lines.len() / 1024));
+    for line in body.split(|&b| b == b'\n') {
+        chained.extend(
+            head.extend(line).ok_or_else(|| not_a_line("a line that is not a JSON object"))?,
+        );
+        chained.push(b'\n');
+    }
+    Ok((chained, head))
+}
+
+/// The error for a line that cannot be chained (a bug: nothing may be
+/// written to the decision log outside the chain).
+fn not_a_line(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("refused to write {what} to the decision log"),
+    )
+}
+
+/// The chain's head after the log's last line (the log ends in a newline
+/// or is empty), and how many lines at its end carry no `seq`. Those are
+/// counted in `seq` all the same, so it stays the line number wherever it
+/// can; finding them reads the whole log, which only a log written without
+/// the chain, or damaged, needs.
+fn read_head(file: &File) -> io::Result<(Head, u64)> {
+    let Some(last) = last_line(file)? else { return Ok((Head::genesis(), 0)) };
+    if let Some(head) = Head::after(&last) {
+        return Ok((head, 0));
+    }
+    let mut reader = file.try_clone()?;
+    reader.seek(SeekFrom::Start(0))?;
+    let (mut chained, mut unchained) = (0, 0);
+    for line in BufReader::new(reader).split(b'\n') {
+        match chain::seq_of(&line?) {
+            Some(seq) => (chained, unchained) = (seq, 0),
+            None => unchained += 1,
+        }
+    }
+    let seq = chained.saturating_add(unchained);
+    Ok((Head { seq, sha256: chain::sha256_hex(&last) }, unchained))
+}
+
+/// The log's last line without its newline (the log ends in a newline, as
+/// a torn line was cut), or `None` for an empty log.
+fn last_line(file: &File) -> io::Result<Option<Vec<u8>>> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        let buf = read_range(file, start, len)?;
+        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        match body.iter().rposition(|&b| b == b'\n') {
+            Some(i) => return Ok(Some(body.get(i + 1..).unwrap_or_default().to_vec())),
+            None if start == 0 => return Ok(Some(body.to_vec())),
+            None => window = window.saturating_mul(4),
+        }
     }
 }
 
@@ -209,6 +309,9 @@ fn parse_line(line: &[u8]) -> Option<PastDecision> {
     let mut value: serde_json::Value = serde_json::from_slice(line).ok()?;
     let object = value.as_object_mut()?;
     let placement: Placement = serde_json::from_value(object.remove("watch")?).ok()?;
+    // The verdict alone, as its sidecar holds it: the chain is the log's.
+    object.remove("seq");
+    object.remove("prev_sha256");
     let sha256 = object.get("sha256")?.as_str()?.to_string();
     Some(PastDecision { placement, sha256, verdict: value })
 }
@@ -306,5 +409,103 @@ mod tests {
         let trailing: Vec<_> = tail.trailing_events.iter().map(|e| e["n"].clone()).collect();
         assert_eq!(trailing, [2, 3]);
         assert_eq!(tail.unreadable_lines, 0);
+    }
+
+    fn chain_of(path: &Path) -> Vec<(u64, String, String)> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .iter()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let prev = v["prev_sha256"].as_str().unwrap().to_string();
+                (v["seq"].as_u64().unwrap(), prev, chain::sha256_hex(l.as_bytes()))
+            })
+            .collect()
+    }
+
+    fn assert_chained(path: &Path, count: u64) {
+        let links = chain_of(path);
+        assert_eq!(links.len() as u64, count);
+        let mut prev = chain::GENESIS.to_string();
+        for (i, (seq, prev_sha256, sha)) in links.into_iter().enumerate() {
+            assert_eq!(seq, i as u64 + 1);
+            assert_eq!(prev_sha256, prev, "line {} does not follow the one before", i + 1);
+            prev = sha;
+        }
+    }
+
+    #[test]
+    fn appended_lines_are_chained_across_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        log.append([line(1, "a"), line(1, "b")].concat().as_bytes()).unwrap();
+        drop(log);
+        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        assert_eq!(log.head().seq, 2);
+        assert_eq!(tail.unchained_lines, 0);
+        log.append(b"{\"event\":\"history-forget\"}\n").unwrap();
+        log.append(line(2, "c").as_bytes()).unwrap();
+        assert_chained(&path, 4);
+    }
+
+    #[test]
+    fn a_torn_append_chains_its_complete_lines_and_the_reopened_log_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        log.append(line(1, "a").as_bytes()).unwrap();
+        let batch = [line(2, "b"), line(2, "c")].concat();
+        log.write_unsynced(&batch.as_bytes()[..batch.len() - 30]).unwrap();
+        drop(log);
+        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        assert_eq!(names(&tail), ["b"]);
+        log.append(line(3, "d").as_bytes()).unwrap();
+        assert_chained(&path, 3);
+    }
+
+    #[test]
+    fn the_verdict_read_back_for_a_sidecar_carries_no_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        log.append(line(1, "a").as_bytes()).unwrap();
+        drop(log);
+        let (_, tail) = DecisionLog::open(&path).unwrap();
+        let verdict = &tail.final_batch[0].verdict;
+        assert_eq!(verdict["verdict"], "invalid");
+        assert!(verdict.get("seq").is_none() && verdict.get("prev_sha256").is_none());
+    }
+
+    #[test]
+    fn lines_without_a_chain_at_the_end_are_counted_and_the_chain_goes_on_after_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        log.append(line(1, "a").as_bytes()).unwrap();
+        drop(log);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all([line(2, "legacy"), line(2, "legacy2")].concat().as_bytes()).unwrap();
+        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        assert_eq!(tail.unchained_lines, 2);
+        assert_eq!(log.head().seq, 3, "seq stays the line number");
+        log.append(line(3, "b").as_bytes()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        let before = text.lines().nth(2).unwrap();
+        assert_eq!(last["seq"], 4);
+        assert_eq!(last["prev_sha256"], chain::sha256_hex(before.as_bytes()));
+    }
+
+    #[test]
+    fn anything_but_whole_json_object_lines_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        assert!(log.append(b"{\"a\":1}").is_err(), "no newline");
+        assert!(log.append(b"{\"a\":1}\nplain text\n").is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        assert_eq!(log.head(), &Head::genesis());
     }
 }

@@ -18,6 +18,7 @@
 //! - [`forget`]: withdrawing a cancelled plan from the history.
 //! - [`rebuild`]: a lost or damaged history, rebuilt from the decision log.
 //! - [`decision_log`]: the decision records and their batches.
+//! - [`chain`]: the hash chain that makes the decision log tamper-evident.
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`batch`]: the crash-safe order of one batch.
 //! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
@@ -28,6 +29,7 @@
 //! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
 
 pub mod batch;
+pub mod chain;
 pub mod claim;
 pub mod config;
 pub mod daemon;
@@ -173,6 +175,14 @@ fn start(
             cut_bytes = tail.repaired_bytes,
             unreadable_lines = tail.unreadable_lines,
             "the decision log ended in a record torn by a crash; it was cut (its plan was never moved and is judged again)"
+        );
+    }
+    if tail.unchained_lines > 0 {
+        tracing::warn!(
+            lines = tail.unchained_lines,
+            "the decision log ends in lines without the chain (seq, prev_sha256): written by an \
+             embolint without it, or altered; new lines are chained after them, and \
+             `embolint verify-log` reports where the chain breaks"
         );
     }
     for dir in layout.outcome_dirs().into_iter().chain([layout.requests()]) {
