@@ -212,13 +212,24 @@ pub enum PlanBytes {
 }
 
 /// Reads a plan file, refusing by size before reading a byte more than the
-/// limit. Errors are the file system's (missing, unreadable, a folder).
+/// limit. Errors are the file system's (missing, unreadable) or say that
+/// the path is not a regular file (a folder, FIFO, socket or device).
+///
+/// The file is opened without blocking, so a FIFO named as a plan is
+/// refused at once instead of waiting forever for a writer.
 pub fn read_plan_file(path: &std::path::Path, limit: u64) -> std::io::Result<PlanBytes> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
+        return Err(std::io::Error::other(format!(
+            "it is {}, not a plan file: name the plan file itself",
+            kind_of(&metadata.file_type())
+        )));
     }
     if metadata.len() > limit {
         return Ok(PlanBytes::TooLarge { size: metadata.len(), limit });
@@ -232,8 +243,48 @@ pub fn read_plan_file(path: &std::path::Path, limit: u64) -> std::io::Result<Pla
     Ok(PlanBytes::Read(bytes))
 }
 
-/// The verdict on a file too large to read: invalid, with its size.
+/// What a non-regular file is, in words.
+fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a device file"
+    }
+}
+
+/// The verdict on a file too large to read: invalid, with its size (as
+/// `embolint check` gives it: no byte read, so no hash).
 pub fn too_large_verdict(file: &str, size: u64, limit: u64, rules: &RuleSet) -> Verdict {
+    oversized_verdict(file, size, limit, None, rules)
+}
+
+/// The verdict on a file over the size limit: invalid, with its size.
+///
+/// The file is never read past its first `limit + 1` bytes. When those
+/// bytes were read, `first_bytes_sha256` is their sha256: it becomes the
+/// verdict's `sha256` (the only identity of the file that can be had
+/// without reading it all), and the finding says that it covers those
+/// bytes only, so nobody takes it for the hash of the whole file.
+pub fn oversized_verdict(
+    file: &str,
+    size: u64,
+    limit: u64,
+    first_bytes_sha256: Option<&str>,
+    rules: &RuleSet,
+) -> Verdict {
+    let read = limit.saturating_add(1);
+    let hashed = match first_bytes_sha256 {
+        Some(_) => format!(
+            " The sha256 given with this verdict is of the file's first {read} bytes only \
+             (`head -c {read} FILE | sha256sum`), not of the whole file."
+        ),
+        None => String::new(),
+    };
     let finding = Finding {
         rule: PLAN_FORMAT_RULE.into(),
         severity: Severity::Error,
@@ -241,12 +292,14 @@ pub fn too_large_verdict(file: &str, size: u64, limit: u64, rules: &RuleSet) -> 
             "",
             format!(
                 "the file is {size} bytes, more than the {limit}-byte limit for a plan; \
-                 it was not read — check that this is the right file"
+                 it was not read past the limit — check that this is the right file.{hashed}"
             ),
         )
+        .observed(format!("{size} bytes"))
+        .limit(format!("{limit} bytes"))
     };
-    // No byte was read, so no content hash can be given.
-    Verdict::new(file.into(), String::new(), vec![finding], Vec::new(), rules.reference(), true)
+    let sha256 = first_bytes_sha256.unwrap_or_default().to_string();
+    Verdict::new(file.into(), sha256, vec![finding], Vec::new(), rules.reference(), true)
 }
 
 #[cfg(test)]
@@ -289,5 +342,32 @@ mod tests {
         let verdict = check_with_history("b.json", SPEC_EXAMPLE, &rules, &history).unwrap();
         assert_eq!(verdict.verdict, Outcome::Pass);
         assert!(verdict.findings.iter().all(|f| f.rule != PLAN_REVISION_RULE));
+    }
+
+    #[test]
+    fn a_fifo_named_as_a_plan_is_refused_without_waiting_for_a_writer() {
+        // Regression: a plain open() of a FIFO blocks until someone writes.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("plan.json");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+        let error = read_plan_file(&fifo, DEFAULT_MAX_PLAN_BYTES).unwrap_err();
+        assert!(error.to_string().contains("FIFO"), "{error}");
+    }
+
+    #[test]
+    fn an_oversized_verdict_says_the_file_was_not_read_past_the_limit() {
+        let rules = RuleSet::builtin().unwrap();
+        let plain = too_large_verdict("big.json", 5000, 1000, &rules);
+        assert_eq!(plain.verdict, Outcome::Invalid);
+        assert_eq!(plain.sha256, "");
+        assert!(plain.findings[0].message.contains("5000 bytes"));
+        assert!(plain.findings[0].message.contains("not read past the limit"));
+        assert_eq!(plain.findings[0].observed.as_deref(), Some("5000 bytes"));
+        let hashed = oversized_verdict("big.json", 5000, 1000, Some("ab12"), &rules);
+        assert_eq!(hashed.sha256, "ab12");
+        assert!(hashed.findings[0].message.contains("first 1001 bytes only"));
+        assert_eq!(hashed.findings[0].message.find(&plain.findings[0].message), Some(0));
     }
 }

@@ -77,8 +77,9 @@ impl EntryKind {
 pub enum Content {
     /// A regular file within the size limit: its bytes.
     Bytes(Vec<u8>),
-    /// A regular file above the size limit: its size (its bytes were hashed,
-    /// never kept).
+    /// A regular file above the size limit: its size. It was read no
+    /// further than one byte past the limit (a 100 GB file costs no more
+    /// than a 1 MiB one), and nothing read was kept.
     Oversized(u64),
     /// A symbolic link, never followed: its target as written.
     Link(OsString),
@@ -89,9 +90,11 @@ pub enum Content {
 /// One version of an inbox file, read completely.
 #[derive(Clone, Debug)]
 pub struct Claim {
-    /// sha256 (hex) of the file's bytes; of the target text for a link; of
-    /// nothing for an unreadable file. With the name, it identifies the plan
-    /// when recovery finishes an interrupted move.
+    /// sha256 (hex) of the file's bytes; for an oversized file, of its
+    /// first `limit + 1` bytes only (see [`Content::Oversized`]); of the
+    /// target text for a link; of nothing for an unreadable file. With the
+    /// name, it identifies the plan when recovery finishes an interrupted
+    /// move, and it proves the moved file is the one judged.
     pub sha256: String,
     /// What was read.
     pub content: Content,
@@ -140,10 +143,18 @@ pub fn claim(
     if before != *seen || before.kind != libc::S_IFREG {
         return Err(NotClaimed::Changed);
     }
-    let (content, sha256, total) = read_limited(&file, limit).map_err(NotClaimed::Io)?;
-    if fingerprint_of(&file)? != before || total != before.size {
+    let (content, sha256) = read_limited(&file, limit).map_err(NotClaimed::Io)?;
+    let read_as_seen = match &content {
+        Content::Bytes(bytes) => bytes.len() as u64 == before.size,
+        _ => before.size > limit,
+    };
+    if fingerprint_of(&file)? != before || !read_as_seen {
         return Err(NotClaimed::Changed);
     }
+    let content = match content {
+        Content::Oversized(_) => Content::Oversized(before.size),
+        other => other,
+    };
     Ok(Claim { sha256, content, fingerprint: before })
 }
 
@@ -161,29 +172,18 @@ fn fingerprint_of(file: &File) -> Result<Fingerprint, NotClaimed> {
     file.metadata().map(|m| Fingerprint::of(&m)).map_err(NotClaimed::Io)
 }
 
-/// Reads the whole file, hashing every byte but keeping at most `limit`.
-/// Returns the content, its sha256 and the number of bytes read.
-fn read_limited(mut file: &File, limit: u64) -> io::Result<(Content, String, u64)> {
-    let mut hasher = Sha256::new();
+/// Reads at most `limit + 1` bytes: the whole file when it is within the
+/// limit, otherwise just enough to know it is over (never the rest: a huge
+/// file must not stall the daemon). Returns the content and the sha256 of
+/// the bytes read; `Oversized` carries the bytes read, not the file's size.
+fn read_limited(file: &File, limit: u64) -> io::Result<(Content, String)> {
     let mut kept = Vec::new();
-    let mut total: u64 = 0;
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = match file.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let read = chunk.get(..n).unwrap_or(&[]);
-        hasher.update(read);
-        total += n as u64;
-        if total <= limit {
-            kept.extend_from_slice(read);
-        }
+    file.take(limit.saturating_add(1)).read_to_end(&mut kept)?;
+    let sha256 = hex(Sha256::new_with_prefix(&kept));
+    if kept.len() as u64 > limit {
+        return Ok((Content::Oversized(kept.len() as u64), sha256));
     }
-    let content = if total > limit { Content::Oversized(total) } else { Content::Bytes(kept) };
-    Ok((content, hex(hasher), total))
+    Ok((Content::Bytes(kept), sha256))
 }
 
 /// Reads a symbolic link's target without following it.
@@ -227,13 +227,35 @@ mod tests {
     }
 
     #[test]
-    fn a_file_over_the_limit_is_hashed_but_not_kept() {
+    fn a_file_over_the_limit_is_read_one_byte_past_it_and_not_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.json");
-        std::fs::write(&path, vec![b' '; 100_000]).unwrap();
-        let claim = claim(dir.path(), OsStr::new("big.json"), &seen(&path), 99_999).unwrap();
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let claim = claim(dir.path(), OsStr::new("big.json"), &seen(&path), 60_000).unwrap();
         assert_eq!(claim.content, Content::Oversized(100_000));
-        assert_eq!(claim.sha256, crate::check::sha256_hex(&vec![b' '; 100_000]));
+        assert_eq!(claim.sha256, crate::check::sha256_hex(&bytes[..60_001]));
+    }
+
+    #[test]
+    fn a_huge_sparse_file_is_refused_after_reading_one_byte_past_the_limit() {
+        // Regression: the whole file was read and hashed, so a 1 TiB file
+        // stalled the daemon for hours. Its sha256 is now of limit + 1 bytes.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.json");
+        std::fs::File::create(&path).unwrap().set_len(1 << 40).unwrap();
+        let claim = claim(dir.path(), OsStr::new("huge.json"), &seen(&path), 1024).unwrap();
+        assert_eq!(claim.content, Content::Oversized(1 << 40));
+        assert_eq!(claim.sha256, crate::check::sha256_hex(&[0u8; 1025]));
+    }
+
+    #[test]
+    fn a_file_exactly_at_the_limit_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let claim = claim(dir.path(), OsStr::new("p.json"), &seen(&path), 10).unwrap();
+        assert_eq!(claim.content, Content::Bytes(b"0123456789".to_vec()));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::claim::{Claim, Content};
 use super::file_name;
-use crate::check::{check_for_history, too_large_verdict, Checked, PLAN_FORMAT_RULE};
+use crate::check::{check_for_history, oversized_verdict, Checked, PLAN_FORMAT_RULE};
 use crate::history::{History, HistoryError};
 use crate::rules::RuleSet;
 use crate::verdict::{Finding, Severity, Verdict};
@@ -26,11 +26,10 @@ pub fn judge(
     let verdict = match &claim.content {
         Content::Bytes(bytes) => return check_for_history(&file, bytes, rules, history),
         Content::Oversized(size) => {
-            // Same words as `embolint check`; the hash of the whole file lets
-            // recovery recognise it.
-            let mut verdict = too_large_verdict(&file, *size, max_plan_bytes, rules);
-            verdict.sha256 = claim.sha256.clone();
-            verdict
+            // Same words as `embolint check`; the hash of the bytes read (one
+            // past the limit) lets recovery and the move recognise the file.
+            let read = Some(claim.sha256.as_str());
+            oversized_verdict(&file, *size, max_plan_bytes, read, rules)
         }
         Content::Link(target) => {
             let message = format!(
