@@ -21,7 +21,8 @@ struct Total<'a> {
     /// The sum in µg; `None` only if it overflowed, which the plan format's
     /// bounds rule out (treated as above every limit).
     sum: Option<Decimal>,
-    entries: Vec<&'a DrugDose>,
+    /// Each entry with the position of its artery in the session.
+    entries: Vec<(usize, &'a DrugDose)>,
 }
 
 impl Total<'_> {
@@ -29,9 +30,9 @@ impl Total<'_> {
     /// entries: 3 mg + 2 mg)" for several.
     fn describe(&self) -> String {
         match self.entries.as_slice() {
-            [one] => one.dose.to_string(),
+            [(_, one)] => one.dose.to_string(),
             entries => {
-                let parts: Vec<String> = entries.iter().map(|d| d.dose.to_string()).collect();
+                let parts: Vec<String> = entries.iter().map(|(_, d)| d.dose.to_string()).collect();
                 format!(
                     "{} in total ({} entries: {})",
                     self.amount(),
@@ -59,35 +60,47 @@ impl Total<'_> {
     }
 }
 
-/// Each drug's total over `drugs`, by canonical name, in order of first
-/// appearance: the same drug listed twice (or under a synonym) is summed.
-fn totals<'a>(drugs: impl Iterator<Item = &'a DrugDose>, names: &'a Names) -> Vec<Total<'a>> {
+/// Each drug's total over `drugs` (each with its artery's position), by
+/// canonical name, in order of first appearance: the same drug listed twice
+/// (or under a synonym) is summed.
+fn totals<'a>(
+    drugs: impl Iterator<Item = (usize, &'a DrugDose)>,
+    names: &'a Names,
+) -> Vec<Total<'a>> {
     let mut totals: Vec<Total> = Vec::new();
-    for dose in drugs {
+    for (artery, dose) in drugs {
         let drug = names.canonical(&dose.name);
         match totals.iter_mut().find(|t| t.drug == drug) {
             Some(total) => {
                 total.sum = total.sum.and_then(|sum| sum.checked_add(dose.dose.base));
-                total.entries.push(dose);
+                total.entries.push((artery, dose));
             }
-            None => totals.push(Total { drug, sum: Some(dose.dose.base), entries: vec![dose] }),
+            None => totals.push(Total {
+                drug,
+                sum: Some(dose.dose.base),
+                entries: vec![(artery, dose)],
+            }),
         }
     }
     totals
 }
 
-/// Every drug given in a session, over all its arteries.
-fn session_drugs(session: &Session) -> impl Iterator<Item = &DrugDose> {
-    session.arteries.iter().flat_map(|artery| artery.drugs.iter())
+/// The drugs of one artery, for [`totals`].
+fn artery_drugs(artery: &Artery) -> impl Iterator<Item = (usize, &DrugDose)> {
+    artery.drugs.iter().map(|drug| (artery.index, drug))
 }
 
-/// How many arteries of the session carry this drug.
-fn arteries_with(session: &Session, total: &Total) -> usize {
-    session
-        .arteries
-        .iter()
-        .filter(|a| a.drugs.iter().any(|d| total.entries.iter().any(|e| std::ptr::eq(*e, d))))
-        .count()
+/// Every drug given in a session, over all its arteries, for [`totals`].
+fn session_drugs(session: &Session) -> impl Iterator<Item = (usize, &DrugDose)> {
+    session.arteries.iter().flat_map(artery_drugs)
+}
+
+/// How many arteries the total's entries come from.
+fn arteries_with(total: &Total) -> usize {
+    let mut arteries: Vec<usize> = total.entries.iter().map(|(artery, _)| *artery).collect();
+    arteries.sort_unstable();
+    arteries.dedup();
+    arteries.len()
 }
 
 /// `artery-dose-max`: "For small arteries such as intercostal arteries, the
@@ -129,14 +142,14 @@ impl ArteryDoseMax {
     fn check_artery(&self, session: &Session, artery: &Artery, names: &Names) -> Vec<Finding> {
         let caps = self.caps_for(artery);
         let mut findings = Vec::new();
-        for total in totals(artery.drugs.iter(), names) {
+        for total in totals(artery_drugs(artery), names) {
             let Some(cap) = caps.get(&total.drug) else { continue };
             if !total.above(&cap) {
                 continue;
             }
             let size = self.size_text(artery);
             let path = match total.entries.as_slice() {
-                [one] => format!("{}/drugs/{}/dose", artery.pointer(session), one.index),
+                [(_, one)] => format!("{}/drugs/{}/dose", artery.pointer(session), one.index),
                 _ => format!("{}/drugs", artery.pointer(session)),
             };
             let message = format!(
@@ -216,7 +229,7 @@ impl RuleKind for SessionDoseMax {
                     session_label(session),
                     total.drug,
                     total.amount(),
-                    count(arteries_with(session, &total), "artery", "arteries")
+                    count(arteries_with(&total), "artery", "arteries")
                 );
                 findings.push(
                     Finding::at(format!("{}/arteries", session.pointer()), message)
@@ -260,7 +273,7 @@ impl RuleKind for SessionDoseMin {
                          starts at {limit}. Check the doses.",
                         session_label(session),
                         total.amount(),
-                        count(arteries_with(session, total), "artery", "arteries")
+                        count(arteries_with(total), "artery", "arteries")
                     ),
                     Some(_) => continue,
                     None if limit.base > Decimal::ZERO => format!(
