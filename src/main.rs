@@ -11,6 +11,7 @@ use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Verdict};
 use embolint::watch::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
 use embolint::watch::layout::Layout;
+use embolint::watch::verify::{self, Anchor};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,6 +49,13 @@ enum Command {
     /// 3 embolint could not run (no database, a damaged or locked one, no
     /// answer from the running daemon in time).
     History(HistoryArgs),
+    /// Check the decision log's hash chain, and name the first record that
+    /// was edited, deleted, moved, inserted or cut off.
+    ///
+    /// Exit status: 0 the chain is intact (and the anchor, if given, holds);
+    /// 1 it is broken, or its last record is incomplete; 3 the log cannot be
+    /// read.
+    VerifyLog(VerifyLogArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -121,6 +129,22 @@ struct HistoryArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct VerifyLogArgs {
+    /// The daemon's root folder (its log is ROOT/log/decisions.jsonl), or a
+    /// decision log file itself (an archived one).
+    #[arg(value_name = "ROOT")]
+    root: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// A line noted from an earlier check (SEQ:SHA256, as printed): the log
+    /// must still hold it unchanged. Catches records removed from the end
+    /// and a log rewritten whole, which the chain alone cannot.
+    #[arg(long, value_name = "SEQ:SHA256")]
+    anchor: Option<Anchor>,
+}
+
+#[derive(Debug, clap::Args)]
 struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -140,6 +164,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules(args),
         Command::Watch(args) => embolint::watch::run(args),
         Command::History(args) => history(args),
+        Command::VerifyLog(args) => verify_log(args),
     }
 }
 
@@ -424,6 +449,33 @@ fn print_or_fail(text: serde_json::Result<String>, what: &str) -> ExitCode {
             eprintln!("embolint: cannot write {what}: {e}");
             ExitCode::from(EXIT_CANNOT_RUN)
         }
+    }
+}
+
+/// `verify-log`: the chain of ROOT's decision log (or of a log file).
+fn verify_log(args: VerifyLogArgs) -> ExitCode {
+    let path =
+        if args.root.is_file() { args.root.clone() } else { Layout::new(&args.root).decisions() };
+    let report = match verify::verify(&path, args.anchor.as_ref()) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!(
+                "embolint: cannot read the decision log {}: {e} (give the root folder that \
+                 embolint watch serves, or a decision log file)",
+                path.display()
+            );
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report).map(|json| json + "\n"),
+        Format::Text => Ok(verify::render(&report)),
+    };
+    let printed = print_or_fail(text, "the report");
+    if report.intact {
+        printed
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -19,6 +19,7 @@
 //! - [`rebuild`]: a lost or damaged history, rebuilt from the decision log.
 //! - [`decision_log`]: the decision records and their batches.
 //! - [`chain`]: the hash chain that makes the decision log tamper-evident.
+//! - [`verify`]: `embolint verify-log`, which checks that chain.
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`batch`]: the crash-safe order of one batch.
 //! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
@@ -47,6 +48,7 @@ pub mod patient_history;
 pub mod rebuild;
 pub mod recovery;
 pub mod rules_in_force;
+pub mod verify;
 pub mod wake;
 
 use config::{LogFormat, Settings};
