@@ -436,10 +436,10 @@ pub fn render(report: &Report) -> String {
     let mut text = match &report.broken {
         None if report.lines == 0 => format!("{log}: empty — no records yet; nothing to check\n"),
         None => format!(
-            "{log}: chain intact — {} lines ({} decision records, {} events)\n",
-            thousands(report.lines),
-            thousands(report.records),
-            thousands(report.events)
+            "{log}: chain intact — {} ({}, {})\n",
+            counted(report.lines, "line"),
+            counted(report.records, "decision record"),
+            counted(report.events, "event")
         ),
         Some(found) => format!("{log}: chain BROKEN at line {}\n  {}\n", found.line, found.message),
     };
@@ -477,6 +477,12 @@ fn describe(point: &Point) -> String {
         thousands(point.seq),
         point.sha256
     )
+}
+
+/// `n` things, with the plural when due: `12,345 lines`, `1 line`.
+fn counted(n: u64, thing: &str) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{} {thing}{plural}", thousands(n))
 }
 
 /// `12345` as `12,345`.
