@@ -20,14 +20,19 @@ pub const TEMP_PREFIX: &str = ".embolint-sidecar-";
 const MAX_VARIANTS: u32 = 99_999;
 
 /// Chooses a name in `dir`, starting from `base`, such that neither the
-/// name nor its sidecar exists nor is already `reserved` by this batch.
+/// name nor its sidecar exists nor is already `reserved` by this batch
+/// (as a plan or as a sidecar: a plan may be named like another plan's
+/// sidecar, `p.json.verdict.json`). Reserves both.
 pub fn pick_name(dir: &Path, base: &str, reserved: &mut HashSet<PathBuf>) -> io::Result<String> {
     for n in 1..=MAX_VARIANTS {
         let name = if n == 1 { base.to_string() } else { numbered(base, n) };
         let plan = dir.join(&name);
         let sidecar = dir.join(format!("{name}{SIDECAR_SUFFIX}"));
-        if !reserved.contains(&plan) && !exists(&plan)? && !exists(&sidecar)? {
+        let free =
+            |path: &PathBuf| -> io::Result<bool> { Ok(!reserved.contains(path) && !exists(path)?) };
+        if free(&plan)? && free(&sidecar)? {
             reserved.insert(plan);
+            reserved.insert(sidecar);
             return Ok(name);
         }
     }
@@ -136,6 +141,22 @@ mod tests {
         assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.3.json");
         assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.4.json");
         assert_eq!(pick_name(dir.path(), "q.json", &mut reserved).unwrap(), "q.json");
+    }
+
+    #[test]
+    fn a_plan_named_like_another_plans_sidecar_gets_its_own_name() {
+        // Regression: `p.json` and `p.json.verdict.json` in one batch were
+        // both placed at `p.json.verdict.json` (one as a sidecar), and the
+        // second rename failed, stopping the daemon.
+        let dir = tempfile::tempdir().unwrap();
+        let mut reserved = HashSet::new();
+        assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.json");
+        let second = pick_name(dir.path(), "p.json.verdict.json", &mut reserved).unwrap();
+        assert_eq!(second, "p.json.verdict.2.json");
+        let mut reserved = HashSet::new();
+        let first = pick_name(dir.path(), "p.json.verdict.json", &mut reserved).unwrap();
+        assert_eq!(first, "p.json.verdict.json");
+        assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.2.json");
     }
 
     #[test]
