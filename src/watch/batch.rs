@@ -10,17 +10,22 @@
 //! 3. commit the history transaction (or, if it cannot be, owe its rows to
 //!    the database: nothing more is judged until they are in);
 //! 4. write every sidecar to a temporary file and sync the file system;
-//! 5. rename each sidecar into place, then move its plan beside it;
+//! 5. rename each sidecar into place, then move its plan beside it, and
+//!    read the moved plan back: if its bytes are not the ones judged (it
+//!    was written to, or swapped, after its reading), it goes back into the
+//!    inbox, its sidecar is taken back, and it is judged again as a new
+//!    version (its first record stands for the version read);
 //! 6. sync the inbox and outcome folders.
 //!
 //! The next batch starts only after step 6, so after a crash only the log's
 //! final batch can be unfinished; `recovery` finishes its placements and
 //! `patient_history` its history rows, from the records.
 
-use super::claim::Fingerprint;
+use super::claim::{claim, Fingerprint};
 use super::decision_log::{record_line, DecisionLog, Placement};
 use super::failpoint::{self, Step};
 use super::fatal::{storage, Fatal};
+use super::file_name;
 use super::layout::Layout;
 use super::outcome;
 use super::patient_history::PatientHistory;
@@ -37,6 +42,9 @@ pub struct Judged {
     pub name: OsString,
     /// The version that was read, to notice a replacement before moving.
     pub fingerprint: Fingerprint,
+    /// The size limit it was read with, to read the moved file the same
+    /// way and prove it is the version judged.
+    pub max_plan_bytes: u64,
     /// The verdict.
     pub verdict: Verdict,
     /// Where it goes.
@@ -54,6 +62,14 @@ pub enum Placed {
     /// Replaced in the inbox by a new version before it could be moved: the
     /// judged version is gone; the new one is judged on its own.
     Replaced,
+    /// Changed after it was read (written in place, or swapped in at the
+    /// instant of the move): what was moved is not what was judged, so it
+    /// was put back into the inbox under `back_as` (its name, unless a new
+    /// file took that) to be judged on its own.
+    Changed {
+        /// Its name in the inbox now.
+        back_as: OsString,
+    },
 }
 
 /// Records and places a batch (steps 2–6). Returns each plan's fate.
@@ -103,7 +119,7 @@ pub fn commit(
         let sidecar = layout.root.join(&judged.placement.sidecar);
         outcome::rename_no_replace(&temp, &sidecar)
             .map_err(storage(format!("placing the verdict file {}", sidecar.display())))?;
-        let fate = move_plan(layout, &judged.name, &judged.fingerprint, &judged.placement)?;
+        let fate = move_plan(layout, judged)?;
         touched.insert(parent(&sidecar));
         fates.push(fate);
         failpoint::hit(Step::MidMoves);
@@ -124,15 +140,12 @@ pub fn sidecar_bytes(verdict: &impl serde::Serialize) -> io::Result<Vec<u8>> {
 }
 
 /// Moves the plan to its destination, unless it vanished or was replaced
-/// since it was read; then its sidecar is taken back, as no plan goes with it.
-fn move_plan(
-    layout: &Layout,
-    name: &OsStr,
-    read: &Fingerprint,
-    placement: &Placement,
-) -> Result<Placed, Fatal> {
-    let from = layout.inbox.join(name);
-    let to = layout.root.join(&placement.moved_to);
+/// since it was read, and proves that what was moved is what was judged;
+/// when it is not, the sidecar is taken back, as no judged plan goes with it.
+fn move_plan(layout: &Layout, judged: &Judged) -> Result<Placed, Fatal> {
+    let from = layout.inbox.join(&judged.name);
+    let to = layout.root.join(&judged.placement.moved_to);
+    let read = &judged.fingerprint;
     let fate = match std::fs::symlink_metadata(&from) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
         Ok(now)
@@ -141,16 +154,48 @@ fn move_plan(
             Placed::Replaced
         }
         _ => match outcome::rename_no_replace(&from, &to) {
-            Ok(()) => return Ok(Placed::Moved),
+            Ok(()) if moved_as_judged(&to, judged) => return Ok(Placed::Moved),
+            Ok(()) => Placed::Changed { back_as: put_back(layout, &to, &judged.name)? },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
             Err(e) => return Err(storage(format!("moving the plan to {}", to.display()))(e)),
         },
     };
-    let sidecar = layout.root.join(&placement.sidecar);
+    let sidecar = layout.root.join(&judged.placement.sidecar);
     std::fs::remove_file(&sidecar)
         .map_err(storage(format!("taking back the verdict file {}", sidecar.display())))?;
     Ok(fate)
 }
+
+/// Whether the file now at `moved` has the bytes that were judged: read the
+/// same way, it has the verdict's sha256. A file that cannot be read now
+/// counts as changed.
+fn moved_as_judged(moved: &Path, judged: &Judged) -> bool {
+    let (Some(dir), Some(name)) = (moved.parent(), moved.file_name()) else { return false };
+    let Ok(now) = std::fs::symlink_metadata(moved) else { return false };
+    claim(dir, name, &Fingerprint::of(&now), judged.max_plan_bytes)
+        .is_ok_and(|found| found.sha256 == judged.verdict.sha256)
+}
+
+/// Puts a plan that changed after it was read back into the inbox, under
+/// its own name or, if a new file took that, a numbered variant of it.
+fn put_back(layout: &Layout, moved: &Path, name: &OsStr) -> Result<OsString, Fatal> {
+    let cannot = |e| storage(format!("putting the changed plan {} back", moved.display()))(e);
+    let mut candidate = name.to_os_string();
+    let base = name.to_string_lossy().into_owned();
+    for n in 2..=MAX_PUT_BACK_TRIES {
+        match outcome::rename_no_replace(moved, &layout.inbox.join(&candidate)) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                candidate = file_name::numbered(&base, n).into();
+            }
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    Err(cannot(io::Error::from(io::ErrorKind::AlreadyExists)))
+}
+
+/// Most names tried when putting a changed plan back into the inbox.
+const MAX_PUT_BACK_TRIES: u32 = 1000;
 
 /// The folder of a path inside the root.
 fn parent(path: &Path) -> PathBuf {

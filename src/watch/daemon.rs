@@ -233,6 +233,7 @@ impl Daemon {
         Ok(Judging::Judged(Box::new(Judged {
             name: name.to_os_string(),
             fingerprint: claimed.fingerprint,
+            max_plan_bytes: limit,
             verdict: checked.verdict,
             placement,
         })))
@@ -377,6 +378,13 @@ fn report(plan: &Judged, fate: &Placed) {
             file = %file_name::for_log(&verdict.file),
             verdict = verdict.verdict.as_str(),
             "plan judged and recorded, but replaced in the inbox before it could be moved; the new version is judged on its own"
+        ),
+        Placed::Changed { back_as } => tracing::warn!(
+            file = %file_name::for_log(&verdict.file),
+            verdict = verdict.verdict.as_str(),
+            sha256_judged = %verdict.sha256,
+            back_in_inbox_as = %file_name::for_log(&file_name::display(back_as)),
+            "plan judged and recorded, but it changed after it was read (written again in place, or swapped at the moment of the move); it was put back into the inbox and is judged again, as a new version — its record stands for the version read"
         ),
     }
 }

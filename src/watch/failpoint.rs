@@ -6,7 +6,13 @@
 //! STEP of the N-th batch it commits (counting from 1 in this process); for
 //! the withdrawal steps, of the N-th withdrawal it carries out.
 //! Unset (always, in service), it costs one branch per step.
+//!
+//! `EMBOLINT_WATCH_PAUSE=STEP:N:FILE` instead pauses there: the daemon
+//! creates FILE and waits until the test removes it, so a test can change
+//! the inbox at that exact instant (a plan replaced between its reading and
+//! its move).
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -58,6 +64,9 @@ impl Step {
 /// The environment variable naming the failpoint.
 pub const VARIABLE: &str = "EMBOLINT_WATCH_FAILPOINT";
 
+/// The environment variable naming a pause.
+pub const PAUSE_VARIABLE: &str = "EMBOLINT_WATCH_PAUSE";
+
 /// Batches begun by this process.
 static BATCHES: AtomicU64 = AtomicU64::new(0);
 
@@ -85,10 +94,43 @@ pub fn armed(step: Step) -> bool {
     matches!(wanted, Some((name, batch)) if name == step.name() && *batch == step.counter().load(Ordering::SeqCst))
 }
 
-/// Dies as `kill -9` would, if the failpoint names this step.
+/// The pause file, if the pause names this step of the current batch.
+fn pause_file(step: Step) -> Option<&'static Path> {
+    static WANTED: OnceLock<Option<(String, u64, PathBuf)>> = OnceLock::new();
+    let wanted = WANTED.get_or_init(|| {
+        let value = std::env::var(PAUSE_VARIABLE).ok()?;
+        let mut parts = value.splitn(3, ':');
+        let (name, batch, file) = (parts.next()?, parts.next()?, parts.next()?);
+        Some((name.to_string(), batch.parse().ok()?, PathBuf::from(file)))
+    });
+    match wanted {
+        Some((name, batch, file))
+            if name == step.name() && *batch == step.counter().load(Ordering::SeqCst) =>
+        {
+            Some(file.as_path())
+        }
+        _ => None,
+    }
+}
+
+/// Dies as `kill -9` would, if the failpoint names this step; waits, if
+/// the pause names it.
 pub fn hit(step: Step) {
     if armed(step) {
         crash();
+    }
+    if let Some(file) = pause_file(step) {
+        pause(file);
+    }
+}
+
+/// Creates `file` and waits until it is removed.
+fn pause(file: &Path) {
+    if std::fs::write(file, b"paused\n").is_err() {
+        return;
+    }
+    while file.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 

@@ -431,3 +431,65 @@ pub fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("{:x}", sha2::Sha256::digest(bytes))
 }
+
+/// Makes a FIFO (named pipe) at `path`.
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0, "mkfifo {}", path.display());
+}
+
+/// Everything under `dir` except the paths in `skip` (and what is under
+/// them): each path with its kind and content (file bytes' sha256, link
+/// target, or "dir"), to show that nothing there was written.
+pub fn tree_snapshot(dir: &Path, skip: &[PathBuf]) -> BTreeMap<PathBuf, String> {
+    let mut found = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(next) = todo.pop() {
+        for entry in fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if skip.contains(&path) {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let what = if meta.file_type().is_symlink() {
+                format!("link to {}", fs::read_link(&path).unwrap().display())
+            } else if meta.is_dir() {
+                todo.push(path.clone());
+                "dir".to_string()
+            } else if meta.is_file() {
+                format!("file {}", sha256(&fs::read(&path).unwrap()))
+            } else {
+                "special".to_string()
+            };
+            found.insert(path, what);
+        }
+    }
+    found
+}
+
+/// Every file in the outcome folders of `root` whose bytes are not the
+/// ones its sidecar's sha256 names (sidecars themselves, links and
+/// oversized files, whose sha256 is of their first bytes, are skipped).
+pub fn placed_files_not_matching_their_verdict(root: &Path) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for folder in ["passed", "failed", "invalid"] {
+        let Ok(entries) = fs::read_dir(root.join(folder)) else { continue };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if name.ends_with(".verdict.json") || !meta.is_file() || meta.len() > 1024 * 1024 {
+                continue;
+            }
+            let mut sidecar = path.clone().into_os_string();
+            sidecar.push(".verdict.json");
+            let verdict: Value = serde_json::from_slice(&fs::read(&sidecar).unwrap()).unwrap();
+            if verdict["sha256"] != sha256(&fs::read(&path).unwrap()) {
+                wrong.push(format!("{folder}/{name}"));
+            }
+        }
+    }
+    wrong
+}
