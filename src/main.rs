@@ -11,6 +11,7 @@ use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Verdict};
 use embolint::watch::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
 use embolint::watch::layout::Layout;
+use embolint::watch::pseudonym;
 use embolint::watch::verify::{self, Anchor};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -56,6 +57,13 @@ enum Command {
     /// 1 it is broken, or its last record is incomplete; 3 the log cannot be
     /// read.
     VerifyLog(VerifyLogArgs),
+    /// Print the pseudonym that the daemon's operational logs give a
+    /// patient id (`patient_ids_in_logs = "pseudonymised"`, the default), to
+    /// find that patient's log lines.
+    ///
+    /// Exit status: 0 printed, one line per id; 3 no key (no pseudonym_key
+    /// in the config, and the daemon has not yet made ROOT/state/pseudonym.key).
+    Pseudonym(PseudonymArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -145,6 +153,19 @@ struct VerifyLogArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct PseudonymArgs {
+    /// The patient ids, as plans give them.
+    #[arg(required = true, value_name = "PATIENT_ID")]
+    patient_ids: Vec<String>,
+    /// The daemon's root folder (its key is ROOT/state/pseudonym.key).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The daemon's configuration file, when it sets pseudonym_key (or root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -165,6 +186,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => embolint::watch::run(args),
         Command::History(args) => history(args),
         Command::VerifyLog(args) => verify_log(args),
+        Command::Pseudonym(args) => pseudonym(args),
     }
 }
 
@@ -477,6 +499,31 @@ fn verify_log(args: VerifyLogArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// `pseudonym`: the operational logs' name for each patient id, with the
+/// key the daemon uses (the config's, else the root's key file).
+fn pseudonym(args: PseudonymArgs) -> ExitCode {
+    let watch = embolint::watch::WatchArgs {
+        root: args.root.clone(),
+        config: args.config.clone(),
+        ..Default::default()
+    };
+    let key = embolint::watch::config::Settings::resolve(&watch)
+        .map_err(|e| e.to_string())
+        .and_then(|settings| match settings.pseudonym_key {
+            Some(key) => Ok(key),
+            None => pseudonym::key_file(&Layout::new(&settings.root).state, false),
+        });
+    let key = match key {
+        Ok(key) => key,
+        Err(message) => {
+            eprintln!("embolint: {message}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let text: String = args.patient_ids.iter().map(|id| key.pseudonym(id) + "\n").collect();
+    print_or_fail(Ok(text), "the pseudonyms")
 }
 
 fn rules(args: RulesArgs) -> ExitCode {

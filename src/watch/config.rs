@@ -5,6 +5,7 @@
 //! default. An unknown key is refused (a typo such as `setle_millis` must not
 //! silently leave the default in force).
 
+use super::pseudonym::{PatientIdsInLogs, PseudonymKey};
 use super::WatchArgs;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,11 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Log filter from the config file (`--log-level` and `RUST_LOG` win).
     pub log_level: Option<String>,
+    /// Whether operational log lines name patients by pseudonym (the
+    /// default) or by their id; the decision log always keeps the id.
+    pub patient_ids_in_logs: PatientIdsInLogs,
+    /// The pseudonyms' secret key; `None`: the one in `state/pseudonym.key`.
+    pub pseudonym_key: Option<PseudonymKey>,
 }
 
 /// The config file as written: every key optional, none unknown.
@@ -66,6 +72,8 @@ struct ConfigFile {
     batch_size: Option<usize>,
     log_format: Option<LogFormat>,
     log_level: Option<String>,
+    patient_ids_in_logs: Option<PatientIdsInLogs>,
+    pseudonym_key: Option<String>,
 }
 
 /// A config that cannot be used, with what to change.
@@ -127,6 +135,13 @@ impl Settings {
             batch_size: args.batch_size.or(file.batch_size).unwrap_or(DEFAULT_BATCH_SIZE),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             log_level: file.log_level,
+            patient_ids_in_logs: file.patient_ids_in_logs.unwrap_or_default(),
+            pseudonym_key: file
+                .pseudonym_key
+                .as_deref()
+                .map(PseudonymKey::new)
+                .transpose()
+                .map_err(ConfigError::Invalid)?,
         };
         settings.validate()?;
         Ok(settings)
@@ -193,6 +208,31 @@ mod tests {
         assert_eq!(settings.max_plan_bytes, 1 << 20);
         assert_eq!(settings.rescan_interval, Duration::from_secs(30));
         assert_eq!(settings.log_format, LogFormat::Text);
+        assert_eq!(settings.patient_ids_in_logs, PatientIdsInLogs::Pseudonymised);
+        assert_eq!(settings.pseudonym_key, None);
+    }
+
+    #[test]
+    fn patient_ids_may_be_logged_in_clear_and_a_short_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embolint.toml");
+        let key = "0123456789abcdef0123456789abcdef";
+        std::fs::write(
+            &path,
+            format!("patient_ids_in_logs = \"clear\"\npseudonym_key = \"{key}\"\n"),
+        )
+        .unwrap();
+        let config = path.to_str().unwrap();
+        let settings = Settings::resolve(&args(&["--root", "/x", "--config", config])).unwrap();
+        assert_eq!(settings.patient_ids_in_logs, PatientIdsInLogs::Clear);
+        assert_eq!(settings.pseudonym_key, Some(PseudonymKey::new(key).unwrap()));
+        assert!(!format!("{settings:?}").contains(key), "the key is never shown");
+        std::fs::write(&path, "pseudonym_key = \"secret\"\n").unwrap();
+        let error = Settings::resolve(&args(&["--root", "/x", "--config", config])).unwrap_err();
+        assert!(error.to_string().contains("pseudonym_key has 6 characters"), "{error}");
+        std::fs::write(&path, "patient_ids_in_logs = \"hashed\"\n").unwrap();
+        let error = Settings::resolve(&args(&["--root", "/x", "--config", config])).unwrap_err();
+        assert!(error.to_string().contains("pseudonymised"), "{error}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::layout::Layout;
 use super::logging::LogControl;
 use super::outcome;
 use super::patient_history::PatientHistory;
+use super::pseudonym;
 use super::rules_in_force::RulesInForce;
 use super::wake::{FsWatch, Wake};
 use super::WatchArgs;
@@ -324,6 +325,14 @@ impl Daemon {
             tracing::error!("config log_level refused: {message}");
             new.log_level = self.settings.log_level.clone();
         }
+        let shown = (new.patient_ids_in_logs, new.pseudonym_key.as_ref());
+        if shown != (self.settings.patient_ids_in_logs, self.settings.pseudonym_key.as_ref()) {
+            if let Err(message) = pseudonym::put_in_force(shown.0, shown.1, &self.layout.state) {
+                tracing::error!("config patient_ids_in_logs refused: {message}");
+                new.patient_ids_in_logs = self.settings.patient_ids_in_logs;
+                new.pseudonym_key = self.settings.pseudonym_key.clone();
+            }
+        }
         if new != self.settings {
             tracing::info!(settings = ?new, "config file reloaded");
             self.settings = new;
@@ -353,37 +362,42 @@ enum Judging {
     HistoryFailed(crate::history::HistoryError),
 }
 
-/// Logs the outcome of one plan: one line per verdict.
+/// Logs the outcome of one plan: one line per verdict. The patient is
+/// named as the config chooses (a pseudonym by default), also inside the
+/// file name and plan id.
 fn report(plan: &Judged, fate: &Placed) {
     let verdict = &plan.verdict;
     let elapsed_ms = plan.placement.elapsed_us as f64 / 1000.0;
+    let patient_id = verdict.patient_id.as_deref();
+    let file = pseudonym::mask(&verdict.file, patient_id);
     match fate {
         Placed::Moved => tracing::info!(
-            file = %file_name::for_log(&verdict.file),
-            plan_id = %file_name::for_log(verdict.plan_id.as_deref().unwrap_or("-")),
+            file = %file_name::for_log(&file),
+            plan_id = %file_name::for_log(&pseudonym::mask(verdict.plan_id.as_deref().unwrap_or("-"), patient_id)),
+            patient = %patient_id.map_or("-".into(), pseudonym::in_log),
             verdict = verdict.verdict.as_str(),
             errors = verdict.counts.errors,
             warnings = verdict.counts.warnings,
             infos = verdict.counts.infos,
             elapsed_ms,
-            moved_to = %plan.placement.moved_to,
+            moved_to = %pseudonym::mask(&plan.placement.moved_to, patient_id),
             "plan judged"
         ),
         Placed::Vanished => tracing::warn!(
-            file = %file_name::for_log(&verdict.file),
+            file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
             "plan judged and recorded, but removed from the inbox by someone else before it could be moved"
         ),
         Placed::Replaced => tracing::warn!(
-            file = %file_name::for_log(&verdict.file),
+            file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
             "plan judged and recorded, but replaced in the inbox before it could be moved; the new version is judged on its own"
         ),
         Placed::Changed { back_as } => tracing::warn!(
-            file = %file_name::for_log(&verdict.file),
+            file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
             sha256_judged = %verdict.sha256,
-            back_in_inbox_as = %file_name::for_log(&file_name::display(back_as)),
+            back_in_inbox_as = %file_name::for_log(&pseudonym::mask(&file_name::display(back_as), patient_id)),
             "plan judged and recorded, but it changed after it was read (written again in place, or swapped at the moment of the move); it was put back into the inbox and is judged again, as a new version — its record stands for the version read"
         ),
     }

@@ -182,7 +182,8 @@ pub fn forget(
         return Ok(Forgot::Owed);
     }
     failpoint::hit(Step::AfterForgetHistory);
-    tracing::info!(plan_id = %event.plan_id, patient_id = %event.patient_id, by = %event.by, "plan withdrawn from the patient history");
+    let patient = super::pseudonym::in_log(&event.patient_id);
+    tracing::info!(plan_id = %event.plan_id, %patient, by = %event.by, "plan withdrawn from the patient history");
     Ok(Forgot::Done(Box::new(ForgetAnswer::withdrawn(&event))))
 }
 

@@ -27,6 +27,7 @@
 //! - [`wake`]: file-system hints and signals, through one channel.
 //! - [`daemon`]: the loop.
 //! - [`logging`], [`fatal`]: operational logs; errors that stop the daemon.
+//! - [`pseudonym`]: patient ids in operational logs, pseudonymised.
 //! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
 
 pub mod batch;
@@ -45,6 +46,7 @@ pub mod layout;
 pub mod logging;
 pub mod outcome;
 pub mod patient_history;
+pub mod pseudonym;
 pub mod rebuild;
 pub mod recovery;
 pub mod rules_in_force;
@@ -169,6 +171,9 @@ fn start(
     settings.root = settings.root.canonicalize().map_err(cannot_serve)?;
     let layout = Layout::new(&settings.root);
     let lock = layout::lock(&layout).map_err(|e| Fatal::Start(e.to_string()))?;
+    let key = settings.pseudonym_key.as_ref();
+    pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
+        .map_err(Fatal::Start)?;
     let decisions = layout.decisions();
     let (log, tail) = decision_log::DecisionLog::open(&decisions)
         .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
@@ -253,6 +258,7 @@ fn log_start(
         rescan_interval_secs = settings.rescan_interval.as_secs(),
         max_plan_bytes = settings.max_plan_bytes,
         batch_size = settings.batch_size,
+        patient_ids_in_logs = settings.patient_ids_in_logs.as_str(),
         recovered_moves = recovered.moved,
         recovered_sidecars = recovered.sidecars,
         abandoned_records = recovered.abandoned,

@@ -312,7 +312,12 @@ pub fn owed_by(tail: &super::decision_log::Tail) -> Vec<Owed> {
     for event in &tail.trailing_events {
         match serde_json::from_value::<ForgetEvent>(event.clone()) {
             Ok(event) if event.event == forget::EVENT => owed.push(Owed::Forget(event)),
-            _ => tracing::warn!(event = %event, "decision log event not understood; ignored"),
+            // Named by its place, not its content: it may name a patient.
+            _ => tracing::warn!(
+                event = %event.get("event").unwrap_or(&serde_json::Value::Null),
+                seq = %event.get("seq").unwrap_or(&serde_json::Value::Null),
+                "decision log event not understood; ignored"
+            ),
         }
     }
     owed

@@ -20,6 +20,7 @@ use super::fatal::{storage, Fatal};
 use super::file_name;
 use super::layout::Layout;
 use super::outcome;
+use super::pseudonym;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
@@ -77,10 +78,13 @@ fn recover_one(
         .ok()
         .and_then(|meta| claim(&layout.inbox, &name, &Fingerprint::of(&meta), max_plan_bytes).ok())
         .is_some_and(|found| found.sha256 == decision.sha256);
+    let patient_id = decision.verdict.get("patient_id").and_then(|id| id.as_str());
+    let file = pseudonym::mask(&placement.inbox_name, patient_id);
+    let moved_to = pseudonym::mask(&placement.moved_to, patient_id);
     if !same_plan {
         tracing::warn!(
-            file = %file_name::for_log(&placement.inbox_name),
-            moved_to = %placement.moved_to,
+            file = %file_name::for_log(&file),
+            %moved_to,
             "a decided plan left the inbox, or was replaced there, while embolint was stopped; \
              its decision record stands, and a replacement is judged as a new plan"
         );
@@ -96,7 +100,7 @@ fn recover_one(
     }
     outcome::rename_no_replace(&layout.inbox.join(&name), &dest)
         .map_err(storage(format!("moving the plan to {}", dest.display())))?;
-    tracing::info!(file = %file_name::for_log(&placement.inbox_name), moved_to = %placement.moved_to, "finished the placement a stop interrupted");
+    tracing::info!(file = %file_name::for_log(&file), %moved_to, "finished the placement a stop interrupted");
     recovered.moved += 1;
     Ok(())
 }
