@@ -80,6 +80,12 @@ pub fn commit(
     batch: &[Judged],
 ) -> Result<Vec<Placed>, Fatal> {
     failpoint::begin_batch();
+    // A folder swapped for a link while running stops the daemon before
+    // anything is written (the plans stay in the inbox, unrecorded).
+    layout.check_folders().map_err(storage(format!(
+        "checking the folders under {} before writing",
+        layout.root.display()
+    )))?;
     let mut lines = Vec::new();
     for judged in batch {
         let line = record_line(&judged.verdict, &judged.placement).map_err(io::Error::other);

@@ -56,23 +56,58 @@ impl Layout {
         self.state.join("requests")
     }
 
-    /// Creates every folder that is missing, and syncs the root so they stay.
-    pub fn create(&self) -> io::Result<()> {
-        std::fs::create_dir_all(&self.root)?;
-        for dir in [&self.inbox, &self.log, &self.state]
+    /// Every folder of the root (not the root itself), parents first.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        [&self.inbox, &self.log, &self.state]
             .into_iter()
             .cloned()
             .chain(self.outcome_dirs())
             .chain([self.requests()])
-        {
+            .collect()
+    }
+
+    /// Creates every folder that is missing, and syncs the root so they stay.
+    /// A folder that is a symbolic link, or not a folder, is refused:
+    /// embolint never writes through a link, so nothing it writes can land
+    /// outside the root.
+    pub fn create(&self) -> io::Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        for dir in self.folders() {
             match std::fs::create_dir(&dir) {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => real_folder(&dir)?,
                 Err(e) => return Err(e),
             }
         }
         File::open(&self.root)?.sync_all()
     }
+
+    /// Checks that every folder is still a real folder, not a symbolic link
+    /// put in its place while embolint runs (checked before each batch
+    /// writes anything).
+    pub fn check_folders(&self) -> io::Result<()> {
+        self.folders().iter().try_for_each(|dir| real_folder(dir))
+    }
+}
+
+/// `Ok` when `dir` is a folder itself (`lstat`, never following a link);
+/// otherwise an error saying what it is and what to do.
+fn real_folder(dir: &Path) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(dir)?;
+    if meta.is_dir() {
+        return Ok(());
+    }
+    let what = if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(dir).map(|t| t.display().to_string()).unwrap_or_default();
+        format!(
+            "{} is a symbolic link (to {target}); embolint never writes through a link, so \
+             that nothing it writes can land outside its root: make it a real folder",
+            dir.display()
+        )
+    } else {
+        format!("{} is not a folder: move it away so embolint can create the folder", dir.display())
+    };
+    Err(io::Error::new(io::ErrorKind::InvalidInput, what))
 }
 
 /// The held lock of a root; released when dropped (or when the process
@@ -137,4 +172,27 @@ pub fn lock(layout: &Layout) -> Result<RootLock, LockError> {
     file.set_len(0).map_err(io_error)?;
     writeln!(file, "pid {}", std::process::id()).map_err(io_error)?;
     Ok(RootLock { _file: file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_that_is_a_link_is_refused_and_nothing_is_written_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let layout = Layout::new(&dir.path().join("root"));
+        layout.create().unwrap();
+        layout.check_folders().unwrap();
+        let passed = layout.outcome_dir(Outcome::Pass);
+        std::fs::remove_dir(&passed).unwrap();
+        std::os::unix::fs::symlink(&outside, &passed).unwrap();
+        let error = layout.check_folders().unwrap_err();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        let error = layout.create().unwrap_err();
+        assert!(error.to_string().contains("never writes through a link"), "{error}");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    }
 }
