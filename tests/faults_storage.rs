@@ -7,6 +7,7 @@
 //! |---|---|
 //! | the disk fills while plans arrive | the daemon stops (exit 4) with a line naming the write and "No space left on device"; every plan is in the inbox or placed, none recorded twice; once space is back, a restart finishes every plan exactly once |
 //! | an outcome folder immutable (`chattr +i`) or on a read-only mount | the same, with the folder named |
+//! | an outcome folder removed while running | the daemon stops (exit 4) before writing, naming the folder; a restart creates it again and judges the plan once |
 //! | the inbox removed, or replaced by another folder | the daemon stops (exit 4): "the inbox … cannot be listed any more"; never a silent stop |
 //! | no inotify instance left for the user | a warning, then plans are found by the periodic re-scan and judged |
 
@@ -247,6 +248,24 @@ fn a_removed_or_replaced_inbox_stops_the_daemon_with_a_critical_error() {
         assert_eq!(daemon.terminate().code(), Some(0));
         site.assert_each_once(&["before.json".into(), "after.json".into()]);
     }
+}
+
+#[test]
+fn a_removed_outcome_folder_stops_the_daemon_naming_it_and_a_restart_recreates_it() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    site.judge("before.json", &fail_plan("PLN-BEFORE"));
+    let passed = site.root().join("passed");
+    fs::remove_dir(&passed).unwrap();
+    site.drop_plan("after.json", &pass_plan("PLN-AFTER"));
+    let log = stopped_on(daemon, "if it was removed, restart embolint");
+    assert!(log.contains(passed.to_str().unwrap()), "{log}");
+    assert!(site.inbox().join("after.json").exists());
+
+    let daemon = site.start(&[]);
+    wait_until("the plan placed", || passed.join("after.json").exists());
+    assert_eq!(daemon.terminate().code(), Some(0));
+    site.assert_each_once(&["before.json".into(), "after.json".into()]);
 }
 
 /// The user the inotify test runs as, so that using up its inotify

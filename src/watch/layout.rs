@@ -93,7 +93,13 @@ impl Layout {
 /// `Ok` when `dir` is a folder itself (`lstat`, never following a link);
 /// otherwise an error saying what it is and what to do.
 fn real_folder(dir: &Path) -> io::Result<()> {
-    let meta = std::fs::symlink_metadata(dir)?;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| {
+        let what = format!(
+            "{} cannot be looked at ({e}); if it was removed, restart embolint to create it again",
+            dir.display()
+        );
+        io::Error::new(e.kind(), what)
+    })?;
     if meta.is_dir() {
         return Ok(());
     }
