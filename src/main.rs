@@ -68,9 +68,9 @@ enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
-    /// For people: one line per finding and a summary.
+    /// For people: readable lines and a summary.
     Text,
-    /// For software: one JSON object per plan (JSON Lines for several).
+    /// For software: JSON (JSON Lines, one object per plan, when checking several).
     Json,
 }
 
