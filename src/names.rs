@@ -6,7 +6,8 @@
 //! the rule set (`pirarubicine` and `THP` are pirarubicin).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The comparable form of a name: Unicode lowercase, whitespace collapsed.
 /// Printable ASCII with single spaces (the usual case) takes a short path:
@@ -16,44 +17,66 @@ use std::collections::{BTreeMap, HashMap};
 /// assert_eq!(embolint::names::normalize("  Left  T9\tIntercostal "), "left t9 intercostal");
 /// ```
 pub fn normalize(name: &str) -> Cow<'_, str> {
-    if is_single_spaced_ascii(name) {
-        return if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(name.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(name)
-        };
+    match shape(name) {
+        Shape::Comparable => Cow::Borrowed(name),
+        Shape::Capitals => Cow::Owned(name.to_ascii_lowercase()),
+        Shape::Other => Cow::Owned(fold(name)),
     }
+}
+
+/// How far a name is from its comparable form.
+enum Shape {
+    /// Printable ASCII without capitals, words separated by single spaces,
+    /// none at either end: already comparable.
+    Comparable,
+    /// The same with capitals: its ASCII lowercase is comparable.
+    Capitals,
+    /// Anything else: other whitespace, runs of spaces, non-ASCII.
+    Other,
+}
+
+/// The [`Shape`] of `name`, in one pass over its bytes.
+fn shape(name: &str) -> Shape {
+    let mut capitals = false;
+    // Starting as if after a space makes a leading space a doubled one.
+    let mut after_space = true;
+    for byte in name.bytes() {
+        match byte {
+            b' ' if after_space => return Shape::Other,
+            b' ' => after_space = true,
+            b'A'..=b'Z' => (capitals, after_space) = (true, false),
+            b'!'..=b'~' => after_space = false,
+            _ => return Shape::Other,
+        }
+    }
+    if after_space && !name.is_empty() {
+        Shape::Other
+    } else if capitals {
+        Shape::Capitals
+    } else {
+        Shape::Comparable
+    }
+}
+
+/// The comparable form by SPEC §1's definition, word by word.
+fn fold(name: &str) -> String {
     let mut folded = String::with_capacity(name.len());
     // `split_whitespace` splits on Unicode's White_Space characters.
     for word in name.split_whitespace() {
         if !folded.is_empty() {
             folded.push(' ');
         }
-        if word.is_ascii() {
-            folded.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-        } else {
-            folded.push_str(&word.to_lowercase());
-        }
+        folded.push_str(&word.to_lowercase());
     }
-    Cow::Owned(folded)
-}
-
-/// True when `name` is printable ASCII words separated by single spaces,
-/// none at either end (most names are): its comparable form is then simply
-/// its ASCII lowercase.
-fn is_single_spaced_ascii(name: &str) -> bool {
-    name.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
-        && !name.starts_with(' ')
-        && !name.ends_with(' ')
-        && !name.contains("  ")
+    folded
 }
 
 /// The rule set's synonyms: each known spelling mapped to its canonical name.
 #[derive(Clone, Debug, Default)]
 pub struct Names {
-    /// Normalized spelling to normalized canonical name. A few dozen entries,
-    /// looked up by comparison: no hashing of every name a plan holds.
-    canonical: BTreeMap<String, String>,
+    /// Normalized spelling to normalized canonical name; a few dozen entries,
+    /// looked up for nearly every name of a plan.
+    canonical: HashMap<String, String, BuildHasherDefault<Fnv>>,
 }
 
 impl Names {
@@ -93,6 +116,30 @@ impl Names {
     /// True when `name` is `expected` or one of its synonyms.
     pub fn is(&self, name: &str, expected: &str) -> bool {
         self.canonical(name) == self.canonical(expected)
+    }
+}
+
+/// FNV-1a: a plain, fast hash for the short names of the synonym table
+/// (std's SipHash costs more than the rest of a lookup). The table holds only
+/// the rule file's spellings, so a plan cannot fill it with colliding keys,
+/// the attack SipHash is there to resist.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
