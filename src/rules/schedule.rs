@@ -151,11 +151,15 @@ impl RuleKind for SessionSpacing {
                     findings.push(self.finding(later, &planned_label(earlier)));
                 }
             }
-            let others = plan.prior_sessions.iter().map(prior_label);
-            let others = others.chain(history.iter().map(|r| history_label(r)));
-            for other in others {
-                if self.too_close(session.date, other.date) {
-                    findings.push(self.finding(session, &other));
+            // Labels are written only for the sessions that are too close.
+            for prior in &plan.prior_sessions {
+                if self.too_close(session.date, prior.date) {
+                    findings.push(self.finding(session, &prior_label(prior)));
+                }
+            }
+            for recorded in &history {
+                if self.too_close(session.date, recorded.date) {
+                    findings.push(self.finding(session, &history_label(recorded)));
                 }
             }
         }
