@@ -224,6 +224,24 @@ fn an_unwritable_outcome_folder_stops_the_daemon_without_losing_a_plan() {
     }
 }
 
+/// Swaps two paths atomically (`renameat2` with `RENAME_EXCHANGE`).
+fn exchange(a: &Path, b: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    let (a, b) = (c(a), c(b));
+    // SAFETY: two valid C strings that outlive the call.
+    let done = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    assert_eq!(done, 0, "{}", std::io::Error::last_os_error());
+}
+
 #[test]
 fn a_removed_or_replaced_inbox_stops_the_daemon_with_a_critical_error() {
     for replace in [false, true] {
@@ -232,8 +250,10 @@ fn a_removed_or_replaced_inbox_stops_the_daemon_with_a_critical_error() {
         site.judge("before.json", &pass_plan("PLN-BEFORE"));
         let inbox = site.inbox();
         if replace {
-            fs::rename(&inbox, site.dir.path().join("old-inbox")).unwrap();
-            fs::create_dir(&inbox).unwrap();
+            // Swapped in one step, so the daemon cannot see it missing.
+            let other = site.root().join("new-inbox");
+            fs::create_dir(&other).unwrap();
+            exchange(&inbox, &other);
         } else {
             fs::remove_dir(&inbox).unwrap();
         }
