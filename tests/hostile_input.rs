@@ -97,7 +97,7 @@ fn each_hostile_file_gets_its_stated_outcome_and_the_daemon_goes_on() {
         .iter()
         .map(|n| format!("{n}.json"))
         .collect();
-    wait_until("every plan placed", || site.placed() == names.len());
+    wait_until("every plan placed", || site.every_record_placed());
     site.assert_each_once(&names);
 
     // 1 GB: refused by size, read one byte past the limit, moved (not copied).
@@ -168,15 +168,15 @@ fn a_plan_rewritten_in_place_after_its_reading_is_put_back_and_judged_again() {
     fs::remove_file(&pause).unwrap();
 
     site.wait_for_records(2);
-    wait_until("the new version placed", || site.placed() == 1);
     daemon.wait_for_log("changed after it was read");
     let records = site.records();
+    let moved = site.root().join(records[1]["watch"]["moved_to"].as_str().unwrap());
+    wait_until("the new version placed", || moved.exists());
     assert_eq!(records[0]["verdict"], "pass", "the version read");
     assert_eq!(records[0]["sha256"], sha256(pass_plan("PLN-A").as_bytes()));
     assert_eq!(records[1]["verdict"], "invalid", "the version moved");
     // What was moved is what its record judged; the first version's
     // destination stays empty, its sidecar taken back.
-    let moved = site.root().join(records[1]["watch"]["moved_to"].as_str().unwrap());
     assert_eq!(sha256(&fs::read(&moved).unwrap()), records[1]["sha256"]);
     let first = site.root().join(records[0]["watch"]["moved_to"].as_str().unwrap());
     let first_sidecar = site.root().join(records[0]["watch"]["sidecar"].as_str().unwrap());
@@ -197,8 +197,9 @@ fn a_plan_replaced_by_rename_after_its_reading_is_judged_again_as_a_new_version(
     fs::remove_file(&pause).unwrap();
 
     site.wait_for_records(2);
-    wait_until("the new version placed", || site.placed() == 1);
     daemon.wait_for_log("replaced in the inbox");
+    let second = site.root().join(site.records()[1]["watch"]["moved_to"].as_str().unwrap());
+    wait_until("the new version placed", || second.exists());
     let records = site.records();
     assert_eq!(records[0]["sha256"], sha256(pass_plan("PLN-B").as_bytes()));
     assert_eq!(records[1]["sha256"], sha256(fail_plan("PLN-B2").as_bytes()));

@@ -88,11 +88,7 @@ fn odd_names_are_judged_or_left_as_stated_and_nothing_reaches_another_folder() {
     let daemon = site.start(&[]);
     let judged = controls.len() + 3 + lookalikes.len() + escapes.len() + 2;
     site.wait_for_records(judged);
-    wait_until("every plan placed", || {
-        let in_passed = fs::read_dir(site.root().join("passed")).unwrap().count();
-        let in_invalid = fs::read_dir(site.root().join("invalid")).unwrap().count();
-        in_passed + in_invalid == 2 * judged
-    });
+    wait_until("every plan placed", || site.every_record_placed());
     let by_name = site.records_by_name();
     let reason = |name: &str| {
         let record = &by_name[name][0];

@@ -161,12 +161,14 @@ impl Site {
         by_name
     }
 
-    /// Names (without sidecars) in a folder of the root, sorted.
+    /// Names (without sidecars, and without the daemon's temporary files,
+    /// whose names start with `.`: no plan is placed under such a name) in
+    /// a folder of the root, sorted.
     pub fn names_in(&self, folder: &str) -> Vec<String> {
         let mut names: Vec<String> = match fs::read_dir(self.root().join(folder)) {
             Ok(entries) => entries
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.ends_with(".verdict.json"))
+                .filter(|n| !n.ends_with(".verdict.json") && !n.starts_with('.'))
                 .collect(),
             Err(_) => Vec::new(),
         };
@@ -255,6 +257,15 @@ impl Site {
     /// Plans placed in the three outcome folders.
     pub fn placed(&self) -> usize {
         ["passed", "failed", "invalid"].iter().map(|f| self.names_in(f).len()).sum()
+    }
+
+    /// Whether every recorded plan is at the place its record names (a
+    /// plan put back into the inbox, changed after its reading, never is).
+    pub fn every_record_placed(&self) -> bool {
+        self.records().iter().all(|record| {
+            let moved_to = record["watch"]["moved_to"].as_str().unwrap();
+            fs::symlink_metadata(self.root().join(moved_to)).is_ok()
+        })
     }
 
     /// Waits until `count` decision records exist.
