@@ -89,7 +89,7 @@ struct Args {
     #[arg(long, value_name = "SECONDS")]
     deadline_secs: Option<u64>,
     /// Record a CPU profile of the daemon during the (last) measured phase
-    /// with `perf record -g` into FILE.
+    /// with `perf record --call-graph dwarf` into FILE.
     #[arg(long, value_name = "FILE")]
     perf: Option<PathBuf>,
     /// Print the results as one JSON object per measured phase.
@@ -252,6 +252,8 @@ impl Site {
             &self.path.join("daemon.log"),
         )?;
         DAEMON_PID.store(daemon.pid, Ordering::SeqCst);
+        // For attaching other tools (perf, strace) by the daemon's id.
+        eprintln!("loadgen: daemon pid {} serving {}", daemon.pid, self.root().display());
         Ok(daemon)
     }
 
@@ -800,7 +802,7 @@ mod daemon {
         }
     }
 
-    /// `perf record -g` attached to the daemon.
+    /// `perf record` attached to the daemon.
     pub struct Perf {
         /// The perf process, stopped with SIGINT (so it writes its file).
         child: Child,
@@ -810,7 +812,8 @@ mod daemon {
         /// Starts recording the daemon's call stacks into `file`.
         pub fn record(pid: u32, file: &Path) -> Result<Perf, String> {
             let child = Command::new("perf")
-                .args(["record", "-g", "-o"])
+                // DWARF stacks: the release build keeps line tables, not frame pointers.
+                .args(["record", "--call-graph", "dwarf", "-F", "999", "-o"])
                 .arg(file)
                 .args(["-p", &pid.to_string()])
                 .stdin(Stdio::null())
@@ -1355,7 +1358,8 @@ mod figures {
         pub rss_100_mib: Option<f64>,
         /// The largest sample.
         pub rss_max_sampled_mib: Option<f64>,
-        /// The peak over the daemon's life (VmHWM), read at the end.
+        /// The peak over the daemon's life: VmHWM read at the end, or the
+        /// largest sample if larger (the kernel updates VmHWM lazily).
         pub peak_mib: Option<f64>,
     }
 
@@ -1372,7 +1376,11 @@ mod figures {
                 rss_50_mib: at(0.50),
                 rss_100_mib: samples.last().map(|s| mib(s.rss_kib)),
                 rss_max_sampled_mib: samples.iter().map(|s| s.rss_kib).max().map(mib),
-                peak_mib: peak_kib.map(mib),
+                peak_mib: peak_kib
+                    .into_iter()
+                    .chain(samples.iter().map(|s| s.rss_kib))
+                    .max()
+                    .map(mib),
             }
         }
     }
@@ -1614,8 +1622,12 @@ mod figures {
             let m = &self.memory;
             writeln!(
                 f,
-                "  daemon RSS  {} at 10 % · {} at 50 % · {} at 100 % · max sampled {} · peak (VmHWM) {}",
-                mib(m.rss_10_mib), mib(m.rss_50_mib), mib(m.rss_100_mib), mib(m.rss_max_sampled_mib), mib(m.peak_mib)
+                "  daemon RSS  {} at 10 % · {} at 50 % · {} at 100 % · max sampled {} · peak {}",
+                mib(m.rss_10_mib),
+                mib(m.rss_50_mib),
+                mib(m.rss_100_mib),
+                mib(m.rss_max_sampled_mib),
+                mib(m.peak_mib)
             )?;
             let verdicts: Vec<String> =
                 self.verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
