@@ -1178,6 +1178,7 @@ mod observer {
 mod dropper {
     use super::observer::Tracker;
     use super::plans::PlanSet;
+    use std::os::fd::AsRawFd;
     use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
@@ -1229,12 +1230,19 @@ mod dropper {
         Ok(())
     }
 
-    /// A backlog: every plan put in place before the daemon starts.
+    /// A backlog: every plan put in place before the daemon starts, and
+    /// flushed to disk, as plans that waited while the daemon was down
+    /// would be (the daemon's first sync does not pay for writing them).
     pub fn backlog(inbox: &Path, set: &PlanSet) -> Result<(), String> {
         for i in 0..set.len() {
             let (temp, plan) = write_temp(inbox, set, i)?;
             std::fs::rename(&temp, &plan)
                 .map_err(|e| format!("cannot rename into {}: {e}", plan.display()))?;
+        }
+        let dir = std::fs::File::open(inbox).map_err(|e| format!("cannot open the inbox: {e}"))?;
+        // SAFETY: syncfs on a descriptor we own.
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+            return Err(format!("cannot sync the backlog: {}", std::io::Error::last_os_error()));
         }
         Ok(())
     }
