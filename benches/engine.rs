@@ -4,8 +4,23 @@
 //! performance issue): (a) the SPEC example and (b) a plan of 3 sessions × 6
 //! arteries, each under 20 µs; (c) an invalid plan with 20 problems; (d) a
 //! plan of about 900 KB, under 10 ms.
+//!
+//! Times on a shared machine are noisy. For before/after comparisons, count
+//! instructions instead: with `EMBOLINT_BENCH_CALLS=N` the benchmark binary
+//! (its path is printed by `cargo bench --bench engine --no-run`) checks each
+//! plan whose name contains the first argument N times, without criterion:
+//!
+//! ```text
+//! EMBOLINT_BENCH_CALLS=20 valgrind --tool=callgrind \
+//!     --toggle-collect='embolint::check::check_bytes' target/release/deps/engine-HASH b-3
+//! ```
+//!
+//! and the instructions per check are callgrind's total divided by N. Under
+//! valgrind sha2 takes its portable path instead of the CPU's SHA
+//! instructions, so subtract `sha2::sha256::compress256` for the engine's
+//! own share.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use embolint::check::check_bytes;
 use embolint::rules::RuleSet;
 use serde_json::{json, Value};
@@ -65,18 +80,23 @@ fn bytes(plan: &Value) -> Vec<u8> {
     serde_json::to_vec_pretty(plan).unwrap_or_default()
 }
 
+/// Writes the bytes of one benchmark plan.
+type WritePlan = fn() -> Vec<u8>;
+
+/// The four plans: each name with the function that writes the plan.
+const CASES: [(&str, WritePlan); 4] = [
+    ("a-spec-example", || SPEC_EXAMPLE.as_bytes().to_vec()),
+    ("b-3-sessions-6-arteries", || bytes(&plan_with(3, 6))),
+    ("c-invalid-20-problems", || bytes(&invalid_plan())),
+    ("d-900kb-plan", || bytes(&plan_with(2, 640))),
+];
+
 fn engine(c: &mut Criterion) {
     let Ok(rules) = RuleSet::builtin() else {
         eprintln!("the built-in rule set does not load");
         return;
     };
-    let huge = bytes(&plan_with(2, 640));
-    let cases = [
-        ("a-spec-example", SPEC_EXAMPLE.as_bytes().to_vec()),
-        ("b-3-sessions-6-arteries", bytes(&plan_with(3, 6))),
-        ("c-invalid-20-problems", bytes(&invalid_plan())),
-        ("d-900kb-plan", huge),
-    ];
+    let cases = CASES.map(|(name, write)| (name, write()));
     let mut group = c.benchmark_group("parse+check");
     for (name, plan) in &cases {
         let problems = check_bytes(name, plan, &rules, &[]).findings.len();
@@ -87,5 +107,31 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
+/// Checks the plans whose name contains `filter`, `calls` times each: a
+/// fixed amount of work for an instruction count.
+fn check_repeatedly(calls: usize, filter: &str) {
+    let Ok(rules) = RuleSet::builtin() else {
+        eprintln!("the built-in rule set does not load");
+        return;
+    };
+    for (name, write) in CASES.iter().filter(|(name, _)| name.contains(filter)) {
+        let plan = write();
+        for _ in 0..calls {
+            black_box(check_bytes(name, black_box(&plan), &rules, &[]));
+        }
+        eprintln!("{name}: checked {calls} times");
+    }
+}
+
 criterion_group!(benches, engine);
-criterion_main!(benches);
+
+fn main() {
+    let calls = std::env::var("EMBOLINT_BENCH_CALLS").ok().and_then(|n| n.parse().ok());
+    match calls {
+        Some(calls) => check_repeatedly(calls, &std::env::args().nth(1).unwrap_or_default()),
+        None => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}
