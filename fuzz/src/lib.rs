@@ -102,9 +102,12 @@ fn check_judged(rules: &RuleSet, verdict: &Verdict) {
 }
 
 /// Whether `bytes` are UTF-8 JSON by serde_json's reading; embolint's own
-/// reader is stricter (duplicate keys, digits), never more lenient.
+/// reader is stricter (duplicate keys, digits), never more lenient — except
+/// that it skips a leading byte order mark, as RFC 8259 §8.1 allows (files
+/// saved by Windows editors start with one).
 fn is_json(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 /// The JSON record reads back as the same verdict (the decision log and
