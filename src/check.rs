@@ -207,18 +207,46 @@ pub const DEFAULT_MAX_PLAN_BYTES: u64 = 1024 * 1024;
 pub enum PlanBytes {
     /// The whole file.
     Read(Vec<u8>),
-    /// The file is larger than the limit; only its size is known.
-    TooLarge { size: u64, limit: u64 },
+    /// The file is larger than the limit: it was read no further than one
+    /// byte past it.
+    TooLarge {
+        /// The file's size, as far as known.
+        size: u64,
+        limit: u64,
+        /// sha256 of the `limit + 1` bytes read, as the daemon records it.
+        first_bytes_sha256: String,
+    },
 }
 
-/// Reads a plan file, refusing by size before reading a byte more than the
-/// limit. Errors are the file system's (missing, unreadable) or say that
-/// the path is not a regular file (a folder, FIFO, socket or device).
+impl PlanBytes {
+    /// Reads at most `limit + 1` bytes from `source`, whose size is said to
+    /// be `size_hint` (0 when unknown, as for standard input).
+    pub fn read_from(
+        source: impl std::io::Read,
+        size_hint: u64,
+        limit: u64,
+    ) -> std::io::Result<PlanBytes> {
+        use std::io::Read;
+        let mut bytes = Vec::with_capacity(size_hint.min(limit) as usize);
+        source.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > limit {
+            return Ok(PlanBytes::TooLarge {
+                size: size_hint.max(bytes.len() as u64),
+                limit,
+                first_bytes_sha256: sha256_hex(&bytes),
+            });
+        }
+        Ok(PlanBytes::Read(bytes))
+    }
+}
+
+/// Reads a plan file, never more than one byte past the limit. Errors are
+/// the file system's (missing, unreadable) or say that the path is not a
+/// regular file (a folder, FIFO, socket or device).
 ///
 /// The file is opened without blocking, so a FIFO named as a plan is
 /// refused at once instead of waiting forever for a writer.
 pub fn read_plan_file(path: &std::path::Path, limit: u64) -> std::io::Result<PlanBytes> {
-    use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -231,16 +259,7 @@ pub fn read_plan_file(path: &std::path::Path, limit: u64) -> std::io::Result<Pla
             kind_of(&metadata.file_type())
         )));
     }
-    if metadata.len() > limit {
-        return Ok(PlanBytes::TooLarge { size: metadata.len(), limit });
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    // The file may grow while read: take at most one byte over the limit.
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Ok(PlanBytes::TooLarge { size: bytes.len() as u64, limit });
-    }
-    Ok(PlanBytes::Read(bytes))
+    PlanBytes::read_from(file, metadata.len(), limit)
 }
 
 /// What a non-regular file is, in words.
@@ -255,12 +274,6 @@ fn kind_of(kind: &std::fs::FileType) -> &'static str {
     } else {
         "a device file"
     }
-}
-
-/// The verdict on a file too large to read: invalid, with its size (as
-/// `embolint check` gives it: no byte read, so no hash).
-pub fn too_large_verdict(file: &str, size: u64, limit: u64, rules: &RuleSet) -> Verdict {
-    oversized_verdict(file, size, limit, None, rules)
 }
 
 /// The verdict on a file over the size limit: invalid, with its size.

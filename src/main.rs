@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use embolint::check::{
-    check_bytes, check_with_history, read_plan_file, too_large_verdict, PlanBytes,
+    check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
 };
 use embolint::history::History;
 use embolint::report;
@@ -13,7 +13,7 @@ use embolint::watch::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, Fo
 use embolint::watch::layout::Layout;
 use embolint::watch::pseudonym;
 use embolint::watch::verify::{self, Anchor};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -311,14 +311,15 @@ fn judge(path: &Path, rules: &RuleSet, history: Option<&History>) -> Result<Verd
     let limit = embolint::check::DEFAULT_MAX_PLAN_BYTES;
     let name = if path.as_os_str() == "-" { "-".to_string() } else { path.display().to_string() };
     let read = if path.as_os_str() == "-" {
-        read_stdin(limit).map_err(|e| format!("cannot read standard input: {e}"))?
+        PlanBytes::read_from(std::io::stdin().lock(), 0, limit)
+            .map_err(|e| format!("cannot read standard input: {e}"))?
     } else {
         read_plan_file(path, limit).map_err(|e| format!("cannot read {name}: {e}"))?
     };
     let bytes = match read {
         PlanBytes::Read(bytes) => bytes,
-        PlanBytes::TooLarge { size, limit } => {
-            return Ok(too_large_verdict(&name, size, limit, rules))
+        PlanBytes::TooLarge { size, limit, first_bytes_sha256 } => {
+            return Ok(oversized_verdict(&name, size, limit, Some(&first_bytes_sha256), rules));
         }
     };
     match history {
@@ -326,15 +327,6 @@ fn judge(path: &Path, rules: &RuleSet, history: Option<&History>) -> Result<Verd
         Some(history) => check_with_history(&name, &bytes, rules, history)
             .map_err(|e| format!("cannot check {name} against the history: {e}")),
     }
-}
-
-fn read_stdin(limit: u64) -> std::io::Result<PlanBytes> {
-    let mut bytes = Vec::new();
-    std::io::stdin().take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Ok(PlanBytes::TooLarge { size: bytes.len() as u64, limit });
-    }
-    Ok(PlanBytes::Read(bytes))
 }
 
 fn history(args: HistoryArgs) -> ExitCode {
