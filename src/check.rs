@@ -278,26 +278,19 @@ fn kind_of(kind: &std::fs::FileType) -> &'static str {
 
 /// The verdict on a file over the size limit: invalid, with its size.
 ///
-/// The file is never read past its first `limit + 1` bytes. When those
-/// bytes were read, `first_bytes_sha256` is their sha256: it becomes the
-/// verdict's `sha256` (the only identity of the file that can be had
-/// without reading it all), and the finding says that it covers those
-/// bytes only, so nobody takes it for the hash of the whole file.
+/// The file is never read past its first `limit + 1` bytes;
+/// `first_bytes_sha256` is their sha256. It becomes the verdict's `sha256`
+/// (the only identity of the file that can be had without reading it all),
+/// and the finding says that it covers those bytes only, so nobody takes it
+/// for the hash of the whole file. `check` and the daemon give the same.
 pub fn oversized_verdict(
     file: &str,
     size: u64,
     limit: u64,
-    first_bytes_sha256: Option<&str>,
+    first_bytes_sha256: &str,
     rules: &RuleSet,
 ) -> Verdict {
     let read = limit.saturating_add(1);
-    let hashed = match first_bytes_sha256 {
-        Some(_) => format!(
-            " The sha256 given with this verdict is of the file's first {read} bytes only \
-             (`head -c {read} FILE | sha256sum`), not of the whole file."
-        ),
-        None => String::new(),
-    };
     let finding = Finding {
         rule: PLAN_FORMAT_RULE.into(),
         severity: Severity::Error,
@@ -305,14 +298,22 @@ pub fn oversized_verdict(
             "",
             format!(
                 "the file is {size} bytes, more than the {limit}-byte limit for a plan; \
-                 it was not read past the limit — check that this is the right file.{hashed}"
+                 it was not read past the limit — check that this is the right file. The \
+                 sha256 given with this verdict is of the file's first {read} bytes only \
+                 (`head -c {read} FILE | sha256sum`), not of the whole file."
             ),
         )
         .observed(format!("{size} bytes"))
         .limit(format!("{limit} bytes"))
     };
-    let sha256 = first_bytes_sha256.unwrap_or_default().to_string();
-    Verdict::new(file.into(), sha256, vec![finding], Vec::new(), rules.reference(), true)
+    Verdict::new(
+        file.into(),
+        first_bytes_sha256.to_string(),
+        vec![finding],
+        Vec::new(),
+        rules.reference(),
+        true,
+    )
 }
 
 #[cfg(test)]
@@ -372,15 +373,29 @@ mod tests {
     #[test]
     fn an_oversized_verdict_says_the_file_was_not_read_past_the_limit() {
         let rules = RuleSet::builtin().unwrap();
-        let plain = too_large_verdict("big.json", 5000, 1000, &rules);
-        assert_eq!(plain.verdict, Outcome::Invalid);
-        assert_eq!(plain.sha256, "");
-        assert!(plain.findings[0].message.contains("5000 bytes"));
-        assert!(plain.findings[0].message.contains("not read past the limit"));
-        assert_eq!(plain.findings[0].observed.as_deref(), Some("5000 bytes"));
-        let hashed = oversized_verdict("big.json", 5000, 1000, Some("ab12"), &rules);
-        assert_eq!(hashed.sha256, "ab12");
-        assert!(hashed.findings[0].message.contains("first 1001 bytes only"));
-        assert_eq!(hashed.findings[0].message.find(&plain.findings[0].message), Some(0));
+        let verdict = oversized_verdict("big.json", 5000, 1000, "ab12", &rules);
+        assert_eq!(verdict.verdict, Outcome::Invalid);
+        assert_eq!(verdict.sha256, "ab12");
+        let message = &verdict.findings[0].message;
+        assert!(message.contains("5000 bytes"), "{message}");
+        assert!(message.contains("not read past the limit"), "{message}");
+        assert!(message.contains("first 1001 bytes only"), "{message}");
+        assert_eq!(verdict.findings[0].observed.as_deref(), Some("5000 bytes"));
+    }
+
+    #[test]
+    fn reading_stops_one_byte_past_the_limit_and_hashes_what_was_read() {
+        let source = std::io::Read::take(std::io::repeat(b' '), 1_000_000);
+        match PlanBytes::read_from(source, 1_000_000, 100).unwrap() {
+            PlanBytes::TooLarge { size, limit, first_bytes_sha256 } => {
+                assert_eq!((size, limit), (1_000_000, 100));
+                assert_eq!(first_bytes_sha256, sha256_hex(&[b' '; 101]));
+            }
+            PlanBytes::Read(_) => panic!("a file over the limit was read whole"),
+        }
+        assert!(matches!(
+            PlanBytes::read_from(&b"{}"[..], 2, 100).unwrap(),
+            PlanBytes::Read(bytes) if bytes == b"{}"
+        ));
     }
 }

@@ -319,7 +319,7 @@ fn judge(path: &Path, rules: &RuleSet, history: Option<&History>) -> Result<Verd
     let bytes = match read {
         PlanBytes::Read(bytes) => bytes,
         PlanBytes::TooLarge { size, limit, first_bytes_sha256 } => {
-            return Ok(oversized_verdict(&name, size, limit, Some(&first_bytes_sha256), rules));
+            return Ok(oversized_verdict(&name, size, limit, &first_bytes_sha256, rules));
         }
     };
     match history {

@@ -28,8 +28,7 @@ pub fn judge(
         Content::Oversized(size) => {
             // Same words as `embolint check`; the hash of the bytes read (one
             // past the limit) lets recovery and the move recognise the file.
-            let read = Some(claim.sha256.as_str());
-            oversized_verdict(&file, *size, max_plan_bytes, read, rules)
+            oversized_verdict(&file, *size, max_plan_bytes, &claim.sha256, rules)
         }
         Content::Link(target) => {
             let message = format!(
