@@ -1010,6 +1010,8 @@ mod observer {
         overflowed: bool,
         /// Non-fatal troubles.
         problems: Vec<String>,
+        /// Where inotify events are read into (kept: allocated once).
+        events: Vec<u8>,
     }
 
     impl Watch {
@@ -1037,6 +1039,7 @@ mod observer {
                 tracker,
                 overflowed: false,
                 problems: Vec::new(),
+                events: vec![0u8; 256 * 1024],
             };
             if let Ok(mut file) = File::open(&watch.log_path) {
                 watch.log_start = file.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
@@ -1053,7 +1056,7 @@ mod observer {
             // SAFETY: one valid pollfd.
             unsafe { libc::poll(&mut poll, 1, timeout_ms) };
             let mut leaving = Vec::new();
-            let mut buf = vec![0u8; 256 * 1024];
+            let mut buf = std::mem::take(&mut self.events);
             loop {
                 // SAFETY: reading into a buffer we own, of its length.
                 let n =
@@ -1064,6 +1067,7 @@ mod observer {
                 }
                 self.parse(buf.get(..n).unwrap_or_default(), &mut leaving);
             }
+            self.events = buf;
             let stamp = self.tracker.stamp_of(Instant::now());
             for i in leaving {
                 if let (Some(left), Some(line)) =
