@@ -251,8 +251,11 @@ impl Daemon {
     /// Acts on one wake-up.
     fn on_wake(&mut self, wake: Wake) -> Result<(), Fatal> {
         match wake {
-            Wake::Inbox { name, writing } => {
+            Wake::Inbox { name, writing, renamed_in } => {
                 self.inbox.look_at(&name, Instant::now());
+                if renamed_in {
+                    self.inbox.renamed_in(&name);
+                }
                 if let Some(writing) = writing {
                     self.inbox.set_writing(&name, writing);
                 }

@@ -6,6 +6,12 @@
 //! hold it open (an event said "modified" and no "closed after writing" came
 //! since). Lost events cannot make a half-written plan ready: the settle time
 //! alone still requires the file to be quiet.
+//!
+//! A plan that an event says was renamed into the inbox is ready at once:
+//! SPEC §4 writers write under a temporary name and rename into place, so it
+//! arrived complete. The fast path holds only for the version seen with the
+//! event; any later change, or an event saying it is written to, drops it
+//! and the settle time applies again.
 
 use super::claim::{EntryKind, Fingerprint};
 use super::file_name::{self, NameKind};
@@ -32,6 +38,9 @@ struct Pending {
     writing: bool,
     /// Reading it failed for a reason worth retrying later, not soon.
     postponed: bool,
+    /// The version an event said was renamed into the inbox: while the
+    /// plan is still exactly that version it need not settle.
+    renamed_in: Option<Fingerprint>,
 }
 
 /// The inbox as the daemon knows it.
@@ -135,6 +144,19 @@ impl Inbox {
     pub fn set_writing(&mut self, name: &OsStr, writing: bool) {
         if let Some(pending) = self.pending.get_mut(name) {
             pending.writing = writing;
+            if writing {
+                // Written to after its rename: it was not complete after all.
+                pending.renamed_in = None;
+            }
+        }
+    }
+
+    /// Records an event's word that `name` was just renamed into the inbox
+    /// (call after [`Inbox::look_at`] for that event): the version seen now
+    /// is complete and need not settle.
+    pub fn renamed_in(&mut self, name: &OsStr) {
+        if let Some(pending) = self.pending.get_mut(name) {
+            pending.renamed_in = Some(pending.fingerprint);
         }
     }
 
@@ -198,11 +220,13 @@ impl Inbox {
             stable_since: now,
             writing: false,
             postponed: false,
+            renamed_in: None,
         });
         if pending.fingerprint != fingerprint {
             pending.fingerprint = fingerprint;
             pending.stable_since = now;
             pending.postponed = false;
+            pending.renamed_in = None;
         }
     }
 
@@ -225,6 +249,8 @@ impl Inbox {
 fn wait_of(pending: &Pending, settle: Duration) -> Duration {
     if pending.writing || pending.postponed {
         WRITER_GRACE.max(settle)
+    } else if pending.renamed_in == Some(pending.fingerprint) {
+        Duration::ZERO
     } else {
         settle
     }
@@ -285,6 +311,64 @@ mod tests {
         let settle = Duration::from_secs(1);
         assert!(inbox.ready(start + settle, settle).is_empty());
         assert_eq!(names(&inbox.ready(start + settle * 2, settle)), ["a.json"]);
+    }
+
+    #[test]
+    fn a_renamed_in_plan_is_ready_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json.tmp"), b"{}").unwrap();
+        std::fs::rename(dir.path().join("a.json.tmp"), dir.path().join("a.json")).unwrap();
+        let mut inbox = Inbox::new(dir.path()).unwrap();
+        let start = Instant::now();
+        inbox.look_at(OsStr::new("a.json"), start);
+        inbox.renamed_in(OsStr::new("a.json"));
+        let settle = Duration::from_secs(5);
+        assert_eq!(inbox.next_due(settle), Some(start));
+        assert_eq!(names(&inbox.ready(start, settle)), ["a.json"]);
+    }
+
+    #[test]
+    fn a_write_after_the_rename_brings_back_the_settle_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        std::fs::write(&path, b"{").unwrap();
+        let mut inbox = Inbox::new(dir.path()).unwrap();
+        let start = Instant::now();
+        inbox.look_at(OsStr::new("a.json"), start);
+        inbox.renamed_in(OsStr::new("a.json"));
+        std::fs::write(&path, b"{}").unwrap();
+        let settle = Duration::from_secs(5);
+        assert!(inbox.ready(start, settle).is_empty());
+        // Now the changed version: its own settle time, and no fast path.
+        assert!(inbox.ready(start + settle / 2, settle).is_empty());
+        assert_eq!(names(&inbox.ready(start + settle * 2, settle)), ["a.json"]);
+    }
+
+    #[test]
+    fn a_write_event_after_the_rename_brings_back_the_settle_time() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), b"{}").unwrap();
+        let mut inbox = Inbox::new(dir.path()).unwrap();
+        let start = Instant::now();
+        inbox.look_at(OsStr::new("a.json"), start);
+        inbox.renamed_in(OsStr::new("a.json"));
+        inbox.set_writing(OsStr::new("a.json"), true);
+        inbox.set_writing(OsStr::new("a.json"), false);
+        let settle = Duration::from_secs(5);
+        assert!(inbox.ready(start, settle).is_empty());
+        assert_eq!(names(&inbox.ready(start + settle, settle)), ["a.json"]);
+    }
+
+    #[test]
+    fn a_plan_found_by_listing_still_settles() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json.tmp"), b"{}").unwrap();
+        std::fs::rename(dir.path().join("a.json.tmp"), dir.path().join("a.json")).unwrap();
+        let mut inbox = Inbox::new(dir.path()).unwrap();
+        let start = Instant::now();
+        inbox.scan(start).unwrap();
+        let settle = Duration::from_secs(5);
+        assert!(inbox.ready(start, settle).is_empty());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Everything that wakes the daemon's loop: file-system hints from the
 //! watcher thread and signals from the signal thread, through one channel.
 
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::collections::HashSet;
@@ -23,6 +23,10 @@ pub enum Wake {
         name: OsString,
         /// What the event says about a writer.
         writing: Option<bool>,
+        /// The event says the name was just renamed into the inbox (from
+        /// a temporary name, or from another folder): the file arrived
+        /// complete and need not settle.
+        renamed_in: bool,
     },
     /// Events were lost (queue overflow) or the watcher failed: list the
     /// whole inbox again.
@@ -102,20 +106,36 @@ fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
         EventKind::Access(_) => return Vec::new(), // our own reads
         _ => None,
     };
+    let destination = rename_destination(&event.kind, event.paths.len());
     event
         .paths
         .into_iter()
-        .filter_map(|path| match (path.parent(), path.file_name()) {
+        .enumerate()
+        .filter_map(|(index, path)| match (path.parent(), path.file_name()) {
             _ if path == inbox => Some(Wake::Rescan),
-            (Some(parent), Some(name)) if parent == inbox => {
-                Some(Wake::Inbox { name: name.to_os_string(), writing })
-            }
+            (Some(parent), Some(name)) if parent == inbox => Some(Wake::Inbox {
+                name: name.to_os_string(),
+                writing,
+                renamed_in: destination == Some(index),
+            }),
             (Some(parent), _) if parent == dirs.requests => Some(Wake::Requests),
             // A rule or config file being written is read once closed.
             _ if writing == Some(true) => None,
             _ => Some(Wake::Settings(path)),
         })
         .collect()
+}
+
+/// Which of an event's paths, if any, is the new name of a renamed file.
+/// inotify's IN_MOVED_TO becomes `Name(To)` with that one path; when the
+/// old name was in a watched folder too, notify adds `Name(Both)` with the
+/// old and the new name, in that order.
+fn rename_destination(kind: &EventKind, paths: usize) -> Option<usize> {
+    match kind {
+        EventKind::Modify(ModifyKind::Name(RenameMode::To)) if paths == 1 => Some(0),
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if paths == 2 => Some(1),
+        _ => None,
+    }
 }
 
 /// Starts the thread that turns SIGTERM/SIGINT into [`Wake::Stop`] (and
@@ -136,4 +156,68 @@ pub fn spawn_signal_thread(wakes: Sender<Wake>, stop: Arc<AtomicBool>) -> io::Re
         }
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{channel, Receiver};
+    use std::time::{Duration, Instant};
+
+    /// The inbox wake-ups for `name` that arrive within a second.
+    fn wakes_for(wakes: &Receiver<Wake>, name: &str) -> Vec<(Option<bool>, bool)> {
+        let until = Instant::now() + Duration::from_secs(1);
+        let mut seen = Vec::new();
+        while let Ok(wake) = wakes.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            if let Wake::Inbox { name: got, writing, renamed_in } = wake {
+                if got == name {
+                    seen.push((writing, renamed_in));
+                }
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn a_rename_within_the_inbox_says_renamed_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, requests) = (dir.path().join("inbox"), dir.path().join("requests"));
+        std::fs::create_dir(&inbox).unwrap();
+        std::fs::create_dir(&requests).unwrap();
+        let (send, wakes) = channel();
+        let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
+        std::fs::write(inbox.join("a.json.tmp"), b"{}").unwrap();
+        std::fs::rename(inbox.join("a.json.tmp"), inbox.join("a.json")).unwrap();
+        let seen = wakes_for(&wakes, "a.json");
+        assert!(seen.contains(&(None, true)), "{seen:?}");
+        assert!(!seen.iter().any(|(writing, _)| *writing == Some(true)), "{seen:?}");
+    }
+
+    #[test]
+    fn a_rename_from_another_folder_says_renamed_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, requests) = (dir.path().join("inbox"), dir.path().join("requests"));
+        std::fs::create_dir(&inbox).unwrap();
+        std::fs::create_dir(&requests).unwrap();
+        let outside = dir.path().join("a.json");
+        std::fs::write(&outside, b"{}").unwrap();
+        let (send, wakes) = channel();
+        let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
+        std::fs::rename(&outside, inbox.join("a.json")).unwrap();
+        assert_eq!(wakes_for(&wakes, "a.json"), [(None, true)]);
+    }
+
+    #[test]
+    fn a_plan_written_in_place_is_not_renamed_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, requests) = (dir.path().join("inbox"), dir.path().join("requests"));
+        std::fs::create_dir(&inbox).unwrap();
+        std::fs::create_dir(&requests).unwrap();
+        let (send, wakes) = channel();
+        let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
+        std::fs::write(inbox.join("a.json"), b"{}").unwrap();
+        let seen = wakes_for(&wakes, "a.json");
+        assert!(!seen.is_empty());
+        assert!(seen.iter().all(|(_, renamed_in)| !renamed_in), "{seen:?}");
+    }
 }
