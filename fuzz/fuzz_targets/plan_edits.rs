@@ -1,12 +1,14 @@
 //! The SPEC §1 example plan changed by up to 16 structured edits, checked
 //! against the shipped rules; then, when it was readable, the same plan with
-//! every quantity rewritten exactly in another unit must judge alike.
+//! its names in other case and whitespace, and the same plan with every
+//! quantity rewritten exactly in another unit, must each judge alike.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use embolint::check::check_bytes;
-use embolint::verdict::Outcome;
+use embolint::verdict::{Outcome, Verdict};
 use embolint_fuzz::edits::{Edit, Json};
+use embolint_fuzz::names::respell_names;
 use embolint_fuzz::units::rewrite_units;
 use embolint_fuzz::{assert_same_judgement, builtin_rules, check_verdict, SPEC_EXAMPLE};
 use libfuzzer_sys::fuzz_target;
@@ -40,11 +42,22 @@ fuzz_target!(|input: Input| {
     let text = plan.to_text();
     let verdict = check_bytes("fuzz.json", text.as_bytes(), rules, &[]);
     check_verdict(text.as_bytes(), rules, &verdict);
-    if verdict.verdict == Outcome::Invalid || !rewrite_units(&mut plan, input.smaller) {
+    if verdict.verdict == Outcome::Invalid {
         return;
     }
-    let rewritten = plan.to_text();
-    let again = check_bytes("fuzz.json", rewritten.as_bytes(), rules, &[]);
-    check_verdict(rewritten.as_bytes(), rules, &again);
-    assert_same_judgement(&verdict, &again);
+    let mut respelled = plan.clone();
+    respell_names(&mut respelled);
+    assert_judged_alike(&verdict, &respelled);
+    if rewrite_units(&mut plan, input.smaller) {
+        assert_judged_alike(&verdict, &plan);
+    }
 });
+
+/// `plan` judges as `verdict` did (and its own verdict keeps the promises).
+fn assert_judged_alike(verdict: &Verdict, plan: &Json) {
+    let rules = builtin_rules();
+    let text = plan.to_text();
+    let again = check_bytes("fuzz.json", text.as_bytes(), rules, &[]);
+    check_verdict(text.as_bytes(), rules, &again);
+    assert_same_judgement(verdict, &again);
+}

@@ -10,6 +10,8 @@
 //!   target.
 //! - [`edits`]: a JSON tree and the edits the structured target makes.
 //! - [`units`]: the same plan in other units, which must judge alike.
+//! - [`names`]: the same plan with names in other case and whitespace,
+//!   which must judge alike.
 
 use embolint::check::{sha256_hex, MAX_LISTED_PROBLEMS, PLAN_FORMAT_RULE};
 use embolint::rules::RuleSet;
@@ -17,6 +19,7 @@ use embolint::verdict::{Outcome, Severity, Verdict};
 use std::sync::OnceLock;
 
 pub mod edits;
+pub mod names;
 pub mod units;
 
 /// The SPEC §1 example plan (valid, passes), as the plan reader's own tests
@@ -119,7 +122,8 @@ fn check_round_trip(verdict: &Verdict) {
 }
 
 /// Two verdicts judge alike: same outcome, and the same findings by rule,
-/// severity and place (messages may differ, they quote the plan's units).
+/// severity and place (messages may differ: they quote the plan's units
+/// and names).
 pub fn assert_same_judgement(first: &Verdict, second: &Verdict) {
     let key = |v: &Verdict| {
         let mut keys: Vec<(String, Severity, String)> =
@@ -127,6 +131,6 @@ pub fn assert_same_judgement(first: &Verdict, second: &Verdict) {
         keys.sort();
         keys
     };
-    assert_eq!(first.verdict, second.verdict, "outcome changed with the unit");
-    assert_eq!(key(first), key(second), "findings changed with the unit");
+    assert_eq!(first.verdict, second.verdict, "outcome changed");
+    assert_eq!(key(first), key(second), "findings changed");
 }
