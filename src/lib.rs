@@ -17,7 +17,16 @@
 //! - [`verdict`]: findings, rule outcomes and the verdict record.
 //! - [`report`]: the verdict as text for people.
 //! - [`check`]: bytes in, verdict out; shared by `check` and the daemon.
-//! - [`history`]: sessions of plans already passed.
+//! - [`history`]: the patient history: sessions of plans already passed,
+//!   in SQLite, per patient.
+//! - [`watch`]: the daemon — the watched folder's protocol, safe reading of
+//!   dropped files, the hash-chained decision log, crash recovery, history
+//!   withdrawals and rebuilds, reloads, signals and pseudonymised logs.
+//!
+//! `src/main.rs` only parses the command line and maps outcomes to exit
+//! codes. Black-box tests of the real binary are in `tests/`; the example
+//! plans in `examples/plans/`; the load generator in `examples/loadgen.rs`;
+//! fuzz targets in `fuzz/`.
 
 pub mod check;
 pub mod decimal;
