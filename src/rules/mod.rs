@@ -35,6 +35,13 @@ use std::path::Path;
 
 pub use kind::Check;
 
+/// Most findings listed for one rule on one plan. A machine-made plan can
+/// repeat one problem tens of thousands of times (25,000 sessions on one
+/// day); past this many, one more finding of the same rule and severity says
+/// how many were not listed, so the verdict stays readable and the decision
+/// log line stays small. The outcome (pass, fail) never depends on the cap.
+pub const MAX_FINDINGS_PER_RULE: usize = 100;
+
 /// The shipped rule file, built into the binary.
 pub const BUILTIN_RULES: &str = include_str!("../../rules/chiras-bone-chemoembolization.toml");
 
@@ -133,6 +140,19 @@ impl Rule {
         let Some(findings) = self.check.evaluate(plan, context) else {
             return (outcome(RuleResult::NotApplicable, 0), Vec::new());
         };
+        let found = findings.len();
+        let mut findings: Vec<Finding> = findings.into_iter().take(MAX_FINDINGS_PER_RULE).collect();
+        if found > MAX_FINDINGS_PER_RULE {
+            findings.push(Finding::at(
+                "",
+                format!(
+                    "{} more {} findings are not listed: the plan repeats the same problem; fix \
+                     the ones above and check again.",
+                    found - MAX_FINDINGS_PER_RULE,
+                    self.id
+                ),
+            ));
+        }
         let findings: Vec<Finding> = findings
             .into_iter()
             .map(|finding| Finding {

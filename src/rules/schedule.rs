@@ -417,10 +417,20 @@ mod tests {
 
     #[test]
     fn thousands_of_sessions_on_one_day_give_a_finding_each_not_one_per_pair() {
+        use super::super::kind::RuleKind;
         let days = vec![10; 3000];
-        let findings = findings_of("session-spacing", &plan_on_days(&days, &[10]));
+        let plan = plan_on_days(&days, &[10]);
+        let names = crate::names::Names::default();
+        let context = super::super::Context { names: &names, history: &[] };
+        let findings = SessionSpacing { months: 1 }.evaluate(&plan, &context).unwrap();
         // Each session: the planned one before it and the prior session.
         assert_eq!(findings.len(), 2 * 3000 - 1);
+        // The verdict lists the first ones and counts the rest.
+        let listed = findings_of("session-spacing", &plan);
+        assert_eq!(listed.len(), super::super::MAX_FINDINGS_PER_RULE + 1);
+        let last = listed.last().unwrap();
+        assert!(last.message.starts_with("5899 more session-spacing findings"), "{}", last.message);
+        assert_eq!(last.severity, crate::verdict::Severity::Error);
     }
 
     #[test]
