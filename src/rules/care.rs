@@ -199,12 +199,17 @@ impl PostProcedureCare {
             ),
             None => String::new(),
         };
+        // The label already names a single drug; "one of …" only for a choice.
+        let choice = match item.any_of.as_slice() {
+            [_] if route.is_empty() => String::new(),
+            [only] => format!(": {only}{route}"),
+            several => format!(": one of {}{route}", or_list(several)),
+        };
         let message = format!(
-            "{}: post_procedure lacks {}: one of {}{route}{wrong_route}. The protocol gives it \
-             after each procedure; add it to the plan.",
+            "{}: post_procedure lacks {}{choice}{wrong_route}. The protocol gives it after each \
+             procedure; add it to the plan.",
             session_label(session),
             item.label,
-            or_list(&item.any_of)
         );
         let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name.as_str()).collect();
         Some(
