@@ -178,12 +178,18 @@ mod tests {
         seen
     }
 
-    #[test]
-    fn a_rename_within_the_inbox_says_renamed_in() {
+    /// A fresh temporary folder holding `inbox/` and `requests/`.
+    fn watched_folders() -> (tempfile::TempDir, PathBuf, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let (inbox, requests) = (dir.path().join("inbox"), dir.path().join("requests"));
         std::fs::create_dir(&inbox).unwrap();
         std::fs::create_dir(&requests).unwrap();
+        (dir, inbox, requests)
+    }
+
+    #[test]
+    fn a_rename_within_the_inbox_says_renamed_in() {
+        let (_dir, inbox, requests) = watched_folders();
         let (send, wakes) = channel();
         let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
         std::fs::write(inbox.join("a.json.tmp"), b"{}").unwrap();
@@ -195,10 +201,7 @@ mod tests {
 
     #[test]
     fn a_rename_from_another_folder_says_renamed_in() {
-        let dir = tempfile::tempdir().unwrap();
-        let (inbox, requests) = (dir.path().join("inbox"), dir.path().join("requests"));
-        std::fs::create_dir(&inbox).unwrap();
-        std::fs::create_dir(&requests).unwrap();
+        let (dir, inbox, requests) = watched_folders();
         let outside = dir.path().join("a.json");
         std::fs::write(&outside, b"{}").unwrap();
         let (send, wakes) = channel();
@@ -209,10 +212,7 @@ mod tests {
 
     #[test]
     fn a_plan_written_in_place_is_not_renamed_in() {
-        let dir = tempfile::tempdir().unwrap();
-        let (inbox, requests) = (dir.path().join("inbox"), dir.path().join("requests"));
-        std::fs::create_dir(&inbox).unwrap();
-        std::fs::create_dir(&requests).unwrap();
+        let (_dir, inbox, requests) = watched_folders();
         let (send, wakes) = channel();
         let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
         std::fs::write(inbox.join("a.json"), b"{}").unwrap();
