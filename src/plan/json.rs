@@ -10,12 +10,12 @@
 //! number literals are slices of it, so reading a plan copies no more of the
 //! file than the few strings that hold escapes (`\n`, `\u00b5`).
 //!
-//! Parsing is serde_json's: its recursion limit (128 levels) keeps deep
-//! nesting from overflowing the stack, and its errors carry line and column.
+//! [`parser`] builds the tree in one pass and accepts exactly what serde_json
+//! accepts; when it refuses a file, serde_json says why, with line and column.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+mod parser;
+
 use std::borrow::Cow;
-use std::fmt;
 
 /// A JSON value with object entries in file order and numbers as written,
 /// borrowing from the file's text (`'a`).
@@ -93,79 +93,20 @@ pub fn read(bytes: &[u8]) -> Result<Node<'_>, String> {
     if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
         return Err("the file is empty; a plan is one JSON object, {\"format\": ...}".into());
     }
-    let mut node: Node<'_> = serde_json::from_str(text).map_err(|e| syntax_message(text, &e))?;
-    let mut literals = number_literals(text);
-    fill_numbers(&mut node, &mut literals)?;
-    if literals.next().is_some() {
-        return Err(internal_mismatch());
+    parser::document(text).ok_or_else(|| why_not_json(text))
+}
+
+/// Why `text`, which the reader refused, is not JSON: serde_json's reason in
+/// plain words, with line and column.
+fn why_not_json(text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(error) => syntax_message(text, &error),
+        // The reader and serde_json disagree: a bug in embolint, never a
+        // reason to pass the plan.
+        Ok(_) => "embolint could not read this file although it looks like valid JSON; please \
+                  report this file to the embolint maintainers"
+            .into(),
     }
-    Ok(node)
-}
-
-fn internal_mismatch() -> String {
-    "embolint could not read the numbers of this file exactly; please report this file to \
-     the embolint maintainers"
-        .into()
-}
-
-/// Gives each number node, in document order, its literal text.
-fn fill_numbers<'t>(
-    node: &mut Node<'t>,
-    literals: &mut impl Iterator<Item = &'t str>,
-) -> Result<(), String> {
-    match node {
-        Node::Number(text) => {
-            *text = literals.next().ok_or_else(internal_mismatch)?;
-        }
-        Node::Array(items) => {
-            for item in items {
-                fill_numbers(item, literals)?;
-            }
-        }
-        Node::Object(entries) => {
-            for (_, value) in entries {
-                fill_numbers(value, literals)?;
-            }
-        }
-        Node::Null | Node::Bool(_) | Node::String(_) => {}
-    }
-    Ok(())
-}
-
-/// The text of every number literal of valid JSON `text`, in document order:
-/// runs of `-0-9.eE+` that start outside a string with `-` or a digit.
-fn number_literals(text: &str) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        while let Some(&byte) = bytes.get(at) {
-            if byte == b'"' {
-                at = end_of_string(bytes, at + 1);
-            } else if byte == b'-' || byte.is_ascii_digit() {
-                let start = at;
-                while bytes.get(at).is_some_and(|b| b"-+.eE".contains(b) || b.is_ascii_digit()) {
-                    at += 1;
-                }
-                // The span starts and ends on ASCII bytes, so `get` succeeds.
-                return text.get(start..at);
-            } else {
-                at += 1;
-            }
-        }
-        None
-    })
-}
-
-/// The index just past the closing quote of a string whose body starts at `at`.
-fn end_of_string(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'\\' => at += 2,
-            b'"' => return at + 1,
-            _ => at += 1,
-        }
-    }
-    at
 }
 
 /// serde_json's error as a plain-language message with line and column.
@@ -216,103 +157,6 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
     match line_text.get(..byte_column) {
         Some(prefix) => prefix.chars().count(),
         None => byte_column,
-    }
-}
-
-impl<'de> Deserialize<'de> for Node<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node<'de>, D::Error> {
-        deserializer.deserialize_any(NodeVisitor)
-    }
-}
-
-/// Builds [`Node`]s; numbers get their literal text afterwards.
-struct NodeVisitor;
-
-impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Null)
-    }
-
-    fn visit_bool<E>(self, value: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Bool(value))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(""))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(""))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(""))
-    }
-
-    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Node<'de>, E> {
-        Ok(Node::String(Cow::Borrowed(value)))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Node<'de>, E> {
-        Ok(Node::String(Cow::Owned(value.to_string())))
-    }
-
-    fn visit_string<E>(self, value: String) -> Result<Node<'de>, E> {
-        Ok(Node::String(Cow::Owned(value)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Node::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((Key(key), value)) = map.next_entry::<Key<'de>, Node<'de>>()? {
-            entries.push((key, value));
-        }
-        Ok(Node::Object(entries))
-    }
-}
-
-/// An object key, borrowed from the file unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
-        deserializer.deserialize_str(KeyVisitor).map(Key)
-    }
-}
-
-/// Reads an object key without copying it when the file's text can be borrowed.
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(value))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(value.to_string()))
-    }
-
-    fn visit_string<E>(self, value: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(value))
     }
 }
 
