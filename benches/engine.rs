@@ -5,6 +5,11 @@
 //! arteries, each under 20 µs; (c) an invalid plan with 20 problems; (d) a
 //! plan of about 900 KB, under 10 ms.
 //!
+//! `parse+check` is [`check_file`]: the plan's sha256 is given, as the
+//! daemon gives it after hashing the file while reading it. The group
+//! `sha256` measures that hashing on its own; `embolint check` pays both
+//! (its [`check_bytes`] hashes, then checks).
+//!
 //! Times on a shared machine are noisy. For before/after comparisons, count
 //! instructions instead: with `EMBOLINT_BENCH_CALLS=N` the benchmark binary
 //! (its path is printed by `cargo bench --bench engine --no-run`) checks each
@@ -12,16 +17,13 @@
 //!
 //! ```text
 //! EMBOLINT_BENCH_CALLS=20 valgrind --tool=callgrind \
-//!     --toggle-collect='embolint::check::check_bytes' target/release/deps/engine-HASH b-3
+//!     --toggle-collect='embolint::check::check_file' target/release/deps/engine-HASH b-3
 //! ```
 //!
-//! and the instructions per check are callgrind's total divided by N. Under
-//! valgrind sha2 takes its portable path instead of the CPU's SHA
-//! instructions, so subtract `sha2::sha256::compress256` for the engine's
-//! own share.
+//! and the instructions per check are callgrind's total divided by N.
 
 use criterion::{criterion_group, Criterion, Throughput};
-use embolint::check::check_bytes;
+use embolint::check::{check_bytes, check_file, sha256_hex, PlanFile};
 use embolint::rules::RuleSet;
 use serde_json::{json, Value};
 use std::hint::black_box;
@@ -101,8 +103,16 @@ fn engine(c: &mut Criterion) {
     for (name, plan) in &cases {
         let problems = check_bytes(name, plan, &rules, &[]).findings.len();
         eprintln!("{name}: {} bytes, {problems} findings", plan.len());
+        let sha256 = sha256_hex(plan);
+        let file = PlanFile { name, bytes: plan, sha256: &sha256 };
         group.throughput(Throughput::Bytes(plan.len() as u64));
-        group.bench_function(*name, |b| b.iter(|| check_bytes(name, black_box(plan), &rules, &[])));
+        group.bench_function(*name, |b| b.iter(|| check_file(black_box(file), &rules, &[])));
+    }
+    group.finish();
+    let mut group = c.benchmark_group("sha256");
+    for (name, plan) in &cases {
+        group.throughput(Throughput::Bytes(plan.len() as u64));
+        group.bench_function(*name, |b| b.iter(|| sha256_hex(black_box(plan))));
     }
     group.finish();
 }
@@ -116,8 +126,10 @@ fn check_repeatedly(calls: usize, filter: &str) {
     };
     for (name, write) in CASES.iter().filter(|(name, _)| name.contains(filter)) {
         let plan = write();
+        let sha256 = sha256_hex(&plan);
+        let file = PlanFile { name, bytes: &plan, sha256: &sha256 };
         for _ in 0..calls {
-            black_box(check_bytes(name, black_box(&plan), &rules, &[]));
+            black_box(check_file(black_box(file), &rules, &[]));
         }
         eprintln!("{name}: checked {calls} times");
     }

@@ -11,6 +11,22 @@ use sha2::{Digest, Sha256};
 /// The rule id of every finding about an unreadable or malformed plan.
 pub const PLAN_FORMAT_RULE: &str = "plan-format";
 
+/// One plan file as it was read: the name shown in its verdict, its bytes,
+/// and their sha256.
+///
+/// The digest is computed once, by whatever read the bytes (the daemon
+/// hashes a plan while it claims the file), and the verdict carries it; the
+/// checker never hashes the same bytes a second time.
+#[derive(Clone, Copy, Debug)]
+pub struct PlanFile<'a> {
+    /// The name shown in the verdict.
+    pub name: &'a str,
+    /// Everything the file held.
+    pub bytes: &'a [u8],
+    /// Lower-case hex sha256 of `bytes`.
+    pub sha256: &'a str,
+}
+
 /// Checks the bytes of one plan file against a rule set.
 ///
 /// `file` is the name shown in the verdict; `history` holds sessions of
@@ -23,9 +39,15 @@ pub fn check_bytes(
     rules: &RuleSet,
     history: &[RecordedSession],
 ) -> Verdict {
-    match parse_plan(bytes, &rules.names) {
-        Ok(plan) => judge(file, bytes, &plan, rules, history),
-        Err(failure) => invalid_verdict(file, bytes, failure, rules),
+    let sha256 = sha256_hex(bytes);
+    check_file(PlanFile { name: file, bytes, sha256: &sha256 }, rules, history)
+}
+
+/// Like [`check_bytes`], for a plan whose sha256 is already known.
+pub fn check_file(file: PlanFile<'_>, rules: &RuleSet, history: &[RecordedSession]) -> Verdict {
+    match parse_plan(file.bytes, &rules.names) {
+        Ok(plan) => judge(file, &plan, rules, history),
+        Err(failure) => invalid_verdict(file, failure, rules),
     }
 }
 
@@ -40,7 +62,9 @@ pub fn check_with_history(
     rules: &RuleSet,
     history: &History,
 ) -> Result<Verdict, HistoryError> {
-    check_for_history(file, bytes, rules, history).map(|checked| checked.verdict)
+    let sha256 = sha256_hex(bytes);
+    let file = PlanFile { name: file, bytes, sha256: &sha256 };
+    check_for_history(file, rules, history).map(|checked| checked.verdict)
 }
 
 /// A verdict, with what the history would record of the plan.
@@ -77,20 +101,19 @@ impl Checked {
 /// Like [`check_with_history`], also giving the plan's sessions, so the
 /// daemon can record a plan that passed without reading it twice.
 pub fn check_for_history(
-    file: &str,
-    bytes: &[u8],
+    file: PlanFile<'_>,
     rules: &RuleSet,
     history: &History,
 ) -> Result<Checked, HistoryError> {
-    let plan = match parse_plan(bytes, &rules.names) {
+    let plan = match parse_plan(file.bytes, &rules.names) {
         Ok(plan) => plan,
         Err(failure) => {
-            let verdict = invalid_verdict(file, bytes, failure, rules);
+            let verdict = invalid_verdict(file, failure, rules);
             return Ok(Checked { verdict, sessions: Vec::new() });
         }
     };
     let recorded = history.sessions_of(&plan.patient.id)?;
-    let mut verdict = judge(file, bytes, &plan, rules, &recorded);
+    let mut verdict = judge(file, &plan, rules, &recorded);
     if let Some(earlier) = history.plan(&plan.plan_id)? {
         if earlier.patient_id != plan.patient.id {
             verdict.add_finding(plan_id_taken(&plan, &earlier));
@@ -141,17 +164,11 @@ fn note_earlier_version_in_force(verdict: &mut Verdict, earlier: &RecordedPlan) 
 }
 
 /// The verdict on a plan that was read: the rules decide.
-fn judge(
-    file: &str,
-    bytes: &[u8],
-    plan: &Plan,
-    rules: &RuleSet,
-    history: &[RecordedSession],
-) -> Verdict {
+fn judge(file: PlanFile<'_>, plan: &Plan, rules: &RuleSet, history: &[RecordedSession]) -> Verdict {
     let context = Context { names: &rules.names, history };
     let (findings, outcomes) = rules.evaluate(plan, &context);
-    let mut verdict =
-        Verdict::new(file.into(), sha256_hex(bytes), findings, outcomes, rules.reference(), false);
+    let (name, sha256) = (file.name.into(), file.sha256.into());
+    let mut verdict = Verdict::new(name, sha256, findings, outcomes, rules.reference(), false);
     verdict.plan_id = Some(plan.plan_id.clone());
     verdict.patient_id = Some(plan.patient.id.clone());
     verdict
@@ -164,7 +181,7 @@ pub const MAX_LISTED_PROBLEMS: usize = 200;
 
 /// The verdict on a plan that could not be read: every problem (up to
 /// [`MAX_LISTED_PROBLEMS`]), as a `plan-format` error.
-fn invalid_verdict(file: &str, bytes: &[u8], failure: ParseFailure, rules: &RuleSet) -> Verdict {
+fn invalid_verdict(file: PlanFile<'_>, failure: ParseFailure, rules: &RuleSet) -> Verdict {
     let total = failure.problems.len();
     let format_error = |path: String, message: String| Finding {
         rule: PLAN_FORMAT_RULE.into(),
@@ -186,8 +203,8 @@ fn invalid_verdict(file: &str, bytes: &[u8], failure: ParseFailure, rules: &Rule
             ),
         ));
     }
-    let mut verdict =
-        Verdict::new(file.into(), sha256_hex(bytes), findings, Vec::new(), rules.reference(), true);
+    let (name, sha256) = (file.name.into(), file.sha256.into());
+    let mut verdict = Verdict::new(name, sha256, findings, Vec::new(), rules.reference(), true);
     verdict.plan_id = failure.plan_id;
     verdict.patient_id = failure.patient_id;
     verdict
@@ -328,7 +345,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut history = History::open(&dir.path().join("history.sqlite")).unwrap();
         let rules = RuleSet::builtin().unwrap();
-        let checked = check_for_history("a.json", SPEC_EXAMPLE, &rules, &history).unwrap();
+        let sha256 = sha256_hex(SPEC_EXAMPLE);
+        let file = PlanFile { name: "a.json", bytes: SPEC_EXAMPLE, sha256: &sha256 };
+        let checked = check_for_history(file, &rules, &history).unwrap();
         let mut record = checked.to_record("key-a".into()).unwrap();
         record.patient_id = patient.into();
         history.record(&record).unwrap();

@@ -4,7 +4,7 @@
 
 use super::claim::{Claim, Content};
 use super::file_name;
-use crate::check::{check_for_history, oversized_verdict, Checked, PLAN_FORMAT_RULE};
+use crate::check::{check_for_history, oversized_verdict, Checked, PlanFile, PLAN_FORMAT_RULE};
 use crate::history::{History, HistoryError};
 use crate::rules::RuleSet;
 use crate::verdict::{Finding, Severity, Verdict};
@@ -24,7 +24,10 @@ pub fn judge(
         return Ok(unread(invalid(file, claim, rules, problem)));
     }
     let verdict = match &claim.content {
-        Content::Bytes(bytes) => return check_for_history(&file, bytes, rules, history),
+        Content::Bytes(bytes) => {
+            let plan = PlanFile { name: &file, bytes, sha256: &claim.sha256 };
+            return check_for_history(plan, rules, history);
+        }
         Content::Oversized(size) => {
             // Same words as `embolint check`; the hash of the bytes read (one
             // past the limit) lets recovery and the move recognise the file.
