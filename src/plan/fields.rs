@@ -130,7 +130,7 @@ pub struct ObjectReader<'a, 'p> {
     /// The object's own pointer.
     path: Pointer<'p>,
     /// Its entries in file order.
-    entries: &'a [(Cow<'a, str>, Node<'a>)],
+    entries: &'a [(&'a str, Node<'a>)],
     /// Fields a misspelt key was taken for: their absence is already explained
     /// by the "did you mean" problem and is not reported twice.
     suggested: Vec<&'static str>,
@@ -167,7 +167,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     fn keys_known_and_distinct(&self, known: &[&'static str]) -> bool {
         let mut seen = 0u64;
         for (key, _) in self.entries {
-            let Some(position) = known.iter().position(|k| *k == key) else { return false };
+            let Some(position) = known.iter().position(|k| k == key) else { return false };
             let Some(bit) = u32::try_from(position).ok().and_then(|p| 1u64.checked_shl(p)) else {
                 return false;
             };
@@ -182,12 +182,12 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     fn report_duplicates(&self, problems: &mut Problems) {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for (key, _) in self.entries {
-            *counts.entry(key.as_ref()).or_default() += 1;
+            *counts.entry(key).or_default() += 1;
         }
         let mut reported = HashSet::new();
         for (key, _) in self.entries {
-            let times = counts.get(key.as_ref()).copied().unwrap_or(0);
-            if times > 1 && reported.insert(key.as_ref()) {
+            let times = counts.get(key).copied().unwrap_or(0);
+            if times > 1 && reported.insert(*key) {
                 let times = if times == 2 { "twice".to_string() } else { format!("{times} times") };
                 let message = format!("`{}` appears {times}; keep one", clip(key));
                 problems.add(&self.key_path(key), message);
@@ -203,7 +203,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
             .filter(|k| !self.entries.iter().any(|(key, _)| key == k))
             .collect();
         for (key, _) in self.entries {
-            if known.contains(&key.as_ref()) {
+            if known.contains(key) {
                 continue;
             }
             let shown = clip(key);
@@ -223,7 +223,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
 
     /// The field `key`, if present (the first, if it appears twice).
     pub fn optional(&self, key: &'static str) -> Option<Field<'a, '_>> {
-        let node = self.entries.iter().find(|(k, _)| k == key).map(|(_, node)| node)?;
+        let node = self.entries.iter().find(|(k, _)| *k == key).map(|(_, node)| node)?;
         Some(Field { node, path: self.key_path(key) })
     }
 
@@ -251,7 +251,7 @@ pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::json::read;
+    use crate::plan::json::read_for_test as read;
 
     const KNOWN: &[&str] = &["name", "diameter_mm", "origin"];
 

@@ -8,18 +8,21 @@
 //!
 //! The tree borrows from the file's text: keys, strings without escapes and
 //! number literals are slices of it, so reading a plan copies no more of the
-//! file than the few strings that hold escapes (`\n`, `\u00b5`).
+//! file than the few strings that hold escapes (`\n`, `\u00b5`). Lists,
+//! objects and those few strings live in an arena ([`Bump`]) that the caller
+//! drops with the tree: one allocation for a whole plan instead of one per
+//! list and object, and nothing to free node by node.
 //!
 //! [`parser`] builds the tree in one pass and accepts exactly what serde_json
 //! accepts; when it refuses a file, serde_json says why, with line and column.
 
 mod parser;
 
-use std::borrow::Cow;
+use bumpalo::Bump;
 
 /// A JSON value with object entries in file order and numbers as written,
-/// borrowing from the file's text (`'a`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// borrowing from the file's text and the arena it was read into (`'a`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node<'a> {
     /// `null`.
     Null,
@@ -28,12 +31,12 @@ pub enum Node<'a> {
     /// A number, as its literal text (`2.50`, `3e0`), so it can be read exactly.
     Number(&'a str),
     /// A string, unescaped (borrowed from the file unless it had escapes).
-    String(Cow<'a, str>),
+    String(&'a str),
     /// A list of values.
-    Array(Vec<Node<'a>>),
+    Array(&'a [Node<'a>]),
     /// Every entry in file order, duplicate keys included, so that a
     /// duplicate can be reported with its JSON Pointer.
-    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+    Object(&'a [(&'a str, Node<'a>)]),
 }
 
 /// Longest stretch of a string quoted in a message before it is cut short.
@@ -80,9 +83,10 @@ fn cut(text: &str) -> String {
     cut
 }
 
-/// Reads a whole file into a [`Node`]; the error is a message for a clinician
-/// about the file as a whole. Never panics, whatever the bytes.
-pub fn read(bytes: &[u8]) -> Result<Node<'_>, String> {
+/// Reads a whole file into a [`Node`] whose lists and objects are kept in
+/// `arena`; the error is a message for a clinician about the file as a
+/// whole. Never panics, whatever the bytes.
+pub fn read<'a>(bytes: &'a [u8], arena: &'a Bump) -> Result<Node<'a>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text: invalid byte at offset {}; save it as UTF-8",
@@ -93,7 +97,14 @@ pub fn read(bytes: &[u8]) -> Result<Node<'_>, String> {
     if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
         return Err("the file is empty; a plan is one JSON object, {\"format\": ...}".into());
     }
-    parser::document(text).ok_or_else(|| why_not_json(text))
+    parser::document(text, arena).ok_or_else(|| why_not_json(text))
+}
+
+/// [`read`] into an arena that is never freed: for tests, which keep trees
+/// as long as they like.
+#[cfg(test)]
+pub(crate) fn read_for_test(bytes: &[u8]) -> Result<Node<'_>, String> {
+    read(bytes, Box::leak(Box::new(Bump::new())))
 }
 
 /// Why `text`, which the reader refused, is not JSON: serde_json's reason in
@@ -162,6 +173,7 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::read_for_test as read;
     use super::*;
 
     fn num(text: &str) -> Node<'_> {
@@ -172,7 +184,7 @@ mod tests {
     fn duplicate_keys_are_kept_in_order() {
         let node = read(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
         let Node::Object(entries) = node else { panic!("not an object") };
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["a", "b", "a"]);
         assert_eq!(entries[2].1, num("3"));
     }
@@ -182,19 +194,10 @@ mod tests {
         let text =
             r#"{"s": "x -1 \"2\" 3e5", "n": [0.1, -2.50, 3E+2, 1e-400, 12345678901234567890123]}"#;
         let node = read(text.as_bytes()).unwrap();
-        let expected = Node::Object(vec![
-            ("s".into(), Node::String("x -1 \"2\" 3e5".into())),
-            (
-                "n".into(),
-                Node::Array(vec![
-                    num("0.1"),
-                    num("-2.50"),
-                    num("3E+2"),
-                    num("1e-400"),
-                    num("12345678901234567890123"),
-                ]),
-            ),
-        ]);
+        let numbers =
+            [num("0.1"), num("-2.50"), num("3E+2"), num("1e-400"), num("12345678901234567890123")];
+        let expected =
+            Node::Object(&[("s", Node::String("x -1 \"2\" 3e5")), ("n", Node::Array(&numbers))]);
         assert_eq!(node, expected);
     }
 
@@ -203,12 +206,12 @@ mod tests {
         let text = r#"[true, false, null, "a\\", 7, "\"5", {"k\"1": -0}]"#;
         let Node::Array(items) = read(text.as_bytes()).unwrap() else { panic!() };
         assert_eq!(items[4], num("7"));
-        assert_eq!(items[6], Node::Object(vec![("k\"1".into(), num("-0"))]));
+        assert_eq!(items[6], Node::Object(&[("k\"1", num("-0"))]));
     }
 
     #[test]
     fn a_leading_byte_order_mark_is_skipped() {
-        assert_eq!(read("\u{feff}{}".as_bytes()).unwrap(), Node::Object(vec![]));
+        assert_eq!(read("\u{feff}{}".as_bytes()).unwrap(), Node::Object(&[]));
     }
 
     #[test]
@@ -276,11 +279,11 @@ mod tests {
 
     #[test]
     fn descriptions_quote_values() {
-        assert_eq!(Node::String("2.5".into()).describe(), "a string \"2.5\"");
+        assert_eq!(Node::String("2.5").describe(), "a string \"2.5\"");
         assert_eq!(num("3").describe(), "a number 3");
         assert_eq!(Node::Null.describe(), "null");
         let long = "x".repeat(100);
-        assert!(Node::String(long.as_str().into()).describe().ends_with("…\""));
+        assert!(Node::String(long.as_str()).describe().ends_with("…\""));
         assert_eq!(clip(&long).chars().count(), QUOTE_LIMIT + 1);
         assert_eq!(clip("a\nb"), "a\\nb");
     }

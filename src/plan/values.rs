@@ -210,7 +210,7 @@ fn unit_suggestion(symbol: &str, dimension: Dimension) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::plan::fields::Pointer;
-    use crate::plan::json::read;
+    use crate::plan::json::read_for_test as read;
 
     /// Reads `json` with `reader` at pointer `/x`; the value or the messages.
     fn run<T>(

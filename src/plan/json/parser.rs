@@ -15,18 +15,25 @@
 //! with escapes (rare in plans) are decoded by serde_json too.
 
 use super::Node;
-use std::borrow::Cow;
+use bumpalo::Bump;
 
 /// The deepest nesting serde_json accepts: its recursion budget of 128 is
 /// spent one per `[` or `{`, and running out at zero is an error, so 127
 /// containers may be open at once.
 const NESTING_BUDGET: usize = 128;
 
-/// Reads `text` as one JSON value. `None` when it is not valid JSON (the
-/// caller asks serde_json for the reason).
-pub(super) fn document(text: &str) -> Option<Node<'_>> {
-    let mut reader =
-        Reader { text, bytes: text.as_bytes(), at: 0, items: Vec::new(), entries: Vec::new() };
+/// Reads `text` as one JSON value, its lists and objects kept in `arena`.
+/// `None` when it is not valid JSON (the caller asks serde_json for the
+/// reason).
+pub(super) fn document<'t>(text: &'t str, arena: &'t Bump) -> Option<Node<'t>> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        arena,
+        at: 0,
+        items: Vec::new(),
+        entries: Vec::new(),
+    };
     reader.skip_whitespace();
     let node = reader.value(NESTING_BUDGET)?;
     reader.skip_whitespace();
@@ -39,14 +46,15 @@ struct Reader<'t> {
     text: &'t str,
     /// The same, as bytes: JSON's grammar is all ASCII.
     bytes: &'t [u8],
+    /// Where finished lists, objects and unescaped strings are kept.
+    arena: &'t Bump,
     /// The offset of the next byte to read.
     at: usize,
-    /// The items of the lists being read, innermost last. Each list is moved
-    /// out in one piece when it closes, so its own vector is allocated once,
-    /// at its final size, instead of growing item by item.
+    /// The items of the lists being read, innermost last. Each list is copied
+    /// into the arena in one piece when it closes, at its final size.
     items: Vec<Node<'t>>,
     /// The same for the entries of the objects being read.
-    entries: Vec<(Cow<'t, str>, Node<'t>)>,
+    entries: Vec<(&'t str, Node<'t>)>,
 }
 
 impl<'t> Reader<'t> {
@@ -96,7 +104,7 @@ impl<'t> Reader<'t> {
         self.skip_whitespace();
         if self.peek()? == b'}' {
             self.at += 1;
-            return Some(Node::Object(Vec::new()));
+            return Some(Node::Object(&[]));
         }
         let first = self.entries.len();
         loop {
@@ -114,7 +122,12 @@ impl<'t> Reader<'t> {
             self.skip_whitespace();
             match self.next()? {
                 b',' => self.skip_whitespace(),
-                b'}' => return Some(Node::Object(self.entries.split_off(first))),
+                b'}' => {
+                    let entries = self.entries.get(first..)?;
+                    let entries = self.arena.alloc_slice_copy(entries);
+                    self.entries.truncate(first);
+                    return Some(Node::Object(entries));
+                }
                 _ => return None,
             }
         }
@@ -126,7 +139,7 @@ impl<'t> Reader<'t> {
         self.skip_whitespace();
         if self.peek()? == b']' {
             self.at += 1;
-            return Some(Node::Array(Vec::new()));
+            return Some(Node::Array(&[]));
         }
         let first = self.items.len();
         loop {
@@ -135,7 +148,12 @@ impl<'t> Reader<'t> {
             self.skip_whitespace();
             match self.next()? {
                 b',' => self.skip_whitespace(),
-                b']' => return Some(Node::Array(self.items.split_off(first))),
+                b']' => {
+                    let items = self.items.get(first..)?;
+                    let items = self.arena.alloc_slice_copy(items);
+                    self.items.truncate(first);
+                    return Some(Node::Array(items));
+                }
                 _ => return None,
             }
         }
@@ -143,14 +161,14 @@ impl<'t> Reader<'t> {
 
     /// A string whose opening quote is the next byte: borrowed from the text
     /// unless it holds escapes.
-    fn string(&mut self) -> Option<Cow<'t, str>> {
+    fn string(&mut self) -> Option<&'t str> {
         let start = self.at + 1;
         let rest = self.bytes.get(start..)?;
         let end = start + rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
         match self.bytes.get(end)? {
             b'"' => {
                 self.at = end + 1;
-                self.text.get(start..end).map(Cow::Borrowed)
+                self.text.get(start..end)
             }
             b'\\' => self.string_with_escapes(start),
             _ => None,
@@ -159,7 +177,7 @@ impl<'t> Reader<'t> {
 
     /// A string with escapes, body starting at `start`: found here, decoded
     /// (and its escapes judged) by serde_json.
-    fn string_with_escapes(&mut self, start: usize) -> Option<Cow<'t, str>> {
+    fn string_with_escapes(&mut self, start: usize) -> Option<&'t str> {
         let mut at = start;
         loop {
             match *self.bytes.get(at)? {
@@ -172,7 +190,7 @@ impl<'t> Reader<'t> {
         let quoted = self.text.get(start - 1..at + 1)?;
         let decoded: String = serde_json::from_str(quoted).ok()?;
         self.at = at + 1;
-        Some(Cow::Owned(decoded))
+        Some(self.arena.alloc_str(&decoded))
     }
 
     /// A number literal, kept as written: `-`? integer (no leading zeros),
