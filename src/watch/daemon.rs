@@ -77,6 +77,9 @@ impl Daemon {
                 self.run_requests()?;
                 continue;
             }
+            if usable && self.inbox.wants_listing() {
+                self.inbox.scan(now)?;
+            }
             if usable {
                 let ready = self.inbox.ready(now, self.settings.settle);
                 if !ready.is_empty() {

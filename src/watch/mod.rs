@@ -11,6 +11,8 @@
 //! - [`layout`]: the root's folders and the lock against a second daemon.
 //! - [`file_name`]: what an inbox name means; safe outcome names.
 //! - [`inbox`]: the listing, and which plans have settled.
+//! - [`quiet`]: how long a listed file has already been quiet (its ctime).
+//! - [`oldest`]: the oldest few of many plans, in bounded memory.
 //! - [`claim`]: reading one file safely (no links, no FIFOs, size-limited).
 //! - [`judge`]: the verdict on what was read.
 //! - [`patient_history`]: judging with the patient history, recording
@@ -44,9 +46,11 @@ pub mod inbox;
 pub mod judge;
 pub mod layout;
 pub mod logging;
+pub mod oldest;
 pub mod outcome;
 pub mod patient_history;
 pub mod pseudonym;
+pub mod quiet;
 pub mod rebuild;
 pub mod recovery;
 pub mod rules_in_force;
