@@ -55,6 +55,53 @@ impl Decimal {
     /// Parses a JSON number literal (`-12.5e-3`) exactly, enforcing the plan
     /// format's bounds on significant digits and magnitude.
     pub fn from_json_literal(text: &str) -> Result<Decimal, NumberProblem> {
+        match Decimal::from_plain_literal(text) {
+            Some(value) => Ok(value),
+            None => Decimal::from_any_literal(text),
+        }
+    }
+
+    /// The literals plans are made of (`3`, `2.5`, `-0.25`: digits and at
+    /// most one point, short enough to be within every bound) in one pass;
+    /// `None` for anything else, which [`Decimal::from_any_literal`] reads
+    /// or refuses with its reason.
+    fn from_plain_literal(text: &str) -> Option<Decimal> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        if digits.len() > MAX_SIGNIFICANT_DIGITS {
+            return None;
+        }
+        let mut value: i64 = 0;
+        let mut fraction_digits: Option<u32> = None;
+        for byte in digits.bytes() {
+            match byte {
+                b'0'..=b'9' => {
+                    value = value * 10 + i64::from(byte - b'0');
+                    if let Some(count) = &mut fraction_digits {
+                        *count += 1;
+                    }
+                }
+                b'.' if fraction_digits.is_none() => fraction_digits = Some(0),
+                _ => return None,
+            }
+        }
+        let fraction = fraction_digits.unwrap_or(0);
+        let integer_digits = digits.len() - fraction_digits.map_or(0, |count| count as usize + 1);
+        if integer_digits == 0
+            || fraction_digits == Some(0)
+            || integer_digits as i64 > MAX_INTEGER_DIGITS
+        {
+            return None;
+        }
+        let raw = i128::from(value) * 10i128.pow(FRACTION_DIGITS - fraction);
+        Some(Decimal(if negative { -raw } else { raw }))
+    }
+
+    /// Any literal, exponents and surplus zeros included, checked against
+    /// every bound.
+    fn from_any_literal(text: &str) -> Result<Decimal, NumberProblem> {
         let (negative, rest) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
@@ -207,6 +254,30 @@ impl serde::Serialize for Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// The one-pass reading of plain literals is a shortcut, never a
+        /// second opinion: wherever it answers, the full reading agrees.
+        #[test]
+        fn plain_literals_read_as_any_literal(text in "-?[0-9]{0,12}(\\.[0-9]{0,10})?(e-?[0-9])?") {
+            if let Some(plain) = Decimal::from_plain_literal(&text) {
+                prop_assert_eq!(Decimal::from_any_literal(&text), Ok(plain), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_literals_take_the_short_path() {
+        for text in ["3", "2.5", "-0.25", "0", "-0", "999999999", "0.0000000000001"] {
+            assert!(Decimal::from_plain_literal(text).is_some(), "{text}");
+        }
+        for text in ["1e3", "1234567890", "1.", ".5", "-", "", "1.2.3", "0.000000000000001"] {
+            assert!(Decimal::from_plain_literal(text).is_none(), "{text}");
+        }
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_json_literal(s).unwrap()

@@ -70,8 +70,23 @@ impl<'t> Reader<'t> {
     }
 
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-            self.at += 1;
+        while let Some(byte) = self.peek() {
+            match byte {
+                b'\n' => {
+                    self.at += 1;
+                    self.skip_indentation();
+                }
+                b' ' | b'\r' | b'\t' => self.at += 1,
+                _ => return,
+            }
+        }
+    }
+
+    /// Skips spaces eight at a time after a line break: the indentation of a
+    /// pretty-printed plan is most of its bytes.
+    fn skip_indentation(&mut self) {
+        while word_at(self.bytes, self.at) == Some(repeated(b' ')) {
+            self.at += 8;
         }
     }
 
@@ -234,6 +249,17 @@ impl<'t> Reader<'t> {
             self.at += 1;
         }
     }
+}
+
+/// The eight bytes at `at` as one word, when there are eight.
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk = bytes.get(at..at.checked_add(8)?)?;
+    <[u8; 8]>::try_from(chunk).ok().map(u64::from_le_bytes)
+}
+
+/// Each byte of a word, repeated: `0x2020…` for spaces.
+const fn repeated(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
 }
 
 /// The nesting budget inside a container opened with `budget` left; `None`
