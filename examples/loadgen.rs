@@ -36,6 +36,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The daemon's settle time when `--settle-millis` is not given.
+const DAEMON_DEFAULT_SETTLE_MILLIS: u64 = 1000;
+
+/// How much longer than the settle time an `--aged` backlog waits.
+const AGED_MARGIN: Duration = Duration::from_millis(100);
+
 /// The daemon's binary when `--binary` is not given.
 const DEFAULT_BINARY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/embolint");
 
@@ -95,6 +101,13 @@ struct Args {
     /// Print the results as one JSON object per measured phase.
     #[arg(long)]
     json: bool,
+    /// `backlog` only: start the daemon once the plans have been quiet for
+    /// the settle time (plus 100 ms), as plans that piled up while the
+    /// daemon was down would be. Without it the daemon starts right after
+    /// the last plan is written and flushed (a fresh backlog: its plans
+    /// still wait the settle time).
+    #[arg(long)]
+    aged: bool,
 }
 
 impl Args {
@@ -305,6 +318,11 @@ fn backlog(args: &Args, deadline: Instant) -> Result<bool, String> {
     let site = Site::new(args)?;
     let set = PlanSet::new("lg", args.count, None, None);
     dropper::backlog(&site.inbox(), &set)?;
+    let written = Instant::now();
+    if args.aged {
+        let settle = args.settle_millis.unwrap_or(DAEMON_DEFAULT_SETTLE_MILLIS);
+        std::thread::sleep(Duration::from_millis(settle) + AGED_MARGIN);
+    }
     let tracker = Arc::new(Tracker::new("lg", args.count));
     let observer = Observer::start(&site.root(), Arc::clone(&tracker))?;
     let spawned = Instant::now();
@@ -313,7 +331,9 @@ fn backlog(args: &Args, deadline: Instant) -> Result<bool, String> {
     let started_after = daemon.wait_started(deadline)?;
     let mut phase = Phase::with(args, &site, &daemon, tracker, observer, args.perf.as_deref())?;
     phase.cpu_before = 0.0; // a backlog's figures include the daemon's start-up
-    let report = phase.finish(&mut daemon, &set, Arrival::Backlog(started_after), deadline)?;
+    let mut report = phase.finish(&mut daemon, &set, Arrival::Backlog(started_after), deadline)?;
+    report.backlog_age_ms = Some(spawned.duration_since(written).as_secs_f64() * 1000.0);
+    report.context.aged = Some(args.aged);
     let mut reports = vec![report];
     stop(&mut daemon, &mut reports);
     finish(args, site, &reports)
@@ -1288,6 +1308,9 @@ mod figures {
         pub cpus: usize,
         /// The 1-minute load average when the phase began.
         pub load_at_start: f64,
+        /// Backlog: whether the plans were left to age past the settle
+        /// time before the daemon started (`--aged`).
+        pub aged: Option<bool>,
     }
 
     impl Context {
@@ -1303,6 +1326,7 @@ mod figures {
                 history,
                 cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
                 load_at_start: load_average(),
+                aged: None,
             }
         }
     }
@@ -1479,6 +1503,8 @@ mod figures {
         pub rate: Option<f64>,
         /// Backlog: the daemon's start-up line, after its spawn.
         pub started_ms: Option<f64>,
+        /// Backlog: from the last plan written and flushed to the spawn.
+        pub backlog_age_ms: Option<f64>,
         /// From the first rename (backlog: the spawn) to the last rename.
         pub drop_secs: f64,
         /// From the first rename (backlog: the spawn) to the first record line.
@@ -1552,6 +1578,7 @@ mod figures {
                     Arrival::Backlog(started) => Some(ms(started)),
                     _ => None,
                 },
+                backlog_age_ms: None,
                 drop_secs: last_rename.saturating_sub(first_rename).as_secs_f64(),
                 first_record_ms: after_first(&line, earliest).map(ms),
                 first_durable_ms: after_first(&durable_at, earliest).map(ms),
@@ -1613,6 +1640,16 @@ mod figures {
                     self.drop_secs
                 )?;
             } else if let Some(started) = self.started_ms {
+                let age = self.backlog_age_ms.unwrap_or(f64::NAN);
+                let kind = if c.aged == Some(true) {
+                    "aged: quiet for the settle time, as if piled up while the daemon was down"
+                } else {
+                    "fresh: still settling at the start (--aged waits first)"
+                };
+                writeln!(
+                    f,
+                    "  backlog     last plan written {age:.0} ms before the spawn ({kind})"
+                )?;
                 writeln!(f, "  start-up    start-up line {started:.1} ms after the spawn")?;
             } else {
                 writeln!(f, "  dropping    {} renames in {:.3} s", self.count, self.drop_secs)?;
