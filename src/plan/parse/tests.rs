@@ -240,6 +240,16 @@ fn an_invalid_plan_still_names_its_plan_and_patient() {
     assert_eq!(parse("[]").unwrap_err().plan_id, None);
 }
 
+#[test]
+fn the_reused_arena_gives_back_the_memory_of_a_large_plan() {
+    let arena_bytes = || ARENA.with(|arena| arena.borrow().allocated_bytes());
+    let large = format!("[{}1]", "1, ".repeat(200_000));
+    assert!(parse_plan(large.as_bytes(), &names()).is_err(), "a list is not a plan");
+    assert!(arena_bytes() <= ARENA_KEPT_BYTES, "kept {} bytes", arena_bytes());
+    assert!(parse(EXAMPLE).is_ok());
+    assert!(arena_bytes() > 0, "the arena is reused for the next plan");
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
