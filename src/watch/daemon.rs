@@ -20,12 +20,12 @@ use super::patient_history::PatientHistory;
 use super::pseudonym;
 use super::rules_in_force::RulesInForce;
 use super::wake::{FsWatch, Wake};
+use super::wake_queue::WakeQueue;
 use super::WatchArgs;
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -48,10 +48,7 @@ pub struct Daemon {
     /// The inbox as known.
     pub inbox: Inbox,
     /// Hints and signals.
-    pub wakes: Receiver<Wake>,
-    /// Kept so the channel never reports "disconnected" (which would turn
-    /// the wait into a busy loop) even if both sending threads end.
-    pub _keep_open: Sender<Wake>,
+    pub wakes: Arc<WakeQueue>,
     /// Set by SIGTERM/SIGINT; checked between plans.
     pub stop: Arc<AtomicBool>,
     /// The file-system watcher, if it could be started.
@@ -92,9 +89,8 @@ impl Daemon {
                 .into_iter()
                 .flatten()
                 .fold(self.next_rescan, Instant::min);
-            match self.wakes.recv_timeout(deadline.saturating_duration_since(now)) {
-                Ok(wake) => self.on_wake(wake)?,
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+            if let Some(wake) = self.wakes.wait(deadline.saturating_duration_since(now)) {
+                self.on_wake(wake)?;
             }
             self.drain_wakes()?;
             if Instant::now() >= self.next_rescan {
@@ -245,7 +241,7 @@ impl Daemon {
 
     /// Takes every wake-up already queued, without waiting.
     fn drain_wakes(&mut self) -> Result<(), Fatal> {
-        while let Ok(wake) = self.wakes.try_recv() {
+        while let Some(wake) = self.wakes.try_take() {
             self.on_wake(wake)?;
         }
         Ok(())
@@ -266,6 +262,16 @@ impl Daemon {
             Wake::Rescan => {
                 self.inbox.forget_writers();
                 self.inbox.scan(Instant::now())?;
+            }
+            Wake::HintsLost => {
+                // Plans not heard of are listed once there is room for them
+                // (at once when few are tracked); tracked ones are looked at
+                // again before they are read anyway.
+                tracing::debug!(
+                    "too many file-system hints queued; plans not heard of are found by listing"
+                );
+                self.inbox.forget_writers();
+                self.inbox.hints_lost();
             }
             Wake::Settings(path) => {
                 if self.is_settings_file(&path) {

@@ -141,3 +141,21 @@ pub fn crash() {
         libc::kill(libc::getpid(), libc::SIGKILL);
     }
 }
+
+/// The environment variable that shrinks the daemon's memory bounds.
+pub const SMALL_BOUNDS_VARIABLE: &str = "EMBOLINT_WATCH_SMALL_BOUNDS";
+
+/// `EMBOLINT_WATCH_SMALL_BOUNDS=1` shrinks the bounds on tracked plans and
+/// on queued file-system hints (to [`SMALL_MAX_TRACKED`] and
+/// [`SMALL_MAX_QUEUED_HINTS`]), so tests reach what happens past them with
+/// a few hundred plans instead of tens of thousands. Unset in service.
+pub fn small_bounds() -> bool {
+    static SMALL: OnceLock<bool> = OnceLock::new();
+    *SMALL.get_or_init(|| std::env::var(SMALL_BOUNDS_VARIABLE).is_ok_and(|v| v == "1"))
+}
+
+/// Most plans tracked under [`small_bounds`].
+pub const SMALL_MAX_TRACKED: usize = 32;
+
+/// Most hints queued under [`small_bounds`].
+pub const SMALL_MAX_QUEUED_HINTS: usize = 16;

@@ -22,6 +22,7 @@
 //! revision after the version it revises).
 
 use super::claim::{EntryKind, Fingerprint};
+use super::failpoint;
 use super::file_name::{self, NameKind};
 use super::oldest::Oldest;
 use super::quiet::quiet_for;
@@ -96,7 +97,8 @@ pub struct Inbox {
     /// Plans are in the inbox that are not tracked (there were too many):
     /// a listing must find them once there is room.
     untracked: bool,
-    /// Most plans tracked: [`MAX_TRACKED`] (smaller in tests).
+    /// Most plans tracked: [`MAX_TRACKED`] (smaller in tests, see
+    /// [`failpoint::small_bounds`]).
     max_tracked: usize,
 }
 
@@ -158,7 +160,11 @@ impl Inbox {
             pending: HashMap::new(),
             reported: HashMap::new(),
             untracked: false,
-            max_tracked: MAX_TRACKED,
+            max_tracked: if failpoint::small_bounds() {
+                failpoint::SMALL_MAX_TRACKED
+            } else {
+                MAX_TRACKED
+            },
         })
     }
 
@@ -231,6 +237,12 @@ impl Inbox {
         if let Some(fingerprint) = self.examine(name) {
             self.observe(name, fingerprint, now);
         }
+    }
+
+    /// Records that hints were dropped: plans may be in the inbox that are
+    /// not tracked, so it is listed again once there is room.
+    pub fn hints_lost(&mut self) {
+        self.untracked = true;
     }
 
     /// Records an event's word on whether a writer holds `name` open.

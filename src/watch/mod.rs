@@ -26,7 +26,8 @@
 //! - [`batch`]: the crash-safe order of one batch.
 //! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
 //! - [`rules_in_force`]: the rule set, reloaded when its file changes.
-//! - [`wake`]: file-system hints and signals, through one channel.
+//! - [`wake`]: file-system hints and signals, through one queue.
+//! - [`wake_queue`]: that queue, bounded for hints.
 //! - [`daemon`]: the loop.
 //! - [`logging`], [`fatal`]: operational logs; errors that stop the daemon.
 //! - [`pseudonym`]: patient ids in operational logs, pseudonymised.
@@ -56,6 +57,7 @@ pub mod recovery;
 pub mod rules_in_force;
 pub mod verify;
 pub mod wake;
+pub mod wake_queue;
 
 use config::{LogFormat, Settings};
 use daemon::Daemon;
@@ -67,10 +69,10 @@ use rules_in_force::RulesInForce;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Instant;
-use wake::{FsWatch, Wake};
+use wake::FsWatch;
+use wake_queue::WakeQueue;
 
 /// Options of `embolint watch`. Each flag overrides the config file, which
 /// overrides the built-in default.
@@ -112,9 +114,9 @@ pub struct WatchArgs {
 /// error that made going on unsafe.
 pub fn run(args: WatchArgs) -> ExitCode {
     // Signals first: a SIGTERM during start-up must not kill mid-recovery.
-    let (sender, wakes) = mpsc::channel();
+    let wakes = Arc::new(WakeQueue::new());
     let stop = Arc::new(AtomicBool::new(false));
-    if let Err(error) = wake::spawn_signal_thread(sender.clone(), Arc::clone(&stop)) {
+    if let Err(error) = wake::spawn_signal_thread(Arc::clone(&wakes), Arc::clone(&stop)) {
         eprintln!("embolint watch cannot start: cannot handle signals: {error}");
         return ExitCode::from(3);
     }
@@ -133,8 +135,8 @@ pub fn run(args: WatchArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let outcome = start(args, settings, logs, Channel { sender, wakes, stop })
-        .and_then(|mut daemon| daemon.serve());
+    let outcome =
+        start(args, settings, logs, Channel { wakes, stop }).and_then(|mut daemon| daemon.serve());
     match outcome {
         Ok(()) => {
             tracing::info!(
@@ -149,12 +151,10 @@ pub fn run(args: WatchArgs) -> ExitCode {
     }
 }
 
-/// The wake-up channel and the stop flag, made before anything else.
+/// The wake-up queue and the stop flag, made before anything else.
 struct Channel {
-    /// For the file-system watcher.
-    sender: Sender<Wake>,
-    /// For the loop.
-    wakes: Receiver<Wake>,
+    /// Filled by the watcher and signal threads, emptied by the loop.
+    wakes: Arc<WakeQueue>,
     /// Set by SIGTERM/SIGINT.
     stop: Arc<AtomicBool>,
 }
@@ -207,7 +207,11 @@ fn start(
     let owed_at_start = history.owed();
     history.usable(Instant::now())?;
     let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
-    let fs_watch = match FsWatch::start(&layout.inbox, &layout.requests(), channel.sender.clone()) {
+    let fs_watch = match FsWatch::start(
+        &layout.inbox,
+        &layout.requests(),
+        Arc::clone(&channel.wakes),
+    ) {
         Ok(watch) => Some(watch),
         Err(error) => {
             tracing::warn!(
@@ -231,7 +235,6 @@ fn start(
         requests_due: true,
         inbox,
         wakes: channel.wakes,
-        _keep_open: channel.sender,
         stop: channel.stop,
         fs_watch,
         logs,

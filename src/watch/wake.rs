@@ -1,6 +1,8 @@
 //! Everything that wakes the daemon's loop: file-system hints from the
-//! watcher thread and signals from the signal thread, through one channel.
+//! watcher thread and signals from the signal thread, through one queue
+//! (see `wake_queue`, which bounds the hints).
 
+use super::wake_queue::WakeQueue;
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -9,7 +11,6 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
 /// Why the loop woke up.
@@ -31,6 +32,10 @@ pub enum Wake {
     /// Events were lost (queue overflow) or the watcher failed: list the
     /// whole inbox again.
     Rescan,
+    /// Hints were dropped because too many were queued (a burst): plans
+    /// may be in the inbox that the loop does not know of; it lists the
+    /// inbox again once it has room for them.
+    HintsLost,
     /// Something changed in a folder holding the rule or config file.
     Settings(PathBuf),
     /// SIGHUP: re-read the rule and config files now.
@@ -50,14 +55,13 @@ pub struct FsWatch {
 }
 
 impl FsWatch {
-    /// Watches `inbox` and `requests` (not recursively), sending hints
+    /// Watches `inbox` and `requests` (not recursively), queueing hints
     /// into `wakes`.
-    pub fn start(inbox: &Path, requests: &Path, wakes: Sender<Wake>) -> notify::Result<FsWatch> {
+    pub fn start(inbox: &Path, requests: &Path, wakes: Arc<WakeQueue>) -> notify::Result<FsWatch> {
         let dirs = Watched { inbox: inbox.to_path_buf(), requests: requests.to_path_buf() };
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
             for wake in hints(&dirs, event) {
-                // The loop is gone when sending fails: nothing left to wake.
-                let _ = wakes.send(wake);
+                wakes.push(wake);
             }
         })?;
         watcher.watch(inbox, RecursiveMode::NonRecursive)?;
@@ -140,7 +144,7 @@ fn rename_destination(kind: &EventKind, paths: usize) -> Option<usize> {
 
 /// Starts the thread that turns SIGTERM/SIGINT into [`Wake::Stop`] (and
 /// sets `stop`, seen between plans) and SIGHUP into [`Wake::Reload`].
-pub fn spawn_signal_thread(wakes: Sender<Wake>, stop: Arc<AtomicBool>) -> io::Result<()> {
+pub fn spawn_signal_thread(wakes: Arc<WakeQueue>, stop: Arc<AtomicBool>) -> io::Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
         for signal in signals.forever() {
@@ -150,9 +154,7 @@ pub fn spawn_signal_thread(wakes: Sender<Wake>, stop: Arc<AtomicBool>) -> io::Re
                 stop.store(true, Ordering::SeqCst);
                 Wake::Stop
             };
-            if wakes.send(wake).is_err() {
-                return;
-            }
+            wakes.push(wake);
         }
     })?;
     Ok(())
@@ -161,14 +163,19 @@ pub fn spawn_signal_thread(wakes: Sender<Wake>, stop: Arc<AtomicBool>) -> io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc::{channel, Receiver};
     use std::time::{Duration, Instant};
 
+    /// A fresh queue, shared with the watcher.
+    fn channel() -> (Arc<WakeQueue>, Arc<WakeQueue>) {
+        let queue = Arc::new(WakeQueue::new());
+        (Arc::clone(&queue), queue)
+    }
+
     /// The inbox wake-ups for `name` that arrive within a second.
-    fn wakes_for(wakes: &Receiver<Wake>, name: &str) -> Vec<(Option<bool>, bool)> {
+    fn wakes_for(wakes: &WakeQueue, name: &str) -> Vec<(Option<bool>, bool)> {
         let until = Instant::now() + Duration::from_secs(1);
         let mut seen = Vec::new();
-        while let Ok(wake) = wakes.recv_timeout(until.saturating_duration_since(Instant::now())) {
+        while let Some(wake) = wakes.wait(until.saturating_duration_since(Instant::now())) {
             if let Wake::Inbox { name: got, writing, renamed_in } = wake {
                 if got == name {
                     seen.push((writing, renamed_in));
