@@ -46,7 +46,8 @@ struct Reader<'t> {
     text: &'t str,
     /// The same, as bytes: JSON's grammar is all ASCII.
     bytes: &'t [u8],
-    /// Where finished lists, objects and unescaped strings are kept.
+    /// Where finished lists and objects are kept, and strings that held
+    /// escapes, once decoded.
     arena: &'t Bump,
     /// The offset of the next byte to read.
     at: usize,
