@@ -2,6 +2,7 @@
 //! watcher thread and signals from the signal thread, through one queue
 //! (see `wake_queue`, which bounds the hints).
 
+use super::file_name::{self, NameKind};
 use super::wake_queue::WakeQueue;
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Why the loop woke up.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Wake {
     /// Something happened to this inbox name; `writing` says whether a
     /// writer now holds it open (`Some(true)`), just closed it
@@ -117,6 +118,13 @@ fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
         .enumerate()
         .filter_map(|(index, path)| match (path.parent(), path.file_name()) {
             _ if path == inbox => Some(Wake::Rescan),
+            // A writer's temporary name is not a plan yet: nothing to look
+            // at (its rename into place brings its own hint).
+            (Some(parent), Some(name))
+                if parent == inbox && file_name::classify(name) == NameKind::NotYet =>
+            {
+                None
+            }
             (Some(parent), Some(name)) if parent == inbox => Some(Wake::Inbox {
                 name: name.to_os_string(),
                 writing,
@@ -215,6 +223,23 @@ mod tests {
         let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
         std::fs::rename(&outside, inbox.join("a.json")).unwrap();
         assert_eq!(wakes_for(&wakes, "a.json"), [(None, true)]);
+    }
+
+    #[test]
+    fn a_temporary_name_brings_no_hint() {
+        let (_dir, inbox, requests) = watched_folders();
+        let (send, wakes) = channel();
+        let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
+        std::fs::write(inbox.join(".a.json.tmp"), b"{}").unwrap();
+        std::fs::rename(inbox.join(".a.json.tmp"), inbox.join("a.json")).unwrap();
+        let mut names = Vec::new();
+        while let Some(wake) = wakes.wait(Duration::from_secs(1)) {
+            if let Wake::Inbox { name, .. } = wake {
+                names.push(name);
+            }
+        }
+        assert!(!names.is_empty());
+        assert!(names.iter().all(|name| name == "a.json"), "{names:?}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Most inbox hints queued at once (about 80 bytes each with the name).
-pub const MAX_QUEUED_HINTS: usize = 4096;
+pub const MAX_QUEUED_HINTS: usize = 16_384;
 
 /// Wake-ups waiting for the loop.
 #[derive(Debug)]
@@ -60,6 +60,9 @@ impl WakeQueue {
         let mut queued = self.lock();
         match wake {
             Wake::Inbox { .. } if queued.lost => return,
+            // The same hint as the last one queued (a rename within the
+            // inbox brings two): one look answers both.
+            Wake::Inbox { .. } if queued.wakes.back() == Some(&wake) => return,
             Wake::Inbox { .. } if queued.hints >= self.max_hints => {
                 queued.wakes.retain(|w| !matches!(w, Wake::Inbox { .. }));
                 queued.hints = 0;
@@ -144,6 +147,17 @@ mod tests {
         assert!(matches!(queue.try_take(), Some(Wake::Requests)));
         assert!(queue.try_take().is_none());
         assert!(queue.wait(Duration::from_millis(10)).is_none());
+    }
+
+    #[test]
+    fn a_hint_repeated_at_once_is_queued_once() {
+        let queue = WakeQueue::new();
+        queue.push(hint("a.json"));
+        queue.push(hint("a.json"));
+        queue.push(hint("b.json"));
+        queue.push(hint("a.json"));
+        let taken: Vec<Wake> = std::iter::from_fn(|| queue.try_take()).collect();
+        assert_eq!(taken, [hint("a.json"), hint("b.json"), hint("a.json")]);
     }
 
     #[test]
