@@ -25,7 +25,7 @@
 //!
 //! `src/main.rs` only parses the command line and maps outcomes to exit
 //! codes. Black-box tests of the real binary are in `tests/`; the example
-//! plans in `examples/plans/`; the load generator in `examples/loadgen.rs`;
+//! plans in `examples/plans/`; the load generator in `examples/loadgen/`;
 //! fuzz targets in `fuzz/`.
 
 pub mod check;
