@@ -354,7 +354,8 @@ impl History {
     /// True when the decision record `key` has its plan in the history.
     pub fn has_decision(&self, key: &str) -> Result<bool, HistoryError> {
         self.connection
-            .query_row("SELECT 1 FROM plans WHERE decision_key = ?1", [key], |_| Ok(()))
+            .prepare_cached("SELECT 1 FROM plans WHERE decision_key = ?1")
+            .and_then(|mut statement| statement.query_row([key], |_| Ok(())))
             .optional()
             .map(|found| found.is_some())
             .map_err(|e| self.error(e))
@@ -444,10 +445,16 @@ impl History {
     /// Inside an open transaction: records `plan`, replacing any plan with
     /// the same `plan_id`.
     pub fn put(&self, plan: &RecordedPlan) -> Result<(), HistoryError> {
-        let c = &self.connection;
-        c.execute("DELETE FROM plans WHERE plan_id = ?1", [&plan.plan_id])
-            .map_err(|e| self.error(e))?;
-        c.execute(
+        // Cached statements: every passed plan runs these, and preparing
+        // them again for each one was a visible share of the daemon's time.
+        let run = |sql: &str, values: &[&dyn rusqlite::ToSql]| {
+            self.connection
+                .prepare_cached(sql)
+                .and_then(|mut statement| statement.execute(values))
+                .map_err(|e| self.error(e))
+        };
+        run("DELETE FROM plans WHERE plan_id = ?1", params![plan.plan_id])?;
+        run(
             "INSERT INTO plans (plan_id, patient_id, file_sha256, recorded_at, rule_set_sha256, decision_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -458,10 +465,9 @@ impl History {
                 plan.rule_set_sha256,
                 plan.decision_key
             ],
-        )
-        .map_err(|e| self.error(e))?;
+        )?;
         for (index, number, date) in &plan.sessions {
-            c.execute(
+            run(
                 "INSERT INTO sessions (plan_id, idx, number, date) VALUES (?1, ?2, ?3, ?4)",
                 params![
                     plan.plan_id,
@@ -469,8 +475,7 @@ impl History {
                     number.and_then(|n| i64::try_from(n).ok()),
                     date.to_string()
                 ],
-            )
-            .map_err(|e| self.error(e))?;
+            )?;
         }
         Ok(())
     }
