@@ -11,12 +11,15 @@
 //! - [`decimal`]: exact decimal numbers, so a dose at its limit passes.
 //! - [`names`]: how drug, agent and artery names are compared.
 //! - [`plan`]: the plan model and its strict reader (every problem, with its
-//!   JSON Pointer).
+//!   JSON Pointer); [`plan::json`] reads the file in one pass into a tree
+//!   that borrows from it, kept in a per-thread arena, and is held to
+//!   serde_json by a differential property test.
 //! - [`rules`]: the rule set (a TOML data file) and one small typed
 //!   implementation per rule kind.
 //! - [`verdict`]: findings, rule outcomes and the verdict record.
 //! - [`report`]: the verdict as text for people.
-//! - [`check`]: bytes in, verdict out; shared by `check` and the daemon.
+//! - [`check`]: bytes in, verdict out; shared by `check` and the daemon
+//!   (which passes the sha256 it computed while reading the file).
 //! - [`history`]: the patient history: sessions of plans already passed,
 //!   in SQLite, per patient.
 //! - [`watch`]: the daemon — the watched folder's protocol, safe reading of
