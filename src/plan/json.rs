@@ -13,7 +13,7 @@
 //! drops with the tree: one allocation for a whole plan instead of one per
 //! list and object, and nothing to free node by node.
 //!
-//! [`parser`] builds the tree in one pass and accepts exactly what serde_json
+//! The `parser` module builds the tree in one pass and accepts exactly what serde_json
 //! accepts; when it refuses a file, serde_json says why, with line and column.
 
 mod parser;
