@@ -13,8 +13,9 @@
 //! drops with the tree: one allocation for a whole plan instead of one per
 //! list and object, and nothing to free node by node.
 //!
-//! The `parser` module builds the tree in one pass and accepts exactly what serde_json
-//! accepts; when it refuses a file, serde_json says why, with line and column.
+//! The `parser` module builds the tree in one pass and accepts exactly what
+//! serde_json accepts; when it refuses a file, serde_json says why, with line
+//! and column.
 
 mod parser;
 
