@@ -9,8 +9,7 @@ mod util;
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use std::time::Duration;
-use util::{fail_plan, pass_plan, plan_on, wait_until, Site};
+use util::{drop_in_background, fail_plan, pass_plan, plan_on, wait_until, Site};
 
 /// `embolint verify-log ROOT`: exit code and everything printed.
 fn verify(site: &Site) -> (i32, String) {
@@ -111,14 +110,8 @@ fn a_crash_during_a_withdrawal_leaves_a_chain_that_verifies() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let status = loop {
-            if let Some(status) = daemon.child.try_wait().unwrap() {
-                break status;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = daemon.wait_exit();
         assert_eq!(status.signal(), Some(libc::SIGKILL), "{step}: the failpoint did not fire");
-        drop(daemon);
         daemon = site.start(&[]);
         assert!(asking.wait_with_output().unwrap().status.success(), "{step}");
         site.judge("b.json", &plan_on("PLN-B", "PAT-P", "2026-12-05"));
@@ -133,20 +126,9 @@ fn kill_9_during_a_burst_then_recovery_leaves_a_chain_that_verifies_and_it_verif
 {
     let mut site = Site::new();
     let names: Vec<String> = (0..400).map(|i| format!("burst-{i:03}.json")).collect();
-    let inbox = site.inbox();
-    let dropper = {
-        let names = names.clone();
-        std::thread::spawn(move || {
-            for (i, name) in names.iter().enumerate() {
-                let temp = inbox.join(format!(".{name}.tmp"));
-                std::fs::write(&temp, pass_plan(&format!("PLN-K-{i}"))).unwrap();
-                std::fs::rename(&temp, inbox.join(name)).unwrap();
-                if i % 50 == 49 {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        })
-    };
+    let plans =
+        names.iter().enumerate().map(|(i, name)| (name.clone(), pass_plan(&format!("PLN-K-{i}"))));
+    let dropper = drop_in_background(site.inbox(), plans.collect(), 50);
     for (threshold, batch_size) in [(1, "16"), (100, "1"), (220, "8")] {
         let daemon = site.start(&["--batch-size", batch_size]);
         site.wait_for_records(threshold);

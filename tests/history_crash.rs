@@ -8,8 +8,7 @@ mod util;
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use std::time::Duration;
-use util::{plan_on, wait_until, Site};
+use util::{drop_in_background, plan_on, wait_until, Site};
 
 /// The steps of a batch where the failpoint can crash the daemon.
 const STEPS: [&str; 6] =
@@ -91,14 +90,8 @@ fn a_crash_during_a_withdrawal_finishes_it_exactly_once_after_restart() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let status = loop {
-            if let Some(status) = daemon.child.try_wait().unwrap() {
-                break status;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = daemon.wait_exit();
         assert_eq!(status.signal(), Some(libc::SIGKILL), "{step}: the failpoint did not fire");
-        drop(daemon);
         assert_eq!(site.events().len(), 1, "{step}: the event is logged before the crash");
         let agrees = site.history_in_db() == site.history_from_log();
         assert_eq!(agrees, step != "after-forget-log", "{step}: the crash landed elsewhere");
@@ -141,20 +134,7 @@ fn kill_9_at_several_moments_of_a_burst_of_related_plans_keeps_log_and_history_a
             (format!("burst-{i:03}.json"), text)
         })
         .collect();
-    let inbox = site.inbox();
-    let dropper = {
-        let plans = plans.clone();
-        std::thread::spawn(move || {
-            for (i, (name, text)) in plans.iter().enumerate() {
-                let temp = inbox.join(format!(".{name}.tmp"));
-                std::fs::write(&temp, text).unwrap();
-                std::fs::rename(&temp, inbox.join(name)).unwrap();
-                if i % 40 == 39 {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        })
-    };
+    let dropper = drop_in_background(site.inbox(), plans.clone(), 40);
     for (threshold, batch_size) in [(1, "16"), (60, "4"), (130, "1"), (200, "8")] {
         let daemon = site.start(&["--batch-size", batch_size]);
         site.wait_for_records(threshold);

@@ -9,8 +9,7 @@
 mod util;
 
 use std::os::unix::process::ExitStatusExt;
-use std::time::Duration;
-use util::{fail_plan, pass_plan, wait_until, Site};
+use util::{drop_in_background, fail_plan, pass_plan, wait_until, Site};
 
 /// The steps of a batch where the failpoint can crash the daemon.
 const STEPS: [&str; 5] = ["torn-log", "after-log", "after-sidecars", "mid-moves", "after-moves"];
@@ -62,20 +61,9 @@ fn a_crash_at_each_step_of_a_batch_is_recovered_exactly_once() {
 fn kill_9_at_several_moments_of_a_burst_loses_and_duplicates_nothing() {
     let mut site = Site::new();
     let names: Vec<String> = (0..1000).map(|i| format!("burst-{i:04}.json")).collect();
-    let inbox = site.inbox();
-    let dropper = {
-        let names = names.clone();
-        std::thread::spawn(move || {
-            for (i, name) in names.iter().enumerate() {
-                let temp = inbox.join(format!(".{name}.tmp"));
-                std::fs::write(&temp, pass_plan(&format!("PLN-K-{i}"))).unwrap();
-                std::fs::rename(&temp, inbox.join(name)).unwrap();
-                if i % 100 == 99 {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        })
-    };
+    let plans =
+        names.iter().enumerate().map(|(i, name)| (name.clone(), pass_plan(&format!("PLN-K-{i}"))));
+    let dropper = drop_in_background(site.inbox(), plans.collect(), 100);
     for (threshold, batch_size) in [(1, "64"), (150, "4"), (400, "1"), (650, "16")] {
         let daemon = site.start(&["--batch-size", batch_size]);
         site.wait_for_records(threshold);

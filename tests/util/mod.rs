@@ -419,6 +419,27 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Drops `plans` (name, text) into `inbox` on another thread, as planning
+/// software does (a `.NAME.tmp` file renamed into place), pausing 50 ms
+/// after every `pause_every` plans so a daemon killed meanwhile finds some
+/// of them judged and some still arriving.
+pub fn drop_in_background(
+    inbox: PathBuf,
+    plans: Vec<(String, String)>,
+    pause_every: usize,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for (i, (name, text)) in plans.iter().enumerate() {
+            let temp = inbox.join(format!(".{name}.tmp"));
+            fs::write(&temp, text).unwrap();
+            fs::rename(&temp, inbox.join(name)).unwrap();
+            if i % pause_every == pause_every - 1 {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    })
+}
+
 /// Writes `text` to `path` in `chunks` pieces over about `over`, keeping the
 /// file open the whole time, as a slow writer would.
 pub fn write_slowly(path: &Path, text: &str, chunks: usize, over: Duration) {
