@@ -12,8 +12,7 @@
 //! the log ([`super::decision_log::DecisionLog::append`]), so no line can
 //! be written without it.
 
-use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
+use crate::check::sha256_hex;
 
 /// `prev_sha256` of the first line: there is no line before it.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -69,16 +68,6 @@ pub fn seq_of(line: &[u8]) -> Option<u64> {
         seq: u64,
     }
     serde_json::from_slice::<Seq>(line).ok().map(|s| s.seq)
-}
-
-/// sha256 of `bytes`, as 64 lowercase hex digits.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
 }
 
 #[cfg(test)]

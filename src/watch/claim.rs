@@ -2,7 +2,7 @@
 //! opening anything but a regular file, never reading more than the size
 //! limit into memory, and noticing when the file changes under us.
 
-use sha2::{Digest, Sha256};
+use crate::check::sha256_hex;
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
@@ -132,7 +132,7 @@ pub fn claim(
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(NotClaimed::Changed),
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
             return Ok(Claim {
-                sha256: hex(Sha256::new()),
+                sha256: sha256_hex(b""),
                 content: Content::Unreadable(e.to_string()),
                 fingerprint: *seen,
             });
@@ -179,7 +179,7 @@ fn fingerprint_of(file: &File) -> Result<Fingerprint, NotClaimed> {
 fn read_limited(file: &File, limit: u64) -> io::Result<(Content, String)> {
     let mut kept = Vec::new();
     file.take(limit.saturating_add(1)).read_to_end(&mut kept)?;
-    let sha256 = hex(Sha256::new_with_prefix(&kept));
+    let sha256 = sha256_hex(&kept);
     if kept.len() as u64 > limit {
         return Ok((Content::Oversized(kept.len() as u64), sha256));
     }
@@ -198,14 +198,8 @@ fn claim_link(path: &Path, seen: &Fingerprint) -> Result<Claim, NotClaimed> {
     if Fingerprint::of(&now) != *seen {
         return Err(NotClaimed::Changed);
     }
-    let mut hasher = Sha256::new();
-    hasher.update(std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()));
-    Ok(Claim { sha256: hex(hasher), content: Content::Link(target), fingerprint: *seen })
-}
-
-/// Lower-case hex of a finished hash.
-fn hex(hasher: Sha256) -> String {
-    format!("{:x}", hasher.finalize())
+    let sha256 = sha256_hex(std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()));
+    Ok(Claim { sha256, content: Content::Link(target), fingerprint: *seen })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! lines are written; at start-up the chain continues from the last line.
 
 use super::chain::{self, Head};
+use crate::check::sha256_hex;
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -211,7 +212,7 @@ fn read_head(file: &File) -> io::Result<(Head, u64)> {
         }
     }
     let seq = chained.saturating_add(unchained);
-    Ok((Head { seq, sha256: chain::sha256_hex(&last) }, unchained))
+    Ok((Head { seq, sha256: sha256_hex(&last) }, unchained))
 }
 
 /// The log's last line without its newline (the log ends in a newline, as
@@ -419,7 +420,7 @@ mod tests {
             .map(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
                 let prev = v["prev_sha256"].as_str().unwrap().to_string();
-                (v["seq"].as_u64().unwrap(), prev, chain::sha256_hex(l.as_bytes()))
+                (v["seq"].as_u64().unwrap(), prev, sha256_hex(l.as_bytes()))
             })
             .collect()
     }
@@ -495,7 +496,7 @@ mod tests {
         let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
         let before = text.lines().nth(2).unwrap();
         assert_eq!(last["seq"], 4);
-        assert_eq!(last["prev_sha256"], chain::sha256_hex(before.as_bytes()));
+        assert_eq!(last["prev_sha256"], sha256_hex(before.as_bytes()));
     }
 
     #[test]

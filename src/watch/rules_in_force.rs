@@ -2,8 +2,8 @@
 //! changes. A new rule file that cannot be read is refused with a clear log
 //! line, and the rules in force stay (SPEC §4).
 
+use crate::check::sha256_hex;
 use crate::rules::RuleSet;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The rule set in force and where it came from.
@@ -137,7 +137,7 @@ impl RulesInForce {
 fn read(path: &Path) -> Result<(String, String), String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read rule file {}: {e}", path.display()))?;
-    let sha = format!("{:x}", Sha256::digest(&bytes));
+    let sha = sha256_hex(&bytes);
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("rule file {} is not UTF-8 text", path.display()))?;
     Ok((text, sha))

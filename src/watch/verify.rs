@@ -16,7 +16,8 @@
 //! [`Anchor`]: a line's `seq` and sha256, noted elsewhere earlier (the
 //! summary prints the last one), which the log must still contain.
 
-use super::chain::{sha256_hex, GENESIS};
+use super::chain::GENESIS;
+use crate::check::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
