@@ -315,6 +315,8 @@ pub fn submit(layout: &Layout, request: &ForgetRequest) -> io::Result<String> {
     let nanos = jiff::Timestamp::now().as_nanosecond();
     let id = format!("forget-{nanos}-{}", std::process::id());
     let bytes = serde_json::to_vec_pretty(request).map_err(io::Error::other)?;
+    // Not `write_atomically`: its temporary name is the daemon's own, which a
+    // daemon starting now would remove as a crash's leftover under our feet.
     let temp = dir.join(format!(".{id}.tmp"));
     std::fs::write(&temp, bytes)?;
     std::fs::File::open(&temp)?.sync_all()?;
