@@ -8,7 +8,6 @@
 mod util;
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
 use util::{drop_in_background, fail_plan, pass_plan, plan_on, wait_until, Site};
 
 /// `embolint verify-log ROOT`: exit code and everything printed.
@@ -102,14 +101,7 @@ fn a_crash_during_a_withdrawal_leaves_a_chain_that_verifies() {
         let failpoint = format!("{step}:1");
         let mut daemon = site.start_with_env(&[], &[("EMBOLINT_WATCH_FAILPOINT", &failpoint)]);
         site.judge("a.json", &plan_on("PLN-A", "PAT-P", "2026-11-05"));
-        let asking = Command::new(env!("CARGO_BIN_EXE_embolint"))
-            .args(["history", "--forget", "PLN-A", "--by", "Dr. Audit", "--root"])
-            .arg(site.root())
-            .args(["--wait-secs", "300"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let asking = site.spawn_forget("PLN-A", "Dr. Audit");
         let status = daemon.wait_exit();
         assert_eq!(status.signal(), Some(libc::SIGKILL), "{step}: the failpoint did not fire");
         daemon = site.start(&[]);

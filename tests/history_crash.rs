@@ -7,7 +7,6 @@
 mod util;
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
 use util::{drop_in_background, plan_on, wait_until, Site};
 
 /// The steps of a batch where the failpoint can crash the daemon.
@@ -82,14 +81,7 @@ fn a_crash_during_a_withdrawal_finishes_it_exactly_once_after_restart() {
 
         // The operator's command waits for the daemon's answer meanwhile.
         let root = site.root();
-        let asking = Command::new(env!("CARGO_BIN_EXE_embolint"))
-            .args(["history", "--forget", "PLN-A", "--by", "Dr. Who", "--root"])
-            .arg(&root)
-            .args(["--wait-secs", "300"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let asking = site.spawn_forget("PLN-A", "Dr. Who");
         let status = daemon.wait_exit();
         assert_eq!(status.signal(), Some(libc::SIGKILL), "{step}: the failpoint did not fire");
         assert_eq!(site.events().len(), 1, "{step}: the event is logged before the crash");

@@ -226,6 +226,21 @@ impl Site {
             .unwrap()
     }
 
+    /// Starts `embolint history --forget PLAN_ID --by BY` against this root,
+    /// waiting up to 300 s for the daemon's answer; its output is piped.
+    pub fn spawn_forget(&self, plan_id: &str, by: &str) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_embolint"))
+            .args(["history", "--forget", plan_id, "--by", by, "--root"])
+            .arg(self.root())
+            .args(["--wait-secs", "300"])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// `embolint history PATIENT --root ROOT --format json`: the patient's
     /// recorded sessions as (plan id, date).
     pub fn sessions_of(&self, patient: &str) -> Vec<(String, String)> {
