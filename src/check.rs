@@ -2,10 +2,12 @@
 //! `embolint check` and the watch daemon, so both judge alike.
 
 use crate::history::{History, HistoryError, PlannedSession, RecordedPlan, RecordedSession};
+use crate::plan::parse::with_arena;
 use crate::plan::parse::ParseFailure;
 use crate::plan::{parse_plan, Plan};
 use crate::rules::{Context, RuleSet};
 use crate::verdict::{Finding, Outcome, Severity, Verdict};
+use bumpalo::Bump;
 use sha2::{Digest, Sha256};
 
 /// The rule id of every finding about an unreadable or malformed plan.
@@ -45,10 +47,10 @@ pub fn check_bytes(
 
 /// Like [`check_bytes`], for a plan whose sha256 is already known.
 pub fn check_file(file: PlanFile<'_>, rules: &RuleSet, history: &[RecordedSession]) -> Verdict {
-    match parse_plan(file.bytes, &rules.names) {
+    with_arena(|arena| match parse_plan(file.bytes, arena, &rules.names) {
         Ok(plan) => judge(file, &plan, rules, history),
         Err(failure) => invalid_verdict(file, failure, rules),
-    }
+    })
 }
 
 /// Checks one plan file against a rule set and the recorded history.
@@ -105,16 +107,26 @@ pub fn check_for_history(
     rules: &RuleSet,
     history: &History,
 ) -> Result<Checked, HistoryError> {
-    let plan = match parse_plan(file.bytes, &rules.names) {
+    with_arena(|arena| check_read_plan(file, arena, rules, history))
+}
+
+/// [`check_for_history`], with `arena` to read the plan into.
+fn check_read_plan(
+    file: PlanFile<'_>,
+    arena: &Bump,
+    rules: &RuleSet,
+    history: &History,
+) -> Result<Checked, HistoryError> {
+    let plan = match parse_plan(file.bytes, arena, &rules.names) {
         Ok(plan) => plan,
         Err(failure) => {
             let verdict = invalid_verdict(file, failure, rules);
             return Ok(Checked { verdict, sessions: Vec::new() });
         }
     };
-    let recorded = history.sessions_of(&plan.patient.id)?;
+    let recorded = history.sessions_of(plan.patient.id)?;
     let mut verdict = judge(file, &plan, rules, &recorded);
-    if let Some(earlier) = history.plan(&plan.plan_id)? {
+    if let Some(earlier) = history.plan(plan.plan_id)? {
         if earlier.patient_id != plan.patient.id {
             verdict.add_finding(plan_id_taken(&plan, &earlier));
         }
@@ -169,8 +181,8 @@ fn judge(file: PlanFile<'_>, plan: &Plan, rules: &RuleSet, history: &[RecordedSe
     let (findings, outcomes) = rules.evaluate(plan, &context);
     let (name, sha256) = (file.name.into(), file.sha256.into());
     let mut verdict = Verdict::new(name, sha256, findings, outcomes, rules.reference(), false);
-    verdict.plan_id = Some(plan.plan_id.clone());
-    verdict.patient_id = Some(plan.patient.id.clone());
+    verdict.plan_id = Some(plan.plan_id.to_string());
+    verdict.patient_id = Some(plan.patient.id.to_string());
     verdict
 }
 

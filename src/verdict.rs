@@ -120,7 +120,7 @@ impl Finding {
     }
 
     pub fn in_artery(mut self, artery: &crate::plan::Artery) -> Finding {
-        self.artery = Some(artery.name.clone());
+        self.artery = Some(artery.name.to_string());
         self
     }
 

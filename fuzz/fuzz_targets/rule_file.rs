@@ -5,6 +5,7 @@
 #![no_main]
 
 use embolint::check::check_bytes;
+use embolint::plan::parse::with_arena;
 use embolint::plan::parse_plan;
 use embolint::rules::{Context, RuleSet};
 use embolint_fuzz::{check_verdict, SPEC_EXAMPLE};
@@ -23,10 +24,12 @@ fuzz_target!(|data: &[u8]| {
     };
     // Synonyms change how the plan reads (PVA needs particle sizes), so the
     // example may be invalid under some rule sets; that is not a bug.
-    if let Ok(plan) = parse_plan(SPEC_EXAMPLE, &rules.names) {
-        let context = Context { names: &rules.names, history: &[] };
-        let _ = rules.evaluate(&plan, &context);
-    }
+    with_arena(|arena| {
+        if let Ok(plan) = parse_plan(SPEC_EXAMPLE, arena, &rules.names) {
+            let context = Context { names: &rules.names, history: &[] };
+            let _ = rules.evaluate(&plan, &context);
+        }
+    });
     let verdict = check_bytes("spec-example.json", SPEC_EXAMPLE, &rules, &[]);
     check_verdict(SPEC_EXAMPLE, &rules, &verdict);
     let _ = embolint::report::render_rules(&rules);

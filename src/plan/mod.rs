@@ -21,25 +21,28 @@ pub use quantity::{Amount, Dimension, Quantity, Unit};
 pub const FORMAT: &str = "embolint.plan/1";
 
 /// A treatment plan: one patient, one or more planned procedures.
+///
+/// Its text (ids, names, origins) is borrowed from the file it was read
+/// from (`'a`): reading a plan copies none of it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
+pub struct Plan<'a> {
     /// A later file with the same id is a revision of this plan.
-    pub plan_id: String,
-    pub patient: Patient,
-    pub indication: Indication,
+    pub plan_id: &'a str,
+    pub patient: Patient<'a>,
+    pub indication: Indication<'a>,
     /// The angiographic mapping of the spinal arteries' origins, if done.
-    pub spinal_artery_mapping: Option<SpinalMapping>,
+    pub spinal_artery_mapping: Option<SpinalMapping<'a>>,
     /// Procedures already done for this patient, as the plan reports them.
-    pub prior_sessions: Vec<PriorSession>,
+    pub prior_sessions: Vec<PriorSession<'a>>,
     /// The planned procedures; never empty.
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<Session<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Patient {
-    pub id: String,
+pub struct Patient<'a> {
+    pub id: &'a str,
     pub age_years: Option<Decimal>,
-    pub sex: Option<String>,
+    pub sex: Option<&'a str>,
 }
 
 /// Where the treated lesion lies; decides whether spinal mapping is required.
@@ -71,89 +74,89 @@ impl LesionRegion {
 
 /// Why the patient is treated; the `eligibility` rule reads it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Indication {
-    pub primary_cancer: Option<String>,
+pub struct Indication<'a> {
+    pub primary_cancer: Option<&'a str>,
     pub lesion_region: LesionRegion,
-    pub lesion_levels: Vec<String>,
+    pub lesion_levels: Vec<&'a str>,
     pub lytic: Option<bool>,
     /// `None` when the plan does not say; `Some(empty)` when it says none.
-    pub failed_treatments: Option<Vec<String>>,
+    pub failed_treatments: Option<Vec<&'a str>>,
     pub cementoplasty_contraindicated: Option<bool>,
     pub mdt_decision: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct SpinalMapping {
+pub struct SpinalMapping<'a> {
     pub date: Date,
     /// Segmental arteries from which an anterior or posterior spinal artery
     /// arises; empty when angiography found none.
-    pub origins: Vec<String>,
+    pub origins: Vec<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct PriorSession {
+pub struct PriorSession<'a> {
     /// Position in `prior_sessions`, for JSON Pointers.
     pub index: usize,
     pub date: Date,
-    pub plan_id: Option<String>,
+    pub plan_id: Option<&'a str>,
 }
 
 /// One planned procedure.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Session {
+pub struct Session<'a> {
     /// Position in `sessions`, for JSON Pointers.
     pub index: usize,
     /// The number in the course, when the plan gives it.
     pub number: Option<u64>,
     pub date: Date,
-    pub arteries: Vec<Artery>,
-    pub sedation: Vec<Sedative>,
-    pub post_procedure: Vec<PostProcedureDrug>,
+    pub arteries: Vec<Artery<'a>>,
+    pub sedation: Vec<Sedative<'a>>,
+    pub post_procedure: Vec<PostProcedureDrug<'a>>,
     pub follow_up_days: Vec<u64>,
 }
 
-impl Session {
+impl<'a> Session<'a> {
     /// The JSON Pointer of this session.
     pub fn pointer(&self) -> String {
         format!("/sessions/{}", self.index)
     }
 
     /// The arteries that are treated: embolised or infused.
-    pub fn treated_arteries(&self) -> impl Iterator<Item = &Artery> {
+    pub fn treated_arteries(&self) -> impl Iterator<Item = &Artery<'a>> {
         self.arteries.iter().filter(|a| a.is_treated())
     }
 }
 
 /// An arterial feeder of the lesion, treated or only documented.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Artery {
+pub struct Artery<'a> {
     /// Position in its session's `arteries`, for JSON Pointers.
     pub index: usize,
-    pub name: String,
+    pub name: &'a str,
     /// The segmental artery it arises from.
-    pub origin: Option<String>,
+    pub origin: Option<&'a str>,
     pub diameter_mm: Decimal,
     /// The planner's own reading of the angiogram.
     pub shares_origin_with_spinal_artery: bool,
-    pub embolic: Option<Embolic>,
-    pub drugs: Vec<DrugDose>,
+    pub embolic: Option<Embolic<'a>>,
+    pub drugs: Vec<DrugDose<'a>>,
 }
 
-impl Artery {
+impl Artery<'_> {
     /// SPEC §2: treated when it has an embolic or a non-empty `drugs`.
     pub fn is_treated(&self) -> bool {
         self.embolic.is_some() || !self.drugs.is_empty()
     }
 
     /// The JSON Pointer of this artery within session `session`.
-    pub fn pointer(&self, session: &Session) -> String {
+    pub fn pointer(&self, session: &Session<'_>) -> String {
         format!("/sessions/{}/arteries/{}", session.index, self.index)
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Embolic {
-    pub agent: String,
+pub struct Embolic<'a> {
+    pub agent: &'a str,
     /// `[min, max]` in µm; present whenever the agent is PVA.
     pub particle_size_um: Option<ParticleRange>,
 }
@@ -166,19 +169,19 @@ pub struct ParticleRange {
 
 /// A drug given into an artery.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DrugDose {
+pub struct DrugDose<'a> {
     /// Position in the artery's `drugs`, for JSON Pointers.
     pub index: usize,
-    pub name: String,
+    pub name: &'a str,
     /// Always a mass.
     pub dose: Quantity,
 }
 
 /// A sedative: a continuous rate or a single bolus (exactly one).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sedative {
+pub struct Sedative<'a> {
     pub index: usize,
-    pub name: String,
+    pub name: &'a str,
     pub dose: SedativeDose,
 }
 
@@ -192,10 +195,10 @@ pub enum SedativeDose {
 
 /// A drug given after the procedure.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PostProcedureDrug {
+pub struct PostProcedureDrug<'a> {
     pub index: usize,
-    pub name: String,
+    pub name: &'a str,
     /// Always a mass.
     pub dose: Quantity,
-    pub route: Option<String>,
+    pub route: Option<&'a str>,
 }

@@ -9,11 +9,11 @@
 use super::fields::{suggest, Field, ObjectReader, Pointer, Problems};
 use super::json::{self, clip, quote, Node};
 use super::session::sessions;
-use super::values::{borrowed_text, date, flag, non_negative, text, texts};
+use super::values::{date, flag, non_negative, text, texts};
 use super::{Indication, LesionRegion, Patient, Plan, PriorSession, SpinalMapping, FORMAT};
 use crate::names::Names;
 use bumpalo::Bump;
-use std::cell::RefCell;
+use std::cell::Cell;
 
 /// One problem that makes a plan invalid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,47 +38,25 @@ pub struct ParseFailure {
 }
 
 /// Reads a plan strictly. `names` resolves synonyms where the format depends
-/// on them (particle sizes are required when the agent is PVA).
+/// on them (particle sizes are required when the agent is PVA). The plan
+/// borrows its text from `bytes`, and from `arena` the few strings that
+/// were written with escapes; `arena` also holds the file's JSON tree while
+/// it is read. [`with_arena`] lends a reused one.
 ///
 /// Never panics, whatever the bytes.
-pub fn parse_plan(bytes: &[u8], names: &Names) -> Result<Plan, ParseFailure> {
-    let reused = ARENA.try_with(|arena| {
-        let mut arena = arena.try_borrow_mut().ok()?;
-        arena.reset();
-        let plan = read_plan(bytes, &arena, names);
-        if arena.allocated_bytes() > ARENA_KEPT_BYTES {
-            *arena = Bump::new();
-        }
-        Some(plan)
-    });
-    match reused {
-        Ok(Some(plan)) => plan,
-        // The thread is exiting, or (never so far) reading a plan while
-        // reading one: a fresh arena does the same.
-        _ => read_plan(bytes, &Bump::new(), names),
-    }
-}
-
-thread_local! {
-    /// Each thread's arena for JSON trees, emptied and reused plan after
-    /// plan: reading a plan does not ask the allocator for its tree's memory
-    /// each time (a large request also made it tidy up all small free blocks).
-    static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
-}
-
-/// Largest arena kept for the next plan: the tree of a plan of about
-/// 100 KB. After a larger plan the memory is given back.
-const ARENA_KEPT_BYTES: usize = 256 * 1024;
-
-/// [`parse_plan`], with the JSON tree kept in `arena`.
-fn read_plan(bytes: &[u8], arena: &Bump, names: &Names) -> Result<Plan, ParseFailure> {
+pub fn parse_plan<'a>(
+    bytes: &'a [u8],
+    arena: &'a Bump,
+    names: &Names,
+) -> Result<Plan<'a>, ParseFailure> {
     let root = json::read(bytes, arena).map_err(|message| ParseFailure {
         problems: vec![Problem { path: String::new(), message }],
         plan_id: None,
         patient_id: None,
     })?;
+    let root = arena.alloc(root);
     let mut problems = Problems::default();
-    let plan = plan(&Field::root(&root), names, &mut problems);
+    let plan = plan(&Field::root(root), names, &mut problems);
     match plan {
         Some(plan) if problems.list.is_empty() => Ok(plan),
         _ => {
@@ -86,15 +64,41 @@ fn read_plan(bytes: &[u8], arena: &Bump, names: &Names) -> Result<Plan, ParseFai
                 // Every reader reports before it gives up; this is a safety net.
                 problems.add(&Pointer::Root, "embolint could not read this plan; please report this file to the embolint maintainers");
             }
-            let patient = entry(&root, "patient");
+            let patient = entry(root, "patient");
             Err(ParseFailure {
                 problems: problems.list,
-                plan_id: readable_text(entry(&root, "plan_id")),
+                plan_id: readable_text(entry(root, "plan_id")),
                 patient_id: readable_text(patient.and_then(|p| entry(p, "id"))),
             })
         }
     }
 }
+
+/// Runs `work` with this thread's arena, emptied: plan after plan, reading
+/// and checking do not ask the allocator for the memory of each JSON tree
+/// (a large request also made it tidy up all small free blocks). After a
+/// plan that used more than [`ARENA_KEPT_BYTES`] the memory is given back.
+pub fn with_arena<T>(work: impl FnOnce(&Bump) -> T) -> T {
+    // Taken out while lent: a nested call (or a thread that is exiting)
+    // gets a fresh arena, which does the same.
+    let mut arena = ARENA.try_with(Cell::take).ok().flatten().unwrap_or_default();
+    arena.reset();
+    let done = work(&arena);
+    if arena.allocated_bytes() <= ARENA_KEPT_BYTES {
+        // Fails only while the thread exits; the arena is then just dropped.
+        let _ = ARENA.try_with(|kept| kept.set(Some(arena)));
+    }
+    done
+}
+
+thread_local! {
+    /// Each thread's arena, between two uses of [`with_arena`].
+    static ARENA: Cell<Option<Bump>> = const { Cell::new(None) };
+}
+
+/// Largest arena kept for the next plan: enough for the tree of a plan of
+/// about 100 KB. After a larger plan the memory is given back.
+const ARENA_KEPT_BYTES: usize = 256 * 1024;
 
 /// The fields of the plan object.
 const PLAN_FIELDS: &[&str] = &[
@@ -107,7 +111,7 @@ const PLAN_FIELDS: &[&str] = &[
     "sessions",
 ];
 
-fn plan(root: &Field<'_, '_>, names: &Names, problems: &mut Problems) -> Option<Plan> {
+fn plan<'a>(root: &Field<'a, '_>, names: &Names, problems: &mut Problems) -> Option<Plan<'a>> {
     let expected = r#"a plan: one JSON object, {"format": "embolint.plan/1", ...}"#;
     let reader = ObjectReader::open(root, expected, PLAN_FIELDS, problems)?;
     let format = format(&reader, problems);
@@ -151,7 +155,7 @@ fn format(reader: &ObjectReader<'_, '_>, problems: &mut Problems) -> Option<()> 
         problems.add(&Pointer::Key(&Pointer::Root, "format"), message);
         return None;
     };
-    let value = borrowed_text(&field, problems)?;
+    let value = text(&field, problems)?;
     if value != FORMAT {
         let message =
             format!("unsupported format {}; this embolint reads \"{FORMAT}\"", quote(value));
@@ -163,7 +167,7 @@ fn format(reader: &ObjectReader<'_, '_>, problems: &mut Problems) -> Option<()> 
 
 const PATIENT_FIELDS: &[&str] = &["id", "age_years", "sex"];
 
-fn patient(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Patient> {
+fn patient<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<Patient<'a>> {
     let reader =
         ObjectReader::open(field, "an object with the patient's `id`", PATIENT_FIELDS, problems)?;
     let id = reader.required("id", problems).and_then(|f| text(&f, problems));
@@ -182,7 +186,7 @@ const INDICATION_FIELDS: &[&str] = &[
     "mdt_decision",
 ];
 
-fn indication(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Indication> {
+fn indication<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<Indication<'a>> {
     let reader = ObjectReader::open(field, "an object", INDICATION_FIELDS, problems)?;
     let primary_cancer = optional(reader.optional("primary_cancer"), |f| text(f, problems));
     let region =
@@ -206,7 +210,7 @@ fn indication(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Indicati
 
 /// One of `spine`, `sacrum`, `iliac`, `other`, spelt exactly.
 fn lesion_region(field: &Field<'_, '_>, problems: &mut Problems) -> Option<LesionRegion> {
-    let value = borrowed_text(field, problems)?;
+    let value = text(field, problems)?;
     if let Some((_, region)) = LesionRegion::ALL.iter().find(|(name, _)| *name == value) {
         return Some(*region);
     }
@@ -224,7 +228,7 @@ fn lesion_region(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Lesio
 
 const MAPPING_FIELDS: &[&str] = &["date", "origins"];
 
-fn spinal_mapping(field: &Field<'_, '_>, problems: &mut Problems) -> Option<SpinalMapping> {
+fn spinal_mapping<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<SpinalMapping<'a>> {
     let expected = "an object with the mapping's `date` and `origins`";
     let reader = ObjectReader::open(field, expected, MAPPING_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
@@ -234,11 +238,11 @@ fn spinal_mapping(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Spin
 
 const PRIOR_SESSION_FIELDS: &[&str] = &["date", "plan_id"];
 
-fn prior_session(
+fn prior_session<'a>(
     index: usize,
-    field: Field<'_, '_>,
+    field: Field<'a, '_>,
     problems: &mut Problems,
-) -> Option<PriorSession> {
+) -> Option<PriorSession<'a>> {
     let expected = "an object with the prior session's `date`";
     let reader = ObjectReader::open(&field, expected, PRIOR_SESSION_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));

@@ -12,11 +12,11 @@ use super::{
 use crate::names::Names;
 
 /// The non-empty list of planned sessions.
-pub(super) fn sessions(
-    field: &Field<'_, '_>,
+pub(super) fn sessions<'a>(
+    field: &Field<'a, '_>,
     names: &Names,
     problems: &mut Problems,
-) -> Option<Vec<Session>> {
+) -> Option<Vec<Session<'a>>> {
     if matches!(field.node, Node::Array(items) if items.is_empty()) {
         problems.add(&field.path, "no session is planned; add at least one session to `sessions`");
         return None;
@@ -29,12 +29,12 @@ pub(super) fn sessions(
 const SESSION_FIELDS: &[&str] =
     &["number", "date", "arteries", "sedation", "post_procedure", "follow_up_days"];
 
-fn session(
+fn session<'a>(
     index: usize,
-    field: &Field<'_, '_>,
+    field: &Field<'a, '_>,
     names: &Names,
     problems: &mut Problems,
-) -> Option<Session> {
+) -> Option<Session<'a>> {
     let reader = ObjectReader::open(field, "a session object", SESSION_FIELDS, problems)?;
     let number = optional(reader.optional("number"), |f| positive_whole(f, problems));
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
@@ -66,12 +66,12 @@ fn session(
 const ARTERY_FIELDS: &[&str] =
     &["name", "origin", "diameter_mm", "shares_origin_with_spinal_artery", "embolic", "drugs"];
 
-fn artery(
+fn artery<'a>(
     index: usize,
-    field: &Field<'_, '_>,
+    field: &Field<'a, '_>,
     names: &Names,
     problems: &mut Problems,
-) -> Option<Artery> {
+) -> Option<Artery<'a>> {
     let reader = ObjectReader::open(field, "an artery object", ARTERY_FIELDS, problems)?;
     let name = reader.required("name", problems).and_then(|f| text(&f, problems));
     let origin = optional(reader.optional("origin"), |f| text(f, problems));
@@ -96,19 +96,23 @@ fn artery(
 
 const EMBOLIC_FIELDS: &[&str] = &["agent", "particle_size_um"];
 
-fn embolic(field: &Field<'_, '_>, names: &Names, problems: &mut Problems) -> Option<Embolic> {
+fn embolic<'a>(
+    field: &Field<'a, '_>,
+    names: &Names,
+    problems: &mut Problems,
+) -> Option<Embolic<'a>> {
     let expected = "an object with the embolic `agent`";
     let reader = ObjectReader::open(field, expected, EMBOLIC_FIELDS, problems)?;
     let agent = reader.required("agent", problems).and_then(|f| text(&f, problems));
     let range = optional(reader.optional("particle_size_um"), |f| particle_range(f, problems));
     let (agent, range) = (agent?, range?);
-    if range.is_none() && names.is(&agent, "PVA") {
+    if range.is_none() && names.is(agent, "PVA") {
         problems.add(
             &Pointer::Key(&field.path, "particle_size_um"),
             format!(
                 "missing `particle_size_um`: {} particles need their size range \
                  [min, max] in µm, for example [300, 600]",
-                clip(&agent)
+                clip(agent)
             ),
         );
         return None;
@@ -141,7 +145,7 @@ fn particle_range(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Part
 
 const DRUG_FIELDS: &[&str] = &["name", "dose"];
 
-fn drug(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<DrugDose> {
+fn drug<'a>(index: usize, field: Field<'a, '_>, problems: &mut Problems) -> Option<DrugDose<'a>> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, DRUG_FIELDS, problems)?;
     let name = reader.required("name", problems).and_then(|f| text(&f, problems));
@@ -152,7 +156,11 @@ fn drug(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<D
 
 const SEDATIVE_FIELDS: &[&str] = &["name", "rate", "bolus"];
 
-fn sedative(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<Sedative> {
+fn sedative<'a>(
+    index: usize,
+    field: Field<'a, '_>,
+    problems: &mut Problems,
+) -> Option<Sedative<'a>> {
     let expected = "an object with the sedative's `name` and its `rate` or `bolus`";
     let reader = ObjectReader::open(&field, expected, SEDATIVE_FIELDS, problems)?;
     let name = reader.required("name", problems).and_then(|f| text(&f, problems));
@@ -176,11 +184,11 @@ fn sedative(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Opti
 
 const POST_PROCEDURE_FIELDS: &[&str] = &["name", "dose", "route"];
 
-fn post_procedure_drug(
+fn post_procedure_drug<'a>(
     index: usize,
-    field: Field<'_, '_>,
+    field: Field<'a, '_>,
     problems: &mut Problems,
-) -> Option<PostProcedureDrug> {
+) -> Option<PostProcedureDrug<'a>> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, POST_PROCEDURE_FIELDS, problems)?;
     let name = reader.required("name", problems).and_then(|f| text(&f, problems));

@@ -9,14 +9,8 @@ use super::quantity::{accepted_units, Dimension, Quantity, Unit, UNITS};
 use crate::decimal::Decimal;
 use jiff::civil::Date;
 
-/// A string that is not empty or only whitespace, copied into the plan.
-pub fn text(field: &Field<'_, '_>, problems: &mut Problems) -> Option<String> {
-    borrowed_text(field, problems).map(str::to_string)
-}
-
-/// A string that is not empty or only whitespace, as it is in the file: for
-/// values checked in place (a date, a unit) rather than kept.
-pub fn borrowed_text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a str> {
+/// A string that is not empty or only whitespace, as it is in the file.
+pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a str> {
     let Node::String(value) = field.node else {
         problems.wrong_type(field, "a string");
         return None;
@@ -40,7 +34,7 @@ pub fn flag(field: &Field<'_, '_>, problems: &mut Problems) -> Option<bool> {
 }
 
 /// A list of non-empty strings (it may itself be empty).
-pub fn texts(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Vec<String>> {
+pub fn texts<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<Vec<&'a str>> {
     field.list("a list of strings", problems, |_, item, problems| text(&item, problems))
 }
 
@@ -99,7 +93,7 @@ pub fn positive_whole(field: &Field<'_, '_>, problems: &mut Problems) -> Option<
 
 /// A calendar date written exactly `YYYY-MM-DD`.
 pub fn date(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Date> {
-    let value = borrowed_text(field, problems)?;
+    let value = text(field, problems)?;
     let shape_ok = value.len() == 10
         && value.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {
@@ -159,7 +153,7 @@ pub fn quantity(
 
 /// A unit spelled exactly as the format accepts, measuring `dimension`.
 fn unit(field: &Field<'_, '_>, dimension: Dimension, problems: &mut Problems) -> Option<Unit> {
-    let symbol = borrowed_text(field, problems)?;
+    let symbol = text(field, problems)?;
     let accepted = accepted_units(dimension);
     let Some(unit) = Unit::parse(symbol) else {
         let shown = clip(symbol);
@@ -214,13 +208,13 @@ mod tests {
 
     /// Reads `json` with `reader` at pointer `/x`; the value or the messages.
     fn run<T>(
-        json: &str,
-        reader: impl Fn(&Field<'_, '_>, &mut Problems) -> Option<T>,
+        json: &'static str,
+        reader: impl Fn(&Field<'static, '_>, &mut Problems) -> Option<T>,
     ) -> Result<T, Vec<String>> {
-        let node = read(json.as_bytes()).unwrap();
+        let node = Box::leak(Box::new(read(json.as_bytes()).unwrap()));
         let mut problems = Problems::default();
         let path = Pointer::Key(&Pointer::Root, "x");
-        let value = reader(&Field { node: &node, path }, &mut problems);
+        let value = reader(&Field { node, path }, &mut problems);
         match value {
             Some(v) if problems.list.is_empty() => Ok(v),
             _ => {
@@ -231,7 +225,7 @@ mod tests {
         }
     }
 
-    fn mass(json: &str) -> Result<Quantity, Vec<String>> {
+    fn mass(json: &'static str) -> Result<Quantity, Vec<String>> {
         run(json, |f, p| quantity(f, Dimension::Mass, p))
     }
 
@@ -250,7 +244,7 @@ mod tests {
         assert!(run(r#"" \t ""#, text).is_err());
         let err = run(r#"["a", "", " "]"#, texts).unwrap_err();
         assert_eq!(err.len(), 2);
-        assert_eq!(run(r#"["a"]"#, texts), Ok(vec!["a".to_string()]));
+        assert_eq!(run(r#"["a"]"#, texts), Ok(vec!["a"]));
         assert_eq!(run("[]", texts), Ok(vec![]));
     }
 
@@ -296,7 +290,7 @@ mod tests {
             Err(vec!["\"2026-02-30\" is not a calendar date; check the day and month".into()])
         );
         for bad in ["2026-2-3", "2026-11-05T10:00", "05/11/2026", "2026-11-0x", "２026-11-05"] {
-            let err = run(&format!("{bad:?}"), date).unwrap_err();
+            let err = run(format!("{bad:?}").leak(), date).unwrap_err();
             assert!(err[0].contains("is not a date written YYYY-MM-DD"), "{bad}: {err:?}");
         }
     }

@@ -77,7 +77,7 @@ impl RuleKind for SpinalFeederExcluded {
     }
 
     fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
-        let mapped: &[String] =
+        let mapped: &[&str] =
             plan.spinal_artery_mapping.as_ref().map_or(&[], |m| m.origins.as_slice());
         // Resolved once for the plan, not once per artery.
         let spinal_origins: Vec<Cow<'_, str>> =
@@ -196,7 +196,7 @@ mod tests {
     fn a_treated_artery_whose_origin_is_mapped_as_spinal_is_an_error() {
         let mut plan = spec_example();
         // Same origin as the mapping's "left T9 intercostal", written otherwise.
-        plan.sessions[0].arteries[1].origin = Some("  Left  T9 INTERCOSTAL".to_string());
+        plan.sessions[0].arteries[1].origin = Some("  Left  T9 INTERCOSTAL");
         let findings = findings_of("spinal-feeder-excluded", &plan);
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(findings[0].message.contains("listed in spinal_artery_mapping"));

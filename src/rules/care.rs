@@ -33,7 +33,7 @@ struct SedationTotal<'a> {
     limit: Quantity,
     /// µg or µg/h; `None` only on overflow, taken as above the limit.
     sum: Option<Decimal>,
-    entries: Vec<(&'a Sedative, Quantity)>,
+    entries: Vec<(&'a Sedative<'a>, Quantity)>,
 }
 
 impl SedationTotal<'_> {
@@ -65,7 +65,7 @@ impl SedationDoseMax {
     fn totals<'a>(&self, session: &'a Session, names: &'a Names) -> Vec<SedationTotal<'a>> {
         let mut totals: Vec<SedationTotal> = Vec::new();
         for sedative in &session.sedation {
-            let name = names.canonical(&sedative.name);
+            let name = names.canonical(sedative.name);
             let (form, quantity, limits) = match sedative.dose {
                 SedativeDose::Rate(q) => ("rate", q, &self.rate_limits),
                 SedativeDose::Bolus(q) => ("bolus", q, &self.bolus_limits),
@@ -178,14 +178,14 @@ impl PostProcedureCare {
     fn check(session: &Session, item: &CareItem, names: &Names) -> Option<Finding> {
         // The session's drugs that are one of the item's.
         let named = || {
-            session.post_procedure.iter().filter(|drug| is_one_of(&item.any_of, &drug.name, names))
+            session.post_procedure.iter().filter(|drug| is_one_of(&item.any_of, drug.name, names))
         };
-        let by_route = |route: &Option<String>| match (&item.route, route) {
+        let by_route = |route: Option<&str>| match (&item.route, route) {
             (None, _) => true,
             (Some(wanted), Some(given)) => wanted.matches(given, names),
             (Some(_), None) => false,
         };
-        if named().any(|drug| by_route(&drug.route)) {
+        if named().any(|drug| by_route(drug.route)) {
             return None;
         }
         let route = item.route.as_ref().map_or(String::new(), |r| format!(" by route {r}"));
@@ -211,7 +211,7 @@ impl PostProcedureCare {
             session_label(session),
             item.label,
         );
-        let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name.as_str()).collect();
+        let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name).collect();
         Some(
             Finding::at(format!("{}/post_procedure", session.pointer()), message)
                 .in_session(session)
@@ -386,14 +386,14 @@ mod tests {
     use super::super::testing::*;
     use crate::plan::{Plan, PostProcedureDrug, Sedative, SedativeDose};
 
-    fn sedated(entries: &[(&str, &str, bool)]) -> Plan {
+    fn sedated<'a>(entries: &[(&'a str, &str, bool)]) -> Plan<'a> {
         let mut plan = spec_example();
         plan.sessions[0].sedation = entries
             .iter()
             .enumerate()
             .map(|(index, (name, dose, rate))| Sedative {
                 index,
-                name: name.to_string(),
+                name,
                 dose: if *rate {
                     SedativeDose::Rate(q(dose))
                 } else {
@@ -455,16 +455,16 @@ mod tests {
         assert_eq!(outcome_of("sedation-dose-max", &plan), RuleResult::Pass);
     }
 
-    fn after(entries: &[(&str, Option<&str>)]) -> Plan {
+    fn after<'a>(entries: &[(&'a str, Option<&'a str>)]) -> Plan<'a> {
         let mut plan = spec_example();
         plan.sessions[0].post_procedure = entries
             .iter()
             .enumerate()
             .map(|(index, (name, route))| PostProcedureDrug {
                 index,
-                name: name.to_string(),
+                name,
                 dose: q("120 mg"),
-                route: route.map(str::to_string),
+                route: *route,
             })
             .collect();
         plan
@@ -502,11 +502,10 @@ mod tests {
     fn eligibility_needs_every_item_recorded() {
         assert!(findings_of("eligibility", &spec_example()).is_empty());
         let mut plan = spec_example();
-        plan.indication.failed_treatments =
-            Some(vec!["Radiation therapy".into(), "chemotherapy".into()]);
+        plan.indication.failed_treatments = Some(vec!["Radiation therapy", "chemotherapy"]);
         assert!(findings_of("eligibility", &plan).is_empty(), "synonyms count");
 
-        plan.indication.failed_treatments = Some(vec!["chemotherapy".into()]);
+        plan.indication.failed_treatments = Some(vec!["chemotherapy"]);
         plan.indication.cementoplasty_contraindicated = Some(false);
         plan.indication.mdt_decision = None;
         let findings = findings_of("eligibility", &plan);

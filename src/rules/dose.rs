@@ -22,7 +22,7 @@ struct Total<'a> {
     /// bounds rule out (treated as above every limit).
     sum: Option<Decimal>,
     /// Each entry with the position of its artery in the session.
-    entries: Vec<(usize, &'a DrugDose)>,
+    entries: Vec<(usize, &'a DrugDose<'a>)>,
 }
 
 impl Total<'_> {
@@ -64,12 +64,12 @@ impl Total<'_> {
 /// canonical name, in order of first appearance: the same drug listed twice
 /// (or under a synonym) is summed.
 fn totals<'a>(
-    drugs: impl Iterator<Item = (usize, &'a DrugDose)>,
+    drugs: impl Iterator<Item = (usize, &'a DrugDose<'a>)>,
     names: &'a Names,
 ) -> Vec<Total<'a>> {
     let mut totals: Vec<Total> = Vec::new();
     for (artery, dose) in drugs {
-        let drug = names.canonical(&dose.name);
+        let drug = names.canonical(dose.name);
         match totals.iter_mut().find(|t| t.drug == drug) {
             Some(total) => {
                 total.sum = total.sum.and_then(|sum| sum.checked_add(dose.dose.base));
@@ -86,12 +86,12 @@ fn totals<'a>(
 }
 
 /// The drugs of one artery, for [`totals`].
-fn artery_drugs(artery: &Artery) -> impl Iterator<Item = (usize, &DrugDose)> {
+fn artery_drugs<'a>(artery: &'a Artery<'a>) -> impl Iterator<Item = (usize, &'a DrugDose<'a>)> {
     artery.drugs.iter().map(|drug| (artery.index, drug))
 }
 
 /// Every drug given in a session, over all its arteries, for [`totals`].
-fn session_drugs(session: &Session) -> impl Iterator<Item = (usize, &DrugDose)> {
+fn session_drugs<'a>(session: &'a Session<'a>) -> impl Iterator<Item = (usize, &'a DrugDose<'a>)> {
     session.arteries.iter().flat_map(artery_drugs)
 }
 
@@ -317,7 +317,7 @@ impl RuleKind for UnknownDrug {
         for session in &plan.sessions {
             for artery in &session.arteries {
                 for drug in &artery.drugs {
-                    if is_one_of(&self.formulary, &drug.name, context.names) {
+                    if is_one_of(&self.formulary, drug.name, context.names) {
                         continue;
                     }
                     let message = format!(
@@ -336,7 +336,7 @@ impl RuleKind for UnknownDrug {
                         )
                         .in_session(session)
                         .in_artery(artery)
-                        .observed(&drug.name)
+                        .observed(drug.name)
                         .limit(and_list(&self.formulary)),
                     );
                 }
@@ -356,7 +356,7 @@ mod tests {
     use crate::plan::Plan;
 
     /// The spec example with the first (2.5 mm) artery's drugs replaced.
-    fn small_artery_with(drugs: &[(&str, &str)]) -> Plan {
+    fn small_artery_with<'a>(drugs: &[(&'a str, &str)]) -> Plan<'a> {
         let mut plan = spec_example();
         plan.sessions[0].arteries[0].drugs =
             drugs.iter().enumerate().map(|(i, (n, d))| drug(i, n, d)).collect();
@@ -438,7 +438,7 @@ mod tests {
     }
 
     /// The spec example plus a fourth treated 4.5 mm artery.
-    fn with_fourth_artery(drugs: &[(&str, &str)]) -> Plan {
+    fn with_fourth_artery<'a>(drugs: &[(&'a str, &str)]) -> Plan<'a> {
         let mut plan = spec_example();
         plan.sessions[0].arteries.push(artery(4, "left iliolumbar artery", "4.5", drugs));
         plan

@@ -66,7 +66,9 @@ impl RuleKind for ArteryCount {
 }
 
 /// Every artery with a particle range, with its range.
-fn particle_ranges(plan: &Plan) -> impl Iterator<Item = (&Session, &Artery, ParticleRange)> {
+fn particle_ranges<'a>(
+    plan: &'a Plan<'a>,
+) -> impl Iterator<Item = (&'a Session<'a>, &'a Artery<'a>, ParticleRange)> {
     plan.sessions.iter().flat_map(|session| {
         session.arteries.iter().filter_map(move |artery| {
             let range = artery.embolic.as_ref()?.particle_size_um?;
@@ -87,8 +89,8 @@ fn particle_finding(session: &Session, artery: &Artery, message: String) -> Find
 }
 
 /// The embolic agent's name as the plan writes it.
-fn agent(artery: &Artery) -> &str {
-    artery.embolic.as_ref().map_or("embolic", |e| e.agent.as_str())
+fn agent<'a>(artery: &Artery<'a>) -> &'a str {
+    artery.embolic.as_ref().map_or("embolic", |e| e.agent)
 }
 
 /// `particle-size-min`: the protocol's particles are "150–300 and 300–600
@@ -218,7 +220,7 @@ impl RuleKind for EmbolicAgent {
         for session in &plan.sessions {
             for artery in &session.arteries {
                 let Some(embolic) = &artery.embolic else { continue };
-                if is_one_of(&self.agents, &embolic.agent, context.names) {
+                if is_one_of(&self.agents, embolic.agent, context.names) {
                     continue;
                 }
                 let message = format!(
@@ -233,7 +235,7 @@ impl RuleKind for EmbolicAgent {
                     Finding::at(format!("{}/embolic/agent", artery.pointer(session)), message)
                         .in_session(session)
                         .in_artery(artery)
-                        .observed(&embolic.agent)
+                        .observed(embolic.agent)
                         .limit(or_list(&self.agents)),
                 );
             }
@@ -251,10 +253,10 @@ mod tests {
     use super::super::testing::*;
     use crate::plan::{Embolic, ParticleRange, Plan};
 
-    fn with_particles(min: &str, max: &str) -> Plan {
+    fn with_particles(min: &str, max: &str) -> Plan<'static> {
         let mut plan = spec_example();
         plan.sessions[0].arteries[0].embolic = Some(Embolic {
-            agent: "PVA".into(),
+            agent: "PVA",
             particle_size_um: Some(ParticleRange { min: dec(min), max: dec(max) }),
         });
         plan
@@ -265,7 +267,7 @@ mod tests {
         let mut plan = spec_example();
         assert!(findings_of("artery-count", &plan).is_empty(), "three treated, one documented");
         for n in 4..=6 {
-            plan.sessions[0].arteries.push(artery(n, &format!("artery {n}"), "2", &[]));
+            plan.sessions[0].arteries.push(artery(n, format!("artery {n}").leak(), "2", &[]));
             assert!(findings_of("artery-count", &plan).is_empty(), "{n}");
         }
         plan.sessions[0].arteries.push(artery(7, "artery 7", "2", &[]));
@@ -313,9 +315,9 @@ mod tests {
     #[test]
     fn an_agent_other_than_pva_warns() {
         let mut plan = spec_example();
-        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "Polyvinyl alcohol".into();
+        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "Polyvinyl alcohol";
         assert!(findings_of("embolic-agent", &plan).is_empty());
-        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "gelatin sponge".into();
+        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "gelatin sponge";
         let findings = findings_of("embolic-agent", &plan);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].path, "/sessions/0/arteries/0/embolic/agent");

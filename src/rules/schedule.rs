@@ -92,7 +92,7 @@ impl SessionSpacing {
 enum Neighbour<'a> {
     /// A planned session, by its position in the plan.
     Planned(usize),
-    Prior(&'a PriorSession),
+    Prior(&'a PriorSession<'a>),
     Recorded(&'a RecordedSession),
 }
 
@@ -346,7 +346,7 @@ mod tests {
 
     /// The spec example with its prior session on `prior` and its planned
     /// session on `planned`.
-    fn prior_then(prior: &str, planned: &str) -> Plan {
+    fn prior_then(prior: &str, planned: &str) -> Plan<'static> {
         let mut plan = spec_example();
         plan.prior_sessions[0].date = date(prior);
         plan.sessions[0].date = date(planned);
@@ -359,7 +359,7 @@ mod tests {
 
     /// A plan whose planned and prior sessions fall on the given days of
     /// 2027 (day 0 is Jan 1).
-    fn plan_on_days(planned: &[i64], prior: &[i64]) -> Plan {
+    fn plan_on_days(planned: &[i64], prior: &[i64]) -> Plan<'static> {
         let day = |n: i64| date("2027-01-01").checked_add(jiff::Span::new().days(n)).unwrap();
         let mut plan = spec_example();
         let template = plan.sessions[0].clone();

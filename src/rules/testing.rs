@@ -29,20 +29,25 @@ pub fn date(text: &str) -> Date {
 }
 
 /// A drug given into an artery.
-pub fn drug(index: usize, name: &str, dose: &str) -> DrugDose {
-    DrugDose { index, name: name.to_string(), dose: q(dose) }
+pub fn drug<'a>(index: usize, name: &'a str, dose: &str) -> DrugDose<'a> {
+    DrugDose { index, name, dose: q(dose) }
 }
 
 /// An artery embolised with PVA of `particles` µm and infused with `drugs`.
-pub fn artery(index: usize, name: &str, diameter: &str, drugs: &[(&str, &str)]) -> Artery {
+pub fn artery<'a>(
+    index: usize,
+    name: &'a str,
+    diameter: &str,
+    drugs: &[(&'a str, &str)],
+) -> Artery<'a> {
     Artery {
         index,
-        name: name.to_string(),
-        origin: Some(name.trim_end_matches(" artery").to_string()),
+        name,
+        origin: Some(name.trim_end_matches(" artery")),
         diameter_mm: dec(diameter),
         shares_origin_with_spinal_artery: false,
         embolic: Some(Embolic {
-            agent: "PVA".to_string(),
+            agent: "PVA",
             particle_size_um: Some(ParticleRange { min: dec("300"), max: dec("600") }),
         }),
         drugs: drugs.iter().enumerate().map(|(i, (n, d))| drug(i, n, d)).collect(),
@@ -50,7 +55,7 @@ pub fn artery(index: usize, name: &str, diameter: &str, drugs: &[(&str, &str)]) 
 }
 
 /// A complete session on `day` that passes every rule of the shipped set.
-pub fn session(index: usize, number: Option<u64>, day: &str) -> Session {
+pub fn session(index: usize, number: Option<u64>, day: &str) -> Session<'static> {
     let small = [("pirarubicin", "3 mg"), ("carboplatin", "50 mg")];
     let mut untreated = artery(3, "right L1 lumbar artery", "2", &[]);
     untreated.embolic = None;
@@ -71,26 +76,17 @@ pub fn session(index: usize, number: Option<u64>, day: &str) -> Session {
             untreated,
         ],
         sedation: vec![
-            Sedative {
-                index: 0,
-                name: "alfentanil".into(),
-                dose: SedativeDose::Rate(q("1.5 mg/h")),
-            },
-            Sedative { index: 1, name: "midazolam".into(), dose: SedativeDose::Bolus(q("1 mg")) },
+            Sedative { index: 0, name: "alfentanil", dose: SedativeDose::Rate(q("1.5 mg/h")) },
+            Sedative { index: 1, name: "midazolam", dose: SedativeDose::Bolus(q("1 mg")) },
         ],
         post_procedure: vec![
             PostProcedureDrug {
                 index: 0,
-                name: "methylprednisolone".into(),
+                name: "methylprednisolone",
                 dose: q("120 mg"),
-                route: Some("IV".into()),
+                route: Some("IV"),
             },
-            PostProcedureDrug {
-                index: 1,
-                name: "granisetron".into(),
-                dose: q("3 mg"),
-                route: None,
-            },
+            PostProcedureDrug { index: 1, name: "granisetron", dose: q("3 mg"), route: None },
         ],
         follow_up_days: vec![7, 28],
     }
@@ -98,35 +94,27 @@ pub fn session(index: usize, number: Option<u64>, day: &str) -> Session {
 
 /// The SPEC §1 example plan (patient PAT-0007, plan PLN-2026-0042): one
 /// prior session on 2026-10-05, session 2 on 2026-11-05.
-pub fn spec_example() -> Plan {
+pub fn spec_example() -> Plan<'static> {
     Plan {
-        plan_id: "PLN-2026-0042".into(),
-        patient: Patient {
-            id: "PAT-0007".into(),
-            age_years: Some(dec("56")),
-            sex: Some("M".into()),
-        },
+        plan_id: "PLN-2026-0042",
+        patient: Patient { id: "PAT-0007", age_years: Some(dec("56")), sex: Some("M") },
         indication: Indication {
-            primary_cancer: Some("kidney".into()),
+            primary_cancer: Some("kidney"),
             lesion_region: LesionRegion::Spine,
-            lesion_levels: vec!["L3".into(), "L4".into()],
+            lesion_levels: vec!["L3", "L4"],
             lytic: Some(true),
-            failed_treatments: Some(vec![
-                "chemotherapy".into(),
-                "radiotherapy".into(),
-                "surgery".into(),
-            ]),
+            failed_treatments: Some(vec!["chemotherapy", "radiotherapy", "surgery"]),
             cementoplasty_contraindicated: Some(true),
             mdt_decision: Some(true),
         },
         spinal_artery_mapping: Some(SpinalMapping {
             date: date("2026-11-02"),
-            origins: vec!["left T9 intercostal".into(), "right L1 lumbar".into()],
+            origins: vec!["left T9 intercostal", "right L1 lumbar"],
         }),
         prior_sessions: vec![PriorSession {
             index: 0,
             date: date("2026-10-05"),
-            plan_id: Some("PLN-2026-0031".into()),
+            plan_id: Some("PLN-2026-0031"),
         }],
         sessions: vec![session(0, Some(2), "2026-11-05")],
     }
