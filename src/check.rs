@@ -177,7 +177,7 @@ fn note_earlier_version_in_force(verdict: &mut Verdict, earlier: &RecordedPlan) 
 
 /// The verdict on a plan that was read: the rules decide.
 fn judge(file: PlanFile<'_>, plan: &Plan, rules: &RuleSet, history: &[RecordedSession]) -> Verdict {
-    let context = Context { names: &rules.names, history };
+    let context = Context { history };
     let (findings, outcomes) = rules.evaluate(plan, &context);
     let (name, sha256) = (file.name.into(), file.sha256.into());
     let mut verdict = Verdict::new(name, sha256, findings, outcomes, rules.reference(), false);

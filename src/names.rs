@@ -5,9 +5,31 @@
 //! trimmed, inner runs of whitespace taken as one space. Synonyms come from
 //! the rule set (`pirarubicine` and `THP` are pirarubicin).
 
+use bumpalo::Bump;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+
+/// A name in a plan (a drug, sedative, agent, origin, route or failed
+/// treatment): as written, for messages, and in canonical form, for
+/// comparing. Resolved once when the plan is read, so no rule resolves the
+/// same name again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Name<'a> {
+    /// As the plan writes it; what messages quote.
+    pub written: &'a str,
+    /// Normalized and resolved through the rule set's synonyms
+    /// ([`Names::canonical`]).
+    pub canonical: &'a str,
+}
+
+/// Shows the name as written.
+impl fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.written)
+    }
+}
 
 /// The comparable form of a name: Unicode lowercase, whitespace collapsed.
 /// Printable ASCII with single spaces (the usual case) takes a short path:
@@ -111,6 +133,17 @@ impl Names {
             Some(target) => Cow::Borrowed(target.as_str()),
             None => key,
         }
+    }
+
+    /// `written` with its canonical form; a canonical form that is new text
+    /// (the name had capitals or odd spacing and no synonym) is kept in
+    /// `arena`.
+    pub fn resolve<'a>(&'a self, written: &'a str, arena: &'a Bump) -> Name<'a> {
+        let canonical = match self.canonical(written) {
+            Cow::Borrowed(canonical) => canonical,
+            Cow::Owned(canonical) => arena.alloc_str(&canonical),
+        };
+        Name { written, canonical }
     }
 
     /// True when `name` is `expected` or one of its synonyms.

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     // example may be invalid under some rule sets; that is not a bug.
     with_arena(|arena| {
         if let Ok(plan) = parse_plan(SPEC_EXAMPLE, arena, &rules.names) {
-            let context = Context { names: &rules.names, history: &[] };
+            let context = Context { history: &[] };
             let _ = rules.evaluate(&plan, &context);
         }
     });

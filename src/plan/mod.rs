@@ -13,6 +13,7 @@ mod session;
 mod values;
 
 use crate::decimal::Decimal;
+pub use crate::names::Name;
 use jiff::civil::Date;
 pub use parse::{parse_plan, ParseFailure, Problem};
 pub use quantity::{Amount, Dimension, Quantity, Unit};
@@ -80,7 +81,7 @@ pub struct Indication<'a> {
     pub lesion_levels: Vec<&'a str>,
     pub lytic: Option<bool>,
     /// `None` when the plan does not say; `Some(empty)` when it says none.
-    pub failed_treatments: Option<Vec<&'a str>>,
+    pub failed_treatments: Option<Vec<Name<'a>>>,
     pub cementoplasty_contraindicated: Option<bool>,
     pub mdt_decision: Option<bool>,
 }
@@ -90,7 +91,7 @@ pub struct SpinalMapping<'a> {
     pub date: Date,
     /// Segmental arteries from which an anterior or posterior spinal artery
     /// arises; empty when angiography found none.
-    pub origins: Vec<&'a str>,
+    pub origins: Vec<Name<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -134,7 +135,7 @@ pub struct Artery<'a> {
     pub index: usize,
     pub name: &'a str,
     /// The segmental artery it arises from.
-    pub origin: Option<&'a str>,
+    pub origin: Option<Name<'a>>,
     pub diameter_mm: Decimal,
     /// The planner's own reading of the angiogram.
     pub shares_origin_with_spinal_artery: bool,
@@ -156,7 +157,7 @@ impl Artery<'_> {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Embolic<'a> {
-    pub agent: &'a str,
+    pub agent: Name<'a>,
     /// `[min, max]` in µm; present whenever the agent is PVA.
     pub particle_size_um: Option<ParticleRange>,
 }
@@ -172,7 +173,7 @@ pub struct ParticleRange {
 pub struct DrugDose<'a> {
     /// Position in the artery's `drugs`, for JSON Pointers.
     pub index: usize,
-    pub name: &'a str,
+    pub name: Name<'a>,
     /// Always a mass.
     pub dose: Quantity,
 }
@@ -181,7 +182,7 @@ pub struct DrugDose<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sedative<'a> {
     pub index: usize,
-    pub name: &'a str,
+    pub name: Name<'a>,
     pub dose: SedativeDose,
 }
 
@@ -197,8 +198,8 @@ pub enum SedativeDose {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostProcedureDrug<'a> {
     pub index: usize,
-    pub name: &'a str,
+    pub name: Name<'a>,
     /// Always a mass.
     pub dose: Quantity,
-    pub route: Option<&'a str>,
+    pub route: Option<Name<'a>>,
 }

@@ -9,7 +9,7 @@
 use super::fields::{suggest, Field, ObjectReader, Pointer, Problems};
 use super::json::{self, clip, quote, Node};
 use super::session::sessions;
-use super::values::{date, flag, non_negative, text, texts};
+use super::values::{date, flag, non_negative, resolved_names, text, texts, Resolver};
 use super::{Indication, LesionRegion, Patient, Plan, PriorSession, SpinalMapping, FORMAT};
 use crate::names::Names;
 use bumpalo::Bump;
@@ -37,7 +37,8 @@ pub struct ParseFailure {
     pub patient_id: Option<String>,
 }
 
-/// Reads a plan strictly. `names` resolves synonyms where the format depends
+/// Reads a plan strictly. `names`, the rule set's synonyms, resolve each name
+/// of the plan ([`crate::names::Name`]) and decide where the format depends
 /// on them (particle sizes are required when the agent is PVA). The plan
 /// borrows its text from `bytes`, and from `arena` the few strings that
 /// were written with escapes; `arena` also holds the file's JSON tree while
@@ -47,7 +48,7 @@ pub struct ParseFailure {
 pub fn parse_plan<'a>(
     bytes: &'a [u8],
     arena: &'a Bump,
-    names: &Names,
+    names: &'a Names,
 ) -> Result<Plan<'a>, ParseFailure> {
     let root = json::read(bytes, arena).map_err(|message| ParseFailure {
         problems: vec![Problem { path: String::new(), message }],
@@ -56,7 +57,7 @@ pub fn parse_plan<'a>(
     })?;
     let root = arena.alloc(root);
     let mut problems = Problems::default();
-    let plan = plan(&Field::root(root), names, &mut problems);
+    let plan = plan(&Field::root(root), Resolver { names, arena }, &mut problems);
     match plan {
         Some(plan) if problems.list.is_empty() => Ok(plan),
         _ => {
@@ -111,20 +112,26 @@ const PLAN_FIELDS: &[&str] = &[
     "sessions",
 ];
 
-fn plan<'a>(root: &Field<'a, '_>, names: &Names, problems: &mut Problems) -> Option<Plan<'a>> {
+fn plan<'a>(
+    root: &Field<'a, '_>,
+    resolver: Resolver<'a>,
+    problems: &mut Problems,
+) -> Option<Plan<'a>> {
     let expected = r#"a plan: one JSON object, {"format": "embolint.plan/1", ...}"#;
     let reader = ObjectReader::open(root, expected, PLAN_FIELDS, problems)?;
     let format = format(&reader, problems);
     let plan_id = reader.required("plan_id", problems).and_then(|f| text(&f, problems));
     let patient = reader.required("patient", problems).and_then(|f| patient(&f, problems));
-    let indication = reader.required("indication", problems).and_then(|f| indication(&f, problems));
-    let mapping =
-        optional(reader.optional("spinal_artery_mapping"), |f| spinal_mapping(f, problems));
+    let indication =
+        reader.required("indication", problems).and_then(|f| indication(&f, resolver, problems));
+    let mapping = optional(reader.optional("spinal_artery_mapping"), |f| {
+        spinal_mapping(f, resolver, problems)
+    });
     let prior_sessions = optional(reader.optional("prior_sessions"), |f| {
         f.list("a list of prior sessions", problems, prior_session)
     });
     let sessions =
-        reader.required("sessions", problems).and_then(|f| sessions(&f, names, problems));
+        reader.required("sessions", problems).and_then(|f| sessions(&f, resolver, problems));
     format?;
     Some(Plan {
         plan_id: plan_id?,
@@ -186,14 +193,19 @@ const INDICATION_FIELDS: &[&str] = &[
     "mdt_decision",
 ];
 
-fn indication<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<Indication<'a>> {
+fn indication<'a>(
+    field: &Field<'a, '_>,
+    resolver: Resolver<'a>,
+    problems: &mut Problems,
+) -> Option<Indication<'a>> {
     let reader = ObjectReader::open(field, "an object", INDICATION_FIELDS, problems)?;
     let primary_cancer = optional(reader.optional("primary_cancer"), |f| text(f, problems));
     let region =
         reader.required("lesion_region", problems).and_then(|f| lesion_region(&f, problems));
     let levels = optional(reader.optional("lesion_levels"), |f| texts(f, problems));
     let lytic = optional(reader.optional("lytic"), |f| flag(f, problems));
-    let failed = optional(reader.optional("failed_treatments"), |f| texts(f, problems));
+    let failed =
+        optional(reader.optional("failed_treatments"), |f| resolved_names(f, resolver, problems));
     let cementoplasty =
         optional(reader.optional("cementoplasty_contraindicated"), |f| flag(f, problems));
     let mdt = optional(reader.optional("mdt_decision"), |f| flag(f, problems));
@@ -228,11 +240,16 @@ fn lesion_region(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Lesio
 
 const MAPPING_FIELDS: &[&str] = &["date", "origins"];
 
-fn spinal_mapping<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<SpinalMapping<'a>> {
+fn spinal_mapping<'a>(
+    field: &Field<'a, '_>,
+    resolver: Resolver<'a>,
+    problems: &mut Problems,
+) -> Option<SpinalMapping<'a>> {
     let expected = "an object with the mapping's `date` and `origins`";
     let reader = ObjectReader::open(field, expected, MAPPING_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
-    let origins = reader.required("origins", problems).and_then(|f| texts(&f, problems));
+    let origins =
+        reader.required("origins", problems).and_then(|f| resolved_names(&f, resolver, problems));
     Some(SpinalMapping { date: date?, origins: origins? })
 }
 

@@ -4,17 +4,18 @@
 use super::fields::{Field, ObjectReader, Pointer, Problems};
 use super::json::{clip, Node};
 use super::parse::optional;
-use super::values::{date, flag, positive, positive_whole, quantity, text};
+use super::values::{
+    date, flag, positive, positive_whole, quantity, resolved_name, text, Resolver,
+};
 use super::{
     Artery, Dimension, DrugDose, Embolic, ParticleRange, PostProcedureDrug, Sedative, SedativeDose,
     Session,
 };
-use crate::names::Names;
 
 /// The non-empty list of planned sessions.
 pub(super) fn sessions<'a>(
     field: &Field<'a, '_>,
-    names: &Names,
+    resolver: Resolver<'a>,
     problems: &mut Problems,
 ) -> Option<Vec<Session<'a>>> {
     if matches!(field.node, Node::Array(items) if items.is_empty()) {
@@ -22,7 +23,7 @@ pub(super) fn sessions<'a>(
         return None;
     }
     field.list("a list of sessions", problems, |index, item, problems| {
-        session(index, &item, names, problems)
+        session(index, &item, resolver, problems)
     })
 }
 
@@ -32,7 +33,7 @@ const SESSION_FIELDS: &[&str] =
 fn session<'a>(
     index: usize,
     field: &Field<'a, '_>,
-    names: &Names,
+    resolver: Resolver<'a>,
     problems: &mut Problems,
 ) -> Option<Session<'a>> {
     let reader = ObjectReader::open(field, "a session object", SESSION_FIELDS, problems)?;
@@ -40,14 +41,18 @@ fn session<'a>(
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
     let arteries = reader.required("arteries", problems).and_then(|f| {
         f.list("a list of arteries", problems, |i, item, problems| {
-            artery(i, &item, names, problems)
+            artery(i, &item, resolver, problems)
         })
     });
     let sedation = optional(reader.optional("sedation"), |f| {
-        f.list("a list of sedatives", problems, sedative)
+        f.list("a list of sedatives", problems, |i, item, problems| {
+            sedative(i, item, resolver, problems)
+        })
     });
     let post_procedure = optional(reader.optional("post_procedure"), |f| {
-        f.list("a list of post-procedure drugs", problems, post_procedure_drug)
+        f.list("a list of post-procedure drugs", problems, |i, item, problems| {
+            post_procedure_drug(i, item, resolver, problems)
+        })
     });
     let follow_up = optional(reader.optional("follow_up_days"), |f| {
         f.list("a list of days", problems, |_, item, problems| positive_whole(&item, problems))
@@ -69,20 +74,22 @@ const ARTERY_FIELDS: &[&str] =
 fn artery<'a>(
     index: usize,
     field: &Field<'a, '_>,
-    names: &Names,
+    resolver: Resolver<'a>,
     problems: &mut Problems,
 ) -> Option<Artery<'a>> {
     let reader = ObjectReader::open(field, "an artery object", ARTERY_FIELDS, problems)?;
     let name = reader.required("name", problems).and_then(|f| text(&f, problems));
-    let origin = optional(reader.optional("origin"), |f| text(f, problems));
+    let origin = optional(reader.optional("origin"), |f| resolved_name(f, resolver, problems));
     let diameter = reader
         .required("diameter_mm", problems)
         .and_then(|f| positive(&f, "the diameter", "mm", problems));
     let shares = reader
         .required("shares_origin_with_spinal_artery", problems)
         .and_then(|f| flag(&f, problems));
-    let embolic = optional(reader.optional("embolic"), |f| embolic(f, names, problems));
-    let drugs = optional(reader.optional("drugs"), |f| f.list("a list of drugs", problems, drug));
+    let embolic = optional(reader.optional("embolic"), |f| embolic(f, resolver, problems));
+    let drugs = optional(reader.optional("drugs"), |f| {
+        f.list("a list of drugs", problems, |i, item, problems| drug(i, item, resolver, problems))
+    });
     Some(Artery {
         index,
         name: name?,
@@ -98,21 +105,22 @@ const EMBOLIC_FIELDS: &[&str] = &["agent", "particle_size_um"];
 
 fn embolic<'a>(
     field: &Field<'a, '_>,
-    names: &Names,
+    resolver: Resolver<'a>,
     problems: &mut Problems,
 ) -> Option<Embolic<'a>> {
     let expected = "an object with the embolic `agent`";
     let reader = ObjectReader::open(field, expected, EMBOLIC_FIELDS, problems)?;
-    let agent = reader.required("agent", problems).and_then(|f| text(&f, problems));
+    let agent =
+        reader.required("agent", problems).and_then(|f| resolved_name(&f, resolver, problems));
     let range = optional(reader.optional("particle_size_um"), |f| particle_range(f, problems));
     let (agent, range) = (agent?, range?);
-    if range.is_none() && names.is(agent, "PVA") {
+    if range.is_none() && resolver.names.is(agent.canonical, "PVA") {
         problems.add(
             &Pointer::Key(&field.path, "particle_size_um"),
             format!(
                 "missing `particle_size_um`: {} particles need their size range \
                  [min, max] in µm, for example [300, 600]",
-                clip(agent)
+                clip(agent.written)
             ),
         );
         return None;
@@ -145,10 +153,16 @@ fn particle_range(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Part
 
 const DRUG_FIELDS: &[&str] = &["name", "dose"];
 
-fn drug<'a>(index: usize, field: Field<'a, '_>, problems: &mut Problems) -> Option<DrugDose<'a>> {
+fn drug<'a>(
+    index: usize,
+    field: Field<'a, '_>,
+    resolver: Resolver<'a>,
+    problems: &mut Problems,
+) -> Option<DrugDose<'a>> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, DRUG_FIELDS, problems)?;
-    let name = reader.required("name", problems).and_then(|f| text(&f, problems));
+    let name =
+        reader.required("name", problems).and_then(|f| resolved_name(&f, resolver, problems));
     let dose =
         reader.required("dose", problems).and_then(|f| quantity(&f, Dimension::Mass, problems));
     Some(DrugDose { index, name: name?, dose: dose? })
@@ -159,11 +173,13 @@ const SEDATIVE_FIELDS: &[&str] = &["name", "rate", "bolus"];
 fn sedative<'a>(
     index: usize,
     field: Field<'a, '_>,
+    resolver: Resolver<'a>,
     problems: &mut Problems,
 ) -> Option<Sedative<'a>> {
     let expected = "an object with the sedative's `name` and its `rate` or `bolus`";
     let reader = ObjectReader::open(&field, expected, SEDATIVE_FIELDS, problems)?;
-    let name = reader.required("name", problems).and_then(|f| text(&f, problems));
+    let name =
+        reader.required("name", problems).and_then(|f| resolved_name(&f, resolver, problems));
     let rate = optional(reader.optional("rate"), |f| quantity(f, Dimension::Rate, problems));
     let bolus = optional(reader.optional("bolus"), |f| quantity(f, Dimension::Mass, problems));
     let dose = match (rate?, bolus?) {
@@ -187,13 +203,15 @@ const POST_PROCEDURE_FIELDS: &[&str] = &["name", "dose", "route"];
 fn post_procedure_drug<'a>(
     index: usize,
     field: Field<'a, '_>,
+    resolver: Resolver<'a>,
     problems: &mut Problems,
 ) -> Option<PostProcedureDrug<'a>> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, POST_PROCEDURE_FIELDS, problems)?;
-    let name = reader.required("name", problems).and_then(|f| text(&f, problems));
+    let name =
+        reader.required("name", problems).and_then(|f| resolved_name(&f, resolver, problems));
     let dose =
         reader.required("dose", problems).and_then(|f| quantity(&f, Dimension::Mass, problems));
-    let route = optional(reader.optional("route"), |f| text(f, problems));
+    let route = optional(reader.optional("route"), |f| resolved_name(f, resolver, problems));
     Some(PostProcedureDrug { index, name: name?, dose: dose?, route: route? })
 }

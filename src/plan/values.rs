@@ -7,6 +7,8 @@ use super::fields::{Field, ObjectReader, Problems};
 use super::json::{clip, quote, Node};
 use super::quantity::{accepted_units, Dimension, Quantity, Unit, UNITS};
 use crate::decimal::Decimal;
+use crate::names::{Name, Names};
+use bumpalo::Bump;
 use jiff::civil::Date;
 
 /// A string that is not empty or only whitespace, as it is in the file.
@@ -20,6 +22,36 @@ pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a st
         return None;
     }
     Some(value)
+}
+
+/// What resolves the names of a plan while it is read: the rule set's
+/// synonyms, and the arena that keeps canonical forms that are new text.
+#[derive(Clone, Copy)]
+pub struct Resolver<'a> {
+    pub names: &'a Names,
+    pub arena: &'a Bump,
+}
+
+/// A name (drug, agent, origin, route...): text as for [`text`], with its
+/// canonical form.
+pub fn resolved_name<'a>(
+    field: &Field<'a, '_>,
+    resolver: Resolver<'a>,
+    problems: &mut Problems,
+) -> Option<Name<'a>> {
+    let written = text(field, problems)?;
+    Some(resolver.names.resolve(written, resolver.arena))
+}
+
+/// A list of names (it may itself be empty).
+pub fn resolved_names<'a>(
+    field: &Field<'a, '_>,
+    resolver: Resolver<'a>,
+    problems: &mut Problems,
+) -> Option<Vec<Name<'a>>> {
+    field.list("a list of strings", problems, |_, item, problems| {
+        resolved_name(&item, resolver, problems)
+    })
 }
 
 /// `true` or `false`.

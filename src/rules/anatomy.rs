@@ -6,11 +6,10 @@ use super::loader::LoadError;
 use super::params::{name_list, Params};
 use super::text::{and_list, session_label};
 use super::Context;
-use crate::names::Names;
+use crate::names::{Name, Names};
 use crate::plan::{Artery, LesionRegion, Plan, Session};
 use crate::verdict::Finding;
 use serde::Serialize;
-use std::borrow::Cow;
 
 /// `spinal-mapping-required`: "Before chemoembolization of vertebral
 /// metastases, anterior and posterior spinal arteries were identified."
@@ -76,16 +75,13 @@ impl RuleKind for SpinalFeederExcluded {
         Ok(SpinalFeederExcluded {})
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
-        let mapped: &[&str] =
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+        let spinal_origins: &[Name<'_>] =
             plan.spinal_artery_mapping.as_ref().map_or(&[], |m| m.origins.as_slice());
-        // Resolved once for the plan, not once per artery.
-        let spinal_origins: Vec<Cow<'_, str>> =
-            mapped.iter().map(|origin| context.names.canonical(origin)).collect();
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in session.treated_arteries() {
-                let reasons = reasons(artery, &spinal_origins, context.names);
+                let reasons = reasons(artery, spinal_origins);
                 if !reasons.is_empty() {
                     findings.push(finding(session, artery, &reasons));
                 }
@@ -102,8 +98,8 @@ impl RuleKind for SpinalFeederExcluded {
 }
 
 /// Why a treated artery counts as arising with a spinal artery; empty if it
-/// does not. `spinal_origins` are the mapped origins in canonical form.
-fn reasons(artery: &Artery, spinal_origins: &[Cow<'_, str>], names: &Names) -> Vec<String> {
+/// does not. `spinal_origins` are the origins listed in the mapping.
+fn reasons(artery: &Artery, spinal_origins: &[Name<'_>]) -> Vec<String> {
     let mut reasons = Vec::new();
     if artery.shares_origin_with_spinal_artery {
         reasons.push(
@@ -113,8 +109,7 @@ fn reasons(artery: &Artery, spinal_origins: &[Cow<'_, str>], names: &Names) -> V
         );
     }
     if let Some(origin) = &artery.origin {
-        let canonical = names.canonical(origin);
-        if spinal_origins.contains(&canonical) {
+        if spinal_origins.iter().any(|spinal| spinal.canonical == origin.canonical) {
             reasons.push(format!(
                 "its origin, {origin}, is listed in spinal_artery_mapping as the origin of a \
                  spinal artery"
@@ -196,7 +191,7 @@ mod tests {
     fn a_treated_artery_whose_origin_is_mapped_as_spinal_is_an_error() {
         let mut plan = spec_example();
         // Same origin as the mapping's "left T9 intercostal", written otherwise.
-        plan.sessions[0].arteries[1].origin = Some("  Left  T9 INTERCOSTAL");
+        plan.sessions[0].arteries[1].origin = Some(name("  Left  T9 INTERCOSTAL"));
         let findings = findings_of("spinal-feeder-excluded", &plan);
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(findings[0].message.contains("listed in spinal_artery_mapping"));

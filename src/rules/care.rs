@@ -7,11 +7,10 @@ use super::params::{is_one_of, required, rule_names, DoseLimits, Params, RuleNam
 use super::text::{and_list, or_list, session_label};
 use super::Context;
 use crate::decimal::Decimal;
-use crate::names::Names;
+use crate::names::{Name, Names};
 use crate::plan::{Amount, Dimension, Plan, Quantity, Sedative, SedativeDose, Session};
 use crate::verdict::Finding;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// `sedation-dose-max`: "All procedures were performed under analgo-sedation
 /// with alfentanil chlorhydrate 1–2 mg/h ..., a bolus of clonazepam 0.2 mg
@@ -28,7 +27,7 @@ pub struct SedationDoseMax {
 /// boluses of 1.5 mg are 3 mg of that sedative (the safer reading).
 struct SedationTotal<'a> {
     /// Canonical name of the sedative.
-    sedative: Cow<'a, str>,
+    sedative: &'a str,
     form: &'static str,
     limit: Quantity,
     /// µg or µg/h; `None` only on overflow, taken as above the limit.
@@ -62,15 +61,15 @@ impl SedationTotal<'_> {
 
 impl SedationDoseMax {
     /// The checked sedatives of a session, grouped by sedative and form.
-    fn totals<'a>(&self, session: &'a Session, names: &'a Names) -> Vec<SedationTotal<'a>> {
+    fn totals<'a>(&self, session: &'a Session) -> Vec<SedationTotal<'a>> {
         let mut totals: Vec<SedationTotal> = Vec::new();
         for sedative in &session.sedation {
-            let name = names.canonical(sedative.name);
+            let name = sedative.name.canonical;
             let (form, quantity, limits) = match sedative.dose {
                 SedativeDose::Rate(q) => ("rate", q, &self.rate_limits),
                 SedativeDose::Bolus(q) => ("bolus", q, &self.bolus_limits),
             };
-            let Some(limit) = limits.get(&name) else { continue };
+            let Some(limit) = limits.get(name) else { continue };
             match totals.iter_mut().find(|t| t.sedative == name && t.form == form) {
                 Some(total) => {
                     total.sum = total.sum.and_then(|s| s.checked_add(quantity.base));
@@ -116,10 +115,10 @@ impl RuleKind for SedationDoseMax {
         Ok(SedationDoseMax { rate_limits, bolus_limits })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
-            for total in self.totals(session, context.names) {
+            for total in self.totals(session) {
                 if total.sum.map_or(true, |sum| sum > total.limit.base) {
                     findings.push(Self::finding(session, &total));
                 }
@@ -175,14 +174,13 @@ pub struct PostProcedureCare {
 
 impl PostProcedureCare {
     /// The finding for a session lacking `item`, or `None` if it has it.
-    fn check(session: &Session, item: &CareItem, names: &Names) -> Option<Finding> {
+    fn check(session: &Session, item: &CareItem) -> Option<Finding> {
         // The session's drugs that are one of the item's.
-        let named = || {
-            session.post_procedure.iter().filter(|drug| is_one_of(&item.any_of, drug.name, names))
-        };
-        let by_route = |route: Option<&str>| match (&item.route, route) {
+        let named =
+            || session.post_procedure.iter().filter(|drug| is_one_of(&item.any_of, &drug.name));
+        let by_route = |route: Option<Name<'_>>| match (&item.route, route) {
             (None, _) => true,
-            (Some(wanted), Some(given)) => wanted.matches(given, names),
+            (Some(wanted), Some(given)) => wanted.matches(&given),
             (Some(_), None) => false,
         };
         if named().any(|drug| by_route(drug.route)) {
@@ -211,7 +209,7 @@ impl PostProcedureCare {
             session_label(session),
             item.label,
         );
-        let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name).collect();
+        let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name.written).collect();
         Some(
             Finding::at(format!("{}/post_procedure", session.pointer()), message)
                 .in_session(session)
@@ -248,13 +246,11 @@ impl RuleKind for PostProcedureCare {
         Ok(PostProcedureCare { required })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let findings = plan
             .sessions
             .iter()
-            .flat_map(|s| {
-                self.required.iter().filter_map(move |i| Self::check(s, i, context.names))
-            })
+            .flat_map(|s| self.required.iter().filter_map(move |i| Self::check(s, i)))
             .collect();
         Some(findings)
     }
@@ -290,15 +286,18 @@ fn flag_text(flag: Option<bool>) -> &'static str {
 }
 
 impl Eligibility {
-    fn failed_treatment_findings(&self, plan: &Plan, names: &Names) -> Vec<Finding> {
+    fn failed_treatment_findings(&self, plan: &Plan) -> Vec<Finding> {
         let recorded = plan.indication.failed_treatments.as_deref().unwrap_or_default();
         let observed = match &plan.indication.failed_treatments {
             None => "failed_treatments not recorded".to_string(),
-            Some(list) => format!("failed_treatments: [{}]", list.join(", ")),
+            Some(list) => {
+                let written: Vec<&str> = list.iter().map(|t| t.written).collect();
+                format!("failed_treatments: [{}]", written.join(", "))
+            }
         };
         self.required_failed_treatments
             .iter()
-            .filter(|needed| !recorded.iter().any(|t| needed.matches(t, names)))
+            .filter(|needed| !recorded.iter().any(|t| needed.matches(t)))
             .map(|needed| {
                 let message = format!(
                     "The indication does not record failed {needed} in failed_treatments. The \
@@ -346,9 +345,9 @@ impl RuleKind for Eligibility {
         })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let indication = &plan.indication;
-        let mut findings = self.failed_treatment_findings(plan, context.names);
+        let mut findings = self.failed_treatment_findings(plan);
         if self.require_cementoplasty_contraindicated {
             findings.extend(Self::flag_finding(
                 "/indication/cementoplasty_contraindicated",
@@ -386,14 +385,14 @@ mod tests {
     use super::super::testing::*;
     use crate::plan::{Plan, PostProcedureDrug, Sedative, SedativeDose};
 
-    fn sedated<'a>(entries: &[(&'a str, &str, bool)]) -> Plan<'a> {
+    fn sedated(entries: &[(&'static str, &str, bool)]) -> Plan<'static> {
         let mut plan = spec_example();
         plan.sessions[0].sedation = entries
             .iter()
             .enumerate()
-            .map(|(index, (name, dose, rate))| Sedative {
+            .map(|(index, (written, dose, rate))| Sedative {
                 index,
-                name,
+                name: name(written),
                 dose: if *rate {
                     SedativeDose::Rate(q(dose))
                 } else {
@@ -404,7 +403,7 @@ mod tests {
         plan
     }
 
-    fn sedation_findings(entries: &[(&str, &str, bool)]) -> usize {
+    fn sedation_findings(entries: &[(&'static str, &str, bool)]) -> usize {
         findings_of("sedation-dose-max", &sedated(entries)).len()
     }
 
@@ -455,16 +454,16 @@ mod tests {
         assert_eq!(outcome_of("sedation-dose-max", &plan), RuleResult::Pass);
     }
 
-    fn after<'a>(entries: &[(&'a str, Option<&'a str>)]) -> Plan<'a> {
+    fn after(entries: &[(&'static str, Option<&'static str>)]) -> Plan<'static> {
         let mut plan = spec_example();
         plan.sessions[0].post_procedure = entries
             .iter()
             .enumerate()
-            .map(|(index, (name, route))| PostProcedureDrug {
+            .map(|(index, (written, route))| PostProcedureDrug {
                 index,
-                name,
+                name: name(written),
                 dose: q("120 mg"),
-                route: *route,
+                route: route.map(name),
             })
             .collect();
         plan
@@ -502,10 +501,11 @@ mod tests {
     fn eligibility_needs_every_item_recorded() {
         assert!(findings_of("eligibility", &spec_example()).is_empty());
         let mut plan = spec_example();
-        plan.indication.failed_treatments = Some(vec!["Radiation therapy", "chemotherapy"]);
+        plan.indication.failed_treatments =
+            Some(vec![name("Radiation therapy"), name("chemotherapy")]);
         assert!(findings_of("eligibility", &plan).is_empty(), "synonyms count");
 
-        plan.indication.failed_treatments = Some(vec!["chemotherapy"]);
+        plan.indication.failed_treatments = Some(vec![name("chemotherapy")]);
         plan.indication.cementoplasty_contraindicated = Some(false);
         plan.indication.mdt_decision = None;
         let findings = findings_of("eligibility", &plan);

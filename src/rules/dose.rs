@@ -11,13 +11,12 @@ use crate::names::Names;
 use crate::plan::{Amount, Artery, Dimension, DrugDose, Plan, Quantity, Session};
 use crate::verdict::Finding;
 use serde::Serialize;
-use std::borrow::Cow;
 
 /// One drug's total in one place (an artery or a session), with the entries
 /// that make it up, in plan order.
 struct Total<'a> {
     /// Canonical drug name.
-    drug: Cow<'a, str>,
+    drug: &'a str,
     /// The sum in µg; `None` only if it overflowed, which the plan format's
     /// bounds rule out (treated as above every limit).
     sum: Option<Decimal>,
@@ -63,13 +62,10 @@ impl Total<'_> {
 /// Each drug's total over `drugs` (each with its artery's position), by
 /// canonical name, in order of first appearance: the same drug listed twice
 /// (or under a synonym) is summed.
-fn totals<'a>(
-    drugs: impl Iterator<Item = (usize, &'a DrugDose<'a>)>,
-    names: &'a Names,
-) -> Vec<Total<'a>> {
+fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose<'a>)>) -> Vec<Total<'a>> {
     let mut totals: Vec<Total> = Vec::new();
     for (artery, dose) in drugs {
-        let drug = names.canonical(dose.name);
+        let drug = dose.name.canonical;
         match totals.iter_mut().find(|t| t.drug == drug) {
             Some(total) => {
                 total.sum = total.sum.and_then(|sum| sum.checked_add(dose.dose.base));
@@ -139,11 +135,11 @@ impl ArteryDoseMax {
         }
     }
 
-    fn check_artery(&self, session: &Session, artery: &Artery, names: &Names) -> Vec<Finding> {
+    fn check_artery(&self, session: &Session, artery: &Artery) -> Vec<Finding> {
         let caps = self.caps_for(artery);
         let mut findings = Vec::new();
-        for total in totals(artery_drugs(artery), names) {
-            let Some(cap) = caps.get(&total.drug) else { continue };
+        for total in totals(artery_drugs(artery)) {
+            let Some(cap) = caps.get(total.drug) else { continue };
             if !total.above(&cap) {
                 continue;
             }
@@ -181,11 +177,11 @@ impl RuleKind for ArteryDoseMax {
         Ok(ArteryDoseMax { large_from_mm: large_from_mm.0, small_caps, large_caps })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in &session.arteries {
-                findings.extend(self.check_artery(session, artery, context.names));
+                findings.extend(self.check_artery(session, artery));
             }
         }
         Some(findings)
@@ -215,11 +211,11 @@ impl RuleKind for SessionDoseMax {
         Ok(SessionDoseMax { limits })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
-            for total in totals(session_drugs(session), context.names) {
-                let Some(limit) = self.limits.get(&total.drug) else { continue };
+            for total in totals(session_drugs(session)) {
+                let Some(limit) = self.limits.get(total.drug) else { continue };
                 if !total.above(&limit) {
                     continue;
                 }
@@ -261,10 +257,10 @@ impl RuleKind for SessionDoseMin {
         Ok(SessionDoseMin { limits })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
-            let totals = totals(session_drugs(session), context.names);
+            let totals = totals(session_drugs(session));
             for (drug, limit) in &self.limits.0 {
                 let total = totals.iter().find(|t| t.drug == *drug);
                 let message = match total {
@@ -312,12 +308,12 @@ impl RuleKind for UnknownDrug {
         Ok(UnknownDrug { formulary: rule_names(required!(params, formulary), "drugs", names)? })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in &session.arteries {
                 for drug in &artery.drugs {
-                    if is_one_of(&self.formulary, drug.name, context.names) {
+                    if is_one_of(&self.formulary, &drug.name) {
                         continue;
                     }
                     let message = format!(
@@ -356,7 +352,7 @@ mod tests {
     use crate::plan::Plan;
 
     /// The spec example with the first (2.5 mm) artery's drugs replaced.
-    fn small_artery_with<'a>(drugs: &[(&'a str, &str)]) -> Plan<'a> {
+    fn small_artery_with(drugs: &[(&'static str, &str)]) -> Plan<'static> {
         let mut plan = spec_example();
         plan.sessions[0].arteries[0].drugs =
             drugs.iter().enumerate().map(|(i, (n, d))| drug(i, n, d)).collect();
@@ -438,7 +434,7 @@ mod tests {
     }
 
     /// The spec example plus a fourth treated 4.5 mm artery.
-    fn with_fourth_artery<'a>(drugs: &[(&'a str, &str)]) -> Plan<'a> {
+    fn with_fourth_artery(drugs: &[(&'static str, &str)]) -> Plan<'static> {
         let mut plan = spec_example();
         plan.sessions[0].arteries.push(artery(4, "left iliolumbar artery", "4.5", drugs));
         plan
@@ -475,7 +471,7 @@ mod tests {
         assert!(findings[0].message.contains("pirarubicin totals 9.999 mg over 3 arteries, below"));
 
         for artery in &mut plan.sessions[0].arteries {
-            artery.drugs.retain(|d| d.name != "carboplatin");
+            artery.drugs.retain(|d| d.name.written != "carboplatin");
         }
         let findings = findings_of("session-dose-min", &plan);
         assert_eq!(findings.len(), 2, "{findings:#?}");

@@ -90,7 +90,7 @@ fn particle_finding(session: &Session, artery: &Artery, message: String) -> Find
 
 /// The embolic agent's name as the plan writes it.
 fn agent<'a>(artery: &Artery<'a>) -> &'a str {
-    artery.embolic.as_ref().map_or("embolic", |e| e.agent)
+    artery.embolic.as_ref().map_or("embolic", |e| e.agent.written)
 }
 
 /// `particle-size-min`: the protocol's particles are "150–300 and 300–600
@@ -215,12 +215,12 @@ impl RuleKind for EmbolicAgent {
         Ok(EmbolicAgent { agents: rule_names(required!(params, agents), "agents", names)? })
     }
 
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in &session.arteries {
                 let Some(embolic) = &artery.embolic else { continue };
-                if is_one_of(&self.agents, embolic.agent, context.names) {
+                if is_one_of(&self.agents, &embolic.agent) {
                     continue;
                 }
                 let message = format!(
@@ -256,7 +256,7 @@ mod tests {
     fn with_particles(min: &str, max: &str) -> Plan<'static> {
         let mut plan = spec_example();
         plan.sessions[0].arteries[0].embolic = Some(Embolic {
-            agent: "PVA",
+            agent: name("PVA"),
             particle_size_um: Some(ParticleRange { min: dec(min), max: dec(max) }),
         });
         plan
@@ -315,9 +315,9 @@ mod tests {
     #[test]
     fn an_agent_other_than_pva_warns() {
         let mut plan = spec_example();
-        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "Polyvinyl alcohol";
+        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = name("Polyvinyl alcohol");
         assert!(findings_of("embolic-agent", &plan).is_empty());
-        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = "gelatin sponge";
+        plan.sessions[0].arteries[0].embolic.as_mut().unwrap().agent = name("gelatin sponge");
         let findings = findings_of("embolic-agent", &plan);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].path, "/sessions/0/arteries/0/embolic/agent");

@@ -45,10 +45,10 @@ pub const MAX_FINDINGS_PER_RULE: usize = 100;
 /// The shipped rule file, built into the binary.
 pub const BUILTIN_RULES: &str = include_str!("../../rules/chiras-bone-chemoembolization.toml");
 
-/// What the rules need besides the plan.
+/// What the rules need besides the plan. (The plan's names were resolved
+/// through the rule set's synonyms when it was read: read a plan with the
+/// `names` of the rule set that evaluates it.)
 pub struct Context<'a> {
-    /// The rule set's synonyms, for comparing names written in the plan.
-    pub names: &'a Names,
     /// Sessions of other plans already recorded (any patient).
     pub history: &'a [RecordedSession],
 }
@@ -228,6 +228,8 @@ impl RuleSet {
     }
 
     /// Judges a plan: every finding, and one outcome per rule in file order.
+    /// The plan must have been read with this set's `names`, which resolved
+    /// its names.
     pub fn evaluate(&self, plan: &Plan, context: &Context) -> (Vec<Finding>, Vec<RuleOutcome>) {
         let mut findings = Vec::new();
         let mut outcomes = Vec::with_capacity(self.rules.len());

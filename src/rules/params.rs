@@ -9,7 +9,7 @@ use super::care::RequiredCareEntry;
 use super::loader::LoadError;
 use super::schedule::WindowEntry;
 use crate::decimal::Decimal;
-use crate::names::Names;
+use crate::names::{Name, Names};
 use crate::plan::quantity::accepted_units;
 use crate::plan::{Dimension, Quantity};
 use serde::de::{MapAccess, Visitor};
@@ -322,18 +322,15 @@ impl RuleName {
         RuleName { written, canonical }
     }
 
-    /// True when `name`, as a plan writes it, is this name or one of its
-    /// synonyms: `names.is(name, written)`, with this side already resolved.
-    pub(super) fn matches(&self, name: &str, names: &Names) -> bool {
-        names.canonical(name) == self.canonical.as_str()
+    /// True when `name`, from a plan, is this name or one of its synonyms.
+    pub(super) fn matches(&self, name: &Name<'_>) -> bool {
+        name.canonical == self.canonical
     }
 }
 
-/// True when `name`, as a plan writes it, is one of `list` or one of their
-/// synonyms; `name` is resolved once, not once per entry.
-pub(super) fn is_one_of(list: &[RuleName], name: &str, names: &Names) -> bool {
-    let name = names.canonical(name);
-    list.iter().any(|known| known.canonical == name)
+/// True when `name`, from a plan, is one of `list` or one of their synonyms.
+pub(super) fn is_one_of(list: &[RuleName], name: &Name<'_>) -> bool {
+    list.iter().any(|known| known.matches(name))
 }
 
 impl AsRef<str> for RuleName {

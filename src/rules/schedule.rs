@@ -420,8 +420,7 @@ mod tests {
         use super::super::kind::RuleKind;
         let days = vec![10; 3000];
         let plan = plan_on_days(&days, &[10]);
-        let names = crate::names::Names::default();
-        let context = super::super::Context { names: &names, history: &[] };
+        let context = super::super::Context { history: &[] };
         let findings = SessionSpacing { months: 1 }.evaluate(&plan, &context).unwrap();
         // Each session: the planned one before it and the prior session.
         assert_eq!(findings.len(), 2 * 3000 - 1);

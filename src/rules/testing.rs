@@ -4,12 +4,15 @@
 use super::{Context, RuleSet};
 use crate::decimal::Decimal;
 use crate::history::RecordedSession;
+use crate::names::{Name, Names};
 use crate::plan::{
     Artery, DrugDose, Embolic, Indication, LesionRegion, ParticleRange, Patient, Plan,
     PostProcedureDrug, PriorSession, Quantity, Sedative, SedativeDose, Session, SpinalMapping,
 };
 use crate::verdict::{Finding, RuleOutcome};
 use jiff::civil::Date;
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
 pub use crate::verdict::RuleResult;
 
@@ -28,26 +31,38 @@ pub fn date(text: &str) -> Date {
     text.parse().unwrap()
 }
 
+/// A name resolved through the shipped rule set's synonyms, as it is in a
+/// plan read with that set.
+pub fn name(written: &'static str) -> Name<'static> {
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    let names = NAMES.get_or_init(|| RuleSet::builtin().unwrap().names);
+    let canonical = match names.canonical(written) {
+        Cow::Borrowed(canonical) => canonical,
+        Cow::Owned(canonical) => canonical.leak(),
+    };
+    Name { written, canonical }
+}
+
 /// A drug given into an artery.
-pub fn drug<'a>(index: usize, name: &'a str, dose: &str) -> DrugDose<'a> {
-    DrugDose { index, name, dose: q(dose) }
+pub fn drug(index: usize, written: &'static str, dose: &str) -> DrugDose<'static> {
+    DrugDose { index, name: name(written), dose: q(dose) }
 }
 
 /// An artery embolised with PVA of `particles` µm and infused with `drugs`.
-pub fn artery<'a>(
+pub fn artery(
     index: usize,
-    name: &'a str,
+    written: &'static str,
     diameter: &str,
-    drugs: &[(&'a str, &str)],
-) -> Artery<'a> {
+    drugs: &[(&'static str, &str)],
+) -> Artery<'static> {
     Artery {
         index,
-        name,
-        origin: Some(name.trim_end_matches(" artery")),
+        name: written,
+        origin: Some(name(written.trim_end_matches(" artery"))),
         diameter_mm: dec(diameter),
         shares_origin_with_spinal_artery: false,
         embolic: Some(Embolic {
-            agent: "PVA",
+            agent: name("PVA"),
             particle_size_um: Some(ParticleRange { min: dec("300"), max: dec("600") }),
         }),
         drugs: drugs.iter().enumerate().map(|(i, (n, d))| drug(i, n, d)).collect(),
@@ -76,17 +91,21 @@ pub fn session(index: usize, number: Option<u64>, day: &str) -> Session<'static>
             untreated,
         ],
         sedation: vec![
-            Sedative { index: 0, name: "alfentanil", dose: SedativeDose::Rate(q("1.5 mg/h")) },
-            Sedative { index: 1, name: "midazolam", dose: SedativeDose::Bolus(q("1 mg")) },
+            Sedative {
+                index: 0,
+                name: name("alfentanil"),
+                dose: SedativeDose::Rate(q("1.5 mg/h")),
+            },
+            Sedative { index: 1, name: name("midazolam"), dose: SedativeDose::Bolus(q("1 mg")) },
         ],
         post_procedure: vec![
             PostProcedureDrug {
                 index: 0,
-                name: "methylprednisolone",
+                name: name("methylprednisolone"),
                 dose: q("120 mg"),
-                route: Some("IV"),
+                route: Some(name("IV")),
             },
-            PostProcedureDrug { index: 1, name: "granisetron", dose: q("3 mg"), route: None },
+            PostProcedureDrug { index: 1, name: name("granisetron"), dose: q("3 mg"), route: None },
         ],
         follow_up_days: vec![7, 28],
     }
@@ -103,13 +122,17 @@ pub fn spec_example() -> Plan<'static> {
             lesion_region: LesionRegion::Spine,
             lesion_levels: vec!["L3", "L4"],
             lytic: Some(true),
-            failed_treatments: Some(vec!["chemotherapy", "radiotherapy", "surgery"]),
+            failed_treatments: Some(vec![
+                name("chemotherapy"),
+                name("radiotherapy"),
+                name("surgery"),
+            ]),
             cementoplasty_contraindicated: Some(true),
             mdt_decision: Some(true),
         },
         spinal_artery_mapping: Some(SpinalMapping {
             date: date("2026-11-02"),
-            origins: vec!["left T9 intercostal", "right L1 lumbar"],
+            origins: vec![name("left T9 intercostal"), name("right L1 lumbar")],
         }),
         prior_sessions: vec![PriorSession {
             index: 0,
@@ -138,7 +161,7 @@ pub fn evaluate_with(
     plan: &Plan,
     history: &[RecordedSession],
 ) -> (Vec<Finding>, Vec<RuleOutcome>) {
-    rules.evaluate(plan, &Context { names: &rules.names, history })
+    rules.evaluate(plan, &Context { history })
 }
 
 /// The findings of one rule of the shipped set, with a history.

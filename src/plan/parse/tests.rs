@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::decimal::Decimal;
+use crate::names::Name;
 use crate::plan::{Artery, DrugDose, Embolic, ParticleRange, PostProcedureDrug, Quantity};
 use crate::plan::{Sedative, SedativeDose, Session, Unit};
 
@@ -27,7 +28,7 @@ fn edited(edits: &[(&str, &str)]) -> String {
 
 /// Reads `text` into an arena that is never freed, so the plan can be kept.
 fn parse(text: &str) -> Result<Plan<'_>, ParseFailure> {
-    parse_plan(text.as_bytes(), Box::leak(Box::default()), &names())
+    parse_plan(text.as_bytes(), Box::leak(Box::default()), names_for_tests())
 }
 
 /// The problems of an invalid plan as `(pointer, message)`.
@@ -56,23 +57,39 @@ fn q(value: &str, unit: &str) -> Quantity {
     Quantity::new(d(value), Unit::parse(unit).unwrap()).unwrap()
 }
 
+/// `written` resolved through [`names`], as the reader resolves it.
+fn n(written: &'static str) -> Name<'static> {
+    names_for_tests().resolve(written, Box::leak(Box::default()))
+}
+
+/// [`names`], kept for the whole test run so plans can borrow from it.
+fn names_for_tests() -> &'static Names {
+    static NAMES: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
+    NAMES.get_or_init(names)
+}
+
 fn pva(min: &str, max: &str) -> Option<Embolic<'static>> {
     let range = ParticleRange { min: d(min), max: d(max) };
-    Some(Embolic { agent: "PVA", particle_size_um: Some(range) })
+    Some(Embolic { agent: n("PVA"), particle_size_um: Some(range) })
 }
 
 fn drugs(pirarubicin: Quantity, carboplatin: Quantity) -> Vec<DrugDose<'static>> {
     vec![
-        DrugDose { index: 0, name: "pirarubicin", dose: pirarubicin },
-        DrugDose { index: 1, name: "carboplatin", dose: carboplatin },
+        DrugDose { index: 0, name: n("pirarubicin"), dose: pirarubicin },
+        DrugDose { index: 1, name: n("carboplatin"), dose: carboplatin },
     ]
 }
 
-fn artery<'a>(index: usize, name: &'a str, origin: &'a str, diameter: &str) -> Artery<'a> {
+fn artery(
+    index: usize,
+    name: &'static str,
+    origin: &'static str,
+    diameter: &str,
+) -> Artery<'static> {
     Artery {
         index,
         name,
-        origin: Some(origin),
+        origin: Some(n(origin)),
         diameter_mm: d(diameter),
         shares_origin_with_spinal_artery: false,
         embolic: None,
@@ -114,17 +131,21 @@ fn expected_session() -> Session<'static> {
         date: "2026-11-05".parse().unwrap(),
         arteries,
         sedation: vec![
-            Sedative { index: 0, name: "alfentanil", dose: SedativeDose::Rate(q("1.5", "mg/h")) },
-            Sedative { index: 1, name: "midazolam", dose: SedativeDose::Bolus(q("1", "mg")) },
+            Sedative {
+                index: 0,
+                name: n("alfentanil"),
+                dose: SedativeDose::Rate(q("1.5", "mg/h")),
+            },
+            Sedative { index: 1, name: n("midazolam"), dose: SedativeDose::Bolus(q("1", "mg")) },
         ],
         post_procedure: vec![
             PostProcedureDrug {
                 index: 0,
-                name: "methylprednisolone",
+                name: n("methylprednisolone"),
                 dose: q("120", "mg"),
-                route: Some("IV"),
+                route: Some(n("IV")),
             },
-            PostProcedureDrug { index: 1, name: "granisetron", dose: q("3", "mg"), route: None },
+            PostProcedureDrug { index: 1, name: n("granisetron"), dose: q("3", "mg"), route: None },
         ],
         follow_up_days: vec![7, 28],
     }
@@ -140,13 +161,13 @@ fn the_spec_example_reads_into_the_expected_model() {
             lesion_region: LesionRegion::Spine,
             lesion_levels: vec!["L3", "L4"],
             lytic: Some(true),
-            failed_treatments: Some(vec!["chemotherapy", "radiotherapy", "surgery"]),
+            failed_treatments: Some(vec![n("chemotherapy"), n("radiotherapy"), n("surgery")]),
             cementoplasty_contraindicated: Some(true),
             mdt_decision: Some(true),
         },
         spinal_artery_mapping: Some(SpinalMapping {
             date: "2026-11-02".parse().unwrap(),
-            origins: vec!["left T9 intercostal", "right L1 lumbar"],
+            origins: vec![n("left T9 intercostal"), n("right L1 lumbar")],
         }),
         prior_sessions: vec![PriorSession {
             index: 0,

@@ -316,7 +316,7 @@ fn indication_lists_and_flags_have_their_types() {
 #[test]
 fn the_spinal_mapping_needs_a_date_and_origins() {
     let empty = edited(&[(r#"["left T9 intercostal", "right L1 lumbar"]"#, "[]")]);
-    assert_eq!(parse(&empty).unwrap().spinal_artery_mapping.unwrap().origins, Vec::<String>::new());
+    assert_eq!(parse(&empty).unwrap().spinal_artery_mapping.unwrap().origins, vec![]);
     let text = edited(&[
         (r#""date": "2026-11-02","#, r#""date": "2026-11-02""#),
         (r#""origins": ["left T9 intercostal", "right L1 lumbar"]"#, ""),
