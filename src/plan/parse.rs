@@ -57,7 +57,7 @@ pub fn parse_plan<'a>(
     })?;
     let root = arena.alloc(root);
     let mut problems = Problems::default();
-    let plan = plan(&Field::root(root), Resolver { names, arena }, &mut problems);
+    let plan = plan(&Field::root(root), Resolver::new(names, arena), &mut problems);
     match plan {
         Some(plan) if problems.list.is_empty() => Ok(plan),
         _ => {

@@ -114,7 +114,7 @@ fn embolic<'a>(
         reader.required("agent", problems).and_then(|f| resolved_name(&f, resolver, problems));
     let range = optional(reader.optional("particle_size_um"), |f| particle_range(f, problems));
     let (agent, range) = (agent?, range?);
-    if range.is_none() && resolver.names.is(agent.canonical, "PVA") {
+    if range.is_none() && resolver.is(&agent, "PVA") {
         problems.add(
             &Pointer::Key(&field.path, "particle_size_um"),
             format!(

@@ -10,6 +10,7 @@ use crate::decimal::Decimal;
 use crate::names::{Name, Names};
 use bumpalo::Bump;
 use jiff::civil::Date;
+use std::cell::Cell;
 
 /// A string that is not empty or only whitespace, as it is in the file.
 pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a str> {
@@ -25,11 +26,50 @@ pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a st
 }
 
 /// What resolves the names of a plan while it is read: the rule set's
-/// synonyms, and the arena that keeps canonical forms that are new text.
+/// synonyms, the arena that keeps canonical forms that are new text, and
+/// the names resolved last.
 #[derive(Clone, Copy)]
 pub struct Resolver<'a> {
-    pub names: &'a Names,
-    pub arena: &'a Bump,
+    names: &'a Names,
+    arena: &'a Bump,
+    recent: &'a Recent<'a>,
+}
+
+/// The last few names resolved in a plan. A plan repeats a handful of
+/// names (the same two drugs and agent in every artery): each is looked up
+/// in the synonym table once, then found here.
+#[derive(Default)]
+struct Recent<'a> {
+    names: [Cell<Option<Name<'a>>>; 16],
+    /// Where the next new name goes, round the ring.
+    next: Cell<usize>,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver for one plan read into `arena`.
+    pub fn new(names: &'a Names, arena: &'a Bump) -> Resolver<'a> {
+        Resolver { names, arena, recent: arena.alloc(Recent::default()) }
+    }
+
+    /// The resolved name written `written`.
+    fn resolve(self, written: &'a str) -> Name<'a> {
+        let recent = &self.recent.names;
+        if let Some(name) = recent.iter().filter_map(Cell::get).find(|n| n.written == written) {
+            return name;
+        }
+        let name = self.names.resolve(written, self.arena);
+        let next = self.recent.next.get();
+        if let Some(slot) = recent.get(next % recent.len()) {
+            slot.set(Some(name));
+        }
+        self.recent.next.set(next.wrapping_add(1));
+        name
+    }
+
+    /// True when `name` is `expected` or one of its synonyms.
+    pub fn is(self, name: &Name<'_>, expected: &str) -> bool {
+        self.names.is(name.canonical, expected)
+    }
 }
 
 /// A name (drug, agent, origin, route...): text as for [`text`], with its
@@ -40,7 +80,7 @@ pub fn resolved_name<'a>(
     problems: &mut Problems,
 ) -> Option<Name<'a>> {
     let written = text(field, problems)?;
-    Some(resolver.names.resolve(written, resolver.arena))
+    Some(resolver.resolve(written))
 }
 
 /// A list of names (it may itself be empty).
@@ -269,6 +309,26 @@ mod tests {
         );
         assert_eq!(run("1", flag), Err(vec!["expected true or false, found a number 1".into()]));
         assert_eq!(run("null", text), Err(vec!["expected a string, found null".into()]));
+    }
+
+    #[test]
+    fn names_resolve_alike_however_often_and_far_apart_they_recur() {
+        let synonyms = ["THP".to_string()];
+        let names = Names::new([("pirarubicin", synonyms.as_slice())]).unwrap();
+        // More distinct names than the resolver remembers.
+        let written: Vec<String> = (0..40).map(|i| format!("Drug  {i}")).collect();
+        let arena = Bump::new();
+        let resolver = Resolver::new(&names, &arena);
+        for _ in 0..3 {
+            for (i, name) in written.iter().enumerate() {
+                let resolved = resolver.resolve(name);
+                assert_eq!(
+                    (resolved.written, resolved.canonical),
+                    (name.as_str(), &*format!("drug {i}"))
+                );
+                assert_eq!(resolver.resolve(" thp").canonical, "pirarubicin");
+            }
+        }
     }
 
     #[test]
