@@ -19,6 +19,17 @@ pub const MAX_INTEGER_DIGITS: i64 = 9;
 
 const ONE: i128 = 10i128.pow(FRACTION_DIGITS);
 
+/// 10⁰ to 10¹⁸, looked up rather than computed for each number read.
+const POWERS_OF_TEN: [i128; FRACTION_DIGITS as usize + 1] = {
+    let mut powers = [1i128; FRACTION_DIGITS as usize + 1];
+    let mut i = 1;
+    while i < powers.len() {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
+
 /// An exact decimal number, stored as the value times 10¹⁸.
 ///
 /// ```
@@ -95,7 +106,8 @@ impl Decimal {
         {
             return None;
         }
-        let raw = i128::from(value) * 10i128.pow(FRACTION_DIGITS - fraction);
+        let scale = POWERS_OF_TEN.get(usize::try_from(FRACTION_DIGITS - fraction).ok()?)?;
+        let raw = i128::from(value) * scale;
         Some(Decimal(if negative { -raw } else { raw }))
     }
 

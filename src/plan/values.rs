@@ -18,7 +18,12 @@ pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a st
         problems.wrong_type(field, "a string");
         return None;
     };
-    if value.trim().is_empty() {
+    // A first byte that is printable ASCII, not a space, settles it at once.
+    let blank = match value.as_bytes().first() {
+        Some(b'!'..=b'~') => false,
+        _ => value.trim().is_empty(),
+    };
+    if blank {
         problems.add(&field.path, "the text is empty or only spaces; write a value");
         return None;
     }
