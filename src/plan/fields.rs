@@ -222,12 +222,14 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     }
 
     /// The field `key`, if present (the first, if it appears twice).
+    #[inline]
     pub fn optional(&self, key: &'static str) -> Option<Field<'a, '_>> {
         let node = self.entries.iter().find(|(k, _)| same(k, key)).map(|(_, node)| node)?;
         Some(Field { node, path: self.key_path(key) })
     }
 
     /// The field `key`; reports it as missing when absent.
+    #[inline]
     pub fn required(&self, key: &'static str, problems: &mut Problems) -> Option<Field<'a, '_>> {
         let field = self.optional(key);
         if field.is_none() && !self.suggested.contains(&key) {

@@ -13,6 +13,7 @@ use jiff::civil::Date;
 use std::cell::Cell;
 
 /// A string that is not empty or only whitespace, as it is in the file.
+#[inline]
 pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a str> {
     let Node::String(value) = field.node else {
         problems.wrong_type(field, "a string");
@@ -100,6 +101,7 @@ pub fn resolved_names<'a>(
 }
 
 /// `true` or `false`.
+#[inline]
 pub fn flag(field: &Field<'_, '_>, problems: &mut Problems) -> Option<bool> {
     match field.node {
         Node::Bool(value) => Some(*value),
@@ -116,6 +118,7 @@ pub fn texts<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<Vec<&
 }
 
 /// A number, read exactly within the plan format's bounds.
+#[inline]
 pub fn number(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Decimal> {
     let Node::Number(literal) = field.node else {
         problems.wrong_type(field, "a number");
@@ -131,6 +134,7 @@ pub fn number(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Decimal>
 }
 
 /// A number that is not negative; `what` names it in the message.
+#[inline]
 pub fn non_negative(field: &Field<'_, '_>, what: &str, problems: &mut Problems) -> Option<Decimal> {
     let value = number(field, problems)?;
     if value.is_negative() {
@@ -141,6 +145,7 @@ pub fn non_negative(field: &Field<'_, '_>, what: &str, problems: &mut Problems) 
 }
 
 /// A number greater than zero; `what` names it, `unit` follows the limit.
+#[inline]
 pub fn positive(
     field: &Field<'_, '_>,
     what: &str,
@@ -229,6 +234,7 @@ pub fn quantity(
 }
 
 /// A unit spelled exactly as the format accepts, measuring `dimension`.
+#[inline]
 fn unit(field: &Field<'_, '_>, dimension: Dimension, problems: &mut Problems) -> Option<Unit> {
     let symbol = text(field, problems)?;
     let accepted = accepted_units(dimension);
