@@ -15,6 +15,7 @@
 //! with escapes (rare in plans) are decoded by serde_json too.
 
 use super::Node;
+use bumpalo::collections::Vec;
 use bumpalo::Bump;
 
 /// The deepest nesting serde_json accepts: its recursion budget of 128 is
@@ -31,8 +32,8 @@ pub(super) fn document<'t>(text: &'t str, arena: &'t Bump) -> Option<Node<'t>> {
         bytes: text.as_bytes(),
         arena,
         at: 0,
-        items: Vec::new(),
-        entries: Vec::new(),
+        items: Vec::with_capacity_in(64, arena),
+        entries: Vec::with_capacity_in(64, arena),
     };
     reader.skip_whitespace();
     let node = reader.value(NESTING_BUDGET)?;
@@ -52,10 +53,11 @@ struct Reader<'t> {
     /// The offset of the next byte to read.
     at: usize,
     /// The items of the lists being read, innermost last. Each list is copied
-    /// into the arena in one piece when it closes, at its final size.
-    items: Vec<Node<'t>>,
+    /// into the arena in one piece when it closes, at its final size. This
+    /// stack lives in the arena too: reading asks the allocator for nothing.
+    items: Vec<'t, Node<'t>>,
     /// The same for the entries of the objects being read.
-    entries: Vec<(&'t str, Node<'t>)>,
+    entries: Vec<'t, (&'t str, Node<'t>)>,
 }
 
 impl<'t> Reader<'t> {
