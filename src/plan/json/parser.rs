@@ -15,7 +15,7 @@
 //! with escapes (rare in plans) are decoded by serde_json too.
 
 use super::Node;
-use bumpalo::collections::Vec;
+use bumpalo::collections::Vec as ArenaVec;
 use bumpalo::Bump;
 
 /// The deepest nesting serde_json accepts: its recursion budget of 128 is
@@ -32,8 +32,8 @@ pub(super) fn document<'t>(text: &'t str, arena: &'t Bump) -> Option<Node<'t>> {
         bytes: text.as_bytes(),
         arena,
         at: 0,
-        items: Vec::with_capacity_in(64, arena),
-        entries: Vec::with_capacity_in(64, arena),
+        items: ArenaVec::with_capacity_in(64, arena),
+        entries: ArenaVec::with_capacity_in(64, arena),
     };
     reader.skip_whitespace();
     let node = reader.value(NESTING_BUDGET)?;
@@ -55,9 +55,9 @@ struct Reader<'t> {
     /// The items of the lists being read, innermost last. Each list is copied
     /// into the arena in one piece when it closes, at its final size. This
     /// stack lives in the arena too: reading asks the allocator for nothing.
-    items: Vec<'t, Node<'t>>,
+    items: ArenaVec<'t, Node<'t>>,
     /// The same for the entries of the objects being read.
-    entries: Vec<'t, (&'t str, Node<'t>)>,
+    entries: ArenaVec<'t, (&'t str, Node<'t>)>,
 }
 
 impl<'t> Reader<'t> {
