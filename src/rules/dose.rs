@@ -20,26 +20,42 @@ struct Total<'a> {
     /// The sum in µg; `None` only if it overflowed, which the plan format's
     /// bounds rule out (treated as above every limit).
     sum: Option<Decimal>,
-    /// Each entry with the position of its artery in the session.
-    entries: Vec<(usize, &'a DrugDose<'a>)>,
+    /// The first entry, with the position of its artery in the session.
+    first: Entry<'a>,
+    /// Any further entries of the same drug (usually none, and then
+    /// nothing is allocated).
+    more: Vec<Entry<'a>>,
 }
+
+/// A drug entry with the position of its artery in the session.
+type Entry<'a> = (usize, &'a DrugDose<'a>);
 
 impl Total<'_> {
     /// "5 mg", "0.005 g (5 mg)" for a single entry; "5 mg in total (2
     /// entries: 3 mg + 2 mg)" for several.
     fn describe(&self) -> String {
-        match self.entries.as_slice() {
-            [(_, one)] => one.dose.to_string(),
-            entries => {
-                let parts: Vec<String> = entries.iter().map(|(_, d)| d.dose.to_string()).collect();
+        match self.single() {
+            Some(one) => one.dose.to_string(),
+            None => {
+                let parts: Vec<String> = self.entries().map(|(_, d)| d.dose.to_string()).collect();
                 format!(
                     "{} in total ({} entries: {})",
                     self.amount(),
-                    entries.len(),
+                    parts.len(),
                     parts.join(" + ")
                 )
             }
         }
+    }
+
+    /// Every entry, in plan order.
+    fn entries(&self) -> impl Iterator<Item = &Entry<'_>> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+
+    /// The only entry, when there is one.
+    fn single(&self) -> Option<&DrugDose<'_>> {
+        self.more.is_empty().then_some(self.first.1)
     }
 
     /// The sum in milligrams, for evidence.
@@ -69,12 +85,13 @@ fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose<'a>)>) -> Vec<Tot
         match totals.iter_mut().find(|t| t.drug == drug) {
             Some(total) => {
                 total.sum = total.sum.and_then(|sum| sum.checked_add(dose.dose.base));
-                total.entries.push((artery, dose));
+                total.more.push((artery, dose));
             }
             None => totals.push(Total {
                 drug,
                 sum: Some(dose.dose.base),
-                entries: vec![(artery, dose)],
+                first: (artery, dose),
+                more: Vec::new(),
             }),
         }
     }
@@ -93,7 +110,7 @@ fn session_drugs<'a>(session: &'a Session<'a>) -> impl Iterator<Item = (usize, &
 
 /// How many arteries the total's entries come from.
 fn arteries_with(total: &Total) -> usize {
-    let mut arteries: Vec<usize> = total.entries.iter().map(|(artery, _)| *artery).collect();
+    let mut arteries: Vec<usize> = total.entries().map(|(artery, _)| *artery).collect();
     arteries.sort_unstable();
     arteries.dedup();
     arteries.len()
@@ -144,9 +161,9 @@ impl ArteryDoseMax {
                 continue;
             }
             let size = self.size_text(artery);
-            let path = match total.entries.as_slice() {
-                [(_, one)] => format!("{}/drugs/{}/dose", artery.pointer(session), one.index),
-                _ => format!("{}/drugs", artery.pointer(session)),
+            let path = match total.single() {
+                Some(one) => format!("{}/drugs/{}/dose", artery.pointer(session), one.index),
+                None => format!("{}/drugs", artery.pointer(session)),
             };
             let message = format!(
                 "{}: {} {} in {} ({} mm) exceeds the {cap} cap for {size}. Lower it to {cap} or \
