@@ -17,12 +17,14 @@ pub struct Problems {
 }
 
 impl Problems {
-    /// Records a problem at `at`.
+    /// Records a problem at `at`. (Cold: valid plans never get here.)
+    #[cold]
     pub fn add(&mut self, at: &Pointer<'_>, message: impl Into<String>) {
         self.list.push(Problem { path: at.to_string(), message: message.into() });
     }
 
     /// Records that the value at `field` is not of the kind expected.
+    #[cold]
     pub fn wrong_type(&mut self, field: &Field<'_, '_>, expected: &str) {
         self.add(&field.path, format!("expected {expected}, found {}", field.node.describe()));
     }
@@ -139,6 +141,7 @@ pub struct ObjectReader<'a, 'p> {
 impl<'a, 'p> ObjectReader<'a, 'p> {
     /// Opens `field` as an object defining exactly `known` fields; `None`
     /// (reported) when it is not an object.
+    #[inline]
     pub fn open(
         field: &Field<'a, 'p>,
         expected: &str,
@@ -179,6 +182,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
         true
     }
 
+    #[cold]
     fn report_duplicates(&self, problems: &mut Problems) {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for (key, _) in self.entries {
@@ -195,6 +199,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
         }
     }
 
+    #[cold]
     fn report_unknown(&mut self, known: &[&'static str], problems: &mut Problems) {
         // A near miss is taken for a field the object lacks, not one it has.
         let absent: Vec<&'static str> = known

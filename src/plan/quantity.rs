@@ -58,8 +58,8 @@ pub fn accepted_units(dimension: Dimension) -> &'static str {
 
 impl Unit {
     /// The accepted unit spelled exactly `symbol`.
-    pub fn parse(symbol: &str) -> Option<Unit> {
-        UNITS.iter().copied().find(|u| u.symbol == symbol)
+    pub fn parse(symbol: &str) -> Option<&'static Unit> {
+        UNITS.iter().find(|u| u.symbol == symbol)
     }
 }
 
@@ -69,7 +69,9 @@ impl Unit {
 pub struct Quantity {
     /// The number as written.
     pub value: Decimal,
-    pub unit: Unit,
+    /// One of [`UNITS`]: held by reference, so a quantity stays small to
+    /// pass around.
+    pub unit: &'static Unit,
     /// The same amount in µg (mass) or µg/h (rate).
     pub base: Decimal,
 }
@@ -77,7 +79,7 @@ pub struct Quantity {
 impl Quantity {
     /// Builds a quantity; `None` only if the conversion overflowed, which the
     /// plan format's bounds rule out.
-    pub fn new(value: Decimal, unit: Unit) -> Option<Quantity> {
+    pub fn new(value: Decimal, unit: &'static Unit) -> Option<Quantity> {
         let base = value.checked_mul_int(unit.micrograms)?;
         Some(Quantity { value, unit, base })
     }

@@ -235,7 +235,11 @@ pub fn quantity(
 
 /// A unit spelled exactly as the format accepts, measuring `dimension`.
 #[inline]
-fn unit(field: &Field<'_, '_>, dimension: Dimension, problems: &mut Problems) -> Option<Unit> {
+fn unit(
+    field: &Field<'_, '_>,
+    dimension: Dimension,
+    problems: &mut Problems,
+) -> Option<&'static Unit> {
     let symbol = text(field, problems)?;
     let accepted = accepted_units(dimension);
     let Some(unit) = Unit::parse(symbol) else {
