@@ -81,8 +81,7 @@ impl RuleKind for SpinalFeederExcluded {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in session.treated_arteries() {
-                let reasons = reasons(artery, spinal_origins);
-                if !reasons.is_empty() {
+                if let Some(reasons) = reasons(artery, spinal_origins) {
                     findings.push(finding(session, artery, &reasons));
                 }
             }
@@ -97,48 +96,54 @@ impl RuleKind for SpinalFeederExcluded {
     }
 }
 
-/// Why a treated artery counts as arising with a spinal artery; empty if it
-/// does not. `spinal_origins` are the origins listed in the mapping.
-fn reasons(artery: &Artery, spinal_origins: &[Name<'_>]) -> Vec<String> {
-    let mut reasons = Vec::new();
-    if artery.shares_origin_with_spinal_artery {
-        reasons.push(
-            "the plan marks it as sharing its origin with a spinal artery \
-             (shares_origin_with_spinal_artery: true)"
-                .to_string(),
-        );
-    }
-    if let Some(origin) = &artery.origin {
-        if spinal_origins.iter().any(|spinal| spinal.canonical == origin.canonical) {
-            reasons.push(format!(
+/// The planner's own reading, as a reason.
+const MARKED: &str = "the plan marks it as sharing its origin with a spinal artery \
+                      (shares_origin_with_spinal_artery: true)";
+
+/// Why a treated artery counts as arising with a spinal artery: a reason,
+/// and a second one when both hold, each a clause; `None` if it does not.
+/// `spinal_origins` are the origins listed in the mapping.
+fn reasons(artery: &Artery, spinal_origins: &[Name<'_>]) -> Option<(String, Option<String>)> {
+    let marked = artery.shares_origin_with_spinal_artery.then(|| MARKED.to_string());
+    let mapped = artery
+        .origin
+        .filter(|origin| spinal_origins.iter().any(|spinal| spinal.canonical == origin.canonical))
+        .map(|origin| {
+            format!(
                 "its origin, {origin}, is listed in spinal_artery_mapping as the origin of a \
                  spinal artery"
-            ));
-        }
+            )
+        });
+    match (marked, mapped) {
+        (Some(marked), mapped) => Some((marked, mapped)),
+        (None, Some(mapped)) => Some((mapped, None)),
+        (None, None) => None,
     }
-    reasons
 }
 
-fn finding(session: &Session, artery: &Artery, reasons: &[String]) -> Finding {
+fn finding(session: &Session, artery: &Artery, reasons: &(String, Option<String>)) -> Finding {
     let treatment = match (&artery.embolic, artery.drugs.is_empty()) {
         (Some(_), false) => "embolised and infused",
         (Some(_), true) => "embolised",
         (None, _) => "infused",
     };
+    let (because, observed) = match reasons {
+        (one, Some(two)) => (format!("{one} and {two}"), format!("{treatment}; {one}; {two}")),
+        (one, None) => (one.clone(), format!("{treatment}; {one}")),
+    };
     Finding::at(
         artery.pointer(session),
         format!(
-            "{}: {} is planned to be {treatment}, but {}. An artery arising with a spinal artery \
-             must not be embolised or infused: remove its embolic agent and drugs from the plan \
-             (it may stay listed, untreated, as documentation).",
+            "{}: {} is planned to be {treatment}, but {because}. An artery arising with a spinal \
+             artery must not be embolised or infused: remove its embolic agent and drugs from the \
+             plan (it may stay listed, untreated, as documentation).",
             session_label(session),
             artery.name,
-            and_list(reasons)
         ),
     )
     .in_session(session)
     .in_artery(artery)
-    .observed(format!("{treatment}; {}", reasons.join("; ")))
+    .observed(observed)
     .limit("not treated")
 }
 
@@ -196,6 +201,28 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(findings[0].message.contains("listed in spinal_artery_mapping"));
         assert!(!findings[0].message.contains("shares_origin_with_spinal_artery: true"));
+    }
+
+    #[test]
+    fn an_artery_marked_and_mapped_gives_both_reasons_in_one_finding() {
+        let mut plan = spec_example();
+        let artery = &mut plan.sessions[0].arteries[1];
+        artery.origin = Some(name("left T9 intercostal"));
+        artery.shares_origin_with_spinal_artery = true;
+        let findings = findings_of("spinal-feeder-excluded", &plan);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let both = "but the plan marks it as sharing its origin with a spinal artery \
+                    (shares_origin_with_spinal_artery: true) and its origin, left T9 intercostal, \
+                    is listed in spinal_artery_mapping as the origin of a spinal artery.";
+        assert!(findings[0].message.contains(both), "{}", findings[0].message);
+        assert_eq!(
+            findings[0].observed.as_deref(),
+            Some(
+                "embolised and infused; the plan marks it as sharing its origin with a spinal \
+                 artery (shares_origin_with_spinal_artery: true); its origin, left T9 \
+                 intercostal, is listed in spinal_artery_mapping as the origin of a spinal artery"
+            )
+        );
     }
 
     #[test]
