@@ -28,10 +28,6 @@ use embolint::rules::RuleSet;
 use serde_json::{json, Value};
 use std::hint::black_box;
 
-/// The allocator the `embolint` binary uses (src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const SPEC_EXAMPLE: &str = include_str!("../tests/fixtures/public/spec-example.json");
 
 fn spec_example() -> Value {

@@ -17,13 +17,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// The allocator: checking a plan makes a few hundred short-lived
-/// allocations (lists, messages, findings), and mimalloc serves them in
-/// about half the time of the system's malloc. The engine benchmark uses
-/// the same one (benches/engine.rs), so it measures what ships.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit code: embolint itself could not run (bad rule file, unreadable path,
 /// a mistake on the command line).
 const EXIT_CANNOT_RUN: u8 = 3;
