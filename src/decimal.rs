@@ -65,6 +65,7 @@ impl Decimal {
 
     /// Parses a JSON number literal (`-12.5e-3`) exactly, enforcing the plan
     /// format's bounds on significant digits and magnitude.
+    #[inline]
     pub fn from_json_literal(text: &str) -> Result<Decimal, NumberProblem> {
         match Decimal::from_plain_literal(text) {
             Some(value) => Ok(value),
@@ -76,6 +77,7 @@ impl Decimal {
     /// most one point, short enough to be within every bound) in one pass;
     /// `None` for anything else, which [`Decimal::from_any_literal`] reads
     /// or refuses with its reason.
+    #[inline]
     fn from_plain_literal(text: &str) -> Option<Decimal> {
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
