@@ -129,8 +129,9 @@ pub fn escape_key(key: &str) -> Cow<'_, str> {
 /// Reads the fields of one object; reports duplicate and unknown keys as soon
 /// as it is opened, and missing required fields as they are asked for.
 pub struct ObjectReader<'a, 'p> {
-    /// The object's own pointer.
-    path: Pointer<'p>,
+    /// The object's own pointer, borrowed from its field: copying it made
+    /// the reader reload a value it had just stored, for every object read.
+    path: &'p Pointer<'p>,
     /// Its entries in file order.
     entries: &'a [(&'a str, Node<'a>)],
     /// Fields a misspelt key was taken for: their absence is already explained
@@ -143,7 +144,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     /// (reported) when it is not an object.
     #[inline]
     pub fn open(
-        field: &Field<'a, 'p>,
+        field: &'p Field<'a, 'p>,
         expected: &str,
         known: &[&'static str],
         problems: &mut Problems,
@@ -152,7 +153,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
             problems.wrong_type(field, expected);
             return None;
         };
-        let mut reader = ObjectReader { path: field.path, entries, suggested: Vec::new() };
+        let mut reader = ObjectReader { path: &field.path, entries, suggested: Vec::new() };
         if !reader.keys_known_and_distinct(known) {
             reader.report_duplicates(problems);
             reader.report_unknown(known, problems);
@@ -161,7 +162,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     }
 
     fn key_path<'k>(&'k self, key: &'k str) -> Pointer<'k> {
-        Pointer::Key(&self.path, key)
+        Pointer::Key(self.path, key)
     }
 
     /// True when every key is one of `known` (at most 64) and none appears
