@@ -105,15 +105,16 @@ impl<'a> Field<'a, '_> {
         mut read: impl FnMut(usize, Field<'a, '_>, &mut Problems) -> Option<T>,
     ) -> Option<Vec<T>> {
         let items = self.items(expected, problems)?;
-        let mut values = Some(Vec::with_capacity(items.len()));
+        let mut values = Vec::with_capacity(items.len());
+        let mut all_read = true;
         for (index, item) in items.enumerate() {
-            match (read(index, item, problems), values.as_mut()) {
-                (Some(value), Some(values)) => values.push(value),
-                (Some(_), None) => {}
-                (None, _) => values = None,
+            match read(index, item, problems) {
+                Some(value) if all_read => values.push(value),
+                Some(_) => {}
+                None => all_read = false,
             }
         }
-        values
+        all_read.then_some(values)
     }
 }
 
