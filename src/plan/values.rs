@@ -7,7 +7,7 @@ use super::fields::{Field, ObjectReader, Problems};
 use super::json::{clip, quote, Node};
 use super::quantity::{accepted_units, Dimension, Quantity, Unit, UNITS};
 use crate::decimal::Decimal;
-use crate::names::{Name, Names};
+use crate::names::{same, Name, Names};
 use bumpalo::Bump;
 use jiff::civil::Date;
 use std::cell::Cell;
@@ -60,7 +60,7 @@ impl<'a> Resolver<'a> {
     /// The resolved name written `written`.
     fn resolve(self, written: &'a str) -> Name<'a> {
         let recent = &self.recent.names;
-        if let Some(name) = recent.iter().filter_map(Cell::get).find(|n| n.written == written) {
+        if let Some(name) = recent.iter().filter_map(Cell::get).find(|n| same(n.written, written)) {
             return name;
         }
         let name = self.names.resolve(written, self.arena);

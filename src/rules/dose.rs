@@ -7,7 +7,7 @@ use super::params::{is_one_of, required, rule_names, DoseLimits, Number, Params,
 use super::text::{and_list, count, session_label};
 use super::Context;
 use crate::decimal::Decimal;
-use crate::names::Names;
+use crate::names::{same, Names};
 use crate::plan::{Amount, Artery, Dimension, DrugDose, Plan, Quantity, Session};
 use crate::verdict::Finding;
 use serde::Serialize;
@@ -82,7 +82,7 @@ fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose<'a>)>) -> Vec<Tot
     let mut totals: Vec<Total> = Vec::new();
     for (artery, dose) in drugs {
         let drug = dose.name.canonical;
-        match totals.iter_mut().find(|t| t.drug == drug) {
+        match totals.iter_mut().find(|t| same(t.drug, drug)) {
             Some(total) => {
                 total.sum = total.sum.and_then(|sum| sum.checked_add(dose.dose.base));
                 total.more.push((artery, dose));

@@ -9,7 +9,7 @@ use super::care::RequiredCareEntry;
 use super::loader::LoadError;
 use super::schedule::WindowEntry;
 use crate::decimal::Decimal;
-use crate::names::{Name, Names};
+use crate::names::{same, Name, Names};
 use crate::plan::quantity::accepted_units;
 use crate::plan::{Dimension, Quantity};
 use serde::de::{MapAccess, Visitor};
@@ -228,7 +228,7 @@ impl DoseLimits {
 
     /// The limit for a canonical name, if it has one.
     pub(super) fn get(&self, canonical: &str) -> Option<Quantity> {
-        self.0.iter().find(|(name, _)| name == canonical).map(|(_, limit)| *limit)
+        self.0.iter().find(|(name, _)| same(name, canonical)).map(|(_, limit)| *limit)
     }
 
     /// "pirarubicin 3 mg, carboplatin 50 mg".
@@ -324,7 +324,7 @@ impl RuleName {
 
     /// True when `name`, from a plan, is this name or one of its synonyms.
     pub(super) fn matches(&self, name: &Name<'_>) -> bool {
-        name.canonical == self.canonical
+        same(name.canonical, &self.canonical)
     }
 }
 
