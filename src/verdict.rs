@@ -124,13 +124,14 @@ impl Finding {
         self
     }
 
-    pub fn observed(mut self, observed: impl ToString) -> Finding {
-        self.observed = Some(observed.to_string());
+    /// (A `String` is moved in, not copied.)
+    pub fn observed(mut self, observed: impl Into<String>) -> Finding {
+        self.observed = Some(observed.into());
         self
     }
 
-    pub fn limit(mut self, limit: impl ToString) -> Finding {
-        self.limit = Some(limit.to_string());
+    pub fn limit(mut self, limit: impl Into<String>) -> Finding {
+        self.limit = Some(limit.into());
         self
     }
 }

@@ -349,7 +349,7 @@ impl RuleKind for UnknownDrug {
                         )
                         .in_session(session)
                         .in_artery(artery)
-                        .observed(drug.name)
+                        .observed(drug.name.written)
                         .limit(and_list(&self.formulary)),
                     );
                 }

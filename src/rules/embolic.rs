@@ -235,7 +235,7 @@ impl RuleKind for EmbolicAgent {
                     Finding::at(format!("{}/embolic/agent", artery.pointer(session)), message)
                         .in_session(session)
                         .in_artery(artery)
-                        .observed(embolic.agent)
+                        .observed(embolic.agent.written)
                         .limit(or_list(&self.agents)),
                 );
             }
