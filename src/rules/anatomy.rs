@@ -109,10 +109,8 @@ fn reasons(artery: &Artery, spinal_origins: &[Name<'_>]) -> Option<(String, Opti
         .origin
         .filter(|origin| spinal_origins.iter().any(|spinal| spinal.canonical == origin.canonical))
         .map(|origin| {
-            format!(
-                "its origin, {origin}, is listed in spinal_artery_mapping as the origin of a \
-                 spinal artery"
-            )
+            let listed = ", is listed in spinal_artery_mapping as the origin of a spinal artery";
+            ["its origin, ", origin.written, listed].concat()
         });
     match (marked, mapped) {
         (Some(marked), mapped) => Some((marked, mapped)),
@@ -127,24 +125,31 @@ fn finding(session: &Session, artery: &Artery, reasons: &(String, Option<String>
         (Some(_), true) => "embolised",
         (None, _) => "infused",
     };
+    // Joined rather than formatted: these are the longest messages a plan
+    // of many arteries gets, once per artery.
     let (because, observed) = match reasons {
-        (one, Some(two)) => (format!("{one} and {two}"), format!("{treatment}; {one}; {two}")),
-        (one, None) => (one.clone(), format!("{treatment}; {one}")),
+        (one, Some(two)) => {
+            ([one, " and ", two].concat(), [treatment, "; ", one, "; ", two].concat())
+        }
+        (one, None) => (one.clone(), [treatment, "; ", one].concat()),
     };
-    Finding::at(
-        artery.pointer(session),
-        format!(
-            "{}: {} is planned to be {treatment}, but {because}. An artery arising with a spinal \
-             artery must not be embolised or infused: remove its embolic agent and drugs from the \
-             plan (it may stay listed, untreated, as documentation).",
-            session_label(session),
-            artery.name,
-        ),
-    )
-    .in_session(session)
-    .in_artery(artery)
-    .observed(observed)
-    .limit("not treated")
+    let message = [
+        &session_label(session),
+        ": ",
+        artery.name,
+        " is planned to be ",
+        treatment,
+        ", but ",
+        &because,
+        ". An artery arising with a spinal artery must not be embolised or infused: remove its \
+         embolic agent and drugs from the plan (it may stay listed, untreated, as documentation).",
+    ]
+    .concat();
+    Finding::at(artery.pointer(session), message)
+        .in_session(session)
+        .in_artery(artery)
+        .observed(observed)
+        .limit("not treated")
 }
 
 #[cfg(test)]
