@@ -246,6 +246,22 @@ fn an_invalid_plan_still_names_its_plan_and_patient() {
 }
 
 #[test]
+fn a_plan_read_in_the_lent_arena_survives_a_nested_use_of_it() {
+    let names = names();
+    let other = edited(&[("PLN-2026-0042", "PLN-OTHER")]);
+    with_arena(|arena| {
+        let outer = parse_plan(EXAMPLE.as_bytes(), arena, &names).unwrap();
+        // A nested lending gets an arena of its own: it must not reset the
+        // one the outer plan borrows from.
+        let inner_id = with_arena(|inner| {
+            parse_plan(other.as_bytes(), inner, &names).unwrap().plan_id.to_string()
+        });
+        assert_eq!(inner_id, "PLN-OTHER");
+        assert_eq!(outer, parse(EXAMPLE).unwrap());
+    });
+}
+
+#[test]
 fn the_reused_arena_gives_back_the_memory_of_a_large_plan() {
     let arena_bytes = || {
         ARENA.with(|kept| {
