@@ -94,8 +94,9 @@ fn fold(name: &str) -> String {
 }
 
 /// `a == b`, settled without the library's comparison call when the lengths
-/// or first bytes differ, as they do for most pairs of names compared while
-/// checking a plan.
+/// or first bytes differ, as they do for most pairs of names and field keys
+/// compared while checking a plan (about 1,000 for a plan of 3 sessions × 6
+/// arteries).
 #[inline]
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b

@@ -5,6 +5,7 @@
 
 use super::json::{clip, Node};
 use super::parse::Problem;
+use crate::names::same;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -244,15 +245,6 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
         }
         field
     }
-}
-
-/// `a == b` for the short keys of a plan, compared in place: the library
-/// call a `==` makes was most of the cost of looking fields up (a plan of
-/// 3 sessions × 6 arteries compares keys some 750 times), and nearly every
-/// pair differs in length or first byte.
-#[inline]
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// The candidate `word` is most likely a misspelling of, if any is close.
