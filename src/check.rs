@@ -2,8 +2,7 @@
 //! `embolint check` and the watch daemon, so both judge alike.
 
 use crate::history::{History, HistoryError, PlannedSession, RecordedPlan, RecordedSession};
-use crate::plan::parse::with_arena;
-use crate::plan::parse::ParseFailure;
+use crate::plan::parse::{with_arena, ParseFailure};
 use crate::plan::{parse_plan, Plan};
 use crate::rules::{Context, RuleSet};
 use crate::verdict::{Finding, Outcome, Severity, Verdict};

@@ -72,9 +72,10 @@ impl<'a> Resolver<'a> {
         name
     }
 
-    /// True when `name` is `expected` or one of its synonyms.
+    /// True when `name` is `expected` or one of its synonyms (`name` is
+    /// already resolved; only `expected` is looked up).
     pub fn is(self, name: &Name<'_>, expected: &str) -> bool {
-        self.names.is(name.canonical, expected)
+        same(name.canonical, &self.names.canonical(expected))
     }
 }
 
