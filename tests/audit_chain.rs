@@ -5,7 +5,7 @@
 //! start removed — makes `embolint verify-log` exit 1 naming the first
 //! broken line. An unreadable log exits 3.
 
-mod util;
+use crate::util;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! finds a patient's pseudonym; a configured key gives HMAC-SHA256 of the
 //! id under it, and is never logged.
 
-mod util;
+use crate::util;
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;

@@ -5,7 +5,7 @@
 //! with every line numbered in order. It can also be run while the daemon
 //! writes.
 
-mod util;
+use crate::util;
 
 use std::os::unix::process::ExitStatusExt;
 use util::{drop_in_background, fail_plan, pass_plan, plan_on, wait_until, Site};

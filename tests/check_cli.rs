@@ -3,7 +3,7 @@
 //! site rule files, units at their limits and calendar months — all through
 //! the real binary, each test in its own temporary folder.
 
-mod check_support;
+use crate::check_support;
 
 use check_support::{
     check_json, findings, findings_of, repo, rule_ids, run, spec_example, with_literals,

@@ -3,7 +3,7 @@
 //! `expected.jsonl` gives. Covers embolint's own examples (`examples/plans/`)
 //! and the SPEC's public examples (`tests/fixtures/public/`).
 
-mod check_support;
+use crate::check_support;
 
 use check_support::{check_json, findings, mismatch, read_expected, repo, Expected};
 use std::collections::BTreeSet;

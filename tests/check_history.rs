@@ -4,7 +4,7 @@
 //! database is written with the library's history store, as the daemon
 //! writes it, then read by the real binary.
 
-mod check_support;
+use crate::check_support;
 
 use check_support::{findings_of, rule_ids, run, spec_example, write_plan, Run};
 use embolint::history::{History, RecordedPlan};

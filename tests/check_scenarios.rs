@@ -3,7 +3,7 @@
 //! exact set of error and warning rule ids that must follow. All scenarios
 //! run, and every difference is reported at once.
 
-mod check_support;
+use crate::check_support;
 
 use check_support::{check_json, rule_ids, spec_example, write_plan};
 use serde_json::{json, Value};

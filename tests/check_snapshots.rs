@@ -3,7 +3,7 @@
 //! reviewed diff. Output goes to a pipe, so there is no colour; the text
 //! report has no timestamp, so nothing needs redacting.
 
-mod check_support;
+use crate::check_support;
 
 use check_support::{embolint, repo};
 

@@ -13,14 +13,14 @@
 //! The normal suite runs 10 trials. The long run (200 trials):
 //!
 //! ```sh
-//! cargo test --test crash_loop -- --ignored --nocapture
+//! cargo test --test tests crash_loop:: -- --ignored --nocapture
 //! # or scripts/crash-loop [TRIALS]
 //! ```
 //!
 //! `EMBOLINT_CRASH_TRIALS=N` changes the number of trials of the long run.
 //! Each trial is seeded with its number, so a failing trial can be re-run.
 
-mod util;
+use crate::util;
 
 use std::time::{Duration, Instant};
 use util::{plan_on, wait_until, Site};

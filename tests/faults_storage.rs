@@ -11,7 +11,7 @@
 //! | the inbox removed, or replaced by another folder | the daemon stops (exit 4): "the inbox … cannot be listed any more"; never a silent stop |
 //! | no inotify instance left for the user | a warning, then plans are found by the periodic re-scan and judged |
 
-mod util;
+use crate::util;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

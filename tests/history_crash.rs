@@ -4,7 +4,7 @@
 //! or the plan is judged again and ends with both. The same for a
 //! withdrawal: its event and the deleted rows, exactly once.
 
-mod util;
+use crate::util;
 
 use std::os::unix::process::ExitStatusExt;
 use util::{drop_in_background, plan_on, wait_until, Site};

@@ -3,10 +3,10 @@
 //! Measured, not asserted (no timing asserts): run it with
 //!
 //! ```sh
-//! cargo test --release --test history_lookup_cost -- --ignored --nocapture
+//! cargo test --release --test tests history_lookup_cost:: -- --ignored --nocapture
 //! ```
 
-mod util;
+use crate::util;
 
 use embolint::check::{check_bytes, check_with_history};
 use embolint::history::{History, RecordedPlan};

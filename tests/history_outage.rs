@@ -5,7 +5,7 @@
 //! history is never silently replaced by an empty one; the decision log
 //! rebuilds it.
 
-mod util;
+use crate::util;
 
 use std::fs;
 use util::{plan_on, Daemon, Site};

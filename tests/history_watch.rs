@@ -4,7 +4,7 @@
 //! its earlier version; other patients are unaffected; a withdrawn plan no
 //! longer counts; and `check --history` agrees with the daemon throughout.
 
-mod util;
+use crate::util;
 
 use serde_json::Value;
 use std::path::Path;

@@ -15,7 +15,7 @@
 //! And `embolint check` on a FIFO returns at once; on an oversized file it
 //! gives the daemon's verdict.
 
-mod util;
+use crate::util;
 
 use serde_json::Value;
 use std::fs;

@@ -15,7 +15,7 @@
 //! | `passed/`, `invalid/`, `log/` or `state/` a symbolic link at start-up | refused: exit 3, naming the link; nothing written through it |
 //! | `passed/` swapped for a symbolic link while running | the daemon stops (exit 4) before writing the batch; the plan stays in the inbox, unrecorded, and is judged once after the folder is restored |
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

@@ -3,7 +3,7 @@
 //! and doses around the artery caps. Whatever the input, embolint gives a
 //! verdict and never panics; and its verdicts follow from the plan exactly.
 
-mod check_support;
+use crate::check_support;
 
 use check_support::{spec_example, with_literals};
 use embolint::check::check_bytes;

@@ -1,6 +1,6 @@
 //! Plans already in the inbox when the daemon starts all get verdicts.
 
-mod util;
+use crate::util;
 
 use util::{fail_plan, pass_plan, Site};
 

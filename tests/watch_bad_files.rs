@@ -4,7 +4,7 @@
 //! and are reported once, not in a loop; good plans dropped afterwards are
 //! still judged.
 
-mod util;
+use crate::util;
 
 use serde_json::Value;
 use std::ffi::OsStr;

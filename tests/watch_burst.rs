@@ -1,6 +1,6 @@
 //! A thousand plans dropped at once: all processed, one record each.
 
-mod util;
+use crate::util;
 
 use util::{pass_plan, Site};
 
@@ -22,7 +22,7 @@ fn a_thousand_plans_dropped_at_once_each_get_one_record() {
 }
 
 /// Measures a 10,000-plan burst (ignored in normal runs). Run it with:
-/// `cargo test --release --test watch_burst -- --ignored --nocapture`
+/// `cargo test --release --test tests watch_burst:: -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn ten_thousand_plan_burst_figures() {

@@ -6,7 +6,7 @@
 //! itself SIGKILL there); the burst test kills it from outside at moments
 //! that land wherever they land.
 
-mod util;
+use crate::util;
 
 use std::os::unix::process::ExitStatusExt;
 use util::{drop_in_background, fail_plan, pass_plan, wait_until, Site};

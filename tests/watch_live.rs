@@ -2,7 +2,7 @@
 //! write, and by a slow writer — each exactly one verdict, none checked
 //! half-written.
 
-mod util;
+use crate::util;
 
 use std::time::Duration;
 use util::{pass_plan, sha256, write_slowly, Site};

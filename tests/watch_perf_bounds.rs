@@ -8,7 +8,7 @@
 //! hints queued, instead of 16,384 and 4,096), so a few hundred plans go
 //! past them.
 
-mod util;
+use crate::util;
 
 use std::time::{Duration, UNIX_EPOCH};
 use util::{pass_plan, plan_on, Site};

@@ -9,7 +9,7 @@
 //! earlier batch than the one still settling (before this, all were judged
 //! together, in one batch, after the settle time).
 
-mod util;
+use crate::util;
 
 use std::fs;
 use std::io::Write;

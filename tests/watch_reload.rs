@@ -2,7 +2,7 @@
 //! broken new rule file (or config) is refused with a clear log line and
 //! what was in force stays.
 
-mod util;
+use crate::util;
 
 use std::fs;
 use std::path::Path;

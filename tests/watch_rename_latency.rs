@@ -3,7 +3,7 @@
 //! than after the settle time; a plan written in place still waits for it,
 //! and a write after the rename brings the settle time back.
 
-mod util;
+use crate::util;
 
 use std::fs;
 use std::io::Write;

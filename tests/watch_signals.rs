@@ -1,7 +1,7 @@
 //! Operating the daemon: SIGTERM mid-burst, a second daemon on the same
 //! root, the start-up line.
 
-mod util;
+use crate::util;
 
 use util::{pass_plan, Site};
 
