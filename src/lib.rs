@@ -22,16 +22,20 @@
 //!   (which passes the sha256 it computed while reading the file).
 //! - [`history`]: the patient history: sessions of plans already passed,
 //!   in SQLite, per patient.
+//! - [`commands`]: each command of `embolint` without the command line:
+//!   options as plain values in, text to the writers it is given, a status
+//!   or an error out.
 //! - [`watch`]: the daemon — the watched folder's protocol, safe reading of
 //!   dropped files, the hash-chained decision log, crash recovery, history
 //!   withdrawals and rebuilds, reloads, signals and pseudonymised logs.
 //!
-//! `src/main.rs` only parses the command line and maps outcomes to exit
-//! codes. Black-box tests of the real binary are in `tests/`; the example
+//! `src/main.rs` only parses the command line and maps the way a command
+//! ended to an exit code, in one place. Black-box tests of the real binary are in `tests/`; the example
 //! plans in `examples/plans/`; the load generator in `examples/loadgen/`;
 //! fuzz targets in `fuzz/`.
 
 pub mod check;
+pub mod commands;
 pub mod decimal;
 pub mod history;
 pub mod names;

@@ -2,20 +2,13 @@
 //! maps the outcome to an exit code. All logic lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use embolint::check::{
-    check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
-};
-use embolint::history::History;
-use embolint::report;
-use embolint::rules::RuleSet;
-use embolint::verdict::{Outcome, Verdict};
-use embolint::watch::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
+use embolint::commands::{self, check::CheckOptions, history::ForgetOptions, Error, Status};
 use embolint::watch::layout::Layout;
-use embolint::watch::pseudonym;
-use embolint::watch::verify::{self, Anchor};
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use embolint::watch::verify::Anchor;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Exit code: embolint itself could not run (bad rule file, unreadable path,
 /// a mistake on the command line).
@@ -180,13 +173,39 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    match cli.command {
+    let ended = match cli.command {
+        Command::Watch(args) => return embolint::watch::run(args),
         Command::Check(args) => check(args),
-        Command::Rules(args) => rules(args),
-        Command::Watch(args) => embolint::watch::run(args),
+        Command::Rules(args) => {
+            commands::rules::list(args.rules.as_deref(), args.format.into(), &mut std::io::stdout())
+        }
         Command::History(args) => history(args),
-        Command::VerifyLog(args) => verify_log(args),
-        Command::Pseudonym(args) => pseudonym(args),
+        Command::VerifyLog(args) => commands::verify_log::verify_log(
+            &args.root,
+            args.anchor.as_ref(),
+            args.format.into(),
+            &mut std::io::stdout(),
+        ),
+        Command::Pseudonym(args) => commands::pseudonym::print(
+            &args.patient_ids,
+            args.root,
+            args.config,
+            &mut std::io::stdout(),
+        ),
+    };
+    exit_code(ended)
+}
+
+/// The one place where the way a command ended becomes an exit status:
+/// 0, 1 or 2 for what the command found; 3 when embolint could not run,
+/// after saying why on standard error.
+fn exit_code(ended: Result<Status, Error>) -> ExitCode {
+    match ended {
+        Ok(status) => ExitCode::from(status.exit_code()),
+        Err(error) => {
+            eprintln!("embolint: {error}");
+            ExitCode::from(error.exit_code())
+        }
     }
 }
 
@@ -201,340 +220,52 @@ fn usage_error(error: clap::Error) -> ExitCode {
     }
 }
 
-/// Loads `--rules FILE`, or the built-in rule set.
-fn load_rules(path: Option<&Path>) -> Result<RuleSet, ExitCode> {
-    let loaded = match path {
-        Some(path) => RuleSet::load(path),
-        None => RuleSet::builtin(),
-    };
-    loaded.map_err(|e| {
-        eprintln!("embolint: {e}");
-        ExitCode::from(EXIT_CANNOT_RUN)
-    })
-}
-
-fn check(args: CheckArgs) -> ExitCode {
-    let rules = match load_rules(args.rules.as_deref()) {
-        Ok(rules) => rules,
-        Err(code) => return code,
-    };
-    let history = match args.history.as_deref().map(History::open_read_only).transpose() {
-        Ok(history) => history,
-        Err(e) => {
-            eprintln!("embolint: {e}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-    };
-    let mut cannot_run = false;
-    let mut files = Vec::new();
-    for path in &args.paths {
-        match expand(path) {
-            Ok(found) => files.extend(found),
-            Err(message) => {
-                eprintln!("embolint: {message}");
-                cannot_run = true;
-            }
+impl From<Format> for commands::Format {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Text => commands::Format::Text,
+            Format::Json => commands::Format::Json,
         }
     }
+}
+
+fn check(args: CheckArgs) -> Result<Status, Error> {
     let color = matches!(args.format, Format::Text)
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    let mut stdout = std::io::stdout().lock();
-    let mut verdicts = Vec::new();
-    let mut unreadable = 0;
-    for file in &files {
-        let verdict = match judge(file, &rules, history.as_ref()) {
-            Ok(verdict) => verdict,
-            Err(message) => {
-                eprintln!("embolint: {message}");
-                unreadable += 1;
-                continue;
-            }
-        };
-        let written = match args.format {
-            Format::Json => serde_json::to_string(&verdict)
-                .map_err(std::io::Error::other)
-                .and_then(|line| writeln!(stdout, "{line}")),
-            Format::Text => write!(stdout, "{}", report::render_verdict(&verdict, color)),
-        };
-        if written.is_err() {
-            // Standard output is gone (a closed pipe): nothing more can be said.
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-        verdicts.push(verdict);
-    }
-    if matches!(args.format, Format::Text) && files.len() > 1 {
-        let _ = writeln!(stdout, "{}", report::render_totals(&verdicts, unreadable));
-    }
-    if cannot_run || unreadable > 0 {
-        return ExitCode::from(EXIT_CANNOT_RUN);
-    }
-    exit_code(&verdicts)
+    let options = CheckOptions {
+        paths: args.paths,
+        format: args.format.into(),
+        rules: args.rules,
+        history: args.history,
+        color,
+    };
+    commands::check::check(&options, &mut std::io::stdout().lock(), &mut std::io::stderr())
 }
 
-/// 2 if any plan is invalid, else 1 if any fails, else 0.
-fn exit_code(verdicts: &[Verdict]) -> ExitCode {
-    let any = |o| verdicts.iter().any(|v: &Verdict| v.verdict == o);
-    if any(Outcome::Invalid) {
-        ExitCode::from(2)
-    } else if any(Outcome::Fail) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-/// A path as given, or the sorted `*.json` files of a folder.
-fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
-    if path.as_os_str() == "-" || !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(path)
-        .map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
-        let candidate = entry.path();
-        if candidate.extension().is_some_and(|ext| ext == "json") && !candidate.is_dir() {
-            files.push(candidate);
+fn history(args: HistoryArgs) -> Result<Status, Error> {
+    let out = &mut std::io::stdout().lock();
+    let format = args.format.into();
+    match (args.root, args.history, args.patient_id, args.forget) {
+        (Some(root), _, _, _) if args.rebuild => {
+            commands::history::rebuild(&root, out, &mut std::io::stderr())
         }
-    }
-    if files.is_empty() {
-        return Err(format!("the folder {} has no .json plan files", path.display()));
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// Reads and checks one plan file (or standard input for `-`).
-fn judge(path: &Path, rules: &RuleSet, history: Option<&History>) -> Result<Verdict, String> {
-    let limit = embolint::check::DEFAULT_MAX_PLAN_BYTES;
-    let name = if path.as_os_str() == "-" { "-".to_string() } else { path.display().to_string() };
-    let read = if path.as_os_str() == "-" {
-        PlanBytes::read_from(std::io::stdin().lock(), 0, limit)
-            .map_err(|e| format!("cannot read standard input: {e}"))?
-    } else {
-        read_plan_file(path, limit).map_err(|e| format!("cannot read {name}: {e}"))?
-    };
-    let bytes = match read {
-        PlanBytes::Read(bytes) => bytes,
-        PlanBytes::TooLarge { size, limit, first_bytes_sha256 } => {
-            return Ok(oversized_verdict(&name, size, limit, &first_bytes_sha256, rules));
+        (Some(root), _, _, Some(plan_id)) => {
+            let options = ForgetOptions {
+                plan_id,
+                by: args.by.unwrap_or_default(),
+                wait: Duration::from_secs(args.wait_secs),
+            };
+            commands::history::forget(&root, &options, format, out)
         }
-    };
-    match history {
-        None => Ok(check_bytes(&name, &bytes, rules, &[])),
-        Some(history) => check_with_history(&name, &bytes, rules, history)
-            .map_err(|e| format!("cannot check {name} against the history: {e}")),
-    }
-}
-
-fn history(args: HistoryArgs) -> ExitCode {
-    if let (true, Some(root)) = (args.rebuild, &args.root) {
-        return rebuild(root);
-    }
-    if let (Some(plan_id), Some(root)) = (&args.forget, &args.root) {
-        let by = args.by.clone().unwrap_or_default();
-        return forget(root, plan_id, by, &args);
-    }
-    let from_root = args.root.as_ref().map(|root| Layout::new(root).history());
-    let (Some(path), Some(patient_id)) = (args.history.clone().or(from_root), &args.patient_id)
-    else {
-        eprintln!("embolint history: give PATIENT_ID and --root DIR or --history DB");
-        return ExitCode::from(EXIT_CANNOT_RUN);
-    };
-    let history = match History::open_read_only(&path) {
-        Ok(history) => history,
-        Err(e) => {
-            eprintln!("embolint: {e}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
+        (root, database, Some(patient_id), None) => {
+            let Some(database) = database.or(root.map(|root| Layout::new(&root).history())) else {
+                return Err(Error::CannotRun(
+                    "give PATIENT_ID and --root DIR or --history DB".to_string(),
+                ));
+            };
+            commands::history::show(&database, &patient_id, format, out)
         }
-    };
-    let sessions = match history.sessions_of(patient_id) {
-        Ok(sessions) => sessions,
-        Err(e) => {
-            eprintln!("embolint: {e}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-    };
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&sessions).map(|json| json + "\n"),
-        Format::Text => Ok(report::render_history(patient_id, &sessions)),
-    };
-    print_or_fail(text, "the history")
-}
-
-/// `history --forget`: done at once when no daemon serves the root, else
-/// asked of the daemon, whose answer is awaited.
-fn forget(root: &Path, plan_id: &str, by: String, args: &HistoryArgs) -> ExitCode {
-    let request =
-        ForgetRequest { plan_id: plan_id.to_string(), by, requested_at: jiff::Timestamp::now() };
-    let answer = match forget::forget_directly(root, &request) {
-        Ok(answer) => answer,
-        Err(DirectError::DaemonRunning) => match ask_daemon(root, &request, args.wait_secs) {
-            Ok(answer) => answer,
-            Err(message) => {
-                eprintln!("embolint: {message}");
-                return ExitCode::from(EXIT_CANNOT_RUN);
-            }
-        },
-        Err(DirectError::Failed(message)) => {
-            eprintln!("embolint: cannot withdraw plan {plan_id}: {message}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-    };
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&answer).map(|json| json + "\n"),
-        Format::Text => Ok(format!("{}\n", answer.message)),
-    };
-    let printed = print_or_fail(text, "the answer");
-    match answer.outcome {
-        ForgetOutcome::Withdrawn => printed,
-        ForgetOutcome::NotRecorded => ExitCode::from(1),
-        ForgetOutcome::Refused => ExitCode::from(EXIT_CANNOT_RUN),
-    }
-}
-
-/// `history --rebuild`: the history again, from the decision log.
-fn rebuild(root: &Path) -> ExitCode {
-    let rebuilt = match embolint::watch::rebuild::rebuild(root) {
-        Ok(rebuilt) => rebuilt,
-        Err(message) => {
-            eprintln!("embolint: cannot rebuild the history: {message}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-    };
-    println!(
-        "rebuilt {} from the decision log: {} passed plans and {} withdrawals replayed; it holds \
-         {} plans of {} patients",
-        Layout::new(root).history().display(),
-        rebuilt.passed_records,
-        rebuilt.withdrawals,
-        rebuilt.plans,
-        rebuilt.patients
-    );
-    if rebuilt.passed_without_rows > 0 {
-        eprintln!(
-            "embolint: warning: {} passed records carry no history rows (written by an embolint \
-             that kept no history); their sessions are not in the rebuilt history",
-            rebuilt.passed_without_rows
-        );
-    }
-    if rebuilt.unreadable_lines > 0 {
-        eprintln!(
-            "embolint: warning: {} lines of the decision log could not be read (a line torn by a \
-             crash is one); check the log",
-            rebuilt.unreadable_lines
-        );
-    }
-    ExitCode::SUCCESS
-}
-
-/// Leaves a request for the running daemon and waits for its answer.
-fn ask_daemon(
-    root: &Path,
-    request: &ForgetRequest,
-    wait_secs: u64,
-) -> Result<ForgetAnswer, String> {
-    let layout = Layout::new(root);
-    let id = forget::submit(&layout, request)
-        .map_err(|e| format!("cannot leave the request in {}: {e}", layout.requests().display()))?;
-    let patience = std::time::Duration::from_secs(wait_secs);
-    match forget::wait_for_answer(&layout, &id, patience) {
-        Ok(Some(answer)) => Ok(answer),
-        Ok(None) => Err(format!(
-            "embolint watch has not answered within {wait_secs} s (is the history unavailable? \
-             see its log). The request stays queued as {}/{id}.request and is carried out as \
-             soon as it can be; do not ask again",
-            layout.requests().display()
-        )),
-        Err(e) => Err(format!("cannot read the answer to request {id}: {e}")),
-    }
-}
-
-/// Prints `text` to standard output; exit 0, or 3 if it cannot be made.
-fn print_or_fail(text: serde_json::Result<String>, what: &str) -> ExitCode {
-    match text {
-        Ok(text) => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("embolint: cannot write {what}: {e}");
-            ExitCode::from(EXIT_CANNOT_RUN)
-        }
-    }
-}
-
-/// `verify-log`: the chain of ROOT's decision log (or of a log file).
-fn verify_log(args: VerifyLogArgs) -> ExitCode {
-    let path =
-        if args.root.is_file() { args.root.clone() } else { Layout::new(&args.root).decisions() };
-    let report = match verify::verify(&path, args.anchor.as_ref()) {
-        Ok(report) => report,
-        Err(e) => {
-            eprintln!(
-                "embolint: cannot read the decision log {}: {e} (give the root folder that \
-                 embolint watch serves, or a decision log file)",
-                path.display()
-            );
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-    };
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report).map(|json| json + "\n"),
-        Format::Text => Ok(verify::render(&report)),
-    };
-    let printed = print_or_fail(text, "the report");
-    if report.intact {
-        printed
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-/// `pseudonym`: the operational logs' name for each patient id, with the
-/// key the daemon uses (the config's, else the root's key file).
-fn pseudonym(args: PseudonymArgs) -> ExitCode {
-    let watch = embolint::watch::WatchArgs {
-        root: args.root.clone(),
-        config: args.config.clone(),
-        ..Default::default()
-    };
-    let key = embolint::watch::config::Settings::resolve(&watch)
-        .map_err(|e| e.to_string())
-        .and_then(|settings| match settings.pseudonym_key {
-            Some(key) => Ok(key),
-            None => pseudonym::key_file(&Layout::new(&settings.root).state, false),
-        });
-    let key = match key {
-        Ok(key) => key,
-        Err(message) => {
-            eprintln!("embolint: {message}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-    };
-    let text: String = args.patient_ids.iter().map(|id| key.pseudonym(id) + "\n").collect();
-    print_or_fail(Ok(text), "the pseudonyms")
-}
-
-fn rules(args: RulesArgs) -> ExitCode {
-    let rules = match load_rules(args.rules.as_deref()) {
-        Ok(rules) => rules,
-        Err(code) => return code,
-    };
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&rules).map(|json| json + "\n"),
-        Format::Text => Ok(report::render_rules(&rules)),
-    };
-    match text {
-        Ok(text) => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("embolint: cannot write the rule list: {e}");
-            ExitCode::from(EXIT_CANNOT_RUN)
-        }
+        _ => Err(Error::CannotRun("give PATIENT_ID and --root DIR or --history DB".to_string())),
     }
 }

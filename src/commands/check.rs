@@ -1,0 +1,154 @@
+//! `embolint check`: judges plan files once and prints their verdicts.
+
+use super::{load_rules, Error, Format, Status};
+use crate::check::{
+    check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
+    DEFAULT_MAX_PLAN_BYTES,
+};
+use crate::history::History;
+use crate::report;
+use crate::verdict::{Outcome, Verdict};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What `embolint check` was asked to do.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Plan files; a folder stands for its `*.json` files, `-` for
+    /// standard input.
+    pub paths: Vec<PathBuf>,
+    /// Text for people, or JSON Lines.
+    pub format: Format,
+    /// A rule file replacing the built-in rule set.
+    pub rules: Option<PathBuf>,
+    /// A history database, opened read-only, for session spacing against
+    /// the patient's other passed plans.
+    pub history: Option<PathBuf>,
+    /// Whether the text report may colour its lines (a terminal, no
+    /// `NO_COLOR`).
+    pub color: bool,
+}
+
+/// Judges every plan named by `options`, writing one verdict per plan to
+/// `out` and a line to `err` for each path that could not be read.
+///
+/// Every plan that can be read is judged and printed, even when another
+/// path cannot be read; that path then makes the whole run an
+/// [`Error::CannotRun`], so a script never takes a partial run for a pass.
+pub fn check(
+    options: &CheckOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Status, Error> {
+    let rules = load_rules(options.rules.as_deref())?;
+    let history = options
+        .history
+        .as_deref()
+        .map(History::open_read_only)
+        .transpose()
+        .map_err(|e| Error::CannotRun(e.to_string()))?;
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for path in &options.paths {
+        match expand(path) {
+            Ok(found) => files.extend(found),
+            Err(message) => problems.push(message),
+        }
+    }
+    for message in &problems {
+        writeln!(err, "embolint: {message}")?;
+    }
+    let mut verdicts = Vec::new();
+    let mut unreadable = 0;
+    for file in &files {
+        let verdict = match judge(file, &rules, history.as_ref()) {
+            Ok(verdict) => verdict,
+            Err(message) => {
+                writeln!(err, "embolint: {message}")?;
+                unreadable += 1;
+                continue;
+            }
+        };
+        match options.format {
+            Format::Json => {
+                let line = serde_json::to_string(&verdict).map_err(std::io::Error::other)?;
+                writeln!(out, "{line}")?;
+            }
+            Format::Text => write!(out, "{}", report::render_verdict(&verdict, options.color))?,
+        }
+        verdicts.push(verdict);
+    }
+    if options.format == Format::Text && files.len() > 1 {
+        writeln!(out, "{}", report::render_totals(&verdicts, unreadable))?;
+    }
+    if !problems.is_empty() || unreadable > 0 {
+        let count = problems.len() + unreadable;
+        return Err(Error::CannotRun(format!(
+            "{count} of the paths given could not be read (see above); the other plans were \
+             judged and printed"
+        )));
+    }
+    Ok(status_of(&verdicts))
+}
+
+/// Invalid if any plan is invalid, else a failure if any fails, else
+/// success.
+fn status_of(verdicts: &[Verdict]) -> Status {
+    let any = |outcome| verdicts.iter().any(|v: &Verdict| v.verdict == outcome);
+    if any(Outcome::Invalid) {
+        Status::Invalid
+    } else if any(Outcome::Fail) {
+        Status::Failure
+    } else {
+        Status::Success
+    }
+}
+
+/// A path as given, or the sorted `*.json` files of a folder.
+fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if path.as_os_str() == "-" || !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
+        let candidate = entry.path();
+        if candidate.extension().is_some_and(|ext| ext == "json") && !candidate.is_dir() {
+            files.push(candidate);
+        }
+    }
+    if files.is_empty() {
+        return Err(format!("the folder {} has no .json plan files", path.display()));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and checks one plan file (or standard input for `-`).
+fn judge(
+    path: &Path,
+    rules: &crate::rules::RuleSet,
+    history: Option<&History>,
+) -> Result<Verdict, String> {
+    let limit = DEFAULT_MAX_PLAN_BYTES;
+    let name = if path.as_os_str() == "-" { "-".to_string() } else { path.display().to_string() };
+    let read = if path.as_os_str() == "-" {
+        PlanBytes::read_from(std::io::stdin().lock(), 0, limit)
+            .map_err(|e| format!("cannot read standard input: {e}"))?
+    } else {
+        read_plan_file(path, limit).map_err(|e| format!("cannot read {name}: {e}"))?
+    };
+    let bytes = match read {
+        PlanBytes::Read(bytes) => bytes,
+        PlanBytes::TooLarge { size, limit, first_bytes_sha256 } => {
+            return Ok(oversized_verdict(&name, size, limit, &first_bytes_sha256, rules));
+        }
+    };
+    match history {
+        None => Ok(check_bytes(&name, &bytes, rules, &[])),
+        Some(history) => check_with_history(&name, &bytes, rules, history)
+            .map_err(|e| format!("cannot check {name} against the history: {e}")),
+    }
+}
