@@ -107,3 +107,39 @@ fn a_broken_rule_file_at_start_up_stops_the_start_with_exit_3() {
     assert_eq!(status.code(), Some(3));
     assert!(log.contains("bad-rules.toml"), "{log}");
 }
+
+/// `warning` is not a level: taken as a module name it would silence every
+/// log line, errors included, and the daemon would look healthy.
+#[test]
+fn a_misspelt_log_level_stops_the_start_with_exit_3_from_flag_env_or_config() {
+    let mut site = Site::new();
+    let config = site.dir.path().join("embolint.toml");
+    fs::write(&config, "log_level = \"warning\"\n").unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let attempts: [(&[&str], &[(&str, &str)]); 3] = [
+        (&["--log-level", "warning"], &[]),
+        (&[], &[("RUST_LOG", "warning")]),
+        (&["--config", &config], &[]),
+    ];
+    for (args, env) in attempts {
+        let daemon = site.spawn(args, env);
+        let (status, log) = daemon.wait_exit_keeping_log();
+        assert_eq!(status.code(), Some(3), "{args:?} {env:?}: {log}");
+        assert!(log.contains("\"warning\" is not a level"), "{log}");
+        assert!(log.contains("error, warn, info, debug, trace"), "{log}");
+    }
+}
+
+#[test]
+fn a_misspelt_log_level_in_a_reloaded_config_is_refused_and_the_old_level_stays() {
+    let mut site = Site::new();
+    let config = site.dir.path().join("embolint.toml");
+    fs::write(&config, "log_level = \"info\"\n").unwrap();
+    let mut daemon = site.start(&["--config", config.to_str().unwrap()]);
+    replace(&config, "log_level = \"warning\"\n");
+    daemon.wait_for_log("config log_level refused");
+    // Still logging at info: a judged plan is still announced.
+    assert_eq!(judge(&site, "after.json")["verdict"], "pass");
+    daemon.wait_for_log("plan judged");
+    assert_eq!(daemon.terminate().code(), Some(0));
+}

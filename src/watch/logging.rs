@@ -65,9 +65,47 @@ impl LogControl {
     }
 }
 
-/// Parses a level or filter directive (`info`, `embolint=debug`...).
+/// The levels a directive may name (case does not matter).
+const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// Parses a level or filter directive (`info`, `embolint=debug`, a list
+/// of them separated by commas).
+///
+/// `tracing`'s own syntax takes any other bare word as the name of a
+/// module to log: `warning` would silently log nothing at all, errors
+/// included. So each part must be a level, or `TARGET=LEVEL`.
 fn parse(directive: &str) -> Result<EnvFilter, String> {
-    EnvFilter::try_new(directive).map_err(|e| {
-        format!("log level {directive:?} is not understood ({e}): use error, warn, info, debug or trace")
-    })
+    let refuse = |why: String| {
+        format!(
+            "log level {directive:?} is not understood ({why}): use one of error, warn, info, debug, trace or off (or TARGET=LEVEL filters, separated by commas)"
+        )
+    };
+    for part in directive.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let level = part.rsplit_once('=').map_or(part, |(_, level)| level);
+        if !LEVELS.iter().any(|known| known.eq_ignore_ascii_case(level.trim())) {
+            return Err(refuse(format!("{level:?} is not a level")));
+        }
+    }
+    EnvFilter::try_new(directive).map_err(|e| refuse(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn levels_and_target_filters_are_taken() {
+        for directive in ["info", "WARN", "error", "off", "embolint=debug", "info,embolint=trace"] {
+            assert!(parse(directive).is_ok(), "{directive}");
+        }
+    }
+
+    #[test]
+    fn a_misspelt_level_is_refused_rather_than_taken_for_a_module_name() {
+        for directive in ["warning", "information", "err", "embolint=loud", "info,verbose"] {
+            let message = parse(directive).err().unwrap_or_default();
+            assert!(message.contains("is not a level"), "{directive}: {message}");
+            assert!(message.contains("error, warn, info"), "{message}");
+        }
+    }
 }
