@@ -137,6 +137,22 @@ fn a_folder_stands_for_its_json_files_only() {
     assert_eq!(run.code, Some(1));
 }
 
+/// `check plans/passed/` read each verdict sidecar as a plan: 33 plans
+/// "invalid" and exit 2 for a folder of plans that had passed.
+#[test]
+fn a_folder_of_judged_plans_is_checked_without_their_verdict_sidecars() {
+    let dir = TempDir::new().unwrap();
+    std::fs::copy(example(PASS), dir.path().join("p.json")).unwrap();
+    let sidecar = check_json(&[dir.path().join("p.json")]).verdict();
+    std::fs::write(dir.path().join("p.json.verdict.json"), sidecar.to_string()).unwrap();
+    let run = check_json(&[dir.path()]);
+    assert_eq!(run.verdicts().len(), 1, "only the plan: {}", run.stdout);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    // Named on its own, a sidecar is still read as asked (and is no plan).
+    let run = check_json(&[dir.path().join("p.json.verdict.json")]);
+    assert_eq!(run.code, Some(2));
+}
+
 // ------------------------------------------------------------- rule files
 
 #[test]

@@ -8,6 +8,7 @@ use crate::check::{
 use crate::history::History;
 use crate::report;
 use crate::verdict::{Outcome, Verdict};
+use crate::watch::file_name::SIDECAR_SUFFIX;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -104,7 +105,8 @@ fn status_of(verdicts: &[Verdict]) -> Status {
     }
 }
 
-/// A path as given, or the sorted `*.json` files of a folder.
+/// A path as given, or the sorted `*.json` files of a folder, less the
+/// verdicts the daemon left beside them (`*.verdict.json`).
 fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
     if path.as_os_str() == "-" || !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -115,7 +117,11 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
         let candidate = entry.path();
-        if candidate.extension().is_some_and(|ext| ext == "json") && !candidate.is_dir() {
+        let is_plan_name = candidate
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.ends_with(".json") && !name.ends_with(SIDECAR_SUFFIX));
+        if is_plan_name && !candidate.is_dir() {
             files.push(candidate);
         }
     }
