@@ -61,9 +61,9 @@ enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
-    /// For people: readable lines and a summary.
+    /// Readable text, for people.
     Text,
-    /// For software: JSON (JSON Lines, one object per plan, when checking several).
+    /// JSON, for software.
     Json,
 }
 
@@ -73,7 +73,8 @@ struct CheckArgs {
     /// and `-` reads one plan from standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format.
+    /// Output format: text for people (a report per plan and a summary), or
+    /// JSON Lines for software (one verdict object per plan).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// A rule file (TOML) to use instead of the built-in protocol rules.
@@ -95,7 +96,8 @@ struct HistoryArgs {
         conflicts_with_all = ["forget", "rebuild"]
     )]
     patient_id: Option<String>,
-    /// Output format.
+    /// Output format: text for people, or JSON for software (the sessions as a
+    /// JSON array; with --forget, the answer as one JSON object).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// The daemon's root folder; its history is ROOT/state/history.sqlite.
@@ -133,9 +135,13 @@ struct HistoryArgs {
 struct VerifyLogArgs {
     /// The daemon's root folder (its log is ROOT/log/decisions.jsonl), or a
     /// decision log file itself (an archived one).
-    #[arg(value_name = "ROOT")]
-    root: PathBuf,
-    /// Output format.
+    #[arg(value_name = "ROOT_OR_LOG", required_unless_present = "root", conflicts_with = "root")]
+    target: Option<PathBuf>,
+    /// The daemon's root folder, as every other command takes it.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Output format: text for people, or JSON for software (one report
+    /// object: intact, records, the first break, the anchor).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// A line noted from an earlier check (SEQ:SHA256, as printed): the log
@@ -160,7 +166,8 @@ struct PseudonymArgs {
 
 #[derive(Debug, clap::Args)]
 struct RulesArgs {
-    /// Output format.
+    /// Output format: text for people, or JSON for software (the whole rule
+    /// set as one object: id, version, sha256, names and every rule).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// A rule file (TOML) to list instead of the built-in protocol rules.
@@ -181,7 +188,7 @@ fn main() -> ExitCode {
         }
         Command::History(args) => history(args),
         Command::VerifyLog(args) => commands::verify_log::verify_log(
-            &args.root,
+            &args.target.or(args.root).unwrap_or_default(),
             args.anchor.as_ref(),
             args.format.into(),
             &mut std::io::stdout(),

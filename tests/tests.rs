@@ -17,6 +17,7 @@ mod check_examples;
 mod check_history;
 mod check_scenarios;
 mod check_snapshots;
+mod cli_options;
 mod crash_loop;
 mod faults_storage;
 mod fuzz_regressions;
