@@ -116,7 +116,8 @@ fn a_misspelt_log_level_stops_the_start_with_exit_3_from_flag_env_or_config() {
     let config = site.dir.path().join("embolint.toml");
     fs::write(&config, "log_level = \"warning\"\n").unwrap();
     let config = config.to_str().unwrap().to_string();
-    let attempts: [(&[&str], &[(&str, &str)]); 3] = [
+    type Attempt<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let attempts: [Attempt; 3] = [
         (&["--log-level", "warning"], &[]),
         (&[], &[("RUST_LOG", "warning")]),
         (&["--config", &config], &[]),
