@@ -85,6 +85,25 @@ struct CheckArgs {
     /// of the patient's other plans that passed.
     #[arg(long, value_name = "DB")]
     history: Option<PathBuf>,
+    /// Exit 1 also when a plan passes with a warning (for pipelines that
+    /// must stop on anything unusual). The verdict itself stays `pass`.
+    #[arg(long)]
+    fail_on_warn: bool,
+    /// When to colour the text report: auto (on a terminal, unless the
+    /// NO_COLOR environment variable is set), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+}
+
+/// When the text report is coloured.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (to anything but "").
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
 }
 
 #[derive(Debug, clap::Args)]
@@ -237,15 +256,22 @@ impl From<Format> for commands::Format {
 }
 
 fn check(args: CheckArgs) -> Result<Status, Error> {
+    // NO_COLOR set to anything but the empty string turns colour off
+    // (no-color.org); an explicit --color always wins over it.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     let color = matches!(args.format, Format::Text)
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+        && match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stdout().is_terminal() && !no_color,
+        };
     let options = CheckOptions {
         paths: args.paths,
         format: args.format.into(),
         rules: args.rules,
         history: args.history,
         color,
+        fail_on_warn: args.fail_on_warn,
     };
     commands::check::check(&options, &mut std::io::stdout().lock(), &mut std::io::stderr())
 }

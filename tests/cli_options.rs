@@ -42,3 +42,42 @@ fn each_command_says_what_its_own_json_holds() {
         }
     }
 }
+
+/// A plan that passes with a warning exits 0 unless asked otherwise.
+#[test]
+fn fail_on_warn_turns_a_pass_with_warnings_into_exit_1_and_leaves_the_verdict_pass() {
+    let plan = crate::check_support::repo("examples/plans/warn-eligibility.json");
+    let plan = plan.to_str().unwrap();
+    let plain = run(["check", "--format", "json", plan], None);
+    assert_eq!(plain.code, Some(0), "{}", plain.stdout);
+    assert!(plain.verdict()["counts"]["warnings"].as_u64().unwrap() > 0);
+    let strict = run(["check", "--format", "json", "--fail-on-warn", plan], None);
+    assert_eq!(strict.code, Some(1));
+    assert_eq!(strict.verdict()["verdict"], "pass");
+    let clean = crate::check_support::repo("examples/plans/info-course-length.json");
+    let clean = run(["check", "--fail-on-warn", clean.to_str().unwrap()], None);
+    assert_eq!(clean.code, Some(0), "an info is not a warning: {}", clean.stdout);
+}
+
+/// Colour only where asked: never into a pipe by default, always when
+/// forced, never under --color never; NO_COLOR turns `auto` off only.
+#[test]
+fn colour_follows_the_color_option() {
+    let plan = crate::check_support::repo("examples/plans/warn-eligibility.json");
+    let plan = plan.to_str().unwrap();
+    let escape = '\u{1b}';
+    let piped = run(["check", plan], None);
+    assert!(!piped.stdout.contains(escape), "no colour into a pipe: {}", piped.stdout);
+    let forced = run(["check", "--color", "always", plan], None);
+    assert!(forced.stdout.contains(escape), "colour when forced: {}", forced.stdout);
+    let forced_despite = embolint()
+        .args(["check", "--color", "always", plan])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&forced_despite.stdout).contains(escape));
+    let never = run(["check", "--color", "never", plan], None);
+    assert!(!never.stdout.contains(escape));
+    let wrong = run(["check", "--color", "sometimes", plan], None);
+    assert_eq!(wrong.code, Some(3));
+}

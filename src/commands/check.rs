@@ -28,6 +28,9 @@ pub struct CheckOptions {
     /// Whether the text report may colour its lines (a terminal, no
     /// `NO_COLOR`).
     pub color: bool,
+    /// A plan that passes with a warning makes the run a
+    /// [`Status::Failure`] too (its verdict stays `pass`).
+    pub fail_on_warn: bool,
 }
 
 /// Judges every plan named by `options`, writing one verdict per plan to
@@ -89,16 +92,17 @@ pub fn check(
              judged and printed"
         )));
     }
-    Ok(status_of(&verdicts))
+    Ok(status_of(&verdicts, options.fail_on_warn))
 }
 
-/// Invalid if any plan is invalid, else a failure if any fails, else
-/// success.
-fn status_of(verdicts: &[Verdict]) -> Status {
+/// Invalid if any plan is invalid, else a failure if any fails (or, with
+/// `fail_on_warn`, has a warning that counts), else success.
+fn status_of(verdicts: &[Verdict], fail_on_warn: bool) -> Status {
     let any = |outcome| verdicts.iter().any(|v: &Verdict| v.verdict == outcome);
+    let warned = verdicts.iter().any(|v| v.counts.warnings > 0);
     if any(Outcome::Invalid) {
         Status::Invalid
-    } else if any(Outcome::Fail) {
+    } else if any(Outcome::Fail) || (fail_on_warn && warned) {
         Status::Failure
     } else {
         Status::Success
