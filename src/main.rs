@@ -1,7 +1,7 @@
 //! The `embolint` command: parses the command line, calls the library, and
 //! maps the outcome to an exit code. All logic lives in the library.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use embolint::commands::{self, check::CheckOptions, history::ForgetOptions, Error, Status};
 use embolint::watch::layout::Layout;
 use embolint::watch::verify::Anchor;
@@ -195,7 +195,11 @@ struct RulesArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .version(version())
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
@@ -233,6 +237,17 @@ fn exit_code(ended: Result<Status, Error>) -> ExitCode {
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// What `--version` says: the release, the commit it was built from, and
+/// the rule set built into it (which judges plans when no --rules is
+/// given).
+fn version() -> String {
+    let rules = match embolint::rules::RuleSet::builtin() {
+        Ok(rules) => format!("built-in rules {} {}", rules.id, rules.version),
+        Err(e) => format!("built-in rules unreadable: {e}"),
+    };
+    format!("{} (commit {}; {rules})", env!("CARGO_PKG_VERSION"), embolint::verdict::COMMIT)
 }
 
 /// Prints clap's message. `--help` and `--version` exit 0; a mistake on the

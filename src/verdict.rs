@@ -175,11 +175,22 @@ pub struct RuleSetRef {
 pub struct CheckerRef {
     pub name: String,
     pub version: String,
+    /// The git commit the checker was built from ("unknown" outside a
+    /// checkout); absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
+
+/// The git commit this binary was built from (see `build.rs`).
+pub const COMMIT: &str = env!("EMBOLINT_COMMIT");
 
 impl CheckerRef {
     pub fn this() -> CheckerRef {
-        CheckerRef { name: "embolint".into(), version: env!("CARGO_PKG_VERSION").into() }
+        CheckerRef {
+            name: "embolint".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            commit: Some(COMMIT.into()),
+        }
     }
 }
 

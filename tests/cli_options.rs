@@ -81,3 +81,20 @@ fn colour_follows_the_color_option() {
     let wrong = run(["check", "--color", "sometimes", plan], None);
     assert_eq!(wrong.code, Some(3));
 }
+
+/// An auditor must be able to tell which code and which built-in rules
+/// judged a plan: `--version` names both, and every verdict names the code.
+#[test]
+fn version_names_the_commit_and_the_built_in_rule_set_and_verdicts_carry_the_commit() {
+    let output = embolint().arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success());
+    assert!(version.contains(env!("CARGO_PKG_VERSION")), "{version}");
+    assert!(version.contains("built-in rules chiras-bone-chemoembolization"), "{version}");
+    let commit = version.split("commit ").nth(1).and_then(|rest| rest.split(';').next());
+    let commit = commit.unwrap_or_else(|| panic!("no commit in {version:?}")).to_string();
+    assert!(!commit.is_empty());
+    let plan = crate::check_support::repo("examples/plans/pass-iliac.json");
+    let verdict = run(["check", "--format", "json", plan.to_str().unwrap()], None).verdict();
+    assert_eq!(verdict["checker"]["commit"], commit.as_str(), "{}", verdict["checker"]);
+}
