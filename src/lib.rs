@@ -37,6 +37,7 @@
 pub mod check;
 pub mod commands;
 pub mod decimal;
+pub mod formats;
 pub mod history;
 pub mod names;
 pub mod plan;

@@ -73,10 +73,11 @@ struct CheckArgs {
     /// and `-` reads one plan from standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format: text for people (a report per plan and a summary), or
-    /// JSON Lines for software (one verdict object per plan).
+    /// Output format: text for people (a report per plan and a summary),
+    /// JSON Lines for software (one verdict object per plan), or, for other
+    /// tools, JUnit XML, SARIF or TAP (one document for all the plans).
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: CheckFormat,
     /// A rule file (TOML) to use instead of the built-in protocol rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
@@ -93,6 +94,33 @@ struct CheckArgs {
     /// NO_COLOR environment variable is set), always or never.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
+}
+
+/// How `check` writes its verdicts.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    /// Readable text, for people.
+    Text,
+    /// JSON Lines, for software.
+    Json,
+    /// JUnit XML, for CI dashboards.
+    Junit,
+    /// SARIF 2.1.0, for code-scanning viewers.
+    Sarif,
+    /// TAP version 14, for test harnesses.
+    Tap,
+}
+
+impl From<CheckFormat> for commands::check::CheckFormat {
+    fn from(format: CheckFormat) -> Self {
+        match format {
+            CheckFormat::Text => Self::Text,
+            CheckFormat::Json => Self::Json,
+            CheckFormat::Junit => Self::Junit,
+            CheckFormat::Sarif => Self::Sarif,
+            CheckFormat::Tap => Self::Tap,
+        }
+    }
 }
 
 /// When the text report is coloured.
@@ -274,7 +302,7 @@ fn check(args: CheckArgs) -> Result<Status, Error> {
     // NO_COLOR set to anything but the empty string turns colour off
     // (no-color.org); an explicit --color always wins over it.
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    let color = matches!(args.format, Format::Text)
+    let color = matches!(args.format, CheckFormat::Text)
         && match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

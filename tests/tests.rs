@@ -14,6 +14,7 @@ mod audit_pseudonyms;
 mod audit_restart;
 mod check_cli;
 mod check_examples;
+mod check_formats;
 mod check_history;
 mod check_scenarios;
 mod check_snapshots;

@@ -1,10 +1,11 @@
 //! `embolint check`: judges plan files once and prints their verdicts.
 
-use super::{load_rules, Error, Format, Status};
+use super::{load_rules, Error, Status};
 use crate::check::{
     check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
     DEFAULT_MAX_PLAN_BYTES,
 };
+use crate::formats;
 use crate::history::History;
 use crate::report;
 use crate::verdict::{Outcome, Verdict};
@@ -12,14 +13,29 @@ use crate::watch::file_name::SIDECAR_SUFFIX;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// How `embolint check` writes its verdicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// A report per plan and a summary, for people.
+    Text,
+    /// JSON Lines: one verdict object per plan.
+    Json,
+    /// JUnit XML, for CI dashboards: a test suite per plan.
+    Junit,
+    /// SARIF 2.1.0, for code-scanning viewers: a result per finding.
+    Sarif,
+    /// TAP version 14, for test harnesses: a test point per plan.
+    Tap,
+}
+
 /// What `embolint check` was asked to do.
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     /// Plan files; a folder stands for its `*.json` files, `-` for
     /// standard input.
     pub paths: Vec<PathBuf>,
-    /// Text for people, or JSON Lines.
-    pub format: Format,
+    /// How the verdicts are written.
+    pub format: CheckFormat,
     /// A rule file replacing the built-in rule set.
     pub rules: Option<PathBuf>,
     /// A history database, opened read-only, for session spacing against
@@ -73,17 +89,34 @@ pub fn check(
                 continue;
             }
         };
+        // Text and JSON Lines are written plan by plan, as they come; the
+        // other formats are one document, written once every plan is judged.
         match options.format {
-            Format::Json => {
+            CheckFormat::Json => {
                 let line = serde_json::to_string(&verdict).map_err(std::io::Error::other)?;
                 writeln!(out, "{line}")?;
             }
-            Format::Text => write!(out, "{}", report::render_verdict(&verdict, options.color))?,
+            CheckFormat::Text => {
+                write!(out, "{}", report::render_verdict(&verdict, options.color))?
+            }
+            CheckFormat::Junit | CheckFormat::Sarif | CheckFormat::Tap => {}
         }
         verdicts.push(verdict);
     }
-    if options.format == Format::Text && files.len() > 1 {
-        writeln!(out, "{}", report::render_totals(&verdicts, unreadable))?;
+    match options.format {
+        CheckFormat::Text if files.len() > 1 => {
+            writeln!(out, "{}", report::render_totals(&verdicts, unreadable))?
+        }
+        CheckFormat::Text | CheckFormat::Json => {}
+        CheckFormat::Junit => {
+            let xml = formats::junit::render(&verdicts).map_err(std::io::Error::other)?;
+            writeln!(out, "{xml}")?;
+        }
+        CheckFormat::Sarif => {
+            let json = formats::sarif::render(&verdicts, &rules).map_err(std::io::Error::other)?;
+            writeln!(out, "{json}")?;
+        }
+        CheckFormat::Tap => out.write_all(formats::tap::render(&verdicts).as_bytes())?,
     }
     if !problems.is_empty() || unreadable > 0 {
         let count = problems.len() + unreadable;
