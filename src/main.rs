@@ -3,6 +3,7 @@
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use embolint::commands::{self, check::CheckOptions, history::ForgetOptions, Error, Status};
+use embolint::watch::config::ConfigOrigin;
 use embolint::watch::layout::Layout;
 use embolint::watch::verify::Anchor;
 use std::io::IsTerminal;
@@ -50,6 +51,14 @@ enum Command {
     /// 1 it is broken, or its last record is incomplete; 3 the log cannot be
     /// read.
     VerifyLog(VerifyLogArgs),
+    /// Show the settings `watch` would run with, and where each comes from:
+    /// the command line, the config file, or the built-in default.
+    ///
+    /// The config file is --config FILE, else the EMBOLINT_CONFIG
+    /// environment variable, else /etc/embolint/embolint.toml if it exists.
+    /// Exit status: 0 shown; 3 the settings cannot be used (the message says
+    /// why).
+    Config(ConfigArgs),
     /// Print the pseudonym that the daemon's operational logs give a
     /// patient id (`patient_ids_in_logs = "pseudonymised"`, the default), to
     /// find that patient's log lines.
@@ -199,6 +208,17 @@ struct VerifyLogArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct ConfigArgs {
+    /// The same options as `watch`.
+    #[command(flatten)]
+    watch: embolint::watch::WatchArgs,
+    /// Output format: text for people (one aligned line per setting), or
+    /// JSON for software (an array of {key, value, source}).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
 struct PseudonymArgs {
     /// The patient ids, as plans give them.
     #[arg(required = true, value_name = "PATIENT_ID")]
@@ -232,7 +252,16 @@ fn main() -> ExitCode {
         Err(error) => return usage_error(error),
     };
     let ended = match cli.command {
-        Command::Watch(args) => return embolint::watch::run(args),
+        Command::Watch(mut args) => {
+            args.config = find_config(args.config).map(|(path, _)| path);
+            return embolint::watch::run(args);
+        }
+        Command::Config(mut args) => {
+            let found = find_config(args.watch.config);
+            args.watch.config = found.as_ref().map(|(path, _)| path.clone());
+            let origin = found.map(|(_, origin)| origin);
+            commands::config::show(&args.watch, origin, args.format.into(), &mut std::io::stdout())
+        }
         Command::Check(args) => check(args),
         Command::Rules(args) => {
             commands::rules::list(args.rules.as_deref(), args.format.into(), &mut std::io::stdout())
@@ -247,7 +276,7 @@ fn main() -> ExitCode {
         Command::Pseudonym(args) => commands::pseudonym::print(
             &args.patient_ids,
             args.root,
-            args.config,
+            find_config(args.config).map(|(path, _)| path),
             &mut std::io::stdout(),
         ),
     };
@@ -265,6 +294,13 @@ fn exit_code(ended: Result<Status, Error>) -> ExitCode {
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// The config file: --config, else EMBOLINT_CONFIG, else the system-wide
+/// file when it exists.
+fn find_config(flag: Option<PathBuf>) -> Option<(PathBuf, ConfigOrigin)> {
+    let system = std::path::Path::new(embolint::watch::config::SYSTEM_CONFIG);
+    embolint::watch::config::discover(flag, std::env::var_os("EMBOLINT_CONFIG"), system)
 }
 
 /// What `--version` says: the release, the commit it was built from, and

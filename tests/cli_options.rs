@@ -98,3 +98,60 @@ fn version_names_the_commit_and_the_built_in_rule_set_and_verdicts_carry_the_com
     let verdict = run(["check", "--format", "json", plan.to_str().unwrap()], None).verdict();
     assert_eq!(verdict["checker"]["commit"], commit.as_str(), "{}", verdict["checker"]);
 }
+
+/// A service manager sets EMBOLINT_CONFIG; --config still wins over it.
+#[test]
+fn the_config_file_comes_from_the_flag_else_embolint_config_and_config_says_where_each_setting_comes_from(
+) {
+    let mut site = Site::new();
+    let from_env = site.dir.path().join("from-env.toml");
+    std::fs::write(&from_env, "settle_millis = 250\nbatch_size = 7\n").unwrap();
+    let from_flag = site.dir.path().join("from-flag.toml");
+    std::fs::write(&from_flag, "batch_size = 9\n").unwrap();
+    let root = site.root();
+    let root = root.to_str().unwrap();
+    let env = from_env.to_str().unwrap();
+
+    let shown = embolint()
+        .args(["config", "--root", root, "--format", "json", "--batch-size", "3"])
+        .env("EMBOLINT_CONFIG", env)
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let setting =
+        |key: &str| shown.as_array().unwrap().iter().find(|s| s["key"] == key).unwrap().clone();
+    assert_eq!(setting("batch_size")["value"], "3");
+    assert_eq!(setting("batch_size")["source"], "command line");
+    assert_eq!(setting("settle_millis")["value"], "250");
+    let source = setting("settle_millis")["source"].as_str().unwrap().to_string();
+    assert!(source.contains("from-env.toml") && source.contains("EMBOLINT_CONFIG"), "{source}");
+    assert_eq!(setting("rescan_interval_secs")["source"], "built-in default");
+
+    let by_flag = embolint()
+        .args(["config", "--root", root, "--config", from_flag.to_str().unwrap()])
+        .env("EMBOLINT_CONFIG", env)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&by_flag.stdout);
+    assert!(text.lines().any(|l| l.starts_with("batch_size") && l.contains(" 9 ")), "{text}");
+
+    // The daemon itself reads the file EMBOLINT_CONFIG names.
+    let daemon = site.start_with_env(&[], &[("EMBOLINT_CONFIG", env)]);
+    let line = &daemon.log_lines("embolint watch started")[0]["fields"];
+    assert_eq!(line["batch_size"], 7, "{line}");
+    assert!(line["config"].as_str().unwrap().ends_with("from-env.toml"), "{line}");
+    assert_eq!(daemon.terminate().code(), Some(0));
+}
+
+/// A variable naming a file that is not there is a mistake to report, not
+/// a reason to fall back to the defaults.
+#[test]
+fn an_embolint_config_naming_a_missing_file_stops_with_exit_3() {
+    let mut site = Site::new();
+    let missing = site.dir.path().join("nowhere.toml");
+    let daemon = site.spawn(&[], &[("EMBOLINT_CONFIG", missing.to_str().unwrap())]);
+    let (status, log) = daemon.wait_exit_keeping_log();
+    assert_eq!(status.code(), Some(3), "{log}");
+    assert!(log.contains("nowhere.toml"), "{log}");
+}

@@ -11,9 +11,11 @@
 //! - [`history`]: show a patient's recorded sessions, withdraw a plan,
 //!   rebuild the history from the decision log.
 //! - [`verify_log`]: check the decision log's hash chain.
+//! - [`config`]: the daemon's settings in force and where each came from.
 //! - [`pseudonym`]: the name the operational logs give a patient.
 
 pub mod check;
+pub mod config;
 pub mod history;
 pub mod pseudonym;
 pub mod rules;

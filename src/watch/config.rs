@@ -100,7 +100,147 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// The system-wide config file, used when neither `--config` nor
+/// `EMBOLINT_CONFIG` names one and it exists.
+pub const SYSTEM_CONFIG: &str = "/etc/embolint/embolint.toml";
+
+/// Where the config file in force was named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigOrigin {
+    /// `--config FILE`.
+    Flag,
+    /// The `EMBOLINT_CONFIG` environment variable.
+    Environment,
+    /// [`SYSTEM_CONFIG`], found on disk.
+    System,
+}
+
+impl ConfigOrigin {
+    /// How `embolint config` names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ConfigOrigin::Flag => "--config",
+            ConfigOrigin::Environment => "EMBOLINT_CONFIG",
+            ConfigOrigin::System => "the system-wide config",
+        }
+    }
+}
+
+/// The config file to read: `--config`, else `EMBOLINT_CONFIG` (when set
+/// and not empty), else `system` when it exists, else none (the built-in
+/// defaults). A file named by the flag or the variable must then be
+/// readable: a typo there is an error, never a silent fall back.
+pub fn discover(
+    flag: Option<PathBuf>,
+    environment: Option<std::ffi::OsString>,
+    system: &Path,
+) -> Option<(PathBuf, ConfigOrigin)> {
+    if let Some(path) = flag {
+        return Some((path, ConfigOrigin::Flag));
+    }
+    if let Some(path) = environment.filter(|value| !value.is_empty()) {
+        return Some((PathBuf::from(path), ConfigOrigin::Environment));
+    }
+    system.is_file().then(|| (system.to_path_buf(), ConfigOrigin::System))
+}
+
+/// One setting as `embolint config` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Shown {
+    /// The key, as the config file names it.
+    pub key: &'static str,
+    /// Its value in force (a secret is only said to be set).
+    pub value: String,
+    /// Where the value came from: a flag, the config file, or the default.
+    pub source: String,
+}
+
 impl Settings {
+    /// Every setting in force with where it came from, for `embolint
+    /// config`. `origin` says how the config file (if any) was found.
+    pub fn explain(
+        args: &WatchArgs,
+        origin: Option<ConfigOrigin>,
+    ) -> Result<Vec<Shown>, ConfigError> {
+        let settings = Settings::resolve(args)?;
+        let file = match &args.config {
+            Some(path) => read_config_file(path)?,
+            None => ConfigFile::default(),
+        };
+        let from_file = match (&args.config, origin) {
+            (Some(path), Some(origin)) => {
+                format!("config file {} (named by {})", path.display(), origin.describe())
+            }
+            (Some(path), None) => format!("config file {}", path.display()),
+            (None, _) => String::new(),
+        };
+        let source = |flag: bool, in_file: bool| {
+            if flag {
+                "command line".to_string()
+            } else if in_file {
+                from_file.clone()
+            } else {
+                "built-in default".to_string()
+            }
+        };
+        let shown = |key, value: String, source: String| Shown { key, value, source };
+        Ok(vec![
+            shown(
+                "root",
+                settings.root.display().to_string(),
+                source(args.root.is_some(), file.root.is_some()),
+            ),
+            shown(
+                "rules",
+                settings
+                    .rules
+                    .as_ref()
+                    .map_or("built-in rules".into(), |p| p.display().to_string()),
+                source(args.rules.is_some(), file.rules.is_some()),
+            ),
+            shown(
+                "rescan_interval_secs",
+                settings.rescan_interval.as_secs().to_string(),
+                source(args.rescan_interval_secs.is_some(), file.rescan_interval_secs.is_some()),
+            ),
+            shown(
+                "settle_millis",
+                settings.settle.as_millis().to_string(),
+                source(args.settle_millis.is_some(), file.settle_millis.is_some()),
+            ),
+            shown(
+                "max_plan_bytes",
+                settings.max_plan_bytes.to_string(),
+                source(args.max_plan_bytes.is_some(), file.max_plan_bytes.is_some()),
+            ),
+            shown(
+                "batch_size",
+                settings.batch_size.to_string(),
+                source(args.batch_size.is_some(), file.batch_size.is_some()),
+            ),
+            shown(
+                "log_format",
+                format!("{:?}", settings.log_format).to_lowercase(),
+                source(args.log_format.is_some(), file.log_format.is_some()),
+            ),
+            log_level_shown(args, &file, &from_file),
+            shown(
+                "patient_ids_in_logs",
+                format!("{:?}", settings.patient_ids_in_logs).to_lowercase(),
+                source(false, file.patient_ids_in_logs.is_some()),
+            ),
+            shown(
+                "pseudonym_key",
+                if settings.pseudonym_key.is_some() {
+                    "set (not shown)".into()
+                } else {
+                    "not set: the root's state/pseudonym.key".into()
+                },
+                source(false, file.pseudonym_key.is_some()),
+            ),
+        ])
+    }
+
     /// Merges defaults, the config file named by `args.config` (if any) and
     /// the flags in `args`.
     pub fn resolve(args: &WatchArgs) -> Result<Settings, ConfigError> {
@@ -175,6 +315,22 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// The log level in force and where it came from: `--log-level`, then
+/// `RUST_LOG`, then the config file, then `info` (as the daemon reads it).
+fn log_level_shown(args: &WatchArgs, file: &ConfigFile, from_file: &str) -> Shown {
+    let environment = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    let (value, source) = if let Some(level) = &args.log_level {
+        (level.clone(), "command line".to_string())
+    } else if let Some(level) = environment {
+        (level, "RUST_LOG".to_string())
+    } else if let Some(level) = &file.log_level {
+        (level.clone(), from_file.to_string())
+    } else {
+        ("info".to_string(), "built-in default".to_string())
+    };
+    Shown { key: "log_level", value, source }
 }
 
 /// Reads and parses one config file.
@@ -274,6 +430,27 @@ mod tests {
         let error = Settings::resolve(&args(&["--root", "/x", "--config", path.to_str().unwrap()]))
             .unwrap_err();
         assert!(error.to_string().contains("setle_millis"), "{error}");
+    }
+
+    #[test]
+    fn the_config_is_the_flags_then_the_environments_then_the_system_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let system = dir.path().join("embolint.toml");
+        let missing = dir.path().join("absent.toml");
+        let flag = Some(PathBuf::from("/a.toml"));
+        let env = Some(std::ffi::OsString::from("/b.toml"));
+        assert_eq!(
+            discover(flag.clone(), env.clone(), &system),
+            Some((PathBuf::from("/a.toml"), ConfigOrigin::Flag))
+        );
+        assert_eq!(
+            discover(None, env.clone(), &system),
+            Some((PathBuf::from("/b.toml"), ConfigOrigin::Environment))
+        );
+        assert_eq!(discover(None, Some("".into()), &missing), None, "empty means unset");
+        assert_eq!(discover(None, None, &missing), None, "no system file: built-in defaults");
+        std::fs::write(&system, "").unwrap();
+        assert_eq!(discover(None, None, &system), Some((system.clone(), ConfigOrigin::System)));
     }
 
     #[test]
