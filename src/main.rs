@@ -66,6 +66,22 @@ enum Command {
     /// Exit status: 0 printed, one line per id; 3 no key (no pseudonym_key
     /// in the config, and the daemon has not yet made ROOT/state/pseudonym.key).
     Pseudonym(PseudonymArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, elvish,
+    /// powershell), e.g. `embolint completions bash >
+    /// /usr/share/bash-completion/completions/embolint`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (roff): embolint.1 and one page per command
+    /// (embolint-check.1, ...), into DIR.
+    ///
+    /// Exit status: 0 written; 3 DIR cannot be written.
+    Man {
+        /// The folder to write the pages into (it must exist).
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -273,6 +289,8 @@ fn main() -> ExitCode {
             args.format.into(),
             &mut std::io::stdout(),
         ),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { out_dir } => man_pages(&out_dir),
         Command::Pseudonym(args) => commands::pseudonym::print(
             &args.patient_ids,
             args.root,
@@ -281,6 +299,27 @@ fn main() -> ExitCode {
         ),
     };
     exit_code(ended)
+}
+
+/// `completions`: the shell's completion script, on standard output.
+fn completions(shell: clap_complete::Shell) -> Result<Status, Error> {
+    let mut command = Cli::command();
+    // Into memory first: the generator panics on a write error (a closed
+    // pipe), which must end as an exit status, not a crash.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "embolint", &mut script);
+    std::io::Write::write_all(&mut std::io::stdout(), &script)?;
+    Ok(Status::Success)
+}
+
+/// `man`: embolint.1 and a page per command, written into `dir`.
+fn man_pages(dir: &std::path::Path) -> Result<Status, Error> {
+    let command = Cli::command().version(version());
+    let cannot = |e: std::io::Error| {
+        Error::CannotRun(format!("cannot write the manual pages into {}: {e}", dir.display()))
+    };
+    clap_mangen::generate_to(command, dir).map_err(cannot)?;
+    Ok(Status::Success)
 }
 
 /// The one place where the way a command ended becomes an exit status:

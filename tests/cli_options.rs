@@ -155,3 +155,27 @@ fn an_embolint_config_naming_a_missing_file_stops_with_exit_3() {
     assert_eq!(status.code(), Some(3), "{log}");
     assert!(log.contains("nowhere.toml"), "{log}");
 }
+
+/// Packages install completions and manual pages made from the same
+/// command line definitions as --help, so they never drift apart.
+#[test]
+fn completions_and_manual_pages_are_generated_from_the_command_line() {
+    for shell in ["bash", "zsh", "fish"] {
+        let run = run(["completions", shell], None);
+        assert_eq!(run.code, Some(0), "{shell}: {}", run.stderr);
+        for word in ["check", "watch", "verify-log", "fail-on-warn"] {
+            assert!(run.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(run(["completions", "tcsh"], None).code, Some(3), "an unknown shell is refused");
+    let dir = tempfile::tempdir().unwrap();
+    let made = run(["man", "--out-dir", dir.path().to_str().unwrap()], None);
+    assert_eq!(made.code, Some(0), "{}", made.stderr);
+    let check = std::fs::read_to_string(dir.path().join("embolint-check.1")).unwrap();
+    assert!(check.contains("Exit status"), "{check}");
+    assert!(dir.path().join("embolint.1").is_file());
+    assert!(dir.path().join("embolint-watch.1").is_file());
+    let nowhere = dir.path().join("missing/deeper");
+    let refused = run(["man", "--out-dir", nowhere.to_str().unwrap()], None);
+    assert_eq!(refused.code, Some(3), "{}", refused.stderr);
+}
