@@ -23,14 +23,17 @@
 //! - [`history`]: the patient history: sessions of plans already passed,
 //!   in SQLite, per patient.
 //! - [`watch`]: the daemon — the watched folder's protocol, safe reading of
-//!   dropped files, the hash-chained decision log, crash recovery, history
-//!   withdrawals and rebuilds, reloads, signals and pseudonymised logs.
+//!   dropped files, crash recovery, history withdrawals, reloads, signals
+//!   and pseudonymised logs.
+//! - [`audit`]: the audit trail — the decision log and its hash chain,
+//!   `embolint verify-log`, and the patient history rebuilt from the log.
 //!
 //! `src/main.rs` only parses the command line and maps outcomes to exit
 //! codes. Black-box tests of the real binary are in `tests/`; the example
 //! plans in `examples/plans/`; the load generator in `examples/loadgen/`;
 //! fuzz targets in `fuzz/`.
 
+pub mod audit;
 pub mod check;
 pub mod decimal;
 pub mod history;

@@ -2,6 +2,7 @@
 //! maps the outcome to an exit code. All logic lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use embolint::audit::verify::{self, Anchor};
 use embolint::check::{
     check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
 };
@@ -12,7 +13,6 @@ use embolint::verdict::{Outcome, Verdict};
 use embolint::watch::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
 use embolint::watch::layout::Layout;
 use embolint::watch::pseudonym;
-use embolint::watch::verify::{self, Anchor};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -397,7 +397,7 @@ fn forget(root: &Path, plan_id: &str, by: String, args: &HistoryArgs) -> ExitCod
 
 /// `history --rebuild`: the history again, from the decision log.
 fn rebuild(root: &Path) -> ExitCode {
-    let rebuilt = match embolint::watch::rebuild::rebuild(root) {
+    let rebuilt = match embolint::audit::rebuild::rebuild(root) {
         Ok(rebuilt) => rebuilt,
         Err(message) => {
             eprintln!("embolint: cannot rebuild the history: {message}");

@@ -22,13 +22,13 @@
 //! `patient_history` its history rows, from the records.
 
 use super::claim::{claim, Fingerprint};
-use super::decision_log::{record_line, DecisionLog, Placement};
 use super::failpoint::{self, Step};
 use super::fatal::{storage, Fatal};
 use super::file_name;
 use super::layout::Layout;
 use super::outcome;
 use super::patient_history::PatientHistory;
+use crate::audit::decision_log::{record_line, DecisionLog, Placement};
 use crate::verdict::Verdict;
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};

@@ -7,7 +7,6 @@
 use super::batch::{self, Judged, Placed};
 use super::claim::{claim, Fingerprint, NotClaimed};
 use super::config::Settings;
-use super::decision_log::{DecisionLog, Placement};
 use super::fatal::{storage, Fatal};
 use super::file_name::{self, SIDECAR_SUFFIX};
 use super::forget;
@@ -22,6 +21,7 @@ use super::rules_in_force::RulesInForce;
 use super::wake::{FsWatch, Wake};
 use super::wake_queue::WakeQueue;
 use super::WatchArgs;
+use crate::audit::decision_log::{DecisionLog, Placement};
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};

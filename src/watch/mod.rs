@@ -18,10 +18,9 @@
 //! - [`patient_history`]: judging with the patient history, recording
 //!   passed plans in it, in step with the decision log; outages.
 //! - [`forget`]: withdrawing a cancelled plan from the history.
-//! - [`rebuild`]: a lost or damaged history, rebuilt from the decision log.
-//! - [`decision_log`]: the decision records and their batches.
-//! - [`chain`]: the hash chain that makes the decision log tamper-evident.
-//! - [`verify`]: `embolint verify-log`, which checks that chain.
+//!
+//! The decision log it writes, its chain, `verify-log` and the history
+//! rebuild are the audit trail: [`crate::audit`].
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`batch`]: the crash-safe order of one batch.
 //! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
@@ -34,11 +33,9 @@
 //! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
 
 pub mod batch;
-pub mod chain;
 pub mod claim;
 pub mod config;
 pub mod daemon;
-pub mod decision_log;
 pub mod failpoint;
 pub mod fatal;
 pub mod file_name;
@@ -52,10 +49,8 @@ pub mod outcome;
 pub mod patient_history;
 pub mod pseudonym;
 pub mod quiet;
-pub mod rebuild;
 pub mod recovery;
 pub mod rules_in_force;
-pub mod verify;
 pub mod wake;
 pub mod wake_queue;
 
@@ -179,7 +174,7 @@ fn start(
     pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
         .map_err(Fatal::Start)?;
     let decisions = layout.decisions();
-    let (log, tail) = decision_log::DecisionLog::open(&decisions)
+    let (log, tail) = crate::audit::decision_log::DecisionLog::open(&decisions)
         .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
     if tail.repaired_bytes > 0 || tail.unreadable_lines > 0 {
         tracing::warn!(

@@ -306,7 +306,7 @@ impl PatientHistory {
 
 /// What the log's tail says the database may lack: the passed plans of the
 /// final batch, then the withdrawals written after it.
-pub fn owed_by(tail: &super::decision_log::Tail) -> Vec<Owed> {
+pub fn owed_by(tail: &crate::audit::decision_log::Tail) -> Vec<Owed> {
     let records = tail.final_batch.iter().filter_map(|d| d.placement.history.clone());
     let mut owed: Vec<Owed> = records.map(Owed::Record).collect();
     for event in &tail.trailing_events {

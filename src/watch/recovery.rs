@@ -15,12 +15,12 @@
 
 use super::batch::sidecar_bytes;
 use super::claim::{claim, Fingerprint};
-use super::decision_log::{PastDecision, Tail};
 use super::fatal::{storage, Fatal};
 use super::file_name;
 use super::layout::Layout;
 use super::outcome;
 use super::pseudonym;
+use crate::audit::decision_log::{PastDecision, Tail};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};

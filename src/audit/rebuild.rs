@@ -9,9 +9,9 @@
 //! existing database is never overwritten.
 
 use super::decision_log::Placement;
-use super::forget::{ForgetEvent, EVENT};
-use super::layout::{self, Layout};
 use crate::history::{History, RecordedPlan};
+use crate::watch::forget::{ForgetEvent, EVENT};
+use crate::watch::layout::{self, Layout};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -64,7 +64,7 @@ pub fn rebuild(root: &Path) -> Result<Rebuilt, String> {
         rebuilt.patients = plans.iter().map(|p| &p.patient_id).collect::<BTreeSet<_>>().len();
     }
     std::fs::rename(&temp, &target)
-        .and_then(|()| super::outcome::sync_dir(&layout.state))
+        .and_then(|()| crate::watch::outcome::sync_dir(&layout.state))
         .map_err(|e| format!("cannot put the rebuilt database in place: {e}"))?;
     Ok(rebuilt)
 }
