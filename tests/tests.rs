@@ -19,6 +19,7 @@ mod check_scenarios;
 mod check_snapshots;
 mod crash_loop;
 mod faults_storage;
+mod fortress;
 mod fuzz_regressions;
 mod history_crash;
 mod history_lookup_cost;

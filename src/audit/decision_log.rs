@@ -18,6 +18,7 @@
 use super::chain::{self, Head};
 use crate::check::sha256_hex;
 use crate::verdict::Verdict;
+use crate::watch::failpoint::{self, Fault};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
@@ -107,14 +108,20 @@ pub struct DecisionLog {
 }
 
 impl DecisionLog {
-    /// Opens (or creates) the log, cuts a torn last line, and reads its final
-    /// batch for recovery.
+    /// Opens (or creates) the log, cuts a torn last line, syncs it (so that
+    /// recovery acts only on records on disk), and reads its final batch
+    /// for recovery.
     pub fn open(path: &Path) -> io::Result<(DecisionLog, Tail)> {
         let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
         if let Some(dir) = path.parent() {
             File::open(dir)?.sync_all()?;
         }
         let repaired_bytes = cut_torn_line(&file)?;
+        // Recovery acts on the final batch's records: they must be on disk
+        // first. The daemon that wrote them may have died before its sync,
+        // or its sync may have failed; a failure here is fatal.
+        failpoint::fault(Fault::LogOpenSync)?;
+        file.sync_data()?;
         let mut tail = read_final_batch(&file)?;
         tail.repaired_bytes = repaired_bytes;
         let (head, unchained_lines) = read_head(&file)?;
@@ -136,6 +143,7 @@ impl DecisionLog {
     pub fn append(&mut self, lines: &[u8]) -> io::Result<()> {
         let (chained, head) = chain_lines(&self.head, lines)?;
         self.file.write_all(&chained)?;
+        failpoint::fault(Fault::LogSync)?;
         self.file.sync_data()?;
         self.head = head;
         Ok(())

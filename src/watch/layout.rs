@@ -5,6 +5,7 @@ use crate::verdict::Outcome;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The folders of a served root.
@@ -118,10 +119,17 @@ fn real_folder(dir: &Path) -> io::Result<()> {
 
 /// The held lock of a root; released when dropped (or when the process
 /// dies, however it dies).
+///
+/// The lock is on the root folder itself, not on a file in it: a lock file
+/// can be deleted and created anew under a running daemon (a "stale lock"
+/// cleanup, tmpfiles.d), and a second daemon would then lock the new file.
+/// The root folder cannot be replaced under the daemon without removing
+/// every folder in it. `state/watch.lock` only says who holds the lock.
 #[derive(Debug)]
 pub struct RootLock {
-    /// Kept open: the `flock` lives as long as this descriptor.
-    _file: File,
+    /// The root folder, kept open: the `flock` lives as long as this
+    /// descriptor.
+    _root: File,
 }
 
 /// Why the lock could not be taken.
@@ -150,19 +158,18 @@ pub enum LockError {
     },
 }
 
-/// Takes `state/watch.lock` of the root, without waiting.
+/// Locks the root folder (`flock` on the folder itself), without waiting,
+/// and notes the holder's process id in `state/watch.lock`.
 pub fn lock(layout: &Layout) -> Result<RootLock, LockError> {
     let path = layout.state.join("watch.lock");
-    let io_error = |source| LockError::Io { lock: path.display().to_string(), source };
-    let mut file = OpenOptions::new()
+    let root_error = |source| LockError::Io { lock: layout.root.display().to_string(), source };
+    let root = OpenOptions::new()
         .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_error)?;
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&layout.root)
+        .map_err(root_error)?;
     // SAFETY: flock on a descriptor we own; no memory is shared.
-    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    let taken = unsafe { libc::flock(root.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if taken != 0 {
         let error = io::Error::last_os_error();
         if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
@@ -173,11 +180,18 @@ pub fn lock(layout: &Layout) -> Result<RootLock, LockError> {
                 holder: if holder.is_empty() { "unknown".into() } else { holder },
             });
         }
-        return Err(io_error(error));
+        return Err(root_error(error));
     }
-    file.set_len(0).map_err(io_error)?;
-    writeln!(file, "pid {}", std::process::id()).map_err(io_error)?;
-    Ok(RootLock { _file: file })
+    let io_error = |source| LockError::Io { lock: path.display().to_string(), source };
+    let mut note = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(io_error)?;
+    writeln!(note, "pid {}", std::process::id()).map_err(io_error)?;
+    Ok(RootLock { _root: root })
 }
 
 #[cfg(test)]
