@@ -67,3 +67,29 @@ fn i11_3_recovery_acts_only_on_decision_records_it_synced_first() {
     assert_eq!(daemon.terminate().code(), Some(0));
     site.assert_each_once(&names);
 }
+
+#[test]
+fn i11_5_a_hard_linked_plan_is_placed_as_a_copy_of_its_own() {
+    use std::os::unix::fs::MetadataExt;
+    let mut site = Site::new();
+    let outside = site.dir.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    let original = outside.join("plan.json");
+    let text = pass_plan("PLN-LINKED");
+    fs::write(&original, &text).unwrap();
+    let before = fs::metadata(&original).unwrap();
+    fs::hard_link(&original, site.inbox().join("linked.json")).unwrap();
+    let daemon = site.start(&[]);
+    wait_until("the linked plan placed", || site.placed() == 1);
+    assert_eq!(daemon.terminate().code(), Some(0));
+    site.assert_each_once(&["linked.json".to_string()]);
+    let record = &site.records()[0];
+    assert_eq!(record["verdict"], "pass");
+    assert_eq!(record["sha256"], util::sha256(text.as_bytes()));
+    let placed = fs::metadata(site.root().join("passed/linked.json")).unwrap();
+    assert_eq!(placed.nlink(), 1, "the placed plan has another name");
+    assert_ne!(placed.ino(), before.ino(), "the placed plan is the file outside the root");
+    assert_eq!(fs::read_to_string(&original).unwrap(), text, "the outside file was changed");
+    let after = fs::metadata(&original).unwrap();
+    assert_eq!((after.ino(), after.nlink()), (before.ino(), 1), "only the inbox name went");
+}

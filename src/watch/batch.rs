@@ -173,13 +173,14 @@ fn move_plan(layout: &Layout, judged: &Judged) -> Result<Placed, Fatal> {
 }
 
 /// Whether the file now at `moved` has the bytes that were judged: read the
-/// same way, it has the verdict's sha256. A file that cannot be read now
-/// counts as changed.
+/// same way, it has the verdict's sha256, and no other name (a hard link
+/// made after its reading). A file that cannot be read now counts as
+/// changed.
 fn moved_as_judged(moved: &Path, judged: &Judged) -> bool {
     let (Some(dir), Some(name)) = (moved.parent(), moved.file_name()) else { return false };
     let Ok(now) = std::fs::symlink_metadata(moved) else { return false };
     claim(dir, name, &Fingerprint::of(&now), judged.max_plan_bytes)
-        .is_ok_and(|found| found.sha256 == judged.verdict.sha256)
+        .is_ok_and(|found| found.sha256 == judged.verdict.sha256 && found.links <= 1)
 }
 
 /// Puts a plan that changed after it was read back into the inbox, under

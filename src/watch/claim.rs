@@ -5,7 +5,7 @@
 use crate::check::sha256_hex;
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -100,6 +100,10 @@ pub struct Claim {
     pub content: Content,
     /// The version that was read.
     pub fingerprint: Fingerprint,
+    /// How many names the file has (`st_nlink`): more than one means it is
+    /// hard-linked to a name that may lie outside the root, through which
+    /// it could change after its verdict (see [`take_own_copy`]).
+    pub links: u64,
 }
 
 /// Why a file could not be claimed this time.
@@ -135,6 +139,7 @@ pub fn claim(
                 sha256: sha256_hex(b""),
                 content: Content::Unreadable(e.to_string()),
                 fingerprint: *seen,
+                links: 1,
             });
         }
         Err(e) => return Err(NotClaimed::Io(e)),
@@ -155,7 +160,72 @@ pub fn claim(
         Content::Oversized(_) => Content::Oversized(before.size),
         other => other,
     };
-    Ok(Claim { sha256, content, fingerprint: before })
+    let links = file.metadata().map_err(NotClaimed::Io)?.nlink();
+    Ok(Claim { sha256, content, fingerprint: before, links })
+}
+
+/// Prefix of the private copies [`take_own_copy`] makes in the inbox (a
+/// name starting with `.` is never a plan); leftovers of a crash are
+/// removed at start-up.
+pub const COPY_PREFIX: &str = ".embolint-copy-";
+
+/// Replaces the hard-linked inbox file `dir/name`, read as `claimed`, by a
+/// private copy of the bytes that were read, so that what is judged and
+/// placed shares its inode with no file outside the root. The other names
+/// of the file are left alone (nothing outside the root is written).
+/// Returns `false`, having changed nothing, when the file at `name` is no
+/// longer the one read (a new version came in meanwhile).
+pub fn take_own_copy(dir: &Path, name: &OsStr, claimed: &Claim, bytes: &[u8]) -> io::Result<bool> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = dir.join(format!("{COPY_PREFIX}{}-{n}.tmp", std::process::id()));
+    let mut copy = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temp)?;
+    let written = copy.write_all(bytes).and_then(|()| copy.sync_all());
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(error);
+    }
+    // Exchanged, not renamed over: a new version renamed in meanwhile must
+    // not be lost; it is put back.
+    exchange(&temp, &dir.join(name))?;
+    let swapped_out = std::fs::symlink_metadata(&temp).map(|m| Fingerprint::of(&m))?;
+    let same =
+        (swapped_out.dev, swapped_out.ino) == (claimed.fingerprint.dev, claimed.fingerprint.ino);
+    if !same {
+        exchange(&temp, &dir.join(name))?;
+    }
+    std::fs::remove_file(&temp)?;
+    File::open(dir)?.sync_all()?;
+    Ok(same)
+}
+
+/// Exchanges two names atomically (`renameat2` with `RENAME_EXCHANGE`).
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both strings are NUL-terminated and live across the call.
+    let done = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Opens a path for reading without following a final symbolic link and
@@ -199,7 +269,7 @@ fn claim_link(path: &Path, seen: &Fingerprint) -> Result<Claim, NotClaimed> {
         return Err(NotClaimed::Changed);
     }
     let sha256 = sha256_hex(std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()));
-    Ok(Claim { sha256, content: Content::Link(target), fingerprint: *seen })
+    Ok(Claim { sha256, content: Content::Link(target), fingerprint: *seen, links: 1 })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! nothing is judged: plans wait in the inbox.
 
 use super::batch::{self, Judged, Placed};
-use super::claim::{claim, Fingerprint, NotClaimed};
+use super::claim::{self, claim, Content, Fingerprint, NotClaimed};
 use super::config::Settings;
 use super::fatal::{storage, Fatal};
 use super::file_name::{self, SIDECAR_SUFFIX};
@@ -209,6 +209,11 @@ impl Daemon {
                 return Ok(Judging::NotReady);
             }
         };
+        if claimed.links > 1 {
+            if let Content::Bytes(bytes) = &claimed.content {
+                return self.take_own_copy(name, &claimed, bytes);
+            }
+        }
         let Some(history) = self.history.database() else { return Ok(Judging::NotReady) };
         let checked = match judge(name, &claimed, &self.rules.set, limit, history) {
             Ok(checked) => checked,
@@ -237,6 +242,32 @@ impl Daemon {
             verdict: checked.verdict,
             placement,
         })))
+    }
+
+    /// A plan hard-linked to another name (perhaps outside the root) could
+    /// change through that name after its verdict: the inbox name is first
+    /// given a private copy of the bytes read, which is then judged like
+    /// any new file (the other name is left alone).
+    fn take_own_copy(
+        &mut self,
+        name: &OsStr,
+        claimed: &claim::Claim,
+        bytes: &[u8],
+    ) -> Result<Judging, Fatal> {
+        let shown = file_name::for_log(&file_name::display(name));
+        match claim::take_own_copy(&self.layout.inbox, name, claimed, bytes) {
+            Ok(true) => tracing::info!(
+                file = %shown,
+                links = claimed.links,
+                "the plan has other names (hard links); embolint judges and places a copy of                  its own, so that what is placed cannot change through another name"
+            ),
+            Ok(false) => {}
+            Err(error) => {
+                return Err(storage(format!("copying the hard-linked plan {shown}"))(error))
+            }
+        }
+        self.inbox.look_at(name, Instant::now());
+        Ok(Judging::NotReady)
     }
 
     /// Takes every wake-up already queued, without waiting.

@@ -192,9 +192,11 @@ fn start(
         );
     }
     for dir in layout.outcome_dirs().into_iter().chain([layout.requests()]) {
-        outcome::remove_stale_temps(&dir)
+        outcome::remove_stale_temps(&dir, outcome::TEMP_PREFIX)
             .map_err(storage(format!("cleaning {}", dir.display())))?;
     }
+    outcome::remove_stale_temps(&layout.inbox, claim::COPY_PREFIX)
+        .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
     let recovered = recovery::recover(&layout, &tail, settings.max_plan_bytes)?;
     // The history catches up with the log's final batch now, or, if it is
     // unusable, as soon as it can be used (nothing is judged before).

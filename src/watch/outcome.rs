@@ -115,12 +115,13 @@ fn c_path(path: &Path) -> io::Result<CString> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))
 }
 
-/// Removes temporary sidecars left by a crash in `dir`; returns how many.
-pub fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
+/// Removes the daemon's temporary files (named with `prefix`) left by a
+/// crash in `dir`; returns how many.
+pub fn remove_stale_temps(dir: &Path, prefix: &str) -> io::Result<usize> {
     let mut removed = 0;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_name().as_bytes().starts_with(TEMP_PREFIX.as_bytes()) {
+        if entry.file_name().as_bytes().starts_with(prefix.as_bytes()) {
             std::fs::remove_file(entry.path())?;
             removed += 1;
         }
@@ -177,7 +178,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let temp = write_temp(dir.path(), b"{}").unwrap();
         std::fs::write(dir.path().join("p.json"), b"").unwrap();
-        assert_eq!(remove_stale_temps(dir.path()).unwrap(), 1);
+        assert_eq!(remove_stale_temps(dir.path(), TEMP_PREFIX).unwrap(), 1);
         assert!(!temp.exists() && dir.path().join("p.json").exists());
     }
 }
