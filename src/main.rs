@@ -2,7 +2,8 @@
 //! maps the outcome to an exit code. All logic lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use embolint::audit::verify::{self, Anchor};
+use embolint::audit::seal::{FirstKey, KeyState, KEY_STATE_FILE};
+use embolint::audit::verify::{self, Anchor, SealCheck};
 use embolint::check::{
     check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
 };
@@ -150,6 +151,16 @@ struct VerifyLogArgs {
     /// and a log rewritten whole, which the chain alone cannot.
     #[arg(long, value_name = "SEQ:SHA256")]
     anchor: Option<Anchor>,
+    /// The auditor's first key of the log's seal (SEQ:KEY, or the file the
+    /// daemon wrote it to, state/audit.first-key.SEQ): every line from SEQ
+    /// on must carry the MAC of its key, and the log must reach as far as
+    /// the daemon's key state (ROOT/state/audit.key) says.
+    #[arg(long, value_name = "KEY_OR_FILE", value_parser = FirstKey::from_arg)]
+    first_key: Option<FirstKey>,
+    /// The key state to check the log's end against, for a log file given
+    /// by path (an archive: keep its state/audit.key with it).
+    #[arg(long, value_name = "FILE")]
+    key_state: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -468,9 +479,28 @@ fn print_or_fail(text: serde_json::Result<String>, what: &str) -> ExitCode {
 
 /// `verify-log`: the chain of ROOT's decision log (or of a log file).
 fn verify_log(args: VerifyLogArgs) -> ExitCode {
-    let path =
-        if args.root.is_file() { args.root.clone() } else { Layout::new(&args.root).decisions() };
-    let report = match verify::verify(&path, args.anchor.as_ref()) {
+    let is_file = args.root.is_file();
+    let path = if is_file { args.root.clone() } else { Layout::new(&args.root).decisions() };
+    let state_path = match (&args.key_state, is_file) {
+        (Some(file), _) => Some(file.clone()),
+        (None, false) => Some(Layout::new(&args.root).state.join(KEY_STATE_FILE)),
+        (None, true) => None,
+    };
+    let seal = match (args.first_key, state_path) {
+        (None, _) => None,
+        (Some(first), None) => Some(SealCheck { first, state: None }),
+        (Some(first), Some(state_path)) => match KeyState::read(&state_path) {
+            Ok(state) => Some(SealCheck { first, state: Some(state) }),
+            Err(e) => {
+                eprintln!(
+                    "embolint: cannot read the audit key state {}: {e}",
+                    state_path.display()
+                );
+                return ExitCode::from(EXIT_CANNOT_RUN);
+            }
+        },
+    };
+    let report = match verify::verify(&path, args.anchor.as_ref(), seal.as_ref()) {
         Ok(report) => report,
         Err(e) => {
             eprintln!(

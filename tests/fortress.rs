@@ -13,6 +13,7 @@
 
 use crate::util;
 
+use serde_json::Value;
 use std::fs;
 use util::{pass_plan, wait_until, Site};
 
@@ -92,4 +93,151 @@ fn i11_5_a_hard_linked_plan_is_placed_as_a_copy_of_its_own() {
     assert_eq!(fs::read_to_string(&original).unwrap(), text, "the outside file was changed");
     let after = fs::metadata(&original).unwrap();
     assert_eq!((after.ino(), after.nlink()), (before.ino(), 1), "only the inbox name went");
+}
+
+/// Runs `embolint verify-log PATH ARGS --format json`: exit code, report.
+fn verify_json(site: &Site, path: &std::path::Path, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["verify-log", path.to_str().unwrap(), "--format", "json"];
+    all.extend_from_slice(args);
+    let output = site.run(&all);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|_| panic!("{stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.code().unwrap(), report)
+}
+
+/// `line` with its `prev_sha256` set to `sha` (the chain recomputed by
+/// hand, as a forger would).
+fn with_prev(line: &str, sha: &str) -> String {
+    let at = line.find("\"prev_sha256\":\"").unwrap() + 15;
+    format!("{}{sha}{}", &line[..at], &line[at + 64..])
+}
+
+/// Writes `lines` as a log file beside the root; returns its path.
+fn log_file(site: &Site, name: &str, lines: &[String]) -> std::path::PathBuf {
+    let path = site.dir.path().join(name);
+    fs::write(&path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    path
+}
+
+#[test]
+fn i11_6_the_sealed_log_shows_a_rewrite_a_cut_tail_a_forged_append_and_a_last_line_edit() {
+    let mut site = Site::new();
+    let daemon = site.start(&["--batch-size", "4"]);
+    for i in 0..12 {
+        site.drop_plan(&format!("p{i:02}.json"), &pass_plan(&format!("PLN-SEAL-{i}")));
+    }
+    site.wait_for_records(12);
+    assert_eq!(daemon.terminate().code(), Some(0));
+    // The operator hands the first key to the auditor and removes it.
+    let state = site.root().join("state");
+    let first_key_file = state.join("audit.first-key.1");
+    let first_key = fs::read_to_string(&first_key_file).expect("a first key for the auditor");
+    fs::remove_file(&first_key_file).unwrap();
+    let first_key = first_key.trim().to_string();
+    let key_state = state.join("audit.key");
+    let sealed = ["--first-key", first_key.as_str()];
+
+    let (code, report) = verify_json(&site, &site.root(), &sealed);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["anchor"]["kind"], "forward-secure-mac");
+    assert_eq!(report["anchor"]["sealed_lines"], 12);
+    assert_eq!(report["anchor"]["tail"], "matches");
+
+    let text = fs::read_to_string(site.root().join("log/decisions.jsonl")).unwrap();
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let against_state = |name: &str, lines: &[String]| {
+        let path = log_file(&site, name, lines);
+        let mut args = sealed.to_vec();
+        args.extend(["--key-state", key_state.to_str().unwrap()]);
+        let (code, report) = verify_json(&site, &path, &args);
+        assert_eq!(code, 1, "{name}: not detected: {report}");
+        let broken = report["break"].clone();
+        (broken["kind"].as_str().unwrap().to_string(), broken["line"].as_u64().unwrap())
+    };
+
+    // Rewritten from line 5 on, every hash recomputed: the chain holds...
+    let mut rewritten = lines.clone();
+    rewritten[4] = rewritten[4].replacen("\"verdict\":\"pass\"", "\"verdict\":\"fail\"", 1);
+    for i in 5..rewritten.len() {
+        let sha = util::sha256(rewritten[i - 1].as_bytes());
+        rewritten[i] = with_prev(&rewritten[i], &sha);
+    }
+    let plain = log_file(&site, "rewritten-plain.jsonl", &rewritten);
+    assert_eq!(verify_json(&site, &plain, &[]).0, 0, "the chain alone cannot tell");
+    // ...but not the seal, which names line 5.
+    assert_eq!(against_state("rewritten.jsonl", &rewritten), ("mac".into(), 5));
+
+    // The last three lines cut off: the key state had moved past them.
+    assert_eq!(against_state("cut.jsonl", &lines[..9]), ("tail-cut".into(), 10));
+
+    // A forged record appended, with the chain computed by hand.
+    let mut forged = lines.clone();
+    let copy = forged[11].replacen("\"seq\":12,", "\"seq\":13,", 1);
+    forged.push(with_prev(&copy, &util::sha256(lines[11].as_bytes())));
+    assert_eq!(against_state("forged.jsonl", &forged), ("mac".into(), 13));
+
+    // The last line edited: nothing follows it to break the chain.
+    let mut edited = lines.clone();
+    edited[11] = edited[11].replacen("\"verdict\":\"pass\"", "\"verdict\":\"fail\"", 1);
+    let plain = log_file(&site, "edited-plain.jsonl", &edited);
+    assert_eq!(verify_json(&site, &plain, &[]).0, 0, "the chain alone cannot tell");
+    assert_eq!(against_state("edited.jsonl", &edited), ("mac".into(), 12));
+
+    // The daemon itself checks the log's end at start-up: cut the tail of
+    // the served log, and it says so loudly, in its log and in a record.
+    fs::write(
+        site.root().join("log/decisions.jsonl"),
+        lines[..10].iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let daemon = site.start(&[]);
+    let errors = daemon.log_lines("SEAL IS BROKEN");
+    assert_eq!(errors.len(), 1, "{}", daemon.stderr());
+    assert_eq!(errors[0]["level"], "ERROR");
+    assert!(errors[0]["fields"]["problem"].as_str().unwrap().contains("seq 11 to 12"));
+    assert_eq!(daemon.terminate().code(), Some(0));
+    let events = site.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event"], "audit-chain-broken");
+    assert_eq!(events[0]["seq"], 11);
+    // The auditor's key shows where: the record of the break is the first
+    // line it does not seal.
+    let (code, report) = verify_json(&site, &site.root(), &sealed);
+    assert_eq!((code, report["break"]["line"].as_u64()), (1, Some(11)), "{report}");
+}
+
+#[test]
+fn i11_6_a_log_written_before_the_seal_still_verifies_and_says_it_is_unanchored() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    site.drop_plan("old.json", &pass_plan("PLN-OLD"));
+    site.wait_for_records(1);
+    assert_eq!(daemon.terminate().code(), Some(0));
+    // The same log as an embolint without the seal wrote it: no MACs, no
+    // key state, no first key.
+    let log = site.root().join("log/decisions.jsonl");
+    let line = fs::read_to_string(&log).unwrap();
+    let at = line.find(",\"mac\":\"").expect("a sealed line");
+    let unsealed = format!("{}{}", &line[..at], &line[at + 8 + 64 + 1..]);
+    fs::write(&log, &unsealed).unwrap();
+    fs::remove_file(site.root().join("state/audit.key")).unwrap();
+    fs::remove_file(site.root().join("state/audit.first-key.1")).unwrap();
+    let (code, report) = verify_json(&site, &site.root(), &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["anchor"]["kind"], "none");
+    assert!(report["anchor"]["message"].as_str().unwrap().starts_with("unanchored"));
+    // The daemon seals from the next line on, and says the earlier ones
+    // stay unanchored; no alarm.
+    let mut daemon = site.start(&[]);
+    daemon.wait_for_log("sealed from now on");
+    assert!(daemon.log_lines("SEAL IS BROKEN").is_empty(), "{}", daemon.stderr());
+    site.drop_plan("new.json", &pass_plan("PLN-NEW"));
+    site.wait_for_records(2);
+    assert_eq!(daemon.terminate().code(), Some(0));
+    let first_key = fs::read_to_string(site.root().join("state/audit.first-key.2")).unwrap();
+    let (code, report) = verify_json(&site, &site.root(), &["--first-key", first_key.trim()]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["anchor"]["unanchored_lines"], 1);
+    assert_eq!(report["anchor"]["sealed_lines"], 1);
 }

@@ -381,7 +381,7 @@ pub fn forget_directly(root: &Path, request: &ForgetRequest) -> Result<ForgetAns
     };
     let failed = |fatal: Fatal| DirectError::Failed(fatal.to_string());
     let decisions = layout.decisions();
-    let (mut log, tail) = DecisionLog::open(&decisions).map_err(|e| {
+    let (mut log, tail) = DecisionLog::open(&decisions, &layout.state).map_err(|e| {
         DirectError::Failed(format!("cannot open the decision log {}: {e}", decisions.display()))
     })?;
     let mut history = PatientHistory::new(&layout, owed_by(&tail));

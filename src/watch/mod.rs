@@ -54,6 +54,8 @@ pub mod rules_in_force;
 pub mod wake;
 pub mod wake_queue;
 
+use crate::audit;
+use crate::audit::decision_log::SealOpened;
 use config::{LogFormat, Settings};
 use daemon::Daemon;
 use fatal::{storage, Fatal};
@@ -174,7 +176,7 @@ fn start(
     pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
         .map_err(Fatal::Start)?;
     let decisions = layout.decisions();
-    let (log, tail) = crate::audit::decision_log::DecisionLog::open(&decisions)
+    let (log, tail) = crate::audit::decision_log::DecisionLog::open(&decisions, &layout.state)
         .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
     if tail.repaired_bytes > 0 || tail.unreadable_lines > 0 {
         tracing::warn!(
@@ -191,6 +193,7 @@ fn start(
              `embolint verify-log` reports where the chain breaks"
         );
     }
+    log_seal(&tail.seal, &layout);
     for dir in layout.outcome_dirs().into_iter().chain([layout.requests()]) {
         outcome::remove_stale_temps(&dir, outcome::TEMP_PREFIX)
             .map_err(storage(format!("cleaning {}", dir.display())))?;
@@ -240,6 +243,39 @@ fn start(
     };
     daemon.watch_settings_dirs();
     Ok(daemon)
+}
+
+/// Says what the start-up check of the decision log's seal found: loudly
+/// when the log's end does not agree with the audit key; and, at every
+/// start, that a first key still on the machine must go to the auditor.
+fn log_seal(opened: &SealOpened, layout: &Layout) {
+    match opened {
+        SealOpened::Continued => {}
+        SealOpened::Started { first_key, unsealed_lines } => tracing::warn!(
+            first_key = %first_key.display(),
+            unsealed_lines,
+            "the decision log is sealed from now on (forward-secure MACs); its first key was \
+             written to first_key: hand it to the auditor and remove it from this machine \
+             (`embolint verify-log ROOT --first-key FILE` checks the log with it); lines \
+             written before, if any, stay unanchored"
+        ),
+        SealOpened::Broken { problem, first_key } => tracing::error!(
+            %problem,
+            first_key = %first_key.display(),
+            "THE DECISION LOG'S SEAL IS BROKEN: its end does not agree with the audit key, so \
+             the log was changed while no embolint ran. An `audit-chain-broken` record now says \
+             so in the log, and sealing starts again with a new first key (hand it to the \
+             auditor); `embolint verify-log ROOT --first-key FILE` with the earlier first key \
+             shows what was changed"
+        ),
+    }
+    for first_key in audit::seal::first_keys_left(&layout.state) {
+        tracing::warn!(
+            first_key = %first_key.display(),
+            "a first key of the decision log's seal is still on this machine: whoever can read \
+             it can forge the whole log; hand it to the auditor and remove it"
+        );
+    }
 }
 
 /// The start-up line: root, rule set and config in force.

@@ -312,6 +312,11 @@ pub fn owed_by(tail: &crate::audit::decision_log::Tail) -> Vec<Owed> {
     for event in &tail.trailing_events {
         match serde_json::from_value::<ForgetEvent>(event.clone()) {
             Ok(event) if event.event == forget::EVENT => owed.push(Owed::Forget(event)),
+            // The audit's own events change nothing in the history.
+            _ if event
+                .get("event")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.starts_with("audit-")) => {}
             // Named by its place, not its content: it may name a patient.
             _ => tracing::warn!(
                 event = %event.get("event").unwrap_or(&serde_json::Value::Null),
