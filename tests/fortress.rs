@@ -241,3 +241,75 @@ fn i11_6_a_log_written_before_the_seal_still_verifies_and_says_it_is_unanchored(
     assert_eq!(report["anchor"]["unanchored_lines"], 1);
     assert_eq!(report["anchor"]["sealed_lines"], 1);
 }
+
+#[test]
+fn i11_4_a_plan_replaced_before_its_move_leaves_no_phantom_in_the_history() {
+    let mut site = Site::new();
+    // Pause after the first batch's records and history, before its moves.
+    let pause = site.dir.path().join("paused");
+    let value = format!("after-sidecars:1:{}", pause.display());
+    let mut daemon = site.start_with_env(&[], &[("EMBOLINT_WATCH_PAUSE", &value)]);
+    let (first, second) = (pass_plan("PLN-RACE-A"), pass_plan("PLN-RACE-B"));
+    site.drop_plan("r.json", &first);
+    wait_until("the daemon paused before moving", || pause.exists());
+    site.drop_plan("r.json", &second);
+    fs::remove_file(&pause).unwrap();
+    site.wait_for_records(2);
+    wait_until("the second plan placed", || site.placed() == 1);
+    daemon.wait_for_log("could not be placed");
+    assert_eq!(daemon.terminate().code(), Some(0));
+
+    // The first plan is in no outcome folder, and has no row in the history.
+    assert_eq!(site.names_in("passed"), ["r.json"]);
+    let placed = fs::read(site.root().join("passed/r.json")).unwrap();
+    assert_eq!(placed, second.as_bytes());
+    let in_history: Vec<String> = site.history_in_db().into_iter().map(|p| p.plan_id).collect();
+    assert_eq!(in_history, ["PLN-RACE-B"], "a plan placed nowhere is in the history");
+    // A record of its own says what became of it.
+    let events = site.events();
+    let not_placed: Vec<&Value> =
+        events.iter().filter(|e| e["event"] == "plan-not-placed").collect();
+    assert_eq!(not_placed.len(), 1, "{events:?}");
+    let event = not_placed[0];
+    assert_eq!(event["reason"], "replaced");
+    assert_eq!(event["plan_id"], "PLN-RACE-A");
+    assert_eq!(event["sha256"], util::sha256(first.as_bytes()));
+    assert_eq!(event["withdrawn"]["plan_id"], "PLN-RACE-A");
+    site.assert_history_agrees_with_log();
+    let verify = site.run(&["verify-log", site.root().to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(0));
+}
+
+#[test]
+fn i11_4_a_revision_that_could_not_be_placed_leaves_the_earlier_version_in_force() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    let earlier = util::plan_on("PLN-REV", "PAT-REV", "2026-03-02");
+    site.judge("v1.json", &earlier);
+    assert_eq!(daemon.terminate().code(), Some(0));
+    let before = site.history_in_db();
+    // The revision passes and is recorded, then is removed before its move.
+    let pause = site.dir.path().join("paused");
+    let value = format!("after-sidecars:1:{}", pause.display());
+    let mut daemon = site.start_with_env(&[], &[("EMBOLINT_WATCH_PAUSE", &value)]);
+    site.drop_plan("v2.json", &util::plan_on("PLN-REV", "PAT-REV", "2026-03-09"));
+    wait_until("the daemon paused before moving", || pause.exists());
+    fs::remove_file(site.inbox().join("v2.json")).unwrap();
+    fs::remove_file(&pause).unwrap();
+    daemon.wait_for_log("could not be placed");
+    assert_eq!(daemon.terminate().code(), Some(0));
+    assert_eq!(site.history_in_db(), before, "the earlier version is in force again");
+    let events = site.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["reason"], "removed");
+    assert_eq!(events[0]["restored"]["decision_key"], before[0].decision_key.as_str());
+    site.assert_history_agrees_with_log();
+    // The rebuild from the log agrees.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", site.history_db().display()));
+    }
+    let root = site.root();
+    let rebuilt = site.run(&["history", "--rebuild", "--root", root.to_str().unwrap()]);
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    assert_eq!(site.history_in_db(), before);
+}

@@ -49,6 +49,9 @@ pub struct Judged {
     pub verdict: Verdict,
     /// Where it goes.
     pub placement: Placement,
+    /// For a plan that passed: the version of the same plan id its rows
+    /// replaced in the history, put back if it cannot be placed.
+    pub replaces: Option<crate::history::RecordedPlan>,
 }
 
 /// What became of a judged plan.

@@ -18,6 +18,7 @@ use super::outcome;
 use super::patient_history::PatientHistory;
 use super::pseudonym;
 use super::rules_in_force::RulesInForce;
+use super::unplaced::{self, NotPlacedEvent};
 use super::wake::{FsWatch, Wake};
 use super::wake_queue::WakeQueue;
 use super::WatchArgs;
@@ -152,7 +153,12 @@ impl Daemon {
                 break;
             }
             match self.judge_one(name, fingerprint, &mut reserved)? {
-                Judging::Judged(plan) => {
+                Judging::Judged(mut plan) => {
+                    if let Some(rows) = &plan.placement.history {
+                        // What its rows replace, to put back if it is not placed.
+                        let database = self.history.database();
+                        plan.replaces = database.and_then(|h| h.plan(&rows.plan_id).ok().flatten());
+                    }
                     let recorded =
                         plan.placement.history.as_ref().map_or(true, |rows| self.history.put(rows));
                     judged.push(*plan);
@@ -177,11 +183,13 @@ impl Daemon {
             plan.placement.batch = number;
         }
         let fates = batch::commit(&self.layout, &mut self.log, &mut self.history, &judged)?;
+        let mut not_placed = Vec::new();
         for (plan, fate) in judged.iter().zip(fates) {
             self.inbox.forget(&plan.name);
             report(plan, &fate);
+            not_placed.extend(NotPlacedEvent::of(plan, &fate));
         }
-        Ok(())
+        unplaced::record(&mut self.log, &mut self.history, &not_placed)
     }
 
     /// Reads and judges one plan and chooses its destination.
@@ -241,6 +249,7 @@ impl Daemon {
             max_plan_bytes: limit,
             verdict: checked.verdict,
             placement,
+            replaces: None,
         })))
     }
 
@@ -429,19 +438,19 @@ fn report(plan: &Judged, fate: &Placed) {
         Placed::Vanished => tracing::warn!(
             file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
-            "plan judged and recorded, but removed from the inbox by someone else before it could be moved"
+            "plan judged and recorded, but removed from the inbox by someone else before it could be moved: it could not be placed (a plan-not-placed record says so; its history rows are taken out)"
         ),
         Placed::Replaced => tracing::warn!(
             file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
-            "plan judged and recorded, but replaced in the inbox before it could be moved; the new version is judged on its own"
+            "plan judged and recorded, but replaced in the inbox before it could be moved: it could not be placed (a plan-not-placed record says so; its history rows are taken out); the new version is judged on its own"
         ),
         Placed::Changed { back_as } => tracing::warn!(
             file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
             sha256_judged = %verdict.sha256,
             back_in_inbox_as = %file_name::for_log(&pseudonym::mask(&file_name::display(back_as), patient_id)),
-            "plan judged and recorded, but it changed after it was read (written again in place, or swapped at the moment of the move); it was put back into the inbox and is judged again, as a new version — its record stands for the version read"
+            "plan judged and recorded, but it changed after it was read (written again in place, or swapped at the moment of the move); it could not be placed (a plan-not-placed record says so; its history rows are taken out); it was put back into the inbox and is judged again, as a new version"
         ),
     }
 }

@@ -23,6 +23,8 @@
 //! rebuild are the audit trail: [`crate::audit`].
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`batch`]: the crash-safe order of one batch.
+//! - [`unplaced`]: a judged plan that could not be placed: its record of
+//!   its own, its history rows taken out again.
 //! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
 //! - [`rules_in_force`]: the rule set, reloaded when its file changes.
 //! - [`wake`]: file-system hints and signals, through one queue.
@@ -51,6 +53,7 @@ pub mod pseudonym;
 pub mod quiet;
 pub mod recovery;
 pub mod rules_in_force;
+pub mod unplaced;
 pub mod wake;
 pub mod wake_queue;
 
@@ -269,7 +272,16 @@ fn log_seal(opened: &SealOpened, layout: &Layout) {
              shows what was changed"
         ),
     }
+    let just_made = match opened {
+        SealOpened::Started { first_key, .. } | SealOpened::Broken { first_key, .. } => {
+            Some(first_key)
+        }
+        SealOpened::Continued => None,
+    };
     for first_key in audit::seal::first_keys_left(&layout.state) {
+        if Some(&first_key) == just_made {
+            continue;
+        }
         tracing::warn!(
             first_key = %first_key.display(),
             "a first key of the decision log's seal is still on this machine: whoever can read \

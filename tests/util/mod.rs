@@ -188,13 +188,30 @@ impl Site {
 
     /// The history the decision log implies, worked out from the log alone:
     /// each passed record's `watch.history` in log order (a plan id replaces
-    /// its earlier version), minus each withdrawal event.
+    /// its earlier version), minus each withdrawal event and each plan that
+    /// could not be placed.
     pub fn history_from_log(&self) -> Vec<RecordedPlan> {
         let mut plans: BTreeMap<String, RecordedPlan> = BTreeMap::new();
         for line in self.log_lines() {
             let line: Value = serde_json::from_str(&line).unwrap();
             if line["event"] == "history-forget" {
                 plans.remove(line["plan_id"].as_str().unwrap());
+            } else if line["event"] == "plan-not-placed" {
+                // A plan placed nowhere: its rows out, the version they
+                // replaced back.
+                let Some(withdrawn) = line.get("withdrawn") else { continue };
+                let id = withdrawn["plan_id"].as_str().unwrap();
+                if plans.get(id).map(|p| p.decision_key.as_str())
+                    == withdrawn["decision_key"].as_str()
+                {
+                    plans.remove(id);
+                    if let Some(restored) = line.get("restored") {
+                        let restored: RecordedPlan =
+                            serde_json::from_value(restored.clone()).unwrap();
+                        plans.insert(restored.plan_id.clone(), restored);
+                    }
+                }
+            } else if line.get("event").is_some() {
             } else if line["verdict"] == "pass" {
                 let rows: RecordedPlan =
                     serde_json::from_value(line["watch"]["history"].clone()).unwrap();
