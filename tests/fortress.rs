@@ -313,3 +313,114 @@ fn i11_4_a_revision_that_could_not_be_placed_leaves_the_earlier_version_in_force
     assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
     assert_eq!(site.history_in_db(), before);
 }
+
+/// Exchanges two names atomically (`renameat2` with `RENAME_EXCHANGE`).
+fn exchange(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes()).unwrap();
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes()).unwrap();
+    // SAFETY: both strings are NUL-terminated and live across the call.
+    unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        ) == 0
+    }
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+fn contents(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(contents(&path));
+        } else {
+            found.push((path.display().to_string(), fs::read(&path).unwrap_or_default()));
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_outside() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut site = Site::new();
+    let root = site.root();
+    // Two folders outside the root, each behind a link in the root that
+    // the swapper exchanges with `passed/` and `inbox/`.
+    let outside_passed = site.dir.path().join("outside-passed");
+    let outside_inbox = site.dir.path().join("outside-inbox");
+    fs::create_dir(&outside_passed).unwrap();
+    fs::create_dir(&outside_inbox).unwrap();
+    fs::write(outside_inbox.join("decoy.json"), pass_plan("PLN-DECOY")).unwrap();
+    let before_inbox = contents(&outside_inbox);
+    let daemon = site.start(&["--batch-size", "4", "--settle-millis", "0"]);
+    assert_eq!(daemon.terminate().code(), Some(0), "the root is made");
+    let swaps = [
+        (root.join("passed"), root.join("passed-link"), outside_passed.clone()),
+        (root.join("inbox"), root.join("inbox-link"), outside_inbox.clone()),
+    ];
+    for (_, link, target) in &swaps {
+        std::os::unix::fs::symlink(target, link).unwrap();
+    }
+    let names: Vec<String> = (0..120).map(|i| format!("p{i:03}.json")).collect();
+    let mut attempts = 0;
+    loop {
+        // Drop what is not placed yet, start, and swap in a loop meanwhile.
+        for (i, name) in names.iter().enumerate() {
+            let placed = site.records_by_name().contains_key(name);
+            if !placed && !site.inbox().join(name).exists() {
+                site.drop_plan(name, &pass_plan(&format!("PLN-SWAP-{i}")));
+            }
+        }
+        let daemon = site.start(&["--batch-size", "4", "--settle-millis", "0"]);
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, swaps) = (Arc::clone(&stop), swaps.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    let (folder, link, _) = &swaps[(n % 2) as usize];
+                    // Swap, leave it a moment, swap back.
+                    if exchange(folder, link) {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                        assert!(exchange(folder, link));
+                    }
+                    n += 1;
+                }
+            })
+        };
+        let (status, log) = daemon.wait_exit_keeping_log_within(std::time::Duration::from_secs(5));
+        stop.store(true, Ordering::SeqCst);
+        swapper.join().unwrap();
+        assert!(fs::symlink_metadata(root.join("passed")).unwrap().is_dir());
+        assert!(contents(&outside_passed).is_empty(), "written outside the root:\n{log}");
+        assert_eq!(contents(&outside_inbox), before_inbox, "outside files moved:\n{log}");
+        if let Some(status) = status {
+            assert_eq!(status.code(), Some(4), "a swap stops the daemon safely:\n{log}");
+            let why = ["was replaced", "cannot be listed any more"];
+            assert!(why.iter().any(|w| log.contains(w)), "{log}");
+        }
+        attempts += 1;
+        if names.iter().all(|n| site.records_by_name().contains_key(n)) || attempts == 10 {
+            break;
+        }
+    }
+    // Then a daemon left alone finishes the rest: each plan exactly once.
+    for (_, link, _) in &swaps {
+        fs::remove_file(link).unwrap();
+    }
+    let daemon = site.start(&["--settle-millis", "0"]);
+    wait_until("every plan placed", || site.placed() == names.len());
+    assert_eq!(daemon.terminate().code(), Some(0));
+    site.assert_each_once(&names);
+    assert!(contents(&outside_passed).is_empty());
+    assert_eq!(contents(&outside_inbox), before_inbox);
+}

@@ -12,7 +12,7 @@ use super::file_name::{self, SIDECAR_SUFFIX};
 use super::forget;
 use super::inbox::Inbox;
 use super::judge::judge;
-use super::layout::Layout;
+use super::layout::{Folders, Layout};
 use super::logging::LogControl;
 use super::outcome;
 use super::patient_history::PatientHistory;
@@ -32,8 +32,11 @@ use std::time::Instant;
 
 /// Everything the running daemon holds.
 pub struct Daemon {
-    /// The served folders.
+    /// The served folders, by path (for messages, the history, requests).
     pub layout: Layout,
+    /// The root, inbox and outcome folders, held open: plans and verdict
+    /// files are read and written only through these.
+    pub folders: Folders,
     /// The settings in force.
     pub settings: Settings,
     /// The command line, re-applied over a reloaded config file.
@@ -97,6 +100,7 @@ impl Daemon {
             if Instant::now() >= self.next_rescan {
                 self.reload_settings();
                 self.inbox.scan(Instant::now())?;
+                self.folders.check().map_err(storage("checking the root's folders"))?;
                 self.requests_due = true;
                 self.next_rescan = Instant::now() + self.settings.rescan_interval;
             }
@@ -182,7 +186,7 @@ impl Daemon {
         for plan in &mut judged {
             plan.placement.batch = number;
         }
-        let fates = batch::commit(&self.layout, &mut self.log, &mut self.history, &judged)?;
+        let fates = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?;
         let mut not_placed = Vec::new();
         for (plan, fate) in judged.iter().zip(fates) {
             self.inbox.forget(&plan.name);
@@ -201,7 +205,7 @@ impl Daemon {
     ) -> Result<Judging, Fatal> {
         let started = Instant::now();
         let limit = self.settings.max_plan_bytes;
-        let claimed = match claim(&self.layout.inbox, name, fingerprint, limit) {
+        let claimed = match claim(&self.folders.inbox, name, fingerprint, limit) {
             Ok(claimed) => claimed,
             Err(NotClaimed::Gone) => {
                 self.inbox.forget(name);
@@ -228,10 +232,10 @@ impl Daemon {
             Err(error) => return Ok(Judging::HistoryFailed(error)),
         };
         let folder = checked.verdict.verdict.folder();
-        let dir = self.layout.root.join(folder);
+        let dir = self.folders.of(checked.verdict.verdict);
         let base = file_name::outcome_base(name);
-        let dest = outcome::pick_name(&dir, &base, reserved)
-            .map_err(storage(format!("choosing a name in {}", dir.display())))?;
+        let dest = outcome::pick_name(dir, &base, reserved)
+            .map_err(storage(format!("choosing a name in {}", dir.path().display())))?;
         let moved_to = format!("{folder}/{dest}");
         let decision_key = format!("{} {moved_to}", checked.verdict.checked_at);
         let placement = Placement {
@@ -264,7 +268,7 @@ impl Daemon {
         bytes: &[u8],
     ) -> Result<Judging, Fatal> {
         let shown = file_name::for_log(&file_name::display(name));
-        match claim::take_own_copy(&self.layout.inbox, name, claimed, bytes) {
+        match claim::take_own_copy(&self.folders.inbox, name, claimed, bytes) {
             Ok(true) => tracing::info!(
                 file = %shown,
                 links = claimed.links,

@@ -1,7 +1,9 @@
 //! The served root's folders (SPEC §4) and the lock that keeps a second
 //! daemon away from them.
 
+use super::folder::Folder;
 use crate::verdict::Outcome;
+use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -82,12 +84,78 @@ impl Layout {
         }
         File::open(&self.root)?.sync_all()
     }
+}
 
-    /// Checks that every folder is still a real folder, not a symbolic link
-    /// put in its place while embolint runs (checked before each batch
-    /// writes anything).
-    pub fn check_folders(&self) -> io::Result<()> {
-        self.folders().iter().try_for_each(|dir| real_folder(dir))
+/// The root's folders, held open (see `folder`): the daemon reads and
+/// writes plans, verdict files and its temporary files only through these.
+#[derive(Debug)]
+pub struct Folders {
+    /// The root itself.
+    pub root: Folder,
+    /// Where plans are dropped.
+    pub inbox: Folder,
+    /// `passed/`.
+    pub passed: Folder,
+    /// `failed/`.
+    pub failed: Folder,
+    /// `invalid/`.
+    pub invalid: Folder,
+}
+
+impl Folders {
+    /// Opens the root and its folders (which exist: see [`Layout::create`]),
+    /// refusing any that is a symbolic link.
+    pub fn open(layout: &Layout) -> io::Result<Folders> {
+        let root = Folder::open(&layout.root)?;
+        let sub = |name: &str| {
+            root.open_sub(name).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open {}: {e}", layout.root.join(name).display()),
+                )
+            })
+        };
+        Ok(Folders {
+            inbox: sub("inbox")?,
+            passed: sub(Outcome::Pass.folder())?,
+            failed: sub(Outcome::Fail.folder())?,
+            invalid: sub(Outcome::Invalid.folder())?,
+            root,
+        })
+    }
+
+    /// The outcome folder of a verdict.
+    pub fn of(&self, outcome: Outcome) -> &Folder {
+        match outcome {
+            Outcome::Pass => &self.passed,
+            Outcome::Fail => &self.failed,
+            Outcome::Invalid => &self.invalid,
+        }
+    }
+
+    /// The outcome folder named `name` (`passed`, `failed`, `invalid`).
+    pub fn outcome(&self, name: &str) -> Option<&Folder> {
+        [&self.passed, &self.failed, &self.invalid]
+            .into_iter()
+            .find(|f| f.path().file_name().is_some_and(|n| n == name))
+    }
+
+    /// A place a record names, relative to the root (`passed/NAME`): its
+    /// outcome folder and the name there. `None` for anything else — a
+    /// record is data read from disk and must not steer a write elsewhere.
+    pub fn place<'a>(&self, relative: &'a str) -> Option<(&Folder, &'a OsStr)> {
+        let (folder, name) = relative.split_once('/')?;
+        let single = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+        Some((self.outcome(folder)?, OsStr::new(name))).filter(|_| single)
+    }
+
+    /// `Ok` while every held folder is still the one at its path; an error
+    /// naming the one that was replaced (checked before each batch writes
+    /// anything, and at each re-scan).
+    pub fn check(&self) -> io::Result<()> {
+        [&self.root, &self.inbox, &self.passed, &self.failed, &self.invalid]
+            .into_iter()
+            .try_for_each(Folder::check)
     }
 }
 
@@ -205,12 +273,9 @@ mod tests {
         std::fs::create_dir(&outside).unwrap();
         let layout = Layout::new(&dir.path().join("root"));
         layout.create().unwrap();
-        layout.check_folders().unwrap();
         let passed = layout.outcome_dir(Outcome::Pass);
         std::fs::remove_dir(&passed).unwrap();
         std::os::unix::fs::symlink(&outside, &passed).unwrap();
-        let error = layout.check_folders().unwrap_err();
-        assert!(error.to_string().contains("symbolic link"), "{error}");
         let error = layout.create().unwrap_err();
         assert!(error.to_string().contains("never writes through a link"), "{error}");
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);

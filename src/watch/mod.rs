@@ -8,7 +8,10 @@
 //!
 //! # Layout
 //! - [`config`]: settings — defaults, config file, flags.
-//! - [`layout`]: the root's folders and the lock against a second daemon.
+//! - [`layout`]: the root's folders, held open, and the lock against a
+//!   second daemon.
+//! - [`folder`]: a folder held open: every read, create, rename and
+//!   remove relative to its handle, so nothing lands outside the root.
 //! - [`file_name`]: what an inbox name means; safe outcome names.
 //! - [`inbox`]: the listing, and which plans have settled.
 //! - [`quiet`]: how long a listed file has already been quiet (its ctime).
@@ -41,6 +44,7 @@ pub mod daemon;
 pub mod failpoint;
 pub mod fatal;
 pub mod file_name;
+pub mod folder;
 pub mod forget;
 pub mod inbox;
 pub mod judge;
@@ -175,6 +179,7 @@ fn start(
     settings.root = settings.root.canonicalize().map_err(cannot_serve)?;
     let layout = Layout::new(&settings.root);
     let lock = layout::lock(&layout).map_err(|e| Fatal::Start(e.to_string()))?;
+    let folders = layout::Folders::open(&layout).map_err(cannot_serve)?;
     let key = settings.pseudonym_key.as_ref();
     pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
         .map_err(Fatal::Start)?;
@@ -197,13 +202,15 @@ fn start(
         );
     }
     log_seal(&tail.seal, &layout);
-    for dir in layout.outcome_dirs().into_iter().chain([layout.requests()]) {
-        outcome::remove_stale_temps(&dir, outcome::TEMP_PREFIX)
-            .map_err(storage(format!("cleaning {}", dir.display())))?;
+    for dir in [&folders.passed, &folders.failed, &folders.invalid] {
+        outcome::remove_stale_temps_in(dir, outcome::TEMP_PREFIX)
+            .map_err(storage(format!("cleaning {}", dir.path().display())))?;
     }
-    outcome::remove_stale_temps(&layout.inbox, claim::COPY_PREFIX)
+    outcome::remove_stale_temps(&layout.requests(), outcome::TEMP_PREFIX)
+        .map_err(storage(format!("cleaning {}", layout.requests().display())))?;
+    outcome::remove_stale_temps_in(&folders.inbox, claim::COPY_PREFIX)
         .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
-    let recovered = recovery::recover(&layout, &tail, settings.max_plan_bytes)?;
+    let recovered = recovery::recover(&folders, &tail, settings.max_plan_bytes)?;
     // The history catches up with the log's final batch now, or, if it is
     // unusable, as soon as it can be used (nothing is judged before).
     let mut history = PatientHistory::new(&layout, patient_history::owed_by(&tail));
@@ -230,6 +237,7 @@ fn start(
     let mut daemon = Daemon {
         next_rescan: Instant::now() + settings.rescan_interval,
         layout,
+        folders,
         settings,
         args,
         rules,

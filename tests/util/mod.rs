@@ -426,6 +426,27 @@ impl Daemon {
         (status, fs::read_to_string(path).unwrap_or_default())
     }
 
+    /// Waits up to `patience` for the process to exit by itself; kills it
+    /// (status `None`) if it has not. Returns what it logged.
+    pub fn wait_exit_keeping_log_within(
+        mut self,
+        patience: Duration,
+    ) -> (Option<ExitStatus>, String) {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if start.elapsed() > patience {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status, fs::read_to_string(&self.stderr_path).unwrap_or_default())
+    }
+
     /// Sends SIGTERM and waits for the exit.
     pub fn terminate(self) -> ExitStatus {
         self.signal(libc::SIGTERM);
