@@ -65,8 +65,13 @@ fn i11_3_recovery_acts_only_on_decision_records_it_synced_first() {
     // Once the disk is healthy, the restart syncs, then finishes the batch.
     let daemon = site.start(&[]);
     wait_until("three placed plans", || site.placed() == 3);
+    assert!(daemon.log_lines("SEAL IS BROKEN").is_empty(), "records the daemon wrote itself");
     assert_eq!(daemon.terminate().code(), Some(0));
     site.assert_each_once(&names);
+    let first_key = fs::read_to_string(site.root().join("state/audit.first-key.1")).unwrap();
+    let root = site.root();
+    let verify = site.run(&["verify-log", root.to_str().unwrap(), "--first-key", first_key.trim()]);
+    assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
 }
 
 #[test]
