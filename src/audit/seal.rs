@@ -269,33 +269,20 @@ impl Sealer {
 
     /// Starts sealing at line `seq` (after the line hashing to
     /// `head_sha256`) with a new random key: writes the first key to
-    /// `state/audit.first-key.SEQ` for the auditor (never replacing one)
-    /// and the key state, both synced. Returns the first key file.
+    /// `state/audit.first-key.SEQ` for the auditor and the key state, both
+    /// synced. Returns the first key file.
+    ///
+    /// A first key file already there for the same `seq` is replaced: it is
+    /// left by a start that stopped before its key state was in place (no
+    /// line was ever sealed with it), or by an earlier sealing from the same
+    /// line, whose key the auditor already holds.
     pub fn start(state_dir: &Path, seq: u64, head_sha256: &str) -> io::Result<(Sealer, PathBuf)> {
         let key = Key::random()?;
         let first = state_dir.join(format!("{FIRST_KEY_PREFIX}{seq}"));
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o400)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&first)?;
-        file.write_all(format!("{seq}:{}\n", key.hex()).as_bytes())?;
-        file.sync_all()?;
+        let first_text = format!("{seq}:{}\n", key.hex());
+        write_synced(state_dir, &first, first_text.as_bytes(), 0o400)?;
         let state = KeyState { seq, key, head_sha256: head_sha256.to_string() };
-        let path = state_dir.join(KEY_STATE_FILE);
-        let temp = state_dir.join(format!(".{KEY_STATE_FILE}.tmp"));
-        let _ = std::fs::remove_file(&temp);
-        let mut out = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp)?;
-        out.write_all(&state.to_bytes())?;
-        out.sync_all()?;
-        std::fs::rename(&temp, &path)?;
-        File::open(state_dir)?.sync_all()?;
+        write_synced(state_dir, &state_dir.join(KEY_STATE_FILE), &state.to_bytes(), 0o600)?;
         let sealer = Sealer::open(state_dir, state)?;
         Ok((sealer, first))
     }
@@ -322,6 +309,24 @@ impl Sealer {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Writes `bytes` to `path` in `dir` whole or not at all: a temporary file,
+/// synced, renamed into place, the folder synced.
+fn write_synced(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.tmp"));
+    let _ = std::fs::remove_file(&temp);
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temp)?;
+    out.write_all(bytes)?;
+    out.sync_all()?;
+    std::fs::rename(&temp, path)?;
+    File::open(dir)?.sync_all()
 }
 
 /// The first key files still in `state_dir` (they should have been moved
@@ -403,5 +408,16 @@ mod tests {
         assert_eq!(state.seq, 4);
         assert_eq!(state.key, first.key.forward(3));
         assert!(sealer.advance(2, &"1".repeat(64)).is_err(), "never back");
+    }
+
+    #[test]
+    fn a_start_that_stopped_before_its_key_state_can_be_started_again() {
+        // Regression (crash loop): a kill between writing the first key and
+        // the key state left a first key file that made every restart fail.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(format!("{FIRST_KEY_PREFIX}1")), "stale").unwrap();
+        let (sealer, first) = Sealer::start(dir.path(), 1, &"0".repeat(64)).unwrap();
+        let first: FirstKey = std::fs::read_to_string(first).unwrap().parse().unwrap();
+        assert_eq!(first.key, sealer.state().key);
     }
 }
