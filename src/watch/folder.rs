@@ -193,9 +193,12 @@ impl Folder {
         Ok(())
     }
 
-    /// The names in this folder, read through the handle.
+    /// The names in this folder, read through the handle (through its path
+    /// where `/proc` is not mounted; the names are then used relative to
+    /// the handle all the same).
     pub fn names(&self) -> io::Result<Vec<OsString>> {
-        let listed = std::fs::read_dir(format!("/proc/self/fd/{}", self.fd()))?;
+        let listed = std::fs::read_dir(format!("/proc/self/fd/{}", self.fd()))
+            .or_else(|_| std::fs::read_dir(&self.path))?;
         listed.map(|entry| entry.map(|e| e.file_name())).collect()
     }
 
