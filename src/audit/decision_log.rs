@@ -683,6 +683,52 @@ mod tests {
         assert_eq!(last["prev_sha256"], sha256_hex(before.as_bytes()));
     }
 
+    /// A log of two sealed lines, written and closed; its text.
+    fn sealed_log(dir: &Path) -> String {
+        let (mut log, tail) = DecisionLog::open(&dir.join("d.jsonl"), dir).unwrap();
+        assert!(matches!(tail.seal, SealOpened::Started { unsealed_lines: 0, .. }));
+        log.append([line(1, "a"), line(1, "b")].concat().as_bytes()).unwrap();
+        std::fs::read_to_string(dir.join("d.jsonl")).unwrap()
+    }
+
+    #[test]
+    fn at_start_up_a_line_added_by_hand_breaks_the_seal_and_a_record_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = sealed_log(dir.path());
+        let last = text.lines().last().unwrap().as_bytes();
+        let mut head = Head::after(last).unwrap();
+        let forged = head.extend(line(2, "forged").trim_end().as_bytes()).unwrap();
+        let mut file = OpenOptions::new().append(true).open(dir.path().join("d.jsonl")).unwrap();
+        file.write_all(&[forged, b"\n".to_vec()].concat()).unwrap();
+        let (log, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        let SealOpened::Broken { problem, .. } = &tail.seal else { panic!("{:?}", tail.seal) };
+        assert!(problem.contains("seq 3") && problem.contains("MAC"), "{problem}");
+        assert_eq!(log.head().seq, 4, "the audit-chain-broken record");
+    }
+
+    #[test]
+    fn at_start_up_an_edited_last_line_breaks_the_seal() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = sealed_log(dir.path());
+        std::fs::write(dir.path().join("d.jsonl"), text.replace("\"b\"", "\"B\"")).unwrap();
+        let (_, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        let SealOpened::Broken { problem, .. } = &tail.seal else { panic!("{:?}", tail.seal) };
+        assert!(problem.contains("last line (seq 2)"), "{problem}");
+    }
+
+    #[test]
+    fn at_start_up_sealed_lines_written_before_the_key_moved_are_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        sealed_log(dir.path());
+        let (mut log, _) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        // A crash between the log's sync and the key's move.
+        log.write_unsynced(line(2, "c").as_bytes()).unwrap();
+        drop(log);
+        let (log, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        assert_eq!(tail.seal, SealOpened::Continued);
+        assert_eq!(log.sealer.state().seq, 4);
+    }
+
     #[test]
     fn anything_but_whole_json_object_lines_is_refused_and_nothing_is_written() {
         let dir = tempfile::tempdir().unwrap();
