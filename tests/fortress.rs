@@ -429,3 +429,31 @@ fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_
     assert!(contents(&outside_passed).is_empty());
     assert_eq!(contents(&outside_inbox), before_inbox);
 }
+
+#[test]
+fn i11_4_a_revision_that_left_the_inbox_while_the_daemon_was_down_leaves_no_phantom() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    site.judge("v1.json", &util::plan_on("PLN-GONE", "PAT-GONE", "2026-03-02"));
+    assert_eq!(daemon.terminate().code(), Some(0));
+    let before = site.history_in_db();
+    // Killed after the revision's record and history rows, before its move.
+    let daemon = site.spawn(&[], &[("EMBOLINT_WATCH_FAILPOINT", "after-sidecars:1")]);
+    site.drop_plan("v2.json", &util::plan_on("PLN-GONE", "PAT-GONE", "2026-03-09"));
+    assert_eq!(daemon.wait_exit().signal(), Some(libc::SIGKILL));
+    assert_ne!(site.history_in_db(), before, "the revision's rows are in");
+    // While it is down, the revision is taken away.
+    fs::remove_file(site.inbox().join("v2.json")).unwrap();
+    for _ in 0..2 {
+        let daemon = site.start(&[]);
+        assert_eq!(daemon.terminate().code(), Some(0));
+    }
+    assert_eq!(site.history_in_db(), before, "the earlier version is in force again");
+    let events = site.events();
+    assert_eq!(events.len(), 1, "one record, however many restarts: {events:?}");
+    assert_eq!(events[0]["event"], "plan-not-placed");
+    assert_eq!(events[0]["reason"], "removed");
+    assert_eq!(events[0]["restored"]["decision_key"], before[0].decision_key.as_str());
+    site.assert_history_agrees_with_log();
+}

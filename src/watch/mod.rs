@@ -210,10 +210,14 @@ fn start(
         .map_err(storage(format!("cleaning {}", layout.requests().display())))?;
     outcome::remove_stale_temps_in(&folders.inbox, claim::COPY_PREFIX)
         .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
-    let recovered = recovery::recover(&folders, &tail, settings.max_plan_bytes)?;
+    let mut recovered = recovery::recover(&folders, &tail, settings.max_plan_bytes)?;
+    let mut log = log;
+    let not_placed = record_not_placed(&mut log, &decisions, &mut recovered.not_placed)?;
     // The history catches up with the log's final batch now, or, if it is
     // unusable, as soon as it can be used (nothing is judged before).
-    let mut history = PatientHistory::new(&layout, patient_history::owed_by(&tail));
+    let mut owed = patient_history::owed_by(&tail);
+    owed.extend(not_placed.into_iter().map(|e| patient_history::Owed::NotPlaced(Box::new(e))));
+    let mut history = PatientHistory::new(&layout, owed);
     let owed_at_start = history.owed();
     history.usable(Instant::now())?;
     let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
@@ -254,6 +258,35 @@ fn start(
     };
     daemon.watch_settings_dirs();
     Ok(daemon)
+}
+
+/// Writes, synced, the `plan-not-placed` records recovery found missing,
+/// each with the earlier version its rows had replaced (from the log), and
+/// returns them for the history to apply.
+fn record_not_placed(
+    log: &mut crate::audit::decision_log::DecisionLog,
+    decisions: &std::path::Path,
+    found: &mut Vec<unplaced::NotPlacedEvent>,
+) -> Result<Vec<unplaced::NotPlacedEvent>, Fatal> {
+    let mut events = std::mem::take(found);
+    if events.is_empty() {
+        return Ok(events);
+    }
+    for event in &mut events {
+        if let Some(withdrawn) = &event.withdrawn {
+            event.restored = unplaced::earlier_version(decisions, withdrawn)
+                .map_err(storage(format!("reading the decision log {}", decisions.display())))?;
+        }
+    }
+    let mut lines = Vec::new();
+    for event in &events {
+        let line = serde_json::to_vec(event).map_err(std::io::Error::other);
+        lines.extend(line.map_err(storage("writing a plan-not-placed record"))?);
+        lines.push(b'\n');
+    }
+    log.append(&lines)
+        .map_err(storage(format!("syncing the decision log {}", decisions.display())))?;
+    Ok(events)
 }
 
 /// Says what the start-up check of the decision log's seal found: loudly

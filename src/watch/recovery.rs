@@ -8,7 +8,9 @@
 //!   sha256: finish its placement from the record, writing no new record;
 //! - otherwise the plan left the inbox, or was replaced there by different
 //!   bytes, while embolint was down: nothing to finish; a replacement is
-//!   judged afresh as a new plan.
+//!   judged afresh as a new plan. The plan was never placed: a
+//!   `plan-not-placed` record says so (once: not if the log already holds
+//!   it) and its history rows are taken out (see `unplaced`).
 //!
 //! A crash during recovery leaves the same final batch, so recovery runs
 //! again from the start; every step is idempotent.
@@ -21,6 +23,7 @@ use super::folder::Folder;
 use super::layout::Folders;
 use super::outcome;
 use super::pseudonym;
+use super::unplaced::{self, NotPlacedEvent};
 use crate::audit::decision_log::{PastDecision, Tail};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStringExt;
@@ -34,13 +37,16 @@ pub struct Recovered {
     pub sidecars: usize,
     /// Records whose plan left the inbox or was replaced while embolint was down.
     pub abandoned: usize,
+    /// The `plan-not-placed` records those still need (the log does not
+    /// hold them yet), to be written and applied at start-up.
+    pub not_placed: Vec<NotPlacedEvent>,
 }
 
 /// Finishes the log's final batch, through the held folders.
 pub fn recover(folders: &Folders, tail: &Tail, max_plan_bytes: u64) -> Result<Recovered, Fatal> {
     let mut recovered = Recovered::default();
     for decision in &tail.final_batch {
-        recover_one(folders, decision, max_plan_bytes, &mut recovered)?;
+        recover_one(folders, tail, decision, max_plan_bytes, &mut recovered)?;
     }
     for dir in [&folders.inbox, &folders.passed, &folders.failed, &folders.invalid] {
         dir.sync().map_err(storage(format!("syncing the folder {}", dir.path().display())))?;
@@ -51,6 +57,7 @@ pub fn recover(folders: &Folders, tail: &Tail, max_plan_bytes: u64) -> Result<Re
 /// Finishes one record's placement, if it needs finishing.
 fn recover_one(
     folders: &Folders,
+    tail: &Tail,
     decision: &PastDecision,
     max_plan_bytes: u64,
     recovered: &mut Recovered,
@@ -90,8 +97,13 @@ fn recover_one(
             file = %file_name::for_log(&file),
             %moved_to,
             "a decided plan left the inbox, or was replaced there, while embolint was stopped; \
-             its decision record stands, and a replacement is judged as a new plan"
+             its decision record stands, a plan-not-placed record says it was never placed \
+             (its history rows are taken out), and a replacement is judged as a new plan"
         );
+        if !unplaced::recorded(&tail.trailing_events, placement) {
+            let gone = !inbox.exists(&name).unwrap_or(false);
+            recovered.not_placed.push(NotPlacedEvent::left_while_stopped(decision, gone));
+        }
         if exists(sidecar_dir, sidecar)? {
             let shown = sidecar_dir.path().join(sidecar);
             sidecar_dir

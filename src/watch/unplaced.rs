@@ -11,6 +11,10 @@
 //! is put back, as a revision that never took effect leaves the earlier one
 //! in force.
 //!
+//! Recovery finds the same for a record of the log's final batch whose
+//! plan left the inbox while embolint was stopped; its record of its own
+//! is written at start-up, once.
+//!
 //! The event is synced before the history is changed; at start-up, events
 //! after the final batch are applied again (see `patient_history`), and the
 //! history rebuild replays them in log order.
@@ -18,10 +22,13 @@
 use super::batch::{Judged, Placed};
 use super::fatal::{storage, Fatal};
 use super::file_name;
+use super::forget;
 use super::patient_history::PatientHistory;
-use crate::audit::decision_log::DecisionLog;
+use crate::audit::decision_log::{DecisionLog, PastDecision, Placement};
 use crate::history::{History, HistoryError, RecordedPlan};
 use serde::{Deserialize, Serialize};
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
 
 /// The `event` of a plan that could not be placed.
 pub const EVENT: &str = "plan-not-placed";
@@ -108,6 +115,92 @@ impl NotPlacedEvent {
             withdrawn,
         })
     }
+}
+
+impl NotPlacedEvent {
+    /// The event for a record of the log's final batch whose plan left the
+    /// inbox (`gone`) or was replaced there while embolint was stopped.
+    /// What its rows replaced is not known yet ([`earlier_version`]).
+    pub fn left_while_stopped(decision: &PastDecision, gone: bool) -> NotPlacedEvent {
+        let text = |key: &str| decision.verdict.get(key).and_then(|v| v.as_str()).map(String::from);
+        let (reason, message) = if gone {
+            ("removed", "the plan left the inbox while embolint was stopped, before its move")
+        } else {
+            (
+                "replaced",
+                "another file took the plan's name in the inbox while embolint was stopped, \
+                 before its move; the new file is judged on its own",
+            )
+        };
+        let placement = &decision.placement;
+        NotPlacedEvent {
+            event: EVENT.into(),
+            at: jiff::Timestamp::now(),
+            batch: placement.batch,
+            inbox_name: placement.inbox_name.clone(),
+            moved_to: placement.moved_to.clone(),
+            sha256: decision.sha256.clone(),
+            verdict: text("verdict").unwrap_or_default(),
+            plan_id: text("plan_id"),
+            patient_id: text("patient_id"),
+            reason: reason.into(),
+            message: format!("{message}: it could not be placed"),
+            withdrawn: placement.history.clone(),
+            restored: None,
+        }
+    }
+}
+
+/// Whether `events` (lines of the log) already hold the `plan-not-placed`
+/// record of the decision placed as `placement`.
+pub fn recorded(events: &[serde_json::Value], placement: &Placement) -> bool {
+    events.iter().any(|e| {
+        e.get("event").and_then(|v| v.as_str()) == Some(EVENT)
+            && e.get("batch").and_then(|v| v.as_u64()) == Some(placement.batch)
+            && e.get("moved_to").and_then(|v| v.as_str()) == Some(placement.moved_to.as_str())
+    })
+}
+
+/// The version of `withdrawn.plan_id` in force just before the record that
+/// carried `withdrawn`, worked out from the decision log at `log` (read
+/// once; only needed when a plan left the inbox while embolint was
+/// stopped).
+pub fn earlier_version(log: &Path, withdrawn: &RecordedPlan) -> io::Result<Option<RecordedPlan>> {
+    let reader = BufReader::new(std::fs::File::open(log)?);
+    let mut in_force: Option<RecordedPlan> = None;
+    for line in reader.split(b'\n') {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&line?) else { continue };
+        let id = withdrawn.plan_id.as_str();
+        match value.get("event").and_then(|e| e.as_str()) {
+            Some(forget::EVENT) if value.get("plan_id").and_then(|p| p.as_str()) == Some(id) => {
+                in_force = None;
+            }
+            Some(EVENT) => {
+                let Ok(event) = serde_json::from_value::<NotPlacedEvent>(value) else { continue };
+                let undone = event.withdrawn.as_ref().is_some_and(|w| {
+                    w.plan_id == id
+                        && in_force.as_ref().map(|p| &p.decision_key) == Some(&w.decision_key)
+                });
+                if undone {
+                    in_force = event.restored;
+                }
+            }
+            Some(_) => {}
+            None => {
+                let rows = value.get("watch").and_then(|w| w.get("history")).cloned();
+                let Some(Ok(rows)) = rows.map(serde_json::from_value::<RecordedPlan>) else {
+                    continue;
+                };
+                if rows.decision_key == withdrawn.decision_key {
+                    return Ok(in_force);
+                }
+                if rows.plan_id == id {
+                    in_force = Some(rows);
+                }
+            }
+        }
+    }
+    Ok(in_force)
 }
 
 /// Records, in one synced append, an event for each plan of a batch that
