@@ -26,14 +26,17 @@
 //!   options as plain values in, text to the writers it is given, a status
 //!   or an error out.
 //! - [`watch`]: the daemon — the watched folder's protocol, safe reading of
-//!   dropped files, the hash-chained decision log, crash recovery, history
-//!   withdrawals and rebuilds, reloads, signals and pseudonymised logs.
+//!   dropped files, crash recovery, history withdrawals, reloads, signals
+//!   and pseudonymised logs.
+//! - [`audit`]: the audit trail — the decision log and its hash chain,
+//!   `embolint verify-log`, and the patient history rebuilt from the log.
 //!
 //! `src/main.rs` only parses the command line and maps the way a command
 //! ended to an exit code, in one place. Black-box tests of the real binary are in `tests/`; the example
 //! plans in `examples/plans/`; the load generator in `examples/loadgen/`;
 //! fuzz targets in `fuzz/`.
 
+pub mod audit;
 pub mod check;
 pub mod commands;
 pub mod decimal;

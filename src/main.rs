@@ -2,10 +2,11 @@
 //! maps the outcome to an exit code. All logic lives in the library.
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use embolint::audit::seal::FirstKey;
+use embolint::audit::verify::Anchor;
 use embolint::commands::{self, check::CheckOptions, history::ForgetOptions, Error, Status};
 use embolint::watch::config::ConfigOrigin;
 use embolint::watch::layout::Layout;
-use embolint::watch::verify::Anchor;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -221,6 +222,16 @@ struct VerifyLogArgs {
     /// and a log rewritten whole, which the chain alone cannot.
     #[arg(long, value_name = "SEQ:SHA256")]
     anchor: Option<Anchor>,
+    /// The auditor's first key of the log's seal (SEQ:KEY, or the file the
+    /// daemon wrote it to, state/audit.first-key.SEQ): every line from SEQ
+    /// on must carry the MAC of its key, and the log must reach as far as
+    /// the daemon's key state (ROOT/state/audit.key) says.
+    #[arg(long, value_name = "KEY_OR_FILE", value_parser = FirstKey::from_arg)]
+    first_key: Option<FirstKey>,
+    /// The key state to check the log's end against, for a log file given
+    /// by path (an archive: keep its state/audit.key with it).
+    #[arg(long, value_name = "FILE")]
+    key_state: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -284,8 +295,12 @@ fn main() -> ExitCode {
         }
         Command::History(args) => history(args),
         Command::VerifyLog(args) => commands::verify_log::verify_log(
-            &args.target.or(args.root).unwrap_or_default(),
-            args.anchor.as_ref(),
+            &commands::verify_log::VerifyOptions {
+                target: args.target.or(args.root).unwrap_or_default(),
+                anchor: args.anchor,
+                first_key: args.first_key,
+                key_state: args.key_state,
+            },
             args.format.into(),
             &mut std::io::stdout(),
         ),

@@ -7,7 +7,7 @@
 //! | `[[[[…` 200,000 deep | `invalid/`: "nested more than 128 levels" |
 //! | a 900 KB plan of valid but huge arrays | judged like any plan: `passed/` |
 //! | a symbolic link to a file outside the root | `invalid/`, moved as a link, never followed; the target untouched |
-//! | a hard link to a file outside the inbox | judged as content (it is a regular file: `passed/`); the other name untouched |
+//! | a hard link to a file outside the inbox | judged as content (it is a regular file: `passed/`), placed as a copy of its own (issue 11); the other name untouched |
 //! | a FIFO | never opened, never blocks the daemon, reported once, left in the inbox |
 //! | a plan rewritten in place between its reading and its move | put back into the inbox and judged again; every moved file has its record's sha256 |
 //! | a plan replaced by rename between its reading and its move | the new version judged on its own; every moved file has its record's sha256 |
@@ -126,13 +126,15 @@ fn each_hostile_file_gets_its_stated_outcome_and_the_daemon_goes_on() {
     assert_eq!(fs::read_link(&moved_link).unwrap(), link_target);
     assert_eq!(fs::read_to_string(&link_target).unwrap(), pass_plan("PLN-LINKED"));
 
-    // Hard link: a regular file, judged as content; the other name untouched.
+    // Hard link: a regular file, judged as content and placed as a copy of
+    // its own, so it cannot change through the other name; that one untouched.
     let hard = record_of(&site, "hardlink.json");
     assert_eq!(hard["verdict"], "pass");
     assert_eq!(hard["plan_id"], "PLN-HARD");
     assert_eq!(fs::read_to_string(&hard_target).unwrap(), pass_plan("PLN-HARD"));
     let moved = fs::metadata(site.root().join("passed/hardlink.json")).unwrap();
-    assert_eq!(moved.ino(), fs::metadata(&hard_target).unwrap().ino(), "moved, not copied");
+    assert_ne!(moved.ino(), fs::metadata(&hard_target).unwrap().ino(), "moved, not copied");
+    assert_eq!(moved.nlink(), 1);
 
     // FIFO: left alone, reported once (several re-scans later still once).
     assert!(util::is_fifo(&inbox.join("fifo.json")));

@@ -21,6 +21,7 @@ mod check_snapshots;
 mod cli_options;
 mod crash_loop;
 mod faults_storage;
+mod fortress;
 mod fuzz_regressions;
 mod history_crash;
 mod history_lookup_cost;

@@ -98,7 +98,7 @@ fn ask_daemon(
 /// Rebuilds a lost or damaged history of `root` from its decision log,
 /// saying on `out` what was replayed and on `err` what could not be.
 pub fn rebuild(root: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Result<Status, Error> {
-    let rebuilt = crate::watch::rebuild::rebuild(root)
+    let rebuilt = crate::audit::rebuild::rebuild(root)
         .map_err(|message| Error::CannotRun(format!("cannot rebuild the history: {message}")))?;
     writeln!(
         out,

@@ -22,18 +22,17 @@
 //! `patient_history` its history rows, from the records.
 
 use super::claim::{claim, Fingerprint};
-use super::decision_log::{record_line, DecisionLog, Placement};
 use super::failpoint::{self, Step};
 use super::fatal::{storage, Fatal};
 use super::file_name;
-use super::layout::Layout;
+use super::folder::Folder;
+use super::layout::Folders;
 use super::outcome;
 use super::patient_history::PatientHistory;
+use crate::audit::decision_log::{record_line, DecisionLog, Placement};
 use crate::verdict::Verdict;
-use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::io;
-use std::path::{Path, PathBuf};
 
 /// A judged plan waiting to be recorded and placed.
 #[derive(Debug)]
@@ -49,6 +48,9 @@ pub struct Judged {
     pub verdict: Verdict,
     /// Where it goes.
     pub placement: Placement,
+    /// For a plan that passed: the version of the same plan id its rows
+    /// replaced in the history, put back if it cannot be placed.
+    pub replaces: Option<crate::history::RecordedPlan>,
 }
 
 /// What became of a judged plan.
@@ -73,18 +75,22 @@ pub enum Placed {
 }
 
 /// Records and places a batch (steps 2–6). Returns each plan's fate.
+///
+/// Every file is written, renamed and removed through the held `folders`
+/// (see `folder`), never by path, so nothing lands outside the root even
+/// if a folder is swapped for a link meanwhile.
 pub fn commit(
-    layout: &Layout,
+    folders: &Folders,
     log: &mut DecisionLog,
     history: &mut PatientHistory,
     batch: &[Judged],
 ) -> Result<Vec<Placed>, Fatal> {
     failpoint::begin_batch();
-    // A folder swapped for a link while running stops the daemon before
-    // anything is written (the plans stay in the inbox, unrecorded).
-    layout.check_folders().map_err(storage(format!(
+    // A folder swapped while running stops the daemon before anything is
+    // written (the plans stay in the inbox, unrecorded).
+    folders.check().map_err(storage(format!(
         "checking the folders under {} before writing",
-        layout.root.display()
+        folders.root.path().display()
     )))?;
     let mut lines = Vec::new();
     for judged in batch {
@@ -108,34 +114,47 @@ pub fn commit(
 
     let mut temps = Vec::with_capacity(batch.len());
     for judged in batch {
-        let sidecar = layout.root.join(&judged.placement.sidecar);
-        let dir = parent(&sidecar);
+        let (dir, _) = place(folders, &judged.placement.sidecar)?;
         let bytes = sidecar_bytes(&judged.verdict).map_err(storage("writing a verdict file"))?;
-        let temp = outcome::write_temp(&dir, &bytes)
-            .map_err(storage(format!("writing a verdict file in {}", dir.display())))?;
+        let temp = outcome::write_temp_in(dir, &bytes)
+            .map_err(storage(format!("writing a verdict file in {}", dir.path().display())))?;
         temps.push(temp);
     }
-    outcome::sync_file_system(&layout.root)
-        .map_err(storage(format!("syncing the verdict files under {}", layout.root.display())))?;
+    folders.root.sync_file_system().map_err(storage(format!(
+        "syncing the verdict files under {}",
+        folders.root.path().display()
+    )))?;
     failpoint::hit(Step::AfterSidecars);
 
-    let mut touched = BTreeSet::from([layout.inbox.clone()]);
+    let mut touched: Vec<&Folder> = vec![&folders.inbox];
     let mut fates = Vec::with_capacity(batch.len());
     for (judged, temp) in batch.iter().zip(temps) {
-        let sidecar = layout.root.join(&judged.placement.sidecar);
-        outcome::rename_no_replace(&temp, &sidecar)
-            .map_err(storage(format!("placing the verdict file {}", sidecar.display())))?;
-        let fate = move_plan(layout, judged)?;
-        touched.insert(parent(&sidecar));
+        let (dir, sidecar) = place(folders, &judged.placement.sidecar)?;
+        dir.rename_no_replace(&temp, dir, sidecar).map_err(storage(format!(
+            "placing the verdict file {}",
+            dir.path().join(sidecar).display()
+        )))?;
+        let fate = move_plan(folders, judged)?;
+        if !touched.iter().any(|t| std::ptr::eq(*t, dir)) {
+            touched.push(dir);
+        }
         fates.push(fate);
         failpoint::hit(Step::MidMoves);
     }
     failpoint::hit(Step::AfterMoves);
     for dir in touched {
-        outcome::sync_dir(&dir)
-            .map_err(storage(format!("syncing the folder {}", dir.display())))?;
+        dir.sync().map_err(storage(format!("syncing the folder {}", dir.path().display())))?;
     }
     Ok(fates)
+}
+
+/// The held outcome folder and name of a place the daemon chose itself
+/// (`passed/NAME`); an error only if it is not one (a bug).
+fn place<'a>(folders: &'a Folders, relative: &'a str) -> Result<(&'a Folder, &'a OsStr), Fatal> {
+    folders.place(relative).ok_or_else(|| {
+        let error = io::Error::new(io::ErrorKind::InvalidInput, "not a place in an outcome folder");
+        storage(format!("placing {relative}"))(error)
+    })
 }
 
 /// The sidecar's content: the verdict, pretty-printed for people.
@@ -148,48 +167,58 @@ pub fn sidecar_bytes(verdict: &impl serde::Serialize) -> io::Result<Vec<u8>> {
 /// Moves the plan to its destination, unless it vanished or was replaced
 /// since it was read, and proves that what was moved is what was judged;
 /// when it is not, the sidecar is taken back, as no judged plan goes with it.
-fn move_plan(layout: &Layout, judged: &Judged) -> Result<Placed, Fatal> {
-    let from = layout.inbox.join(&judged.name);
-    let to = layout.root.join(&judged.placement.moved_to);
+fn move_plan(folders: &Folders, judged: &Judged) -> Result<Placed, Fatal> {
+    let (dir, to) = place(folders, &judged.placement.moved_to)?;
     let read = &judged.fingerprint;
-    let fate = match std::fs::symlink_metadata(&from) {
+    let fate = match folders.inbox.metadata(&judged.name) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
         Ok(now)
             if (Fingerprint::of(&now).dev, Fingerprint::of(&now).ino) != (read.dev, read.ino) =>
         {
             Placed::Replaced
         }
-        _ => match outcome::rename_no_replace(&from, &to) {
-            Ok(()) if moved_as_judged(&to, judged) => return Ok(Placed::Moved),
-            Ok(()) => Placed::Changed { back_as: put_back(layout, &to, &judged.name)? },
+        _ => match folders.inbox.rename_no_replace(&judged.name, dir, to) {
+            Ok(()) if moved_as_judged(dir, to, judged) => return Ok(Placed::Moved),
+            Ok(()) => Placed::Changed { back_as: put_back(folders, dir, to, &judged.name)? },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
-            Err(e) => return Err(storage(format!("moving the plan to {}", to.display()))(e)),
+            Err(e) => {
+                let shown = dir.path().join(to);
+                return Err(storage(format!("moving the plan to {}", shown.display()))(e));
+            }
         },
     };
-    let sidecar = layout.root.join(&judged.placement.sidecar);
-    std::fs::remove_file(&sidecar)
-        .map_err(storage(format!("taking back the verdict file {}", sidecar.display())))?;
+    let (dir, sidecar) = place(folders, &judged.placement.sidecar)?;
+    dir.remove_file(sidecar).map_err(storage(format!(
+        "taking back the verdict file {}",
+        dir.path().join(sidecar).display()
+    )))?;
     Ok(fate)
 }
 
-/// Whether the file now at `moved` has the bytes that were judged: read the
-/// same way, it has the verdict's sha256. A file that cannot be read now
+/// Whether the file now at `name` in `dir` has the bytes that were judged:
+/// read the same way, it has the verdict's sha256, and no other name (a
+/// hard link made after its reading). A file that cannot be read now
 /// counts as changed.
-fn moved_as_judged(moved: &Path, judged: &Judged) -> bool {
-    let (Some(dir), Some(name)) = (moved.parent(), moved.file_name()) else { return false };
-    let Ok(now) = std::fs::symlink_metadata(moved) else { return false };
+fn moved_as_judged(dir: &Folder, name: &OsStr, judged: &Judged) -> bool {
+    let Ok(now) = dir.metadata(name) else { return false };
     claim(dir, name, &Fingerprint::of(&now), judged.max_plan_bytes)
-        .is_ok_and(|found| found.sha256 == judged.verdict.sha256)
+        .is_ok_and(|found| found.sha256 == judged.verdict.sha256 && found.links <= 1)
 }
 
 /// Puts a plan that changed after it was read back into the inbox, under
 /// its own name or, if a new file took that, a numbered variant of it.
-fn put_back(layout: &Layout, moved: &Path, name: &OsStr) -> Result<OsString, Fatal> {
-    let cannot = |e| storage(format!("putting the changed plan {} back", moved.display()))(e);
+fn put_back(
+    folders: &Folders,
+    dir: &Folder,
+    moved: &OsStr,
+    name: &OsStr,
+) -> Result<OsString, Fatal> {
+    let shown = dir.path().join(moved);
+    let cannot = |e| storage(format!("putting the changed plan {} back", shown.display()))(e);
     let mut candidate = name.to_os_string();
     let base = name.to_string_lossy().into_owned();
     for n in 2..=MAX_PUT_BACK_TRIES {
-        match outcome::rename_no_replace(moved, &layout.inbox.join(&candidate)) {
+        match dir.rename_no_replace(moved, &folders.inbox, &candidate) {
             Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 candidate = file_name::numbered(&base, n).into();
@@ -202,8 +231,3 @@ fn put_back(layout: &Layout, moved: &Path, name: &OsStr) -> Result<OsString, Fat
 
 /// Most names tried when putting a changed plan back into the inbox.
 const MAX_PUT_BACK_TRIES: u32 = 1000;
-
-/// The folder of a path inside the root.
-fn parent(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_path_buf).unwrap_or_default()
-}

@@ -2,12 +2,12 @@
 //! opening anything but a regular file, never reading more than the size
 //! limit into memory, and noticing when the file changes under us.
 
+use super::folder::Folder;
 use crate::check::sha256_hex;
 use std::ffi::{OsStr, OsString};
-use std::fs::{File, Metadata, OpenOptions};
-use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::Path;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 /// What identifies one version of a file in the inbox: if any of these
 /// change, the file was replaced or written to.
@@ -100,6 +100,10 @@ pub struct Claim {
     pub content: Content,
     /// The version that was read.
     pub fingerprint: Fingerprint,
+    /// How many names the file has (`st_nlink`): more than one means it is
+    /// hard-linked to a name that may lie outside the root, through which
+    /// it could change after its verdict (see [`take_own_copy`]).
+    pub links: u64,
 }
 
 /// Why a file could not be claimed this time.
@@ -117,16 +121,15 @@ pub enum NotClaimed {
 /// Reads `dir/name`, which was last seen with fingerprint `seen`, keeping at
 /// most `limit` bytes in memory.
 pub fn claim(
-    dir: &Path,
+    dir: &Folder,
     name: &OsStr,
     seen: &Fingerprint,
     limit: u64,
 ) -> Result<Claim, NotClaimed> {
-    let path = dir.join(name);
     if seen.kind == libc::S_IFLNK {
-        return claim_link(&path, seen);
+        return claim_link(dir, name, seen);
     }
-    let file = match open_no_follow(&path) {
+    let file = match dir.open_read(name) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(NotClaimed::Gone),
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(NotClaimed::Changed),
@@ -135,6 +138,7 @@ pub fn claim(
                 sha256: sha256_hex(b""),
                 content: Content::Unreadable(e.to_string()),
                 fingerprint: *seen,
+                links: 1,
             });
         }
         Err(e) => return Err(NotClaimed::Io(e)),
@@ -155,16 +159,48 @@ pub fn claim(
         Content::Oversized(_) => Content::Oversized(before.size),
         other => other,
     };
-    Ok(Claim { sha256, content, fingerprint: before })
+    let links = file.metadata().map_err(NotClaimed::Io)?.nlink();
+    Ok(Claim { sha256, content, fingerprint: before, links })
 }
 
-/// Opens a path for reading without following a final symbolic link and
-/// without blocking (a FIFO swapped in for the file cannot hang the daemon).
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
+/// Prefix of the private copies [`take_own_copy`] makes in the inbox (a
+/// name starting with `.` is never a plan); leftovers of a crash are
+/// removed at start-up.
+pub const COPY_PREFIX: &str = ".embolint-copy-";
+
+/// Replaces the hard-linked inbox file `dir/name`, read as `claimed`, by a
+/// private copy of the bytes that were read, so that what is judged and
+/// placed shares its inode with no file outside the root. The other names
+/// of the file are left alone (nothing outside the root is written).
+/// Returns `false`, having changed nothing, when the file at `name` is no
+/// longer the one read (a new version came in meanwhile).
+pub fn take_own_copy(
+    dir: &Folder,
+    name: &OsStr,
+    claimed: &Claim,
+    bytes: &[u8],
+) -> io::Result<bool> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = OsString::from(format!("{COPY_PREFIX}{}-{n}.tmp", std::process::id()));
+    let mut copy = dir.create_new(&temp, 0o644)?;
+    let written = copy.write_all(bytes).and_then(|()| copy.sync_all());
+    if let Err(error) = written {
+        let _ = dir.remove_file(&temp);
+        return Err(error);
+    }
+    // Exchanged, not renamed over: a new version renamed in meanwhile must
+    // not be lost; it is put back.
+    dir.exchange(&temp, name)?;
+    let swapped_out = Fingerprint::of(&dir.metadata(&temp)?);
+    let same =
+        (swapped_out.dev, swapped_out.ino) == (claimed.fingerprint.dev, claimed.fingerprint.ino);
+    if !same {
+        dir.exchange(&temp, name)?;
+    }
+    dir.remove_file(&temp)?;
+    dir.sync()?;
+    Ok(same)
 }
 
 /// `fstat` of an open file, as a fingerprint.
@@ -187,24 +223,25 @@ fn read_limited(file: &File, limit: u64) -> io::Result<(Content, String)> {
 }
 
 /// Reads a symbolic link's target without following it.
-fn claim_link(path: &Path, seen: &Fingerprint) -> Result<Claim, NotClaimed> {
-    let target = match std::fs::read_link(path) {
-        Ok(target) => target.into_os_string(),
+fn claim_link(dir: &Folder, name: &OsStr, seen: &Fingerprint) -> Result<Claim, NotClaimed> {
+    let target = match dir.read_link(name) {
+        Ok(target) => target,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(NotClaimed::Gone),
         Err(e) if e.kind() == io::ErrorKind::InvalidInput => return Err(NotClaimed::Changed),
         Err(e) => return Err(NotClaimed::Io(e)),
     };
-    let now = std::fs::symlink_metadata(path).map_err(|_| NotClaimed::Gone)?;
+    let now = dir.metadata(name).map_err(|_| NotClaimed::Gone)?;
     if Fingerprint::of(&now) != *seen {
         return Err(NotClaimed::Changed);
     }
     let sha256 = sha256_hex(std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()));
-    Ok(Claim { sha256, content: Content::Link(target), fingerprint: *seen })
+    Ok(Claim { sha256, content: Content::Link(target), fingerprint: *seen, links: 1 })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn seen(path: &Path) -> Fingerprint {
         Fingerprint::of(&std::fs::symlink_metadata(path).unwrap())
@@ -215,7 +252,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.json");
         std::fs::write(&path, b"{}").unwrap();
-        let claim = claim(dir.path(), OsStr::new("p.json"), &seen(&path), 10).unwrap();
+        let claim =
+            claim(&Folder::open(dir.path()).unwrap(), OsStr::new("p.json"), &seen(&path), 10)
+                .unwrap();
         assert_eq!(claim.content, Content::Bytes(b"{}".to_vec()));
         assert_eq!(claim.sha256, crate::check::sha256_hex(b"{}"));
     }
@@ -226,7 +265,9 @@ mod tests {
         let path = dir.path().join("big.json");
         let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &bytes).unwrap();
-        let claim = claim(dir.path(), OsStr::new("big.json"), &seen(&path), 60_000).unwrap();
+        let claim =
+            claim(&Folder::open(dir.path()).unwrap(), OsStr::new("big.json"), &seen(&path), 60_000)
+                .unwrap();
         assert_eq!(claim.content, Content::Oversized(100_000));
         assert_eq!(claim.sha256, crate::check::sha256_hex(&bytes[..60_001]));
     }
@@ -238,7 +279,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("huge.json");
         std::fs::File::create(&path).unwrap().set_len(1 << 40).unwrap();
-        let claim = claim(dir.path(), OsStr::new("huge.json"), &seen(&path), 1024).unwrap();
+        let claim =
+            claim(&Folder::open(dir.path()).unwrap(), OsStr::new("huge.json"), &seen(&path), 1024)
+                .unwrap();
         assert_eq!(claim.content, Content::Oversized(1 << 40));
         assert_eq!(claim.sha256, crate::check::sha256_hex(&[0u8; 1025]));
     }
@@ -248,7 +291,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.json");
         std::fs::write(&path, b"0123456789").unwrap();
-        let claim = claim(dir.path(), OsStr::new("p.json"), &seen(&path), 10).unwrap();
+        let claim =
+            claim(&Folder::open(dir.path()).unwrap(), OsStr::new("p.json"), &seen(&path), 10)
+                .unwrap();
         assert_eq!(claim.content, Content::Bytes(b"0123456789".to_vec()));
     }
 
@@ -257,7 +302,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.json");
         std::os::unix::fs::symlink("/etc/passwd", &path).unwrap();
-        let claim = claim(dir.path(), OsStr::new("l.json"), &seen(&path), 10).unwrap();
+        let claim =
+            claim(&Folder::open(dir.path()).unwrap(), OsStr::new("l.json"), &seen(&path), 10)
+                .unwrap();
         assert_eq!(claim.content, Content::Link("/etc/passwd".into()));
     }
 
@@ -269,7 +316,7 @@ mod tests {
         let first = seen(&path);
         std::fs::write(&path, b"{}").unwrap();
         assert!(matches!(
-            claim(dir.path(), OsStr::new("p.json"), &first, 10),
+            claim(&Folder::open(dir.path()).unwrap(), OsStr::new("p.json"), &first, 10),
             Err(NotClaimed::Changed)
         ));
     }

@@ -5,23 +5,24 @@
 //! nothing is judged: plans wait in the inbox.
 
 use super::batch::{self, Judged, Placed};
-use super::claim::{claim, Fingerprint, NotClaimed};
+use super::claim::{self, claim, Content, Fingerprint, NotClaimed};
 use super::config::Settings;
-use super::decision_log::{DecisionLog, Placement};
 use super::fatal::{storage, Fatal};
 use super::file_name::{self, SIDECAR_SUFFIX};
 use super::forget;
 use super::inbox::Inbox;
 use super::judge::judge;
-use super::layout::Layout;
+use super::layout::{Folders, Layout};
 use super::logging::LogControl;
 use super::outcome;
 use super::patient_history::PatientHistory;
 use super::pseudonym;
 use super::rules_in_force::RulesInForce;
+use super::unplaced::{self, NotPlacedEvent};
 use super::wake::{FsWatch, Wake};
 use super::wake_queue::WakeQueue;
 use super::WatchArgs;
+use crate::audit::decision_log::{DecisionLog, Placement};
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -31,8 +32,11 @@ use std::time::Instant;
 
 /// Everything the running daemon holds.
 pub struct Daemon {
-    /// The served folders.
+    /// The served folders, by path (for messages, the history, requests).
     pub layout: Layout,
+    /// The root, inbox and outcome folders, held open: plans and verdict
+    /// files are read and written only through these.
+    pub folders: Folders,
     /// The settings in force.
     pub settings: Settings,
     /// The command line, re-applied over a reloaded config file.
@@ -96,6 +100,7 @@ impl Daemon {
             if Instant::now() >= self.next_rescan {
                 self.reload_settings();
                 self.inbox.scan(Instant::now())?;
+                self.folders.check().map_err(storage("checking the root's folders"))?;
                 self.requests_due = true;
                 self.next_rescan = Instant::now() + self.settings.rescan_interval;
             }
@@ -152,7 +157,12 @@ impl Daemon {
                 break;
             }
             match self.judge_one(name, fingerprint, &mut reserved)? {
-                Judging::Judged(plan) => {
+                Judging::Judged(mut plan) => {
+                    if let Some(rows) = &plan.placement.history {
+                        // What its rows replace, to put back if it is not placed.
+                        let database = self.history.database();
+                        plan.replaces = database.and_then(|h| h.plan(&rows.plan_id).ok().flatten());
+                    }
                     let recorded =
                         plan.placement.history.as_ref().map_or(true, |rows| self.history.put(rows));
                     judged.push(*plan);
@@ -176,12 +186,14 @@ impl Daemon {
         for plan in &mut judged {
             plan.placement.batch = number;
         }
-        let fates = batch::commit(&self.layout, &mut self.log, &mut self.history, &judged)?;
+        let fates = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?;
+        let mut not_placed = Vec::new();
         for (plan, fate) in judged.iter().zip(fates) {
             self.inbox.forget(&plan.name);
             report(plan, &fate);
+            not_placed.extend(NotPlacedEvent::of(plan, &fate));
         }
-        Ok(())
+        unplaced::record(&mut self.log, &mut self.history, &not_placed)
     }
 
     /// Reads and judges one plan and chooses its destination.
@@ -193,7 +205,7 @@ impl Daemon {
     ) -> Result<Judging, Fatal> {
         let started = Instant::now();
         let limit = self.settings.max_plan_bytes;
-        let claimed = match claim(&self.layout.inbox, name, fingerprint, limit) {
+        let claimed = match claim(&self.folders.inbox, name, fingerprint, limit) {
             Ok(claimed) => claimed,
             Err(NotClaimed::Gone) => {
                 self.inbox.forget(name);
@@ -209,16 +221,21 @@ impl Daemon {
                 return Ok(Judging::NotReady);
             }
         };
+        if claimed.links > 1 {
+            if let Content::Bytes(bytes) = &claimed.content {
+                return self.take_own_copy(name, &claimed, bytes);
+            }
+        }
         let Some(history) = self.history.database() else { return Ok(Judging::NotReady) };
         let checked = match judge(name, &claimed, &self.rules.set, limit, history) {
             Ok(checked) => checked,
             Err(error) => return Ok(Judging::HistoryFailed(error)),
         };
         let folder = checked.verdict.verdict.folder();
-        let dir = self.layout.root.join(folder);
+        let dir = self.folders.of(checked.verdict.verdict);
         let base = file_name::outcome_base(name);
-        let dest = outcome::pick_name(&dir, &base, reserved)
-            .map_err(storage(format!("choosing a name in {}", dir.display())))?;
+        let dest = outcome::pick_name(dir, &base, reserved)
+            .map_err(storage(format!("choosing a name in {}", dir.path().display())))?;
         let moved_to = format!("{folder}/{dest}");
         let decision_key = format!("{} {moved_to}", checked.verdict.checked_at);
         let placement = Placement {
@@ -236,7 +253,34 @@ impl Daemon {
             max_plan_bytes: limit,
             verdict: checked.verdict,
             placement,
+            replaces: None,
         })))
+    }
+
+    /// A plan hard-linked to another name (perhaps outside the root) could
+    /// change through that name after its verdict: the inbox name is first
+    /// given a private copy of the bytes read, which is then judged like
+    /// any new file (the other name is left alone).
+    fn take_own_copy(
+        &mut self,
+        name: &OsStr,
+        claimed: &claim::Claim,
+        bytes: &[u8],
+    ) -> Result<Judging, Fatal> {
+        let shown = file_name::for_log(&file_name::display(name));
+        match claim::take_own_copy(&self.folders.inbox, name, claimed, bytes) {
+            Ok(true) => tracing::info!(
+                file = %shown,
+                links = claimed.links,
+                "the plan has other names (hard links); embolint judges and places a copy of                  its own, so that what is placed cannot change through another name"
+            ),
+            Ok(false) => {}
+            Err(error) => {
+                return Err(storage(format!("copying the hard-linked plan {shown}"))(error))
+            }
+        }
+        self.inbox.look_at(name, Instant::now());
+        Ok(Judging::NotReady)
     }
 
     /// Takes every wake-up already queued, without waiting.
@@ -398,19 +442,19 @@ fn report(plan: &Judged, fate: &Placed) {
         Placed::Vanished => tracing::warn!(
             file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
-            "plan judged and recorded, but removed from the inbox by someone else before it could be moved"
+            "plan judged and recorded, but removed from the inbox by someone else before it could be moved: it could not be placed (a plan-not-placed record says so; its history rows are taken out)"
         ),
         Placed::Replaced => tracing::warn!(
             file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
-            "plan judged and recorded, but replaced in the inbox before it could be moved; the new version is judged on its own"
+            "plan judged and recorded, but replaced in the inbox before it could be moved: it could not be placed (a plan-not-placed record says so; its history rows are taken out); the new version is judged on its own"
         ),
         Placed::Changed { back_as } => tracing::warn!(
             file = %file_name::for_log(&file),
             verdict = verdict.verdict.as_str(),
             sha256_judged = %verdict.sha256,
             back_in_inbox_as = %file_name::for_log(&pseudonym::mask(&file_name::display(back_as), patient_id)),
-            "plan judged and recorded, but it changed after it was read (written again in place, or swapped at the moment of the move); it was put back into the inbox and is judged again, as a new version — its record stands for the version read"
+            "plan judged and recorded, but it changed after it was read (written again in place, or swapped at the moment of the move); it could not be placed (a plan-not-placed record says so; its history rows are taken out); it was put back into the inbox and is judged again, as a new version"
         ),
     }
 }

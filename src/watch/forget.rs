@@ -23,12 +23,12 @@
 //! answer if the request is still there, and removes the request — never a
 //! second event. A request that already has its answer is only removed.
 
-use super::decision_log::DecisionLog;
 use super::failpoint::{self, Step};
 use super::fatal::{storage, Fatal};
 use super::layout::{self, Layout, LockError};
 use super::outcome;
 use super::patient_history::{owed_by, PatientHistory};
+use crate::audit::decision_log::DecisionLog;
 use crate::history::RecordedPlan;
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -381,7 +381,7 @@ pub fn forget_directly(root: &Path, request: &ForgetRequest) -> Result<ForgetAns
     };
     let failed = |fatal: Fatal| DirectError::Failed(fatal.to_string());
     let decisions = layout.decisions();
-    let (mut log, tail) = DecisionLog::open(&decisions).map_err(|e| {
+    let (mut log, tail) = DecisionLog::open(&decisions, &layout.state).map_err(|e| {
         DirectError::Failed(format!("cannot open the decision log {}: {e}", decisions.display()))
     })?;
     let mut history = PatientHistory::new(&layout, owed_by(&tail));

@@ -1,10 +1,13 @@
 //! The served root's folders (SPEC §4) and the lock that keeps a second
 //! daemon away from them.
 
+use super::folder::Folder;
 use crate::verdict::Outcome;
+use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The folders of a served root.
@@ -81,12 +84,78 @@ impl Layout {
         }
         File::open(&self.root)?.sync_all()
     }
+}
 
-    /// Checks that every folder is still a real folder, not a symbolic link
-    /// put in its place while embolint runs (checked before each batch
-    /// writes anything).
-    pub fn check_folders(&self) -> io::Result<()> {
-        self.folders().iter().try_for_each(|dir| real_folder(dir))
+/// The root's folders, held open (see `folder`): the daemon reads and
+/// writes plans, verdict files and its temporary files only through these.
+#[derive(Debug)]
+pub struct Folders {
+    /// The root itself.
+    pub root: Folder,
+    /// Where plans are dropped.
+    pub inbox: Folder,
+    /// `passed/`.
+    pub passed: Folder,
+    /// `failed/`.
+    pub failed: Folder,
+    /// `invalid/`.
+    pub invalid: Folder,
+}
+
+impl Folders {
+    /// Opens the root and its folders (which exist: see [`Layout::create`]),
+    /// refusing any that is a symbolic link.
+    pub fn open(layout: &Layout) -> io::Result<Folders> {
+        let root = Folder::open(&layout.root)?;
+        let sub = |name: &str| {
+            root.open_sub(name).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open {}: {e}", layout.root.join(name).display()),
+                )
+            })
+        };
+        Ok(Folders {
+            inbox: sub("inbox")?,
+            passed: sub(Outcome::Pass.folder())?,
+            failed: sub(Outcome::Fail.folder())?,
+            invalid: sub(Outcome::Invalid.folder())?,
+            root,
+        })
+    }
+
+    /// The outcome folder of a verdict.
+    pub fn of(&self, outcome: Outcome) -> &Folder {
+        match outcome {
+            Outcome::Pass => &self.passed,
+            Outcome::Fail => &self.failed,
+            Outcome::Invalid => &self.invalid,
+        }
+    }
+
+    /// The outcome folder named `name` (`passed`, `failed`, `invalid`).
+    pub fn outcome(&self, name: &str) -> Option<&Folder> {
+        [&self.passed, &self.failed, &self.invalid]
+            .into_iter()
+            .find(|f| f.path().file_name().is_some_and(|n| n == name))
+    }
+
+    /// A place a record names, relative to the root (`passed/NAME`): its
+    /// outcome folder and the name there. `None` for anything else — a
+    /// record is data read from disk and must not steer a write elsewhere.
+    pub fn place<'a>(&self, relative: &'a str) -> Option<(&Folder, &'a OsStr)> {
+        let (folder, name) = relative.split_once('/')?;
+        let single = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+        Some((self.outcome(folder)?, OsStr::new(name))).filter(|_| single)
+    }
+
+    /// `Ok` while every held folder is still the one at its path; an error
+    /// naming the one that was replaced (checked before each batch writes
+    /// anything, and at each re-scan).
+    pub fn check(&self) -> io::Result<()> {
+        [&self.root, &self.inbox, &self.passed, &self.failed, &self.invalid]
+            .into_iter()
+            .try_for_each(Folder::check)
     }
 }
 
@@ -118,10 +187,17 @@ fn real_folder(dir: &Path) -> io::Result<()> {
 
 /// The held lock of a root; released when dropped (or when the process
 /// dies, however it dies).
+///
+/// The lock is on the root folder itself, not on a file in it: a lock file
+/// can be deleted and created anew under a running daemon (a "stale lock"
+/// cleanup, tmpfiles.d), and a second daemon would then lock the new file.
+/// The root folder cannot be replaced under the daemon without removing
+/// every folder in it. `state/watch.lock` only says who holds the lock.
 #[derive(Debug)]
 pub struct RootLock {
-    /// Kept open: the `flock` lives as long as this descriptor.
-    _file: File,
+    /// The root folder, kept open: the `flock` lives as long as this
+    /// descriptor.
+    _root: File,
 }
 
 /// Why the lock could not be taken.
@@ -150,19 +226,18 @@ pub enum LockError {
     },
 }
 
-/// Takes `state/watch.lock` of the root, without waiting.
+/// Locks the root folder (`flock` on the folder itself), without waiting,
+/// and notes the holder's process id in `state/watch.lock`.
 pub fn lock(layout: &Layout) -> Result<RootLock, LockError> {
     let path = layout.state.join("watch.lock");
-    let io_error = |source| LockError::Io { lock: path.display().to_string(), source };
-    let mut file = OpenOptions::new()
+    let root_error = |source| LockError::Io { lock: layout.root.display().to_string(), source };
+    let root = OpenOptions::new()
         .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_error)?;
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&layout.root)
+        .map_err(root_error)?;
     // SAFETY: flock on a descriptor we own; no memory is shared.
-    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    let taken = unsafe { libc::flock(root.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if taken != 0 {
         let error = io::Error::last_os_error();
         if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
@@ -173,11 +248,18 @@ pub fn lock(layout: &Layout) -> Result<RootLock, LockError> {
                 holder: if holder.is_empty() { "unknown".into() } else { holder },
             });
         }
-        return Err(io_error(error));
+        return Err(root_error(error));
     }
-    file.set_len(0).map_err(io_error)?;
-    writeln!(file, "pid {}", std::process::id()).map_err(io_error)?;
-    Ok(RootLock { _file: file })
+    let io_error = |source| LockError::Io { lock: path.display().to_string(), source };
+    let mut note = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(io_error)?;
+    writeln!(note, "pid {}", std::process::id()).map_err(io_error)?;
+    Ok(RootLock { _root: root })
 }
 
 #[cfg(test)]
@@ -191,12 +273,9 @@ mod tests {
         std::fs::create_dir(&outside).unwrap();
         let layout = Layout::new(&dir.path().join("root"));
         layout.create().unwrap();
-        layout.check_folders().unwrap();
         let passed = layout.outcome_dir(Outcome::Pass);
         std::fs::remove_dir(&passed).unwrap();
         std::os::unix::fs::symlink(&outside, &passed).unwrap();
-        let error = layout.check_folders().unwrap_err();
-        assert!(error.to_string().contains("symbolic link"), "{error}");
         let error = layout.create().unwrap_err();
         assert!(error.to_string().contains("never writes through a link"), "{error}");
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);

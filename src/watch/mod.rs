@@ -8,7 +8,10 @@
 //!
 //! # Layout
 //! - [`config`]: settings — defaults, config file, flags.
-//! - [`layout`]: the root's folders and the lock against a second daemon.
+//! - [`layout`]: the root's folders, held open, and the lock against a
+//!   second daemon.
+//! - [`folder`]: a folder held open: every read, create, rename and
+//!   remove relative to its handle, so nothing lands outside the root.
 //! - [`file_name`]: what an inbox name means; safe outcome names.
 //! - [`inbox`]: the listing, and which plans have settled.
 //! - [`quiet`]: how long a listed file has already been quiet (its ctime).
@@ -18,12 +21,13 @@
 //! - [`patient_history`]: judging with the patient history, recording
 //!   passed plans in it, in step with the decision log; outages.
 //! - [`forget`]: withdrawing a cancelled plan from the history.
-//! - [`rebuild`]: a lost or damaged history, rebuilt from the decision log.
-//! - [`decision_log`]: the decision records and their batches.
-//! - [`chain`]: the hash chain that makes the decision log tamper-evident.
-//! - [`verify`]: `embolint verify-log`, which checks that chain.
+//!
+//! The decision log it writes, its chain, `verify-log` and the history
+//! rebuild are the audit trail: [`crate::audit`].
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`batch`]: the crash-safe order of one batch.
+//! - [`unplaced`]: a judged plan that could not be placed: its record of
+//!   its own, its history rows taken out again.
 //! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
 //! - [`rules_in_force`]: the rule set, reloaded when its file changes.
 //! - [`wake`]: file-system hints and signals, through one queue.
@@ -34,14 +38,13 @@
 //! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
 
 pub mod batch;
-pub mod chain;
 pub mod claim;
 pub mod config;
 pub mod daemon;
-pub mod decision_log;
 pub mod failpoint;
 pub mod fatal;
 pub mod file_name;
+pub mod folder;
 pub mod forget;
 pub mod inbox;
 pub mod judge;
@@ -52,13 +55,14 @@ pub mod outcome;
 pub mod patient_history;
 pub mod pseudonym;
 pub mod quiet;
-pub mod rebuild;
 pub mod recovery;
 pub mod rules_in_force;
-pub mod verify;
+pub mod unplaced;
 pub mod wake;
 pub mod wake_queue;
 
+use crate::audit;
+use crate::audit::decision_log::SealOpened;
 use config::{LogFormat, Settings};
 use daemon::Daemon;
 use fatal::{storage, Fatal};
@@ -175,11 +179,12 @@ fn start(
     settings.root = settings.root.canonicalize().map_err(cannot_serve)?;
     let layout = Layout::new(&settings.root);
     let lock = layout::lock(&layout).map_err(|e| Fatal::Start(e.to_string()))?;
+    let folders = layout::Folders::open(&layout).map_err(cannot_serve)?;
     let key = settings.pseudonym_key.as_ref();
     pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
         .map_err(Fatal::Start)?;
     let decisions = layout.decisions();
-    let (log, tail) = decision_log::DecisionLog::open(&decisions)
+    let (log, tail) = crate::audit::decision_log::DecisionLog::open(&decisions, &layout.state)
         .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
     if tail.repaired_bytes > 0 || tail.unreadable_lines > 0 {
         tracing::warn!(
@@ -196,14 +201,23 @@ fn start(
              `embolint verify-log` reports where the chain breaks"
         );
     }
-    for dir in layout.outcome_dirs().into_iter().chain([layout.requests()]) {
-        outcome::remove_stale_temps(&dir)
-            .map_err(storage(format!("cleaning {}", dir.display())))?;
+    log_seal(&tail.seal, &layout);
+    for dir in [&folders.passed, &folders.failed, &folders.invalid] {
+        outcome::remove_stale_temps_in(dir, outcome::TEMP_PREFIX)
+            .map_err(storage(format!("cleaning {}", dir.path().display())))?;
     }
-    let recovered = recovery::recover(&layout, &tail, settings.max_plan_bytes)?;
+    outcome::remove_stale_temps(&layout.requests(), outcome::TEMP_PREFIX)
+        .map_err(storage(format!("cleaning {}", layout.requests().display())))?;
+    outcome::remove_stale_temps_in(&folders.inbox, claim::COPY_PREFIX)
+        .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
+    let mut recovered = recovery::recover(&folders, &tail, settings.max_plan_bytes)?;
+    let mut log = log;
+    let not_placed = record_not_placed(&mut log, &decisions, &mut recovered.not_placed)?;
     // The history catches up with the log's final batch now, or, if it is
     // unusable, as soon as it can be used (nothing is judged before).
-    let mut history = PatientHistory::new(&layout, patient_history::owed_by(&tail));
+    let mut owed = patient_history::owed_by(&tail);
+    owed.extend(not_placed.into_iter().map(|e| patient_history::Owed::NotPlaced(Box::new(e))));
+    let mut history = PatientHistory::new(&layout, owed);
     let owed_at_start = history.owed();
     history.usable(Instant::now())?;
     let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
@@ -227,6 +241,7 @@ fn start(
     let mut daemon = Daemon {
         next_rescan: Instant::now() + settings.rescan_interval,
         layout,
+        folders,
         settings,
         args,
         rules,
@@ -243,6 +258,77 @@ fn start(
     };
     daemon.watch_settings_dirs();
     Ok(daemon)
+}
+
+/// Writes, synced, the `plan-not-placed` records recovery found missing,
+/// each with the earlier version its rows had replaced (from the log), and
+/// returns them for the history to apply.
+fn record_not_placed(
+    log: &mut crate::audit::decision_log::DecisionLog,
+    decisions: &std::path::Path,
+    found: &mut Vec<unplaced::NotPlacedEvent>,
+) -> Result<Vec<unplaced::NotPlacedEvent>, Fatal> {
+    let mut events = std::mem::take(found);
+    if events.is_empty() {
+        return Ok(events);
+    }
+    for event in &mut events {
+        if let Some(withdrawn) = &event.withdrawn {
+            event.restored = unplaced::earlier_version(decisions, withdrawn)
+                .map_err(storage(format!("reading the decision log {}", decisions.display())))?;
+        }
+    }
+    let mut lines = Vec::new();
+    for event in &events {
+        let line = serde_json::to_vec(event).map_err(std::io::Error::other);
+        lines.extend(line.map_err(storage("writing a plan-not-placed record"))?);
+        lines.push(b'\n');
+    }
+    log.append(&lines)
+        .map_err(storage(format!("syncing the decision log {}", decisions.display())))?;
+    Ok(events)
+}
+
+/// Says what the start-up check of the decision log's seal found: loudly
+/// when the log's end does not agree with the audit key; and, at every
+/// start, that a first key still on the machine must go to the auditor.
+fn log_seal(opened: &SealOpened, layout: &Layout) {
+    match opened {
+        SealOpened::Continued => {}
+        SealOpened::Started { first_key, unsealed_lines } => tracing::warn!(
+            first_key = %first_key.display(),
+            unsealed_lines,
+            "the decision log is sealed from now on (forward-secure MACs); its first key was \
+             written to first_key: hand it to the auditor and remove it from this machine \
+             (`embolint verify-log ROOT --first-key FILE` checks the log with it); lines \
+             written before, if any, stay unanchored"
+        ),
+        SealOpened::Broken { problem, first_key } => tracing::error!(
+            %problem,
+            first_key = %first_key.display(),
+            "THE DECISION LOG'S SEAL IS BROKEN: its end does not agree with the audit key, so \
+             the log was changed while no embolint ran. An `audit-chain-broken` record now says \
+             so in the log, and sealing starts again with a new first key (hand it to the \
+             auditor); `embolint verify-log ROOT --first-key FILE` with the earlier first key \
+             shows what was changed"
+        ),
+    }
+    let just_made = match opened {
+        SealOpened::Started { first_key, .. } | SealOpened::Broken { first_key, .. } => {
+            Some(first_key)
+        }
+        SealOpened::Continued => None,
+    };
+    for first_key in audit::seal::first_keys_left(&layout.state) {
+        if Some(&first_key) == just_made {
+            continue;
+        }
+        tracing::warn!(
+            first_key = %first_key.display(),
+            "a first key of the decision log's seal is still on this machine: whoever can read \
+             it can forge the whole log; hand it to the auditor and remove it"
+        );
+    }
 }
 
 /// The start-up line: root, rule set and config in force.

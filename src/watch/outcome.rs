@@ -3,8 +3,9 @@
 //! them durable.
 
 use super::file_name::{numbered, SIDECAR_SUFFIX};
+use super::folder::Folder;
 use std::collections::HashSet;
-use std::ffi::CString;
+use std::ffi::{CString, OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -23,14 +24,16 @@ const MAX_VARIANTS: u32 = 99_999;
 /// name nor its sidecar exists nor is already `reserved` by this batch
 /// (as a plan or as a sidecar: a plan may be named like another plan's
 /// sidecar, `p.json.verdict.json`). Reserves both.
-pub fn pick_name(dir: &Path, base: &str, reserved: &mut HashSet<PathBuf>) -> io::Result<String> {
+pub fn pick_name(dir: &Folder, base: &str, reserved: &mut HashSet<PathBuf>) -> io::Result<String> {
     for n in 1..=MAX_VARIANTS {
         let name = if n == 1 { base.to_string() } else { numbered(base, n) };
-        let plan = dir.join(&name);
-        let sidecar = dir.join(format!("{name}{SIDECAR_SUFFIX}"));
-        let free =
-            |path: &PathBuf| -> io::Result<bool> { Ok(!reserved.contains(path) && !exists(path)?) };
-        if free(&plan)? && free(&sidecar)? {
+        let sidecar_name = format!("{name}{SIDECAR_SUFFIX}");
+        let plan = dir.path().join(&name);
+        let sidecar = dir.path().join(&sidecar_name);
+        let free = |path: &PathBuf, name: &str| -> io::Result<bool> {
+            Ok(!reserved.contains(path) && !dir.exists(OsStr::new(name))?)
+        };
+        if free(&plan, &name)? && free(&sidecar, &sidecar_name)? {
             reserved.insert(plan);
             reserved.insert(sidecar);
             return Ok(name);
@@ -38,7 +41,7 @@ pub fn pick_name(dir: &Path, base: &str, reserved: &mut HashSet<PathBuf>) -> io:
     }
     Err(io::Error::other(format!(
         "{} already holds {MAX_VARIANTS} plans named like {base}: move old ones away",
-        dir.display()
+        dir.path().display()
     )))
 }
 
@@ -60,6 +63,29 @@ pub fn write_temp(dir: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     let mut file = OpenOptions::new().write(true).create_new(true).open(&path)?;
     file.write_all(bytes)?;
     Ok(path)
+}
+
+/// Writes `bytes` to a new temporary file in the held folder `dir` (not
+/// yet synced) and returns its name.
+pub fn write_temp_in(dir: &Folder, bytes: &[u8]) -> io::Result<OsString> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = OsString::from(format!("{TEMP_PREFIX}{}-in-{n}.tmp", std::process::id()));
+    dir.create_new(&name, 0o644)?.write_all(bytes)?;
+    Ok(name)
+}
+
+/// Removes the daemon's temporary files (named with `prefix`) left by a
+/// crash in the held folder `dir`; returns how many.
+pub fn remove_stale_temps_in(dir: &Folder, prefix: &str) -> io::Result<usize> {
+    let mut removed = 0;
+    for name in dir.names()? {
+        if name.as_bytes().starts_with(prefix.as_bytes()) {
+            dir.remove_file(&name)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Flushes everything written on the file system holding `dir` (one sync
@@ -115,12 +141,13 @@ fn c_path(path: &Path) -> io::Result<CString> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))
 }
 
-/// Removes temporary sidecars left by a crash in `dir`; returns how many.
-pub fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
+/// Removes the daemon's temporary files (named with `prefix`) left by a
+/// crash in `dir`; returns how many.
+pub fn remove_stale_temps(dir: &Path, prefix: &str) -> io::Result<usize> {
     let mut removed = 0;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_name().as_bytes().starts_with(TEMP_PREFIX.as_bytes()) {
+        if entry.file_name().as_bytes().starts_with(prefix.as_bytes()) {
             std::fs::remove_file(entry.path())?;
             removed += 1;
         }
@@ -138,9 +165,18 @@ mod tests {
         let mut reserved = HashSet::new();
         std::fs::write(dir.path().join("p.json"), b"").unwrap();
         std::fs::write(dir.path().join("p.2.json.verdict.json"), b"").unwrap();
-        assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.3.json");
-        assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.4.json");
-        assert_eq!(pick_name(dir.path(), "q.json", &mut reserved).unwrap(), "q.json");
+        assert_eq!(
+            pick_name(&Folder::open(dir.path()).unwrap(), "p.json", &mut reserved).unwrap(),
+            "p.3.json"
+        );
+        assert_eq!(
+            pick_name(&Folder::open(dir.path()).unwrap(), "p.json", &mut reserved).unwrap(),
+            "p.4.json"
+        );
+        assert_eq!(
+            pick_name(&Folder::open(dir.path()).unwrap(), "q.json", &mut reserved).unwrap(),
+            "q.json"
+        );
     }
 
     #[test]
@@ -150,13 +186,23 @@ mod tests {
         // second rename failed, stopping the daemon.
         let dir = tempfile::tempdir().unwrap();
         let mut reserved = HashSet::new();
-        assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.json");
-        let second = pick_name(dir.path(), "p.json.verdict.json", &mut reserved).unwrap();
+        assert_eq!(
+            pick_name(&Folder::open(dir.path()).unwrap(), "p.json", &mut reserved).unwrap(),
+            "p.json"
+        );
+        let second =
+            pick_name(&Folder::open(dir.path()).unwrap(), "p.json.verdict.json", &mut reserved)
+                .unwrap();
         assert_eq!(second, "p.json.verdict.2.json");
         let mut reserved = HashSet::new();
-        let first = pick_name(dir.path(), "p.json.verdict.json", &mut reserved).unwrap();
+        let first =
+            pick_name(&Folder::open(dir.path()).unwrap(), "p.json.verdict.json", &mut reserved)
+                .unwrap();
         assert_eq!(first, "p.json.verdict.json");
-        assert_eq!(pick_name(dir.path(), "p.json", &mut reserved).unwrap(), "p.2.json");
+        assert_eq!(
+            pick_name(&Folder::open(dir.path()).unwrap(), "p.json", &mut reserved).unwrap(),
+            "p.2.json"
+        );
     }
 
     #[test]
@@ -177,7 +223,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let temp = write_temp(dir.path(), b"{}").unwrap();
         std::fs::write(dir.path().join("p.json"), b"").unwrap();
-        assert_eq!(remove_stale_temps(dir.path()).unwrap(), 1);
+        assert_eq!(remove_stale_temps(dir.path(), TEMP_PREFIX).unwrap(), 1);
         assert!(!temp.exists() && dir.path().join("p.json").exists());
     }
 }

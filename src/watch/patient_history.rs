@@ -36,6 +36,7 @@
 use super::fatal::Fatal;
 use super::forget::{self, ForgetEvent};
 use super::layout::Layout;
+use super::unplaced::{self, NotPlacedEvent};
 use crate::history::{History, HistoryError, RecordedPlan};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,8 @@ pub enum Owed {
     Record(RecordedPlan),
     /// A withdrawal (applied again: removing a removed plan changes nothing).
     Forget(ForgetEvent),
+    /// A plan that could not be placed: its rows out again (idempotent).
+    NotPlaced(Box<NotPlacedEvent>),
 }
 
 /// The open database and which file it is.
@@ -227,6 +230,24 @@ impl PatientHistory {
         }
     }
 
+    /// Takes the rows of a plan that could not be placed out of the history
+    /// (its event already in the log); on failure that is owed.
+    pub fn apply_not_placed(&mut self, event: &NotPlacedEvent) {
+        let Some(opened) = &self.open else {
+            self.owed.push(Owed::NotPlaced(Box::new(event.clone())));
+            return;
+        };
+        let history = &opened.history;
+        let done = history
+            .begin()
+            .and_then(|()| unplaced::undo(history, event))
+            .and_then(|_| history.commit());
+        if let Err(error) = done {
+            self.fail(error);
+            self.owed.push(Owed::NotPlaced(Box::new(event.clone())));
+        }
+    }
+
     /// Starts (or continues) an outage: abandons the open transaction,
     /// closes the database, logs the cause once, and schedules a retry.
     pub fn fail(&mut self, error: HistoryError) {
@@ -280,6 +301,9 @@ impl PatientHistory {
                 Owed::Forget(event) => {
                     applied += usize::from(history.remove(&event.plan_id)?.is_some());
                 }
+                Owed::NotPlaced(event) => {
+                    applied += usize::from(unplaced::undo(history, event)?);
+                }
             }
         }
         history.commit()?;
@@ -306,12 +330,26 @@ impl PatientHistory {
 
 /// What the log's tail says the database may lack: the passed plans of the
 /// final batch, then the withdrawals written after it.
-pub fn owed_by(tail: &super::decision_log::Tail) -> Vec<Owed> {
+pub fn owed_by(tail: &crate::audit::decision_log::Tail) -> Vec<Owed> {
     let records = tail.final_batch.iter().filter_map(|d| d.placement.history.clone());
     let mut owed: Vec<Owed> = records.map(Owed::Record).collect();
     for event in &tail.trailing_events {
         match serde_json::from_value::<ForgetEvent>(event.clone()) {
             Ok(event) if event.event == forget::EVENT => owed.push(Owed::Forget(event)),
+            _ if event.get("event").and_then(|e| e.as_str()) == Some(unplaced::EVENT) => {
+                match serde_json::from_value::<NotPlacedEvent>(event.clone()) {
+                    Ok(event) => owed.push(Owed::NotPlaced(Box::new(event))),
+                    Err(_) => tracing::warn!(
+                        seq = %event.get("seq").unwrap_or(&serde_json::Value::Null),
+                        "a plan-not-placed record of the decision log cannot be read; ignored"
+                    ),
+                }
+            }
+            // The audit's own events change nothing in the history.
+            _ if event
+                .get("event")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.starts_with("audit-")) => {}
             // Named by its place, not its content: it may name a patient.
             _ => tracing::warn!(
                 event = %event.get("event").unwrap_or(&serde_json::Value::Null),

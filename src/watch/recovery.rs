@@ -8,22 +8,25 @@
 //!   sha256: finish its placement from the record, writing no new record;
 //! - otherwise the plan left the inbox, or was replaced there by different
 //!   bytes, while embolint was down: nothing to finish; a replacement is
-//!   judged afresh as a new plan.
+//!   judged afresh as a new plan. The plan was never placed: a
+//!   `plan-not-placed` record says so (once: not if the log already holds
+//!   it) and its history rows are taken out (see `unplaced`).
 //!
 //! A crash during recovery leaves the same final batch, so recovery runs
 //! again from the start; every step is idempotent.
 
 use super::batch::sidecar_bytes;
 use super::claim::{claim, Fingerprint};
-use super::decision_log::{PastDecision, Tail};
 use super::fatal::{storage, Fatal};
 use super::file_name;
-use super::layout::Layout;
+use super::folder::Folder;
+use super::layout::Folders;
 use super::outcome;
 use super::pseudonym;
-use std::ffi::OsString;
+use super::unplaced::{self, NotPlacedEvent};
+use crate::audit::decision_log::{PastDecision, Tail};
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStringExt;
-use std::path::{Path, PathBuf};
 
 /// What recovery did, for the start-up log line.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -34,49 +37,57 @@ pub struct Recovered {
     pub sidecars: usize,
     /// Records whose plan left the inbox or was replaced while embolint was down.
     pub abandoned: usize,
+    /// The `plan-not-placed` records those still need (the log does not
+    /// hold them yet), to be written and applied at start-up.
+    pub not_placed: Vec<NotPlacedEvent>,
 }
 
-/// Finishes the log's final batch.
-pub fn recover(layout: &Layout, tail: &Tail, max_plan_bytes: u64) -> Result<Recovered, Fatal> {
+/// Finishes the log's final batch, through the held folders.
+pub fn recover(folders: &Folders, tail: &Tail, max_plan_bytes: u64) -> Result<Recovered, Fatal> {
     let mut recovered = Recovered::default();
     for decision in &tail.final_batch {
-        recover_one(layout, decision, max_plan_bytes, &mut recovered)?;
+        recover_one(folders, tail, decision, max_plan_bytes, &mut recovered)?;
     }
-    for dir in [layout.inbox.clone()].into_iter().chain(layout.outcome_dirs()) {
-        outcome::sync_dir(&dir)
-            .map_err(storage(format!("syncing the folder {}", dir.display())))?;
+    for dir in [&folders.inbox, &folders.passed, &folders.failed, &folders.invalid] {
+        dir.sync().map_err(storage(format!("syncing the folder {}", dir.path().display())))?;
     }
     Ok(recovered)
 }
 
 /// Finishes one record's placement, if it needs finishing.
 fn recover_one(
-    layout: &Layout,
+    folders: &Folders,
+    tail: &Tail,
     decision: &PastDecision,
     max_plan_bytes: u64,
     recovered: &mut Recovered,
 ) -> Result<(), Fatal> {
     let placement = &decision.placement;
-    let dest = layout.root.join(&placement.moved_to);
-    let sidecar = layout.root.join(&placement.sidecar);
-    let (Some(dest), Some(sidecar)) = (inside(layout, dest), inside(layout, sidecar)) else {
+    // A record is data read from disk: it must not steer a write anywhere
+    // but an outcome folder.
+    let (Some((dir, dest)), Some((sidecar_dir, sidecar))) =
+        (folders.place(&placement.moved_to), folders.place(&placement.sidecar))
+    else {
         tracing::error!(moved_to = %placement.moved_to, "decision record names a place outside the outcome folders; ignored");
         return Ok(());
     };
-    let exists = |path: &Path| {
-        outcome::exists(path).map_err(storage(format!("looking at {}", path.display())))
+    let exists = |dir: &Folder, name: &OsStr| {
+        let shown = dir.path().join(name);
+        dir.exists(name).map_err(storage(format!("looking at {}", shown.display())))
     };
-    if exists(&dest)? {
-        if !exists(&sidecar)? {
-            write_sidecar(&sidecar, &decision.verdict)?;
+    if exists(dir, dest)? {
+        if !exists(sidecar_dir, sidecar)? {
+            write_sidecar(sidecar_dir, sidecar, &decision.verdict)?;
             recovered.sidecars += 1;
         }
         return Ok(());
     }
     let name = inbox_name(decision);
-    let same_plan = std::fs::symlink_metadata(layout.inbox.join(&name))
+    let inbox = &folders.inbox;
+    let same_plan = inbox
+        .metadata(&name)
         .ok()
-        .and_then(|meta| claim(&layout.inbox, &name, &Fingerprint::of(&meta), max_plan_bytes).ok())
+        .and_then(|meta| claim(inbox, &name, &Fingerprint::of(&meta), max_plan_bytes).ok())
         .is_some_and(|found| found.sha256 == decision.sha256);
     let patient_id = decision.verdict.get("patient_id").and_then(|id| id.as_str());
     let file = pseudonym::mask(&placement.inbox_name, patient_id);
@@ -86,20 +97,29 @@ fn recover_one(
             file = %file_name::for_log(&file),
             %moved_to,
             "a decided plan left the inbox, or was replaced there, while embolint was stopped; \
-             its decision record stands, and a replacement is judged as a new plan"
+             its decision record stands, a plan-not-placed record says it was never placed \
+             (its history rows are taken out), and a replacement is judged as a new plan"
         );
-        if exists(&sidecar)? {
-            std::fs::remove_file(&sidecar)
-                .map_err(storage(format!("removing {}", sidecar.display())))?;
+        if !unplaced::recorded(&tail.trailing_events, placement) {
+            let gone = !inbox.exists(&name).unwrap_or(false);
+            recovered.not_placed.push(NotPlacedEvent::left_while_stopped(decision, gone));
+        }
+        if exists(sidecar_dir, sidecar)? {
+            let shown = sidecar_dir.path().join(sidecar);
+            sidecar_dir
+                .remove_file(sidecar)
+                .map_err(storage(format!("removing {}", shown.display())))?;
         }
         recovered.abandoned += 1;
         return Ok(());
     }
-    if !exists(&sidecar)? {
-        write_sidecar(&sidecar, &decision.verdict)?;
+    if !exists(sidecar_dir, sidecar)? {
+        write_sidecar(sidecar_dir, sidecar, &decision.verdict)?;
     }
-    outcome::rename_no_replace(&layout.inbox.join(&name), &dest)
-        .map_err(storage(format!("moving the plan to {}", dest.display())))?;
+    let shown = dir.path().join(dest);
+    inbox
+        .rename_no_replace(&name, dir, dest)
+        .map_err(storage(format!("moving the plan to {}", shown.display())))?;
     tracing::info!(file = %file_name::for_log(&file), %moved_to, "finished the placement a stop interrupted");
     recovered.moved += 1;
     Ok(())
@@ -114,21 +134,11 @@ fn inbox_name(decision: &PastDecision) -> OsString {
     }
 }
 
-/// `path` if it lies in an outcome folder of the root (a record is data
-/// read from disk; it must not steer a write anywhere else).
-fn inside(layout: &Layout, path: PathBuf) -> Option<PathBuf> {
-    let parent = path.parent()?;
-    let ok = layout.outcome_dirs().iter().any(|dir| dir == parent)
-        && path.file_name().is_some_and(|n| n != ".." && n != ".");
-    ok.then_some(path)
-}
-
 /// Writes a sidecar atomically and durably: temporary file, sync, rename.
-fn write_sidecar(path: &Path, verdict: &serde_json::Value) -> Result<(), Fatal> {
-    let action = || format!("writing the verdict file {}", path.display());
-    let dir = path.parent().unwrap_or(Path::new("."));
+fn write_sidecar(dir: &Folder, name: &OsStr, verdict: &serde_json::Value) -> Result<(), Fatal> {
+    let action = || format!("writing the verdict file {}", dir.path().join(name).display());
     let bytes = sidecar_bytes(verdict).map_err(storage(action()))?;
-    let temp = outcome::write_temp(dir, &bytes).map_err(storage(action()))?;
-    std::fs::File::open(&temp).and_then(|f| f.sync_all()).map_err(storage(action()))?;
-    outcome::rename_no_replace(&temp, path).map_err(storage(action()))
+    let temp = outcome::write_temp_in(dir, &bytes).map_err(storage(action()))?;
+    dir.open_read(&temp).and_then(|f| f.sync_all()).map_err(storage(action()))?;
+    dir.rename_no_replace(&temp, dir, name).map_err(storage(action()))
 }

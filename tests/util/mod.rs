@@ -188,13 +188,30 @@ impl Site {
 
     /// The history the decision log implies, worked out from the log alone:
     /// each passed record's `watch.history` in log order (a plan id replaces
-    /// its earlier version), minus each withdrawal event.
+    /// its earlier version), minus each withdrawal event and each plan that
+    /// could not be placed.
     pub fn history_from_log(&self) -> Vec<RecordedPlan> {
         let mut plans: BTreeMap<String, RecordedPlan> = BTreeMap::new();
         for line in self.log_lines() {
             let line: Value = serde_json::from_str(&line).unwrap();
             if line["event"] == "history-forget" {
                 plans.remove(line["plan_id"].as_str().unwrap());
+            } else if line["event"] == "plan-not-placed" {
+                // A plan placed nowhere: its rows out, the version they
+                // replaced back.
+                let Some(withdrawn) = line.get("withdrawn") else { continue };
+                let id = withdrawn["plan_id"].as_str().unwrap();
+                if plans.get(id).map(|p| p.decision_key.as_str())
+                    == withdrawn["decision_key"].as_str()
+                {
+                    plans.remove(id);
+                    if let Some(restored) = line.get("restored") {
+                        let restored: RecordedPlan =
+                            serde_json::from_value(restored.clone()).unwrap();
+                        plans.insert(restored.plan_id.clone(), restored);
+                    }
+                }
+            } else if line.get("event").is_some() {
             } else if line["verdict"] == "pass" {
                 let rows: RecordedPlan =
                     serde_json::from_value(line["watch"]["history"].clone()).unwrap();
@@ -407,6 +424,27 @@ impl Daemon {
         let path = self.stderr_path.clone();
         let status = self.wait_exit();
         (status, fs::read_to_string(path).unwrap_or_default())
+    }
+
+    /// Waits up to `patience` for the process to exit by itself; kills it
+    /// (status `None`) if it has not. Returns what it logged.
+    pub fn wait_exit_keeping_log_within(
+        mut self,
+        patience: Duration,
+    ) -> (Option<ExitStatus>, String) {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if start.elapsed() > patience {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status, fs::read_to_string(&self.stderr_path).unwrap_or_default())
     }
 
     /// Sends SIGTERM and waits for the exit.

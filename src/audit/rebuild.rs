@@ -9,9 +9,10 @@
 //! existing database is never overwritten.
 
 use super::decision_log::Placement;
-use super::forget::{ForgetEvent, EVENT};
-use super::layout::{self, Layout};
 use crate::history::{History, RecordedPlan};
+use crate::watch::forget::{ForgetEvent, EVENT};
+use crate::watch::layout::{self, Layout};
+use crate::watch::unplaced::{self, NotPlacedEvent};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -64,7 +65,7 @@ pub fn rebuild(root: &Path) -> Result<Rebuilt, String> {
         rebuilt.patients = plans.iter().map(|p| &p.patient_id).collect::<BTreeSet<_>>().len();
     }
     std::fs::rename(&temp, &target)
-        .and_then(|()| super::outcome::sync_dir(&layout.state))
+        .and_then(|()| crate::watch::outcome::sync_dir(&layout.state))
         .map_err(|e| format!("cannot put the rebuilt database in place: {e}"))?;
     Ok(rebuilt)
 }
@@ -84,6 +85,12 @@ fn replay(decisions: &Path, history: &History, rebuilt: &mut Rebuilt) -> Result<
                 .map_err(|e| format!("a withdrawal in the log cannot be read: {e}"))?;
             history.remove(&event.plan_id).map_err(|e| e.to_string())?;
             rebuilt.withdrawals += 1;
+        } else if value.get("event").and_then(|e| e.as_str()) == Some(unplaced::EVENT) {
+            let event: NotPlacedEvent = serde_json::from_value(value)
+                .map_err(|e| format!("a plan-not-placed record cannot be read: {e}"))?;
+            unplaced::undo(history, &event).map_err(|e| e.to_string())?;
+        } else if value.get("event").is_some() {
+            // The audit's own events change nothing in the history.
         } else if value.get("verdict").and_then(|v| v.as_str()) == Some("pass") {
             match rows_of(&value) {
                 Some(plan) => {

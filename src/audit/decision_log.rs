@@ -15,9 +15,11 @@
 //! `prev_sha256`, see `chain`) by [`DecisionLog::append`], the only way
 //! lines are written; at start-up the chain continues from the last line.
 
-use super::chain::{self, Head};
+use super::chain::{self, Head, GENESIS};
+use super::seal::{self, Key, KeyState, Sealer};
 use crate::check::sha256_hex;
 use crate::verdict::Verdict;
+use crate::watch::failpoint::{self, Fault};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
@@ -91,7 +93,40 @@ pub struct Tail {
     /// an embolint without the chain, or damaged. The chain goes on after
     /// them; `embolint verify-log` reports them as a break.
     pub unchained_lines: u64,
+    /// What the start-up check of the log's seal found.
+    pub seal: SealOpened,
 }
+
+/// What the start-up check of the seal (see `seal`) found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum SealOpened {
+    /// The key state follows the log's last line: sealing goes on.
+    #[default]
+    Continued,
+    /// Sealing starts now (a new log, or a log written by an embolint
+    /// without the seal, whose first `unsealed_lines` lines stay
+    /// unanchored): the first key is in `first_key`, for the auditor.
+    Started {
+        /// The first key's file, to be moved to the auditor.
+        first_key: PathBuf,
+        /// Lines before the first sealed one.
+        unsealed_lines: u64,
+    },
+    /// The log's end does not agree with the key state: lines were cut,
+    /// added or changed while no daemon ran (or the key state was removed).
+    /// A record of its own (`audit-chain-broken`) says so in the log, and
+    /// sealing starts again with a new first key.
+    Broken {
+        /// What was found, in words.
+        problem: String,
+        /// The new first key's file.
+        first_key: PathBuf,
+    },
+}
+
+/// The event that says, in the log itself, that the daemon found the seal
+/// broken at start-up.
+pub const BROKEN_EVENT: &str = "audit-chain-broken";
 
 /// The open decision log.
 #[derive(Debug)]
@@ -104,23 +139,49 @@ pub struct DecisionLog {
     last_batch: u64,
     /// The chain after the last line written: the next line continues it.
     head: Head,
+    /// The key of the next line: every line is sealed with it.
+    sealer: Sealer,
 }
 
 impl DecisionLog {
-    /// Opens (or creates) the log, cuts a torn last line, and reads its final
-    /// batch for recovery.
-    pub fn open(path: &Path) -> io::Result<(DecisionLog, Tail)> {
+    /// Opens (or creates) the log, cuts a torn last line, syncs it (so that
+    /// recovery acts only on records on disk), and reads its final batch
+    /// for recovery.
+    ///
+    /// The key state lives in `state_dir`; the seal of the log's end is
+    /// checked against it (see [`SealOpened`]), and a broken seal is
+    /// recorded in the log by an event of its own.
+    pub fn open(path: &Path, state_dir: &Path) -> io::Result<(DecisionLog, Tail)> {
         let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
         if let Some(dir) = path.parent() {
             File::open(dir)?.sync_all()?;
         }
         let repaired_bytes = cut_torn_line(&file)?;
+        // Recovery acts on the final batch's records: they must be on disk
+        // first. The daemon that wrote them may have died before its sync,
+        // or its sync may have failed; a failure here is fatal.
+        failpoint::fault(Fault::LogOpenSync)?;
+        file.sync_data()?;
         let mut tail = read_final_batch(&file)?;
         tail.repaired_bytes = repaired_bytes;
         let (head, unchained_lines) = read_head(&file)?;
         tail.unchained_lines = unchained_lines;
+        let (sealer, opened) = open_seal(&file, &head, state_dir)?;
         let last_batch = tail.final_batch.last().map_or(0, |d| d.placement.batch);
-        Ok((DecisionLog { file, path: path.to_path_buf(), last_batch, head }, tail))
+        let mut log = DecisionLog { file, path: path.to_path_buf(), last_batch, head, sealer };
+        if let SealOpened::Broken { problem, first_key } = &opened {
+            let event = serde_json::json!({
+                "event": BROKEN_EVENT,
+                "at": jiff::Timestamp::now(),
+                "problem": problem,
+                "first_key_file": first_key.file_name().map(|n| n.to_string_lossy()),
+            });
+            let mut line = serde_json::to_vec(&event).map_err(io::Error::other)?;
+            line.push(b'\n');
+            log.append(&line)?;
+        }
+        tail.seal = opened;
+        Ok((log, tail))
     }
 
     /// The number for a new batch.
@@ -133,12 +194,16 @@ impl DecisionLog {
     /// newline), chained to the log's last line, and syncs them to disk. An
     /// error here is fatal to the daemon: a decision not on disk must not be
     /// acted on.
+    ///
+    /// Each line is sealed with its key; once the lines are on disk the key
+    /// moves on past them and the old one is overwritten.
     pub fn append(&mut self, lines: &[u8]) -> io::Result<()> {
-        let (chained, head) = chain_lines(&self.head, lines)?;
+        let (chained, head) = chain_lines(&self.head, lines, self.sealer.state())?;
         self.file.write_all(&chained)?;
+        failpoint::fault(Fault::LogSync)?;
         self.file.sync_data()?;
         self.head = head;
-        Ok(())
+        self.sealer.advance(self.head.seq + 1, &self.head.sha256)
     }
 
     /// Writes bytes without syncing: only for the torn-log failpoint, which
@@ -147,7 +212,7 @@ impl DecisionLog {
     pub fn write_unsynced(&mut self, bytes: &[u8]) -> io::Result<()> {
         let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let (whole, torn) = bytes.split_at(complete);
-        let (chained, _) = chain_lines(&self.head, whole)?;
+        let (chained, _) = chain_lines(&self.head, whole, self.sealer.state())?;
         self.file.write_all(&chained)?;
         self.file.write_all(torn)
     }
@@ -163,8 +228,17 @@ impl DecisionLog {
     }
 }
 
-/// `lines` with each line chained after `head`, and the head after them.
-fn chain_lines(head: &Head, lines: &[u8]) -> io::Result<(Vec<u8>, Head)> {
+/// `lines` with each line chained after `head` and sealed with its key
+/// (`keys` is the key of the line after `head`), and the head after them.
+fn chain_lines(head: &Head, lines: &[u8], keys: &KeyState) -> io::Result<(Vec<u8>, Head)> {
+    if keys.seq != head.seq + 1 {
+        return Err(io::Error::other(format!(
+            "the audit key is for seq {}, the next line is seq {}",
+            keys.seq,
+            head.seq + 1
+        )));
+    }
+    let mut key: Key = keys.key.clone();
     let Some(body) = lines.strip_suffix(b"\n") else {
         return if lines.is_empty() {
             Ok((Vec::new(), head.clone()))
@@ -175,9 +249,13 @@ fn chain_lines(head: &Head, lines: &[u8]) -> io::Result<(Vec<u8>, Head)> {
     let mut head = head.clone();
     let mut chained = Vec::with_capacity(lines.len() + 128 * (1 + lines.len() / 1024));
     for line in body.split(|&b| b == b'\n') {
-        chained.extend(
-            head.extend(line).ok_or_else(|| not_a_line("a line that is not a JSON object"))?,
-        );
+        let line =
+            head.extend(line).ok_or_else(|| not_a_line("a line that is not a JSON object"))?;
+        let sealed =
+            seal::seal_line(&line, &key).ok_or_else(|| not_a_line("an unsealable line"))?;
+        head.sha256 = sha256_hex(&sealed);
+        key = key.next();
+        chained.extend(sealed);
         chained.push(b'\n');
     }
     Ok((chained, head))
@@ -313,6 +391,7 @@ fn parse_line(line: &[u8]) -> Option<PastDecision> {
     // The verdict alone, as its sidecar holds it: the chain is the log's.
     object.remove("seq");
     object.remove("prev_sha256");
+    object.remove("mac");
     let sha256 = object.get("sha256")?.as_str()?.to_string();
     Some(PastDecision { placement, sha256, verdict: value })
 }
@@ -322,6 +401,105 @@ fn parse_event(line: &[u8]) -> Option<serde_json::Value> {
     let value: serde_json::Value = serde_json::from_slice(line).ok()?;
     value.get("event")?.as_str()?;
     Some(value)
+}
+
+/// Checks the seal of the log's end against the key state in `state_dir`
+/// and returns the sealer for the next line.
+fn open_seal(file: &File, head: &Head, state_dir: &Path) -> io::Result<(Sealer, SealOpened)> {
+    let state = match KeyState::read(&state_dir.join(seal::KEY_STATE_FILE)) {
+        Ok(state) => state,
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            let problem = format!("the audit key state is damaged ({e})");
+            return broken(state_dir, head, problem);
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(state) = state else {
+        let last = last_line(file)?;
+        if last.as_deref().is_some_and(seal::is_sealed) {
+            let problem = format!(
+                "the audit key state {} is missing, but the log's lines are sealed: it was \
+                 removed or replaced",
+                seal::KEY_STATE_FILE
+            );
+            return broken(state_dir, head, problem);
+        }
+        let (sealer, first_key) = Sealer::start(state_dir, head.seq + 1, &head.sha256)?;
+        return Ok((sealer, SealOpened::Started { first_key, unsealed_lines: head.seq }));
+    };
+    let next = head.seq.saturating_add(1);
+    if state.seq > next {
+        let problem = format!(
+            "the log ends at seq {}, but the audit key had already moved on to seq {}: the lines \
+             with seq {next} to {} were removed from the log's end",
+            head.seq,
+            state.seq,
+            state.seq - 1
+        );
+        return broken(state_dir, head, problem);
+    }
+    if state.seq == next {
+        if state.head_sha256 != head.sha256 {
+            let problem = format!(
+                "the log's last line (seq {}) is not the line the daemon last wrote: it was \
+                 changed or replaced",
+                head.seq
+            );
+            return broken(state_dir, head, problem);
+        }
+        return Ok((Sealer::open(state_dir, state)?, SealOpened::Continued));
+    }
+    // Lines written and synced before the key could move on past them (a
+    // crash, or a failed sync): each must carry its key's MAC.
+    let count = head.seq - state.seq + 1;
+    let lines = last_lines(file, count + 1)?;
+    let (before, after) = lines.split_at(lines.len().saturating_sub(count as usize));
+    let before_sha = before.last().map_or(GENESIS.to_string(), |l| sha256_hex(l));
+    let checked = if before_sha == state.head_sha256 && after.len() as u64 == count {
+        seal::check_past_state(&state, after)
+    } else {
+        Err(state.seq)
+    };
+    if let Err(seq) = checked {
+        let problem = format!(
+            "the line with seq {seq}, written after the audit key's last move, does not carry \
+             the MAC of its key: lines were added or changed after the fact"
+        );
+        return broken(state_dir, head, problem);
+    }
+    let mut sealer = Sealer::open(state_dir, state)?;
+    sealer.advance(next, &head.sha256)?;
+    Ok((sealer, SealOpened::Continued))
+}
+
+/// A broken seal: sealing starts again at the next line with a new key.
+fn broken(state_dir: &Path, head: &Head, problem: String) -> io::Result<(Sealer, SealOpened)> {
+    let (sealer, first_key) = Sealer::start(state_dir, head.seq + 1, &head.sha256)?;
+    Ok((sealer, SealOpened::Broken { problem, first_key }))
+}
+
+/// The last `count` lines of the log (without newlines; fewer when the log
+/// has fewer). The log ends in a newline.
+fn last_lines(file: &File, count: u64) -> io::Result<Vec<Vec<u8>>> {
+    let len = file.metadata()?.len();
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        let buf = read_range(file, start, len)?;
+        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let mut lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+        if body.is_empty() {
+            lines.clear();
+        }
+        if start > 0 && !lines.is_empty() {
+            lines.remove(0); // may begin mid-line
+        }
+        if lines.len() as u64 >= count || start == 0 {
+            let skip = lines.len().saturating_sub(count as usize);
+            return Ok(lines.into_iter().skip(skip).map(<[u8]>::to_vec).collect());
+        }
+        window = window.saturating_mul(4);
+    }
 }
 
 /// Reads bytes `start..end` of a file.
@@ -354,7 +532,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("decisions.jsonl");
         std::fs::write(&path, [line(1, "a"), line(2, "b"), line(2, "c")].concat()).unwrap();
-        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        let (mut log, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         assert_eq!(names(&tail), ["b", "c"]);
         assert_eq!(tail.repaired_bytes, 0);
         assert_eq!(log.next_batch(), 3);
@@ -366,7 +544,7 @@ mod tests {
         let path = dir.path().join("decisions.jsonl");
         let torn = &line(2, "b")[..40];
         std::fs::write(&path, [line(1, "a").as_str(), torn].concat()).unwrap();
-        let (_, tail) = DecisionLog::open(&path).unwrap();
+        let (_, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         assert_eq!(names(&tail), ["a"]);
         assert_eq!(tail.repaired_bytes, 40);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), line(1, "a"));
@@ -375,12 +553,12 @@ mod tests {
     #[test]
     fn an_empty_or_new_log_has_no_final_batch() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut log, tail) = DecisionLog::open(&dir.path().join("d.jsonl")).unwrap();
+        let (mut log, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
         assert!(tail.final_batch.is_empty());
         assert_eq!(log.next_batch(), 1);
         log.append(line(1, "x").as_bytes()).unwrap();
         drop(log);
-        let (_, tail) = DecisionLog::open(&dir.path().join("d.jsonl")).unwrap();
+        let (_, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
         assert_eq!(names(&tail), ["x"]);
     }
 
@@ -394,7 +572,7 @@ mod tests {
             text.push_str(&line(2, &format!("{pad}{i}")));
         }
         std::fs::write(&path, text).unwrap();
-        let (_, tail) = DecisionLog::open(&path).unwrap();
+        let (_, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         assert_eq!(tail.final_batch.len(), 600);
     }
 
@@ -405,7 +583,7 @@ mod tests {
         let event = |n: u32| format!("{{\"event\":\"history-forget\",\"n\":{n}}}\n");
         let text = [line(1, "a"), event(1), line(2, "b"), event(2), event(3)].concat();
         std::fs::write(&path, text).unwrap();
-        let (_, tail) = DecisionLog::open(&path).unwrap();
+        let (_, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         assert_eq!(names(&tail), ["b"]);
         let trailing: Vec<_> = tail.trailing_events.iter().map(|e| e["n"].clone()).collect();
         assert_eq!(trailing, [2, 3]);
@@ -440,10 +618,10 @@ mod tests {
     fn appended_lines_are_chained_across_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.jsonl");
-        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        let (mut log, _) = DecisionLog::open(&path, dir.path()).unwrap();
         log.append([line(1, "a"), line(1, "b")].concat().as_bytes()).unwrap();
         drop(log);
-        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        let (mut log, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         assert_eq!(log.head().seq, 2);
         assert_eq!(tail.unchained_lines, 0);
         log.append(b"{\"event\":\"history-forget\"}\n").unwrap();
@@ -455,12 +633,12 @@ mod tests {
     fn a_torn_append_chains_its_complete_lines_and_the_reopened_log_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.jsonl");
-        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        let (mut log, _) = DecisionLog::open(&path, dir.path()).unwrap();
         log.append(line(1, "a").as_bytes()).unwrap();
         let batch = [line(2, "b"), line(2, "c")].concat();
         log.write_unsynced(&batch.as_bytes()[..batch.len() - 30]).unwrap();
         drop(log);
-        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        let (mut log, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         assert_eq!(names(&tail), ["b"]);
         log.append(line(3, "d").as_bytes()).unwrap();
         assert_chained(&path, 3);
@@ -470,40 +648,92 @@ mod tests {
     fn the_verdict_read_back_for_a_sidecar_carries_no_chain() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.jsonl");
-        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        let (mut log, _) = DecisionLog::open(&path, dir.path()).unwrap();
         log.append(line(1, "a").as_bytes()).unwrap();
         drop(log);
-        let (_, tail) = DecisionLog::open(&path).unwrap();
+        let (_, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         let verdict = &tail.final_batch[0].verdict;
         assert_eq!(verdict["verdict"], "invalid");
         assert!(verdict.get("seq").is_none() && verdict.get("prev_sha256").is_none());
+        assert!(verdict.get("mac").is_none());
     }
 
     #[test]
     fn lines_without_a_chain_at_the_end_are_counted_and_the_chain_goes_on_after_them() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.jsonl");
-        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        let (mut log, _) = DecisionLog::open(&path, dir.path()).unwrap();
         log.append(line(1, "a").as_bytes()).unwrap();
         drop(log);
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all([line(2, "legacy"), line(2, "legacy2")].concat().as_bytes()).unwrap();
-        let (mut log, tail) = DecisionLog::open(&path).unwrap();
+        let (mut log, tail) = DecisionLog::open(&path, dir.path()).unwrap();
         assert_eq!(tail.unchained_lines, 2);
-        assert_eq!(log.head().seq, 3, "seq stays the line number");
+        // Lines added after sealed ones, without the seal: the seal is
+        // broken, and a record of its own (seq 4) says so.
+        assert!(matches!(tail.seal, SealOpened::Broken { .. }), "{:?}", tail.seal);
+        assert_eq!(log.head().seq, 4, "seq stays the line number");
         log.append(line(3, "b").as_bytes()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
+        let event: serde_json::Value = serde_json::from_str(text.lines().nth(3).unwrap()).unwrap();
+        assert_eq!(event["event"], BROKEN_EVENT);
         let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-        let before = text.lines().nth(2).unwrap();
-        assert_eq!(last["seq"], 4);
+        let before = text.lines().nth(3).unwrap();
+        assert_eq!(last["seq"], 5);
         assert_eq!(last["prev_sha256"], sha256_hex(before.as_bytes()));
+    }
+
+    /// A log of two sealed lines, written and closed; its text.
+    fn sealed_log(dir: &Path) -> String {
+        let (mut log, tail) = DecisionLog::open(&dir.join("d.jsonl"), dir).unwrap();
+        assert!(matches!(tail.seal, SealOpened::Started { unsealed_lines: 0, .. }));
+        log.append([line(1, "a"), line(1, "b")].concat().as_bytes()).unwrap();
+        std::fs::read_to_string(dir.join("d.jsonl")).unwrap()
+    }
+
+    #[test]
+    fn at_start_up_a_line_added_by_hand_breaks_the_seal_and_a_record_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = sealed_log(dir.path());
+        let last = text.lines().last().unwrap().as_bytes();
+        let mut head = Head::after(last).unwrap();
+        let forged = head.extend(line(2, "forged").trim_end().as_bytes()).unwrap();
+        let mut file = OpenOptions::new().append(true).open(dir.path().join("d.jsonl")).unwrap();
+        file.write_all(&[forged, b"\n".to_vec()].concat()).unwrap();
+        let (log, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        let SealOpened::Broken { problem, .. } = &tail.seal else { panic!("{:?}", tail.seal) };
+        assert!(problem.contains("seq 3") && problem.contains("MAC"), "{problem}");
+        assert_eq!(log.head().seq, 4, "the audit-chain-broken record");
+    }
+
+    #[test]
+    fn at_start_up_an_edited_last_line_breaks_the_seal() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = sealed_log(dir.path());
+        std::fs::write(dir.path().join("d.jsonl"), text.replace("\"b\"", "\"B\"")).unwrap();
+        let (_, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        let SealOpened::Broken { problem, .. } = &tail.seal else { panic!("{:?}", tail.seal) };
+        assert!(problem.contains("last line (seq 2)"), "{problem}");
+    }
+
+    #[test]
+    fn at_start_up_sealed_lines_written_before_the_key_moved_are_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        sealed_log(dir.path());
+        let (mut log, _) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        // A crash between the log's sync and the key's move.
+        log.write_unsynced(line(2, "c").as_bytes()).unwrap();
+        drop(log);
+        let (log, tail) = DecisionLog::open(&dir.path().join("d.jsonl"), dir.path()).unwrap();
+        assert_eq!(tail.seal, SealOpened::Continued);
+        assert_eq!(log.sealer.state().seq, 4);
     }
 
     #[test]
     fn anything_but_whole_json_object_lines_is_refused_and_nothing_is_written() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.jsonl");
-        let (mut log, _) = DecisionLog::open(&path).unwrap();
+        let (mut log, _) = DecisionLog::open(&path, dir.path()).unwrap();
         assert!(log.append(b"{\"a\":1}").is_err(), "no newline");
         assert!(log.append(b"{\"a\":1}\nplain text\n").is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"");

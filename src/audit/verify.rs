@@ -17,6 +17,7 @@
 //! summary prints the last one), which the log must still contain.
 
 use super::chain::GENESIS;
+use super::seal::{self, FirstKey, Key, KeyState};
 use crate::check::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -95,6 +96,48 @@ pub enum BreakKind {
     TooLong,
     /// The anchor's line is missing or different.
     Anchor,
+    /// A sealed line's MAC is not the one its key gives (or it has none).
+    Mac,
+    /// The audit key moved on past the log's end: lines were cut off.
+    TailCut,
+    /// The audit key state is missing, or not the key the first key leads to.
+    KeyState,
+}
+
+/// The auditor's side of the seal: the first key, and the daemon's key
+/// state, which says how far the log had been written.
+#[derive(Clone, Debug)]
+pub struct SealCheck {
+    /// The first key, kept by the auditor off the machine.
+    pub first: FirstKey,
+    /// The key state (`state/audit.key`), when it was looked for: `None`
+    /// inside means it was looked for and is not there.
+    pub state: Option<Option<KeyState>>,
+}
+
+/// What anchors the log, as checked.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AnchorReport {
+    /// `forward-secure-mac` (every sealed line's MAC checked with the
+    /// auditor's first key), `seq-sha256` (only a noted line, `--anchor`),
+    /// or `none` (the hash chain alone).
+    pub kind: &'static str,
+    /// The first sealed line's seq, when the first key was given.
+    pub first_key_seq: Option<u64>,
+    /// Lines whose MAC was checked and found right.
+    pub sealed_lines: u64,
+    /// Lines nothing but the chain vouches for: before the first key's seq,
+    /// or all lines when no first key was given.
+    pub unanchored_lines: u64,
+    /// Lines that carry a MAC (checked or not).
+    pub lines_with_mac: u64,
+    /// Whether the log's end was checked against the daemon's key state:
+    /// `matches`, `not-checked` (no key state given), or `broken`.
+    pub tail: &'static str,
+    /// The `--anchor` line's seq, if one was given.
+    pub seq_anchor: Option<u64>,
+    /// What this anchor protects, in words.
+    pub message: String,
 }
 
 /// The first place where the chain does not hold.
@@ -131,8 +174,8 @@ pub struct Report {
     pub first: Option<Point>,
     /// The last line found in the chain.
     pub last: Option<Point>,
-    /// The anchor checked, if one was given.
-    pub anchor: Option<u64>,
+    /// What anchors the log, and what was checked with it.
+    pub anchor: AnchorReport,
     /// The first break, if any.
     #[serde(rename = "break")]
     pub broken: Option<Break>,
@@ -151,7 +194,14 @@ struct Link {
 
 /// Checks the chain of the log at `path`. An error means the file could
 /// not be read at all; a break is a [`Report`] that is not intact.
-pub fn verify(path: &Path, anchor: Option<&Anchor>) -> io::Result<Report> {
+///
+/// With `seal`, every line from the first key's seq on must carry the MAC
+/// of its key, and the log must reach as far as the key state says.
+pub fn verify(
+    path: &Path,
+    anchor: Option<&Anchor>,
+    seal: Option<&SealCheck>,
+) -> io::Result<Report> {
     let mut reader = BufReader::new(File::open(path)?);
     let mut report = Report {
         log: path.to_path_buf(),
@@ -161,9 +211,23 @@ pub fn verify(path: &Path, anchor: Option<&Anchor>) -> io::Result<Report> {
         events: 0,
         first: None,
         last: None,
-        anchor: anchor.map(|a| a.seq),
+        anchor: AnchorReport {
+            kind: match (seal, anchor) {
+                (Some(_), _) => "forward-secure-mac",
+                (None, Some(_)) => "seq-sha256",
+                (None, None) => "none",
+            },
+            first_key_seq: seal.map(|s| s.first.seq),
+            sealed_lines: 0,
+            unanchored_lines: 0,
+            lines_with_mac: 0,
+            tail: "not-checked",
+            seq_anchor: anchor.map(|a| a.seq),
+            message: String::new(),
+        },
         broken: None,
     };
+    let mut key: Option<Key> = None;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -186,6 +250,23 @@ pub fn verify(path: &Path, anchor: Option<&Anchor>) -> io::Result<Report> {
             }
             Err(found) => return Ok(broken(report, *found)),
         };
+        let unsealed = seal::unseal(body);
+        report.anchor.lines_with_mac += u64::from(unsealed.is_some());
+        match seal.filter(|s| point.seq >= s.first.seq) {
+            Some(check) => {
+                let this = match key.take() {
+                    Some(before) => before.next(),
+                    None => check.first.key.forward(point.seq - check.first.seq),
+                };
+                let right = unsealed.is_some_and(|(bare, mac)| this.mac(&bare) == mac);
+                if !right {
+                    return Ok(broken(report, wrong_mac(&point)));
+                }
+                report.anchor.sealed_lines += 1;
+                key = Some(this);
+            }
+            None => report.anchor.unanchored_lines += 1,
+        }
         report.lines = number;
         report.first.get_or_insert_with(|| point.clone());
         report.last = Some(point);
@@ -197,8 +278,127 @@ pub fn verify(path: &Path, anchor: Option<&Anchor>) -> io::Result<Report> {
             return Ok(broken(report, found));
         }
     }
+    if let Some(check) = seal {
+        if let Some(found) = check_tail(check, report.lines + 1, report.last.as_ref()) {
+            report.anchor.tail = "broken";
+            return Ok(broken(report, found));
+        }
+        if check.state.is_some() {
+            report.anchor.tail = "matches";
+        }
+    }
+    report.anchor.message = anchor_message(&report.anchor);
     report.intact = true;
     Ok(report)
+}
+
+/// The log's end against the daemon's key state: the key must be the one
+/// the first key leads to at its seq, and must not have moved past the
+/// log's end (lines cut off). `None` when it holds or was not given.
+fn check_tail(check: &SealCheck, line: u64, last: Option<&Point>) -> Option<Break> {
+    let state = match &check.state {
+        None => return None,
+        Some(None) => {
+            return Some(key_state_break(
+                line,
+                "the audit key state (state/audit.key) is missing: it was removed, so how far \
+                 the log reached cannot be checked"
+                    .into(),
+            ))
+        }
+        Some(Some(state)) => state,
+    };
+    let last_seq = last.map_or(0, |l| l.seq);
+    let steps = state.seq.checked_sub(check.first.seq);
+    if steps.map(|n| check.first.key.forward(n)).as_ref() != Some(&state.key) {
+        return Some(key_state_break(
+            line,
+            format!(
+                "the audit key state (at seq {}) is not the key the first key (seq {}) leads to: \
+                 it was replaced, or the first key belongs to another log",
+                state.seq, check.first.seq
+            ),
+        ));
+    }
+    if state.seq > last_seq.saturating_add(1) {
+        return Some(Break {
+            kind: BreakKind::TailCut,
+            line,
+            seq: None,
+            expected: Some(format!("lines up to seq {}", state.seq - 1)),
+            found: Some(format!("the end of the log after seq {last_seq}")),
+            message: format!(
+                "the log ends after seq {last_seq}, but the daemon's audit key had moved on to \
+                 seq {}: the lines with seq {} to {} were removed from its end",
+                state.seq,
+                last_seq + 1,
+                state.seq - 1
+            ),
+        });
+    }
+    None
+}
+
+/// Break: the key state is missing or not the first key's descendant.
+fn key_state_break(line: u64, message: String) -> Break {
+    Break {
+        kind: BreakKind::KeyState,
+        line,
+        seq: None,
+        expected: Some("the daemon's audit key state, descended from the first key".into()),
+        found: None,
+        message,
+    }
+}
+
+/// Break: a sealed line whose MAC is not its key's.
+fn wrong_mac(point: &Point) -> Break {
+    Break {
+        kind: BreakKind::Mac,
+        line: point.line,
+        seq: Some(point.seq),
+        expected: Some("the MAC of this line under its key".into()),
+        found: Some("another MAC, or none".into()),
+        message: format!(
+            "line {} (seq {}) does not carry the MAC its key gives: it was changed or written \
+             after the fact (edited, forged, or the log rewritten from here with new hashes)",
+            point.line, point.seq
+        ),
+    }
+}
+
+/// What the anchor of an intact log vouches for, in words.
+fn anchor_message(anchor: &AnchorReport) -> String {
+    match anchor.kind {
+        "forward-secure-mac" => {
+            let tail = if anchor.tail == "matches" {
+                "and the log reaches as far as the daemon's audit key had moved"
+            } else {
+                "but its end was not checked against the daemon's audit key (give the root, or \
+                 --key-state): lines cut from the end would not show"
+            };
+            format!(
+                "{} lines carry the MAC their key gives under the auditor's first key (from seq \
+                 {}), {tail}; {} lines before are unanchored",
+                anchor.sealed_lines,
+                anchor.first_key_seq.unwrap_or(0),
+                anchor.unanchored_lines
+            )
+        }
+        "seq-sha256" => "the noted line is still there, unchanged; lines after it are vouched \
+                         for by the hash chain alone"
+            .into(),
+        _ if anchor.lines_with_mac > 0 => format!(
+            "unanchored: {} lines carry MACs, but without the auditor's first key \
+             (--first-key) they were not checked; the hash chain alone can be rewritten by \
+             whoever can write the file",
+            anchor.lines_with_mac
+        ),
+        _ => "unanchored: no line carries a MAC (written by an embolint without the seal); the \
+              hash chain alone can be rewritten by whoever can write the file, and lines cut \
+              from its end do not show"
+            .into(),
+    }
 }
 
 /// The report, with its break.
@@ -463,8 +663,11 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
-    if let (Some(seq), true) = (report.anchor, report.intact) {
+    if let (Some(seq), true) = (report.anchor.seq_anchor, report.intact) {
         text.push_str(&format!("  the anchor at seq {} matches\n", thousands(seq)));
+    }
+    if report.intact && report.lines > 0 {
+        text.push_str(&format!("  seal: {}\n", report.anchor.message));
     }
     text
 }
@@ -524,7 +727,7 @@ mod tests {
         let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         text.push_str(tail);
         std::fs::write(&path, text).unwrap();
-        verify(&path, anchor).unwrap()
+        verify(&path, anchor, None).unwrap()
     }
 
     fn first_break(lines: &[String]) -> Break {

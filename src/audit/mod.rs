@@ -1,0 +1,22 @@
+//! The audit trail: what an auditor reads, checks and rebuilds from, apart
+//! from the daemon that writes it.
+//!
+//! # Layout
+//! - [`decision_log`]: `log/decisions.jsonl` — one decision record per
+//!   judged plan and one line per event, written in batches and synced
+//!   before a plan leaves the inbox; the final batch read back for recovery.
+//! - [`chain`]: the hash chain (`seq`, `prev_sha256`) that makes every line
+//!   of that log tamper-evident.
+//! - [`seal`]: the chain's anchor — forward-secure MACs on every line,
+//!   under a key that evolves one way and whose first value the auditor
+//!   keeps off the machine.
+//! - [`verify`]: `embolint verify-log`, which checks the chain and names the
+//!   first broken line.
+//! - [`rebuild`]: `embolint history --rebuild`, a lost or damaged patient
+//!   history rebuilt from the log alone.
+
+pub mod chain;
+pub mod decision_log;
+pub mod rebuild;
+pub mod seal;
+pub mod verify;
