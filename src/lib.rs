@@ -33,6 +33,7 @@
 
 pub mod check;
 pub mod decimal;
+pub mod digest;
 pub mod history;
 pub mod names;
 pub mod plan;

@@ -2,9 +2,7 @@
 //! maps the outcome to an exit code. All logic lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use embolint::check::{
-    check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
-};
+use embolint::check::{self as checker, oversized_verdict, read_plan_file, PlanBytes, PlanFile};
 use embolint::history::History;
 use embolint::report;
 use embolint::rules::RuleSet;
@@ -322,11 +320,9 @@ fn judge(path: &Path, rules: &RuleSet, history: Option<&History>) -> Result<Verd
             return Ok(oversized_verdict(&name, size, limit, &first_bytes_sha256, rules));
         }
     };
-    match history {
-        None => Ok(check_bytes(&name, &bytes, rules, &[])),
-        Some(history) => check_with_history(&name, &bytes, rules, history)
-            .map_err(|e| format!("cannot check {name} against the history: {e}")),
-    }
+    checker::check(PlanFile::new(&name, &bytes), rules, history)
+        .map(|checked| checked.verdict)
+        .map_err(|e| format!("cannot check {name} against the history: {e}"))
 }
 
 fn history(args: HistoryArgs) -> ExitCode {

@@ -6,44 +6,39 @@
 //! [`Node`] keeps every object entry in order, duplicates included, and every
 //! number as the exact text written in the file.
 //!
-//! The tree borrows from the file's text: keys, strings without escapes and
-//! number literals are slices of it, so reading a plan copies no more of the
-//! file than the few strings that hold escapes (`\n`, `\u00b5`). Lists,
-//! objects and those few strings live in an arena ([`Bump`]) that the caller
-//! drops with the tree: one allocation for a whole plan instead of one per
-//! list and object, and nothing to free node by node.
-//!
-//! The `parser` module builds the tree in one pass and accepts exactly what
-//! serde_json accepts; when it refuses a file, serde_json says why, with line
-//! and column.
+//! The JSON syntax is serde_json's alone: a visitor builds the tree, so
+//! serde_json decides what is JSON, keeps deep nesting from overflowing the
+//! stack (128 levels), and words every syntax error with its line and
+//! column. serde_json hands a visitor numbers as `u64`, `i64` or `f64`; the
+//! exact text of each is taken from the file as it is visited (numbers come
+//! in file order, and in JSON a number is the only token that starts with a
+//! `-` or a digit outside a string).
 
-mod parser;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
 
-use bumpalo::Bump;
-
-/// A JSON value with object entries in file order and numbers as written,
-/// borrowing from the file's text and the arena it was read into (`'a`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Node<'a> {
+/// A JSON value with object entries in file order and numbers as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node {
     /// `null`.
     Null,
     /// `true` or `false`.
     Bool(bool),
     /// A number, as its literal text (`2.50`, `3e0`), so it can be read exactly.
-    Number(&'a str),
-    /// A string, unescaped (borrowed from the file unless it had escapes).
-    String(&'a str),
+    Number(String),
+    /// A string, unescaped.
+    String(String),
     /// A list of values.
-    Array(&'a [Node<'a>]),
+    Array(Vec<Node>),
     /// Every entry in file order, duplicate keys included, so that a
     /// duplicate can be reported with its JSON Pointer.
-    Object(&'a [(&'a str, Node<'a>)]),
+    Object(Vec<(String, Node)>),
 }
 
 /// Longest stretch of a string quoted in a message before it is cut short.
 const QUOTE_LIMIT: usize = 60;
 
-impl Node<'_> {
+impl Node {
     /// What this value is, for messages: `a string "2.5"`, `a number 3`, `null`.
     pub fn describe(&self) -> String {
         match self {
@@ -84,10 +79,29 @@ fn cut(text: &str) -> String {
     cut
 }
 
-/// Reads a whole file into a [`Node`] whose lists and objects are kept in
-/// `arena`; the error is a message for a clinician about the file as a
-/// whole. Never panics, whatever the bytes.
-pub fn read<'a>(bytes: &'a [u8], arena: &'a Bump) -> Result<Node<'a>, String> {
+/// Reads a whole file into a [`Node`]; the error is a message for a
+/// clinician about the file as a whole. Never panics, whatever the bytes.
+///
+/// # Errors
+/// Text that is not UTF-8, an empty file, and anything serde_json does not
+/// accept as one JSON value, with line and column:
+///
+/// ```
+/// use embolint::plan::json::{read, Node};
+///
+/// let node = read(br#"{"dose": 2.50, "dose": 3}"#).unwrap();
+/// let Node::Object(entries) = node else { panic!("an object") };
+/// assert_eq!(entries[0], ("dose".to_string(), Node::Number("2.50".into())));
+/// assert_eq!(entries.len(), 2, "the duplicate is kept, to be reported");
+///
+/// let error = read(b"{\"dose\": 2,}").unwrap_err();
+/// assert_eq!(
+///     error,
+///     "the file is not valid JSON: there is a comma before a closing bracket; remove it \
+///      at line 1, column 13"
+/// );
+/// ```
+pub fn read(bytes: &[u8]) -> Result<Node, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text: invalid byte at offset {}; save it as UTF-8",
@@ -98,26 +112,139 @@ pub fn read<'a>(bytes: &'a [u8], arena: &'a Bump) -> Result<Node<'a>, String> {
     if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
         return Err("the file is empty; a plan is one JSON object, {\"format\": ...}".into());
     }
-    parser::document(text, arena).ok_or_else(|| why_not_json(text))
+    let mut literals = NumberLiterals { text, at: 0 };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let node = NodeSeed { literals: &mut literals }
+        .deserialize(&mut deserializer)
+        .and_then(|node| deserializer.end().map(|()| node));
+    match node {
+        Ok(node) if literals.next().is_none() => Ok(node),
+        Ok(_) => Err(MISMATCH.into()),
+        Err(error) if error.to_string().starts_with(MISMATCH) => Err(MISMATCH.into()),
+        Err(error) => Err(syntax_message(text, &error)),
+    }
 }
 
-/// [`read`] into an arena that is never freed: for tests, which keep trees
-/// as long as they like.
-#[cfg(test)]
-pub(crate) fn read_for_test(bytes: &[u8]) -> Result<Node<'_>, String> {
-    read(bytes, Box::leak(Box::new(Bump::new())))
+/// What is said if a number's text could not be found: a bug in embolint,
+/// never a reason to pass the plan.
+const MISMATCH: &str = "embolint could not read the numbers of this file exactly; please \
+                        report this file to the embolint maintainers";
+
+/// The text of each number literal of `text`, in file order: runs of
+/// `-+.eE0-9` that start outside a string with `-` or a digit.
+struct NumberLiterals<'t> {
+    text: &'t str,
+    /// Where the scan goes on.
+    at: usize,
 }
 
-/// Why `text`, which the reader refused, is not JSON: serde_json's reason in
-/// plain words, with line and column.
-fn why_not_json(text: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Err(error) => syntax_message(text, &error),
-        // The reader and serde_json disagree: a bug in embolint, never a
-        // reason to pass the plan.
-        Ok(_) => "embolint could not read this file although it looks like valid JSON; please \
-                  report this file to the embolint maintainers"
-            .into(),
+impl<'t> Iterator for NumberLiterals<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let bytes = self.text.as_bytes();
+        while let Some(&byte) = bytes.get(self.at) {
+            if byte == b'"' {
+                self.at = end_of_string(bytes, self.at + 1);
+            } else if byte == b'-' || byte.is_ascii_digit() {
+                let start = self.at;
+                while bytes.get(self.at).is_some_and(|b| b"-+.eE".contains(b) || b.is_ascii_digit())
+                {
+                    self.at += 1;
+                }
+                // Starts and ends on ASCII bytes, so `get` always succeeds.
+                return self.text.get(start..self.at);
+            } else {
+                self.at += 1;
+            }
+        }
+        None
+    }
+}
+
+/// The index just past the closing quote of a string whose body starts at `at`.
+fn end_of_string(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    at
+}
+
+/// Builds one [`Node`], taking each number's text from `literals`.
+struct NodeSeed<'s, 't> {
+    literals: &'s mut NumberLiterals<'t>,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_> {
+    type Value = Node;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl NodeSeed<'_, '_> {
+    /// The number just visited, as written.
+    fn number<E: serde::de::Error>(self) -> Result<Node, E> {
+        let literal = self.literals.next().ok_or_else(|| E::custom(MISMATCH))?;
+        Ok(Node::Number(literal.to_string()))
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_, '_> {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Node, E> {
+        Ok(Node::Bool(value))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Node, E> {
+        self.number()
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Node, E> {
+        self.number()
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Node, E> {
+        self.number()
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Node, E> {
+        Ok(Node::String(value.to_string()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Node, E> {
+        Ok(Node::String(value))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(NodeSeed { literals: &mut *self.literals })? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(NodeSeed { literals: &mut *self.literals })?;
+            entries.push((key, value));
+        }
+        Ok(Node::Object(entries))
     }
 }
 
@@ -174,18 +301,17 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::read_for_test as read;
     use super::*;
 
-    fn num(text: &str) -> Node<'_> {
-        Node::Number(text)
+    fn num(text: &str) -> Node {
+        Node::Number(text.into())
     }
 
     #[test]
     fn duplicate_keys_are_kept_in_order() {
         let node = read(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
         let Node::Object(entries) = node else { panic!("not an object") };
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "a"]);
         assert_eq!(entries[2].1, num("3"));
     }
@@ -197,8 +323,10 @@ mod tests {
         let node = read(text.as_bytes()).unwrap();
         let numbers =
             [num("0.1"), num("-2.50"), num("3E+2"), num("1e-400"), num("12345678901234567890123")];
-        let expected =
-            Node::Object(&[("s", Node::String("x -1 \"2\" 3e5")), ("n", Node::Array(&numbers))]);
+        let expected = Node::Object(vec![
+            ("s".into(), Node::String("x -1 \"2\" 3e5".into())),
+            ("n".into(), Node::Array(numbers.to_vec())),
+        ]);
         assert_eq!(node, expected);
     }
 
@@ -207,12 +335,12 @@ mod tests {
         let text = r#"[true, false, null, "a\\", 7, "\"5", {"k\"1": -0}]"#;
         let Node::Array(items) = read(text.as_bytes()).unwrap() else { panic!() };
         assert_eq!(items[4], num("7"));
-        assert_eq!(items[6], Node::Object(&[("k\"1", num("-0"))]));
+        assert_eq!(items[6], Node::Object(vec![("k\"1".into(), num("-0"))]));
     }
 
     #[test]
     fn a_leading_byte_order_mark_is_skipped() {
-        assert_eq!(read("\u{feff}{}".as_bytes()).unwrap(), Node::Object(&[]));
+        assert_eq!(read("\u{feff}{}".as_bytes()).unwrap(), Node::Object(vec![]));
     }
 
     #[test]
@@ -280,11 +408,11 @@ mod tests {
 
     #[test]
     fn descriptions_quote_values() {
-        assert_eq!(Node::String("2.5").describe(), "a string \"2.5\"");
+        assert_eq!(Node::String("2.5".into()).describe(), "a string \"2.5\"");
         assert_eq!(num("3").describe(), "a number 3");
         assert_eq!(Node::Null.describe(), "null");
         let long = "x".repeat(100);
-        assert!(Node::String(long.as_str()).describe().ends_with("…\""));
+        assert!(Node::String(long.clone()).describe().ends_with("…\""));
         assert_eq!(clip(&long).chars().count(), QUOTE_LIMIT + 1);
         assert_eq!(clip("a\nb"), "a\\nb");
     }
