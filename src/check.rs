@@ -5,9 +5,7 @@
 
 use crate::history::{History, HistoryError, PlannedSession, RecordedPlan, RecordedSession};
 use crate::plan::{parse_plan, ParseFailure, Plan};
-use crate::rules::{
-    Context, PastSession, PatientHistory, RecordedVersion, ResolvedPlan, RuleSet,
-};
+use crate::rules::{Context, PastSession, PatientHistory, RecordedVersion, ResolvedPlan, RuleSet};
 use crate::verdict::{Finding, Outcome, Severity, Verdict};
 
 pub use crate::digest::sha256_hex;
@@ -375,6 +373,21 @@ mod tests {
     }
 
     #[test]
+    fn a_site_rule_file_without_plan_revision_still_refuses_another_patients_plan_id() {
+        // A site's copy of the shipped file made before plan-revision was a
+        // rule of the set: its last section, the history's, is missing.
+        let shipped = crate::rules::BUILTIN_RULES;
+        let old = &shipped[..shipped.rfind("# ---").unwrap()];
+        let site = RuleSet::from_toml(old, "site.toml").unwrap();
+        let (_dir, history) = history_with_example_for("PAT-OTHER");
+        let verdict = check_b(&site, &history);
+        let builtin = check_b(&RuleSet::builtin().unwrap(), &history);
+        assert_eq!(verdict.verdict, Outcome::Fail);
+        assert_eq!(verdict.findings, builtin.findings, "judged as with the shipped file");
+        assert_eq!(verdict.rules, builtin.rules);
+    }
+
+    #[test]
     fn a_revision_for_the_same_patient_is_not_a_conflict() {
         let (_dir, history) = history_with_example_for("PAT-0007");
         let rules = RuleSet::builtin().unwrap();
@@ -402,7 +415,11 @@ mod tests {
         ];
         let history = patient_history(&plan, rows, None);
         let plans: Vec<&str> = history.sessions.iter().map(|s| s.plan_id.as_str()).collect();
-        assert_eq!(plans, ["PLN-0031"], "not this plan's own earlier version, not another patient's");
+        assert_eq!(
+            plans,
+            ["PLN-0031"],
+            "not this plan's own earlier version, not another patient's"
+        );
         assert_eq!(history.sessions[0].recorded_on.to_string(), "2026-10-20", "the UTC day");
         assert_eq!(history.same_plan_id, None);
     }

@@ -114,7 +114,12 @@ fn lookup_cost_against_100000_sessions_of_10000_patients() {
         PATIENTS * PLANS_PER_PATIENT * 2,
         size as f64 / 1048576.0
     );
-    println!("check with the history: {:.1} µs per plan (without: {:.1} µs; the history adds {:.1} µs)", per_plan(with_history), per_plan(without_history), per_plan(with_history.saturating_sub(without_history)));
+    println!(
+        "check with the history: {:.1} µs per plan (without: {:.1} µs; the history adds {:.1} µs)",
+        per_plan(with_history),
+        per_plan(without_history),
+        per_plan(with_history.saturating_sub(without_history))
+    );
     println!(
         "daemon: {PLANS_CHECKED} plans in {daemon_total:.2?} from start-up to placed ({:.2} ms per plan, syncs included); read + judge per plan: median {} µs, 99th percentile {} µs",
         daemon_total.as_secs_f64() * 1e3 / PLANS_CHECKED as f64,

@@ -100,7 +100,8 @@ fn plan(root: &Field<'_, '_>, synonyms: &Names, problems: &mut Problems) -> Opti
     let plan_id = reader.required("plan_id", problems).and_then(|f| owned_text(&f, problems));
     let patient = reader.required("patient", problems).and_then(|f| patient(&f, problems));
     let indication = reader.required("indication", problems).and_then(|f| indication(&f, problems));
-    let mapping = optional(reader.optional("spinal_artery_mapping"), |f| spinal_mapping(f, problems));
+    let mapping =
+        optional(reader.optional("spinal_artery_mapping"), |f| spinal_mapping(f, problems));
     let prior_sessions = optional(reader.optional("prior_sessions"), |f| {
         f.list("a list of prior sessions", problems, prior_session)
     });
@@ -219,7 +220,11 @@ fn spinal_mapping(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Spin
 
 pub(super) const PRIOR_SESSION_FIELDS: &[&str] = &["date", "plan_id"];
 
-fn prior_session(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<PriorSession> {
+fn prior_session(
+    index: usize,
+    field: Field<'_, '_>,
+    problems: &mut Problems,
+) -> Option<PriorSession> {
     let expected = "an object with the prior session's `date`";
     let reader = ObjectReader::open(&field, expected, PRIOR_SESSION_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));

@@ -5,11 +5,11 @@ use super::fields::{Field, ObjectReader, Pointer, Problems};
 use super::json::{clip, Node};
 use super::parse::optional;
 use super::values::{date, flag, name, positive, positive_whole, quantity, text};
-use crate::names::Names;
 use super::{
     Artery, Dimension, DrugDose, Embolic, ParticleRange, PostProcedureDrug, Sedative, SedativeDose,
     Session,
 };
+use crate::names::Names;
 
 /// The non-empty list of planned sessions.
 pub(super) fn sessions(
@@ -44,9 +44,7 @@ fn session(
         })
     });
     let sedation = optional(reader.optional("sedation"), |f| {
-        f.list("a list of sedatives", problems, |i, item, problems| {
-            sedative(i, item, problems)
-        })
+        f.list("a list of sedatives", problems, |i, item, problems| sedative(i, item, problems))
     });
     let post_procedure = optional(reader.optional("post_procedure"), |f| {
         f.list("a list of post-procedure drugs", problems, |i, item, problems| {
@@ -103,15 +101,10 @@ fn artery(
 
 pub(super) const EMBOLIC_FIELDS: &[&str] = &["agent", "particle_size_um"];
 
-fn embolic(
-    field: &Field<'_, '_>,
-    names: &Names,
-    problems: &mut Problems,
-) -> Option<Embolic> {
+fn embolic(field: &Field<'_, '_>, names: &Names, problems: &mut Problems) -> Option<Embolic> {
     let expected = "an object with the embolic `agent`";
     let reader = ObjectReader::open(field, expected, EMBOLIC_FIELDS, problems)?;
-    let agent =
-        reader.required("agent", problems).and_then(|f| name(&f, problems));
+    let agent = reader.required("agent", problems).and_then(|f| name(&f, problems));
     let range = optional(reader.optional("particle_size_um"), |f| particle_range(f, problems));
     let (agent, range) = (agent?, range?);
     if range.is_none() && names.is(&agent.written, "PVA") {
@@ -153,15 +146,10 @@ fn particle_range(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Part
 
 pub(super) const DRUG_FIELDS: &[&str] = &["name", "dose"];
 
-fn drug(
-    index: usize,
-    field: Field<'_, '_>,
-    problems: &mut Problems,
-) -> Option<DrugDose> {
+fn drug(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<DrugDose> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, DRUG_FIELDS, problems)?;
-    let name =
-        reader.required("name", problems).and_then(|f| name(&f, problems));
+    let name = reader.required("name", problems).and_then(|f| name(&f, problems));
     let dose =
         reader.required("dose", problems).and_then(|f| quantity(&f, Dimension::Mass, problems));
     Some(DrugDose { index, name: name?, dose: dose? })
@@ -169,15 +157,10 @@ fn drug(
 
 pub(super) const SEDATIVE_FIELDS: &[&str] = &["name", "rate", "bolus"];
 
-fn sedative(
-    index: usize,
-    field: Field<'_, '_>,
-    problems: &mut Problems,
-) -> Option<Sedative> {
+fn sedative(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<Sedative> {
     let expected = "an object with the sedative's `name` and its `rate` or `bolus`";
     let reader = ObjectReader::open(&field, expected, SEDATIVE_FIELDS, problems)?;
-    let name =
-        reader.required("name", problems).and_then(|f| name(&f, problems));
+    let name = reader.required("name", problems).and_then(|f| name(&f, problems));
     let rate = optional(reader.optional("rate"), |f| quantity(f, Dimension::Rate, problems));
     let bolus = optional(reader.optional("bolus"), |f| quantity(f, Dimension::Mass, problems));
     let dose = match (rate?, bolus?) {

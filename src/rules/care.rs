@@ -209,7 +209,8 @@ impl PostProcedureCare {
             session_label(session),
             item.label,
         );
-        let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name.written.as_str()).collect();
+        let listed: Vec<&str> =
+            session.post_procedure.iter().map(|d| d.name.written.as_str()).collect();
         Some(
             Finding::at(format!("{}/post_procedure", session.pointer()), message)
                 .in_session(session)

@@ -99,12 +99,12 @@ fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose)>) -> Vec<Total<'
 }
 
 /// The drugs of one artery, for [`totals`].
-fn artery_drugs<'a>(artery: &'a Artery) -> impl Iterator<Item = (usize, &'a DrugDose)> {
+fn artery_drugs(artery: &Artery) -> impl Iterator<Item = (usize, &DrugDose)> {
     artery.drugs.iter().map(|drug| (artery.index, drug))
 }
 
 /// Every drug given in a session, over all its arteries, for [`totals`].
-fn session_drugs<'a>(session: &'a Session) -> impl Iterator<Item = (usize, &'a DrugDose)> {
+fn session_drugs(session: &Session) -> impl Iterator<Item = (usize, &DrugDose)> {
     session.arteries.iter().flat_map(artery_drugs)
 }
 

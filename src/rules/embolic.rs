@@ -66,9 +66,7 @@ impl RuleKind for ArteryCount {
 }
 
 /// Every artery with a particle range, with its range.
-fn particle_ranges<'a>(
-    plan: &'a Plan,
-) -> impl Iterator<Item = (&'a Session, &'a Artery, ParticleRange)> {
+fn particle_ranges(plan: &Plan) -> impl Iterator<Item = (&Session, &Artery, ParticleRange)> {
     plan.sessions.iter().flat_map(|session| {
         session.arteries.iter().filter_map(move |artery| {
             let range = artery.embolic.as_ref()?.particle_size_um?;

@@ -448,6 +448,55 @@ mod tests {
         assert!(error.contains("has no [[rules]]"), "{error}");
     }
 
+    /// The shipped file as it was before `plan-revision` was a rule of the
+    /// set: what a site's copy written then looks like.
+    fn file_without_plan_revision() -> String {
+        // The last section of the shipped file is the history's.
+        let cut = BUILTIN_RULES.rfind("# ---").unwrap();
+        assert!(BUILTIN_RULES[cut..].lines().next().unwrap().ends_with(" history"));
+        let old = BUILTIN_RULES[..cut].to_string();
+        assert!(!old.contains("plan-revision"));
+        old
+    }
+
+    #[test]
+    fn a_site_file_written_before_plan_revision_gets_the_shipped_rule() {
+        let site = RuleSet::from_toml(&file_without_plan_revision(), "site.toml").unwrap();
+        let shipped = RuleSet::builtin().unwrap();
+        let ids = |set: &RuleSet| set.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&site), ids(&shipped), "the same rules, plan-revision last");
+        let rule = site.rule("plan-revision").unwrap();
+        assert_eq!(rule.severity, crate::verdict::Severity::Error);
+        assert!(rule.enabled);
+        assert_eq!(rule.rationale, shipped.rule("plan-revision").unwrap().rationale);
+        assert_ne!(site.sha256, shipped.sha256, "the hash stays that of the site's own file");
+    }
+
+    #[test]
+    fn a_site_may_switch_plan_revision_off_or_lower_it_in_its_own_file() {
+        let text = edit("plan-revision", "severity = \"error\"", "severity = \"warning\"");
+        let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
+        assert_eq!(
+            rules.rule("plan-revision").unwrap().severity,
+            crate::verdict::Severity::Warning
+        );
+        let text = edit("plan-revision", "enabled = true", "enabled = false");
+        assert!(
+            !RuleSet::from_toml(&text, "site.toml").unwrap().rule("plan-revision").unwrap().enabled
+        );
+    }
+
+    #[test]
+    fn a_rule_of_its_own_gives_a_rationale_not_both() {
+        let text = edit("plan-revision", "rationale = ", "citation = \"x\"\nrationale = ");
+        let error = error_of(&text);
+        assert!(error.contains("has both a `citation` and a `rationale`"), "{error}");
+        let mut taken = file_without_plan_revision();
+        taken = taken.replacen("id = \"course-length\"", "id = \"plan-revision\"", 1);
+        let error = error_of(&taken);
+        assert!(error.contains("the rule id `plan-revision` is given to a rule of another kind"));
+    }
+
     #[test]
     fn the_hash_is_of_the_file_bytes() {
         let rules = RuleSet::builtin().unwrap();

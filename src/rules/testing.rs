@@ -39,12 +39,7 @@ pub fn drug(index: usize, written: &str, dose: &str) -> DrugDose {
 }
 
 /// An artery embolised with PVA of `particles` µm and infused with `drugs`.
-pub fn artery(
-    index: usize,
-    written: &str,
-    diameter: &str,
-    drugs: &[(&str, &str)],
-) -> Artery {
+pub fn artery(index: usize, written: &str, diameter: &str, drugs: &[(&str, &str)]) -> Artery {
     Artery {
         index,
         name: written.to_string(),

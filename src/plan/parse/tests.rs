@@ -74,12 +74,7 @@ fn drugs(pirarubicin: Quantity, carboplatin: Quantity) -> Vec<DrugDose> {
     ]
 }
 
-fn artery(
-    index: usize,
-    name: &str,
-    origin: &str,
-    diameter: &str,
-) -> Artery {
+fn artery(index: usize, name: &str, origin: &str, diameter: &str) -> Artery {
     Artery {
         index,
         name: name.to_string(),
@@ -149,11 +144,7 @@ fn expected_session() -> Session {
 fn the_spec_example_reads_into_the_expected_model() {
     let expected = Plan {
         plan_id: "PLN-2026-0042".into(),
-        patient: Patient {
-            id: "PAT-0007".into(),
-            age_years: Some(d("56")),
-            sex: Some("M".into()),
-        },
+        patient: Patient { id: "PAT-0007".into(), age_years: Some(d("56")), sex: Some("M".into()) },
         indication: Indication {
             primary_cancer: Some("kidney".into()),
             lesion_region: LesionRegion::Spine,
