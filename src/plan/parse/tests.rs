@@ -8,6 +8,7 @@ use crate::plan::{Artery, DrugDose, Embolic, ParticleRange, PostProcedureDrug, Q
 use crate::plan::{Sedative, SedativeDose, Session, Unit};
 
 mod invalid;
+mod messages;
 
 /// The complete, valid example of SPEC §1.
 const EXAMPLE: &str = include_str!("spec_example.json");
