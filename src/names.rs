@@ -36,9 +36,8 @@ impl fmt::Display for Name {
     }
 }
 
-/// The comparable form of a name: Unicode lowercase, whitespace collapsed,
-/// word by word (`split_whitespace` splits on Unicode's White_Space
-/// characters).
+/// The comparable form of a name: Unicode lowercase, whitespace collapsed
+/// (`split_whitespace` splits on Unicode's White_Space characters).
 ///
 /// ```
 /// assert_eq!(embolint::names::normalize("  Left  T9\tIntercostal "), "left t9 intercostal");
@@ -49,9 +48,15 @@ pub fn normalize(name: &str) -> String {
         if !folded.is_empty() {
             folded.push(' ');
         }
-        folded.push_str(&word.to_lowercase());
+        folded.push_str(word);
     }
-    folded
+    if folded.is_ascii() {
+        folded.make_ascii_lowercase();
+        return folded;
+    }
+    // Word by word: a capital sigma lowercases differently at a word's end.
+    let words: Vec<String> = folded.split(' ').map(str::to_lowercase).collect();
+    words.join(" ")
 }
 
 /// The rule set's synonyms: each known spelling mapped to its canonical name.
@@ -92,6 +97,11 @@ impl Names {
             Some(target) => target.clone(),
             None => key,
         }
+    }
+
+    /// The canonical name a normalized spelling is a synonym of, if any.
+    pub fn synonym_of(&self, normalized: &str) -> Option<&str> {
+        self.canonical.get(normalized).map(String::as_str)
     }
 
     /// True when `name` is `expected` or one of its synonyms.

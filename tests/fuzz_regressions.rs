@@ -2,7 +2,7 @@
 //! a reproducer kept under `tests/fixtures/fuzz/` through the library, the
 //! way `embolint check` and the watch daemon do, and asserts the verdict.
 
-use embolint::check::{check as check_file, PlanFile};
+use embolint::check::PlanFile;
 use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Verdict};
 
@@ -20,7 +20,7 @@ const PRIOR_AND_PLANNED: &[u8] =
 
 fn check(bytes: &[u8]) -> Verdict {
     let rules = RuleSet::builtin().unwrap();
-    check_file(PlanFile::new("fuzz.json", bytes), &rules, None).unwrap().verdict
+    embolint::check::check(PlanFile::new("fuzz.json", bytes), &rules, None).unwrap().verdict
 }
 
 /// How many planned sessions the plan holds.

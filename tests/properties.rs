@@ -6,7 +6,7 @@
 use crate::check_support;
 
 use check_support::{spec_example, with_literals};
-use embolint::check::{check as check_file, PlanFile};
+use embolint::check::PlanFile;
 use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Severity, Verdict};
 use proptest::prelude::*;
@@ -19,7 +19,7 @@ fn rules() -> RuleSet {
 }
 
 fn check(bytes: &[u8]) -> Verdict {
-    check_file(PlanFile::new("p.json", bytes), &rules(), None).unwrap().verdict
+    embolint::check::check(PlanFile::new("p.json", bytes), &rules(), None).unwrap().verdict
 }
 
 /// What holds of every verdict, whatever the input.

@@ -12,33 +12,44 @@
 //! column. serde_json hands a visitor numbers as `u64`, `i64` or `f64`; the
 //! exact text of each is taken from the file as it is visited (numbers come
 //! in file order, and in JSON a number is the only token that starts with a
-//! `-` or a digit outside a string).
+//! `-` or a digit outside a string). serde_json lends keys and strings
+//! without escapes straight from the file, so where each ends tells the
+//! search for the next number where to resume: the file is not scanned a
+//! second time.
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A JSON value with object entries in file order and numbers as written.
+///
+/// It borrows its text from the file's (`'t`): keys, numbers and strings
+/// without escapes are not copied. The tree lives only while the plan is
+/// read; the [`crate::plan::Plan`] read from it owns its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Node {
+pub enum Node<'t> {
     /// `null`.
     Null,
     /// `true` or `false`.
     Bool(bool),
     /// A number, as its literal text (`2.50`, `3e0`), so it can be read exactly.
-    Number(String),
-    /// A string, unescaped.
-    String(String),
+    Number(&'t str),
+    /// A string, unescaped (copied only when it had escapes).
+    String(Cow<'t, str>),
     /// A list of values.
-    Array(Vec<Node>),
+    Array(Vec<Node<'t>>),
     /// Every entry in file order, duplicate keys included, so that a
     /// duplicate can be reported with its JSON Pointer.
-    Object(Vec<(String, Node)>),
+    Object(Vec<(Key<'t>, Node<'t>)>),
 }
+
+/// An object's key, as the file writes it.
+pub type Key<'t> = Cow<'t, str>;
 
 /// Longest stretch of a string quoted in a message before it is cut short.
 const QUOTE_LIMIT: usize = 60;
 
-impl Node {
+impl Node<'_> {
     /// What this value is, for messages: `a string "2.5"`, `a number 3`, `null`.
     pub fn describe(&self) -> String {
         match self {
@@ -91,7 +102,7 @@ fn cut(text: &str) -> String {
 ///
 /// let node = read(br#"{"dose": 2.50, "dose": 3}"#).unwrap();
 /// let Node::Object(entries) = node else { panic!("an object") };
-/// assert_eq!(entries[0], ("dose".to_string(), Node::Number("2.50".into())));
+/// assert_eq!(entries[0], ("dose".into(), Node::Number("2.50")));
 /// assert_eq!(entries.len(), 2, "the duplicate is kept, to be reported");
 ///
 /// let error = read(b"{\"dose\": 2,}").unwrap_err();
@@ -101,7 +112,7 @@ fn cut(text: &str) -> String {
 ///      at line 1, column 13"
 /// );
 /// ```
-pub fn read(bytes: &[u8]) -> Result<Node, String> {
+pub fn read(bytes: &[u8]) -> Result<Node<'_>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text: invalid byte at offset {}; save it as UTF-8",
@@ -138,40 +149,83 @@ struct NumberLiterals<'t> {
     at: usize,
 }
 
+impl<'t> NumberLiterals<'t> {
+    /// Notes that serde_json lent `string`, a key or string of the file
+    /// (without its quotes): no number starts before its closing quote.
+    fn passed(&mut self, string: &'t str) {
+        let start = (string.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        if start <= self.text.len() {
+            self.at = self.at.max(start + string.len() + 1);
+        }
+    }
+}
+
 impl<'t> Iterator for NumberLiterals<'t> {
     type Item = &'t str;
 
     fn next(&mut self) -> Option<&'t str> {
         let bytes = self.text.as_bytes();
-        while let Some(&byte) = bytes.get(self.at) {
-            if byte == b'"' {
-                self.at = end_of_string(bytes, self.at + 1);
-            } else if byte == b'-' || byte.is_ascii_digit() {
-                let start = self.at;
-                while bytes.get(self.at).is_some_and(|b| b"-+.eE".contains(b) || b.is_ascii_digit())
-                {
-                    self.at += 1;
-                }
-                // Starts and ends on ASCII bytes, so `get` always succeeds.
-                return self.text.get(start..self.at);
-            } else {
-                self.at += 1;
+        loop {
+            let rest = bytes.get(self.at..)?;
+            let skip = rest.iter().position(|b| *b == b'"' || *b == b'-' || b.is_ascii_digit())?;
+            let start = self.at + skip;
+            if bytes.get(start) == Some(&b'"') {
+                self.at = end_of_string(bytes, start + 1);
+                continue;
             }
+            let number = bytes.get(start..).unwrap_or_default();
+            let length = number
+                .iter()
+                .position(|b| !(b"-+.eE".contains(b) || b.is_ascii_digit()))
+                .unwrap_or(number.len());
+            self.at = start + length;
+            // Starts and ends on ASCII bytes, so `get` always succeeds.
+            return self.text.get(start..self.at);
         }
-        None
     }
 }
 
 /// The index just past the closing quote of a string whose body starts at `at`.
 fn end_of_string(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'\\' => at += 2,
-            b'"' => return at + 1,
-            _ => at += 1,
+    while let Some(rest) = bytes.get(at..) {
+        match rest.iter().position(|b| *b == b'"' || *b == b'\\') {
+            Some(found) if rest.get(found) == Some(&b'"') => return at + found + 1,
+            // An escape: the next byte is escaped, whatever it is.
+            Some(found) => at += found + 2,
+            None => break,
         }
     }
-    at
+    bytes.len()
+}
+
+/// Reads an object's key, borrowed from the file unless it had escapes.
+struct KeySeed<'s, 't> {
+    literals: &'s mut NumberLiterals<'t>,
+}
+
+impl<'t> DeserializeSeed<'t> for KeySeed<'_, 't> {
+    type Value = Key<'t>;
+
+    fn deserialize<D: Deserializer<'t>>(self, deserializer: D) -> Result<Key<'t>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'t> Visitor<'t> for KeySeed<'_, 't> {
+    type Value = Key<'t>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'t str) -> Result<Key<'t>, E> {
+        self.literals.passed(key);
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key<'t>, E> {
+        Ok(Cow::Owned(key.to_string()))
+    }
 }
 
 /// Builds one [`Node`], taking each number's text from `literals`.
@@ -179,58 +233,59 @@ struct NodeSeed<'s, 't> {
     literals: &'s mut NumberLiterals<'t>,
 }
 
-impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_> {
-    type Value = Node;
+impl<'t> DeserializeSeed<'t> for NodeSeed<'_, 't> {
+    type Value = Node<'t>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+    fn deserialize<D: Deserializer<'t>>(self, deserializer: D) -> Result<Node<'t>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl NodeSeed<'_, '_> {
+impl<'t> NodeSeed<'_, 't> {
     /// The number just visited, as written.
-    fn number<E: serde::de::Error>(self) -> Result<Node, E> {
+    fn number<E: serde::de::Error>(self) -> Result<Node<'t>, E> {
         let literal = self.literals.next().ok_or_else(|| E::custom(MISMATCH))?;
-        Ok(Node::Number(literal.to_string()))
+        Ok(Node::Number(literal))
     }
 }
 
-impl<'de> Visitor<'de> for NodeSeed<'_, '_> {
-    type Value = Node;
+impl<'t> Visitor<'t> for NodeSeed<'_, 't> {
+    type Value = Node<'t>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<Node, E> {
+    fn visit_unit<E>(self) -> Result<Node<'t>, E> {
         Ok(Node::Null)
     }
 
-    fn visit_bool<E>(self, value: bool) -> Result<Node, E> {
+    fn visit_bool<E>(self, value: bool) -> Result<Node<'t>, E> {
         Ok(Node::Bool(value))
     }
 
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Node, E> {
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Node<'t>, E> {
         self.number()
     }
 
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Node, E> {
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Node<'t>, E> {
         self.number()
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Node, E> {
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Node<'t>, E> {
         self.number()
     }
 
-    fn visit_str<E>(self, value: &str) -> Result<Node, E> {
-        Ok(Node::String(value.to_string()))
+    fn visit_borrowed_str<E>(self, value: &'t str) -> Result<Node<'t>, E> {
+        self.literals.passed(value);
+        Ok(Node::String(Cow::Borrowed(value)))
     }
 
-    fn visit_string<E>(self, value: String) -> Result<Node, E> {
-        Ok(Node::String(value))
+    fn visit_str<E>(self, value: &str) -> Result<Node<'t>, E> {
+        Ok(Node::String(Cow::Owned(value.to_string())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+    fn visit_seq<A: SeqAccess<'t>>(self, mut seq: A) -> Result<Node<'t>, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(NodeSeed { literals: &mut *self.literals })? {
             items.push(item);
@@ -238,9 +293,10 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_> {
         Ok(Node::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+    fn visit_map<A: MapAccess<'t>>(self, mut map: A) -> Result<Node<'t>, A::Error> {
+        // Room for the fields of the format's largest objects.
+        let mut entries = Vec::with_capacity(8);
+        while let Some(key) = map.next_key_seed(KeySeed { literals: &mut *self.literals })? {
             let value = map.next_value_seed(NodeSeed { literals: &mut *self.literals })?;
             entries.push((key, value));
         }
@@ -303,15 +359,15 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn num(text: &str) -> Node {
-        Node::Number(text.into())
+    fn num(text: &str) -> Node<'_> {
+        Node::Number(text)
     }
 
     #[test]
     fn duplicate_keys_are_kept_in_order() {
         let node = read(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
         let Node::Object(entries) = node else { panic!("not an object") };
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["a", "b", "a"]);
         assert_eq!(entries[2].1, num("3"));
     }
@@ -412,7 +468,7 @@ mod tests {
         assert_eq!(num("3").describe(), "a number 3");
         assert_eq!(Node::Null.describe(), "null");
         let long = "x".repeat(100);
-        assert!(Node::String(long.clone()).describe().ends_with("…\""));
+        assert!(Node::String(long.as_str().into()).describe().ends_with("…\""));
         assert_eq!(clip(&long).chars().count(), QUOTE_LIMIT + 1);
         assert_eq!(clip("a\nb"), "a\\nb");
     }

@@ -238,15 +238,15 @@ fn owned_text(field: &Field<'_, '_>, problems: &mut Problems) -> Option<String> 
 }
 
 /// The value of `key` in `node`, when `node` is an object that has it.
-fn entry<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+fn entry<'a>(node: &'a Node<'a>, key: &str) -> Option<&'a Node<'a>> {
     let Node::Object(entries) = node else { return None };
     entries.iter().find(|(k, _)| k == key).map(|(_, value)| value)
 }
 
 /// A string that can name the plan or patient in a verdict.
-fn readable_text(node: Option<&Node>) -> Option<String> {
+fn readable_text(node: Option<&Node<'_>>) -> Option<String> {
     match node {
-        Some(Node::String(value)) if !value.trim().is_empty() => Some(value.clone()),
+        Some(Node::String(value)) if !value.trim().is_empty() => Some(value.to_string()),
         _ => None,
     }
 }

@@ -17,12 +17,7 @@ pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a st
         problems.wrong_type(field, "a string");
         return None;
     };
-    // A first byte that is printable ASCII, not a space, settles it at once.
-    let blank = match value.as_bytes().first() {
-        Some(b'!'..=b'~') => false,
-        _ => value.trim().is_empty(),
-    };
-    if blank {
+    if value.trim().is_empty() {
         problems.add(&field.path, "the text is empty or only spaces; write a value");
         return None;
     }

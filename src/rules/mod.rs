@@ -259,7 +259,13 @@ impl RuleSet {
     /// # let _ = findings;
     /// ```
     pub fn resolve(&self, mut plan: Plan) -> ResolvedPlan<'_> {
-        plan.for_each_name(|name| name.canonical = self.names.canonical(&name.written));
+        plan.for_each_name(|name| {
+            // `canonical` is the normalized spelling until now.
+            match self.names.synonym_of(&name.canonical) {
+                Some(target) if target != name.canonical => name.canonical = target.to_string(),
+                _ => {}
+            }
+        });
         ResolvedPlan { plan, rules: self }
     }
 }
