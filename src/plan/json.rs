@@ -109,7 +109,7 @@ fn cut(text: &str) -> String {
 /// assert_eq!(
 ///     error,
 ///     "the file is not valid JSON: there is a comma before a closing bracket; remove it \
-///      at line 1, column 13"
+///      at line 1, column 12"
 /// );
 /// ```
 pub fn read(bytes: &[u8]) -> Result<Node<'_>, String> {
