@@ -104,6 +104,13 @@ impl Names {
         self.canonical.get(normalized).map(String::as_str)
     }
 
+    /// True when `name`, as a plan reads it (compared by its normalized
+    /// spelling), is `expected` or one of its synonyms.
+    pub fn names(&self, name: &Name, expected: &str) -> bool {
+        let resolved = self.synonym_of(&name.canonical).unwrap_or(&name.canonical);
+        resolved == self.canonical(expected)
+    }
+
     /// True when `name` is `expected` or one of its synonyms.
     pub fn is(&self, name: &str, expected: &str) -> bool {
         self.canonical(name) == self.canonical(expected)

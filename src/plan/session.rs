@@ -107,7 +107,7 @@ fn embolic(field: &Field<'_, '_>, names: &Names, problems: &mut Problems) -> Opt
     let agent = reader.required("agent", problems).and_then(|f| name(&f, problems));
     let range = optional(reader.optional("particle_size_um"), |f| particle_range(f, problems));
     let (agent, range) = (agent?, range?);
-    if range.is_none() && names.is(&agent.written, "PVA") {
+    if range.is_none() && names.names(&agent, "PVA") {
         problems.add(
             &Pointer::Key(&field.path, "particle_size_um"),
             format!(
