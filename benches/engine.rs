@@ -1,14 +1,14 @@
 //! Engine benchmark: parse + check of one plan, without any file I/O.
 //!
 //! `cargo bench --bench engine` measures four plans (targets from the
-//! performance issue): (a) the SPEC example and (b) a plan of 3 sessions × 6
-//! arteries, each under 20 µs; (c) an invalid plan with 20 problems; (d) a
-//! plan of about 900 KB, under 10 ms.
+//! performance issues): (a) the SPEC example and (b) a plan of 3 sessions ×
+//! 6 arteries, each within 60 µs; (c) an invalid plan with 20 problems; (d)
+//! a plan of about 900 KB, under 10 ms.
 //!
-//! `parse+check` is [`check_file`]: the plan's sha256 is given, as the
-//! daemon gives it after hashing the file while reading it. The group
-//! `sha256` measures that hashing on its own; `embolint check` pays both
-//! (its [`check_bytes`] hashes, then checks).
+//! `parse+check` is [`check`] without a history, the plan's sha256 given,
+//! as the daemon gives it after hashing the file while reading it. The
+//! group `sha256` measures that hashing on its own; `embolint check` pays
+//! both (it leaves the hashing to [`check`]).
 //!
 //! Times on a shared machine are noisy. For before/after comparisons, count
 //! instructions instead: with `EMBOLINT_BENCH_CALLS=N` the benchmark binary
@@ -17,13 +17,13 @@
 //!
 //! ```text
 //! EMBOLINT_BENCH_CALLS=20 valgrind --tool=callgrind \
-//!     --toggle-collect='embolint::check::check_file' target/release/deps/engine-HASH b-3
+//!     --toggle-collect='embolint::check::check' target/release/deps/engine-HASH b-3
 //! ```
 //!
 //! and the instructions per check are callgrind's total divided by N.
 
 use criterion::{criterion_group, Criterion, Throughput};
-use embolint::check::{check_bytes, check_file, sha256_hex, PlanFile};
+use embolint::check::{check, sha256_hex, PlanFile};
 use embolint::rules::RuleSet;
 use serde_json::{json, Value};
 use std::hint::black_box;
@@ -101,12 +101,12 @@ fn engine(c: &mut Criterion) {
     let cases = CASES.map(|(name, write)| (name, write()));
     let mut group = c.benchmark_group("parse+check");
     for (name, plan) in &cases {
-        let problems = check_bytes(name, plan, &rules, &[]).findings.len();
-        eprintln!("{name}: {} bytes, {problems} findings", plan.len());
         let sha256 = sha256_hex(plan);
-        let file = PlanFile { name, bytes: plan, sha256: &sha256 };
+        let file = PlanFile { name, bytes: plan, sha256: Some(&sha256) };
+        let problems = check(file, &rules, None).map_or(0, |c| c.verdict.findings.len());
+        eprintln!("{name}: {} bytes, {problems} findings", plan.len());
         group.throughput(Throughput::Bytes(plan.len() as u64));
-        group.bench_function(*name, |b| b.iter(|| check_file(black_box(file), &rules, &[])));
+        group.bench_function(*name, |b| b.iter(|| check(black_box(file), &rules, None)));
     }
     group.finish();
     let mut group = c.benchmark_group("sha256");
@@ -127,9 +127,9 @@ fn check_repeatedly(calls: usize, filter: &str) {
     for (name, write) in CASES.iter().filter(|(name, _)| name.contains(filter)) {
         let plan = write();
         let sha256 = sha256_hex(&plan);
-        let file = PlanFile { name, bytes: &plan, sha256: &sha256 };
+        let file = PlanFile { name, bytes: &plan, sha256: Some(&sha256) };
         for _ in 0..calls {
-            black_box(check_file(black_box(file), &rules, &[]));
+            let _ = black_box(check(black_box(file), &rules, None));
         }
         eprintln!("{name}: checked {calls} times");
     }

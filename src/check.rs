@@ -1,77 +1,43 @@
-//! One plan file in, one verdict out: the single entry point shared by
-//! `embolint check` and the watch daemon, so both judge alike.
+//! One plan file in, one verdict out: [`check`] is the single way a plan is
+//! judged, shared by `embolint check` and the watch daemon, so both judge
+//! alike. Also here: reading a plan file within the size limit, and the
+//! verdict on a file over it.
 
 use crate::history::{History, HistoryError, PlannedSession, RecordedPlan, RecordedSession};
-use crate::plan::parse::{with_arena, ParseFailure};
-use crate::plan::{parse_plan, Plan};
-use crate::rules::{Context, RuleSet};
+use crate::plan::{parse_plan, ParseFailure, Plan};
+use crate::rules::{Context, PastSession, PatientHistory, RecordedVersion, ResolvedPlan, RuleSet};
 use crate::verdict::{Finding, Outcome, Severity, Verdict};
-use bumpalo::Bump;
-use sha2::{Digest, Sha256};
+
+pub use crate::digest::sha256_hex;
 
 /// The rule id of every finding about an unreadable or malformed plan.
 pub const PLAN_FORMAT_RULE: &str = "plan-format";
 
 /// One plan file as it was read: the name shown in its verdict, its bytes,
-/// and their sha256.
-///
-/// The digest is computed once, by whatever read the bytes (the daemon
-/// hashes a plan while it claims the file), and the verdict carries it; the
-/// checker never hashes the same bytes a second time.
+/// and their sha256 when it is already known.
 #[derive(Clone, Copy, Debug)]
 pub struct PlanFile<'a> {
     /// The name shown in the verdict.
     pub name: &'a str,
     /// Everything the file held.
     pub bytes: &'a [u8],
-    /// Lower-case hex sha256 of `bytes`.
-    pub sha256: &'a str,
+    /// Lower-case hex sha256 of `bytes`, when whatever read them computed
+    /// it (the daemon hashes a plan while it claims the file); `None` to
+    /// have the checker compute it.
+    pub sha256: Option<&'a str>,
 }
 
-/// Checks the bytes of one plan file against a rule set.
-///
-/// `file` is the name shown in the verdict; `history` holds sessions of
-/// other plans already recorded (empty when no history is kept; sessions of
-/// other patients and of this plan's own earlier version are ignored).
-/// Never panics, whatever the bytes.
-pub fn check_bytes(
-    file: &str,
-    bytes: &[u8],
-    rules: &RuleSet,
-    history: &[RecordedSession],
-) -> Verdict {
-    let sha256 = sha256_hex(bytes);
-    check_file(PlanFile { name: file, bytes, sha256: &sha256 }, rules, history)
-}
-
-/// Like [`check_bytes`], for a plan whose sha256 is already known.
-pub fn check_file(file: PlanFile<'_>, rules: &RuleSet, history: &[RecordedSession]) -> Verdict {
-    with_arena(|arena| match parse_plan(file.bytes, arena, &rules.names) {
-        Ok(plan) => judge(file, &plan, rules, history),
-        Err(failure) => invalid_verdict(file, failure, rules),
-    })
-}
-
-/// Checks one plan file against a rule set and the recorded history.
-///
-/// The patient's recorded sessions are looked up once the plan is read. If
-/// the history cannot be read, there is no verdict: a plan is never passed
-/// without the check it needs.
-pub fn check_with_history(
-    file: &str,
-    bytes: &[u8],
-    rules: &RuleSet,
-    history: &History,
-) -> Result<Verdict, HistoryError> {
-    let sha256 = sha256_hex(bytes);
-    let file = PlanFile { name: file, bytes, sha256: &sha256 };
-    check_for_history(file, rules, history).map(|checked| checked.verdict)
+impl<'a> PlanFile<'a> {
+    /// A file whose sha256 the checker computes.
+    pub fn new(name: &'a str, bytes: &'a [u8]) -> PlanFile<'a> {
+        PlanFile { name, bytes, sha256: None }
+    }
 }
 
 /// A verdict, with what the history would record of the plan.
 #[derive(Debug)]
 pub struct Checked {
-    /// The verdict, as [`check_with_history`] gives it.
+    /// The verdict on the plan.
     pub verdict: Verdict,
     /// The plan's sessions (index, number, date) when it could be read:
     /// what the history records of it if it passed.
@@ -99,67 +65,91 @@ impl Checked {
     }
 }
 
-/// Like [`check_with_history`], also giving the plan's sessions, so the
-/// daemon can record a plan that passed without reading it twice.
-pub fn check_for_history(
+/// Checks one plan file against a rule set and, when one is given, the
+/// patient history: the one way a plan is judged, for `embolint check` and
+/// the daemon alike.
+///
+/// The plan is read strictly (an unreadable plan is `invalid`, with every
+/// problem), its names are resolved by `rules`, and the rules judge it,
+/// with the patient's sessions of other plans and the plan recorded under
+/// its `plan_id`, if any. A failed revision says that the earlier passed
+/// version stays in force. Never panics, whatever the bytes.
+///
+/// # Errors
+/// When the history cannot be read there is no verdict: a plan is never
+/// passed without the check it needs. Without a history nothing fails.
+///
+/// # Example
+/// ```
+/// use embolint::check::{check, PlanFile};
+/// use embolint::rules::RuleSet;
+/// use embolint::verdict::Outcome;
+///
+/// let rules = RuleSet::builtin().unwrap();
+/// let checked = check(PlanFile::new("plan.json", b"{}"), &rules, None).unwrap();
+/// assert_eq!(checked.verdict.verdict, Outcome::Invalid);
+/// assert_eq!(checked.verdict.findings[0].message, "missing required field `format`; add \"format\": \"embolint.plan/1\"");
+/// ```
+pub fn check(
     file: PlanFile<'_>,
     rules: &RuleSet,
-    history: &History,
+    history: Option<&History>,
 ) -> Result<Checked, HistoryError> {
-    with_arena(|arena| check_read_plan(file, arena, rules, history))
-}
-
-/// [`check_for_history`], with `arena` to read the plan into.
-fn check_read_plan(
-    file: PlanFile<'_>,
-    arena: &Bump,
-    rules: &RuleSet,
-    history: &History,
-) -> Result<Checked, HistoryError> {
-    let plan = match parse_plan(file.bytes, arena, &rules.names) {
-        Ok(plan) => plan,
+    let computed;
+    let sha256 = match file.sha256 {
+        Some(sha256) => sha256,
+        None => {
+            computed = sha256_hex(file.bytes);
+            &computed
+        }
+    };
+    let plan = match parse_plan(file.bytes, &rules.names) {
+        Ok(plan) => rules.resolve(plan),
         Err(failure) => {
-            let verdict = invalid_verdict(file, failure, rules);
+            let verdict = invalid_verdict(file.name, sha256, failure, rules);
             return Ok(Checked { verdict, sessions: Vec::new() });
         }
     };
-    let recorded = history.sessions_of(plan.patient.id)?;
-    let mut verdict = judge(file, &plan, rules, &recorded);
-    if let Some(earlier) = history.plan(plan.plan_id)? {
-        if earlier.patient_id != plan.patient.id {
-            verdict.add_finding(plan_id_taken(&plan, &earlier));
+    let (known, earlier) = match history {
+        Some(history) => {
+            let earlier = history.plan(&plan.plan_id)?;
+            let sessions = history.sessions_of(&plan.patient.id)?;
+            (Some(patient_history(&plan, sessions, earlier.as_ref())), earlier)
         }
-        if verdict.verdict == Outcome::Fail {
-            note_earlier_version_in_force(&mut verdict, &earlier);
-        }
+        None => (None, None),
+    };
+    let mut verdict = judge(file.name, sha256, &plan, rules, Context { history: known.as_ref() });
+    if let Some(earlier) = earlier.filter(|_| verdict.verdict == Outcome::Fail) {
+        note_earlier_version_in_force(&mut verdict, &earlier);
     }
     let sessions = plan.sessions.iter().map(|s| (s.index, s.number, s.date)).collect();
     Ok(Checked { verdict, sessions })
 }
 
-/// The rule id of the finding about a plan id already recorded for another
-/// patient.
-pub const PLAN_REVISION_RULE: &str = "plan-revision";
-
-/// A plan whose `plan_id` is recorded for another patient cannot be a
-/// revision: passing it would silently erase the other patient's sessions
-/// from the history, and with them the spacing check of their next plan.
-fn plan_id_taken(plan: &Plan, earlier: &RecordedPlan) -> Finding {
-    Finding {
-        rule: PLAN_REVISION_RULE.into(),
-        severity: Severity::Error,
-        ..Finding::at(
-            "/plan_id",
-            format!(
-                "plan_id {} is already recorded for another patient (recorded {}); a revision \
-                 cannot change the patient. Give this plan its own plan_id, or, if the recorded \
-                 plan named the wrong patient, withdraw it first (embolint history --forget {}).",
-                plan.plan_id, earlier.recorded_at, plan.plan_id
-            ),
-        )
-    }
-    .observed(format!("patient {}", plan.patient.id))
-    .limit("the patient of the recorded plan")
+/// What the history's rows say of `plan`, in the rules' own terms: the
+/// sessions of the patient's other plans (never of this plan's own earlier
+/// version), and the plan recorded under its id.
+fn patient_history(
+    plan: &Plan,
+    recorded: Vec<RecordedSession>,
+    same_plan_id: Option<&RecordedPlan>,
+) -> PatientHistory {
+    let sessions = recorded
+        .into_iter()
+        .filter(|r| r.patient_id == plan.patient.id && r.plan_id != plan.plan_id)
+        .map(|r| PastSession {
+            recorded_on: r.recorded_at.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            plan_id: r.plan_id,
+            number: r.number,
+            index: r.index,
+            date: r.date,
+        })
+        .collect();
+    let same_plan_id = same_plan_id.map(|earlier| RecordedVersion {
+        patient_id: earlier.patient_id.clone(),
+        recorded_at: earlier.recorded_at,
+    });
+    PatientHistory { sessions, same_plan_id }
 }
 
 /// A revised plan that fails leaves its earlier passed version in force;
@@ -175,13 +165,18 @@ fn note_earlier_version_in_force(verdict: &mut Verdict, earlier: &RecordedPlan) 
 }
 
 /// The verdict on a plan that was read: the rules decide.
-fn judge(file: PlanFile<'_>, plan: &Plan, rules: &RuleSet, history: &[RecordedSession]) -> Verdict {
-    let context = Context { history };
-    let (findings, outcomes) = rules.evaluate(plan, &context);
-    let (name, sha256) = (file.name.into(), file.sha256.into());
-    let mut verdict = Verdict::new(name, sha256, findings, outcomes, rules.reference(), false);
-    verdict.plan_id = Some(plan.plan_id.to_string());
-    verdict.patient_id = Some(plan.patient.id.to_string());
+fn judge(
+    file: &str,
+    sha256: &str,
+    plan: &ResolvedPlan,
+    rules: &RuleSet,
+    context: Context,
+) -> Verdict {
+    let (findings, outcomes) = plan.evaluate(&context);
+    let mut verdict =
+        Verdict::new(file.into(), sha256.into(), findings, outcomes, rules.reference(), false);
+    verdict.plan_id = Some(plan.plan_id.clone());
+    verdict.patient_id = Some(plan.patient.id.clone());
     verdict
 }
 
@@ -192,7 +187,7 @@ pub const MAX_LISTED_PROBLEMS: usize = 200;
 
 /// The verdict on a plan that could not be read: every problem (up to
 /// [`MAX_LISTED_PROBLEMS`]), as a `plan-format` error.
-fn invalid_verdict(file: PlanFile<'_>, failure: ParseFailure, rules: &RuleSet) -> Verdict {
+fn invalid_verdict(file: &str, sha256: &str, failure: ParseFailure, rules: &RuleSet) -> Verdict {
     let total = failure.problems.len();
     let format_error = |path: String, message: String| Finding {
         rule: PLAN_FORMAT_RULE.into(),
@@ -214,16 +209,11 @@ fn invalid_verdict(file: PlanFile<'_>, failure: ParseFailure, rules: &RuleSet) -
             ),
         ));
     }
-    let (name, sha256) = (file.name.into(), file.sha256.into());
-    let mut verdict = Verdict::new(name, sha256, findings, Vec::new(), rules.reference(), true);
+    let mut verdict =
+        Verdict::new(file.into(), sha256.into(), findings, Vec::new(), rules.reference(), true);
     verdict.plan_id = failure.plan_id;
     verdict.patient_id = failure.patient_id;
     verdict
-}
-
-/// Lower-case hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// Largest plan file read by default (SPEC §4: 1 MiB). Larger files are
@@ -356,22 +346,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut history = History::open(&dir.path().join("history.sqlite")).unwrap();
         let rules = RuleSet::builtin().unwrap();
-        let sha256 = sha256_hex(SPEC_EXAMPLE);
-        let file = PlanFile { name: "a.json", bytes: SPEC_EXAMPLE, sha256: &sha256 };
-        let checked = check_for_history(file, &rules, &history).unwrap();
+        let checked = check(PlanFile::new("a.json", SPEC_EXAMPLE), &rules, Some(&history)).unwrap();
         let mut record = checked.to_record("key-a".into()).unwrap();
         record.patient_id = patient.into();
         history.record(&record).unwrap();
         (dir, history)
     }
 
+    /// The SPEC example checked again, as `b.json`, against `history`.
+    fn check_b(rules: &RuleSet, history: &History) -> Verdict {
+        check(PlanFile::new("b.json", SPEC_EXAMPLE), rules, Some(history)).unwrap().verdict
+    }
+
     #[test]
     fn a_plan_id_recorded_for_another_patient_fails_and_names_the_way_out() {
         let (_dir, history) = history_with_example_for("PAT-OTHER");
         let rules = RuleSet::builtin().unwrap();
-        let verdict = check_with_history("b.json", SPEC_EXAMPLE, &rules, &history).unwrap();
+        let verdict = check_b(&rules, &history);
         assert_eq!(verdict.verdict, Outcome::Fail);
-        let finding = verdict.findings.iter().find(|f| f.rule == PLAN_REVISION_RULE).unwrap();
+        let finding = verdict.findings.iter().find(|f| f.rule == "plan-revision").unwrap();
         assert_eq!(finding.path, "/plan_id");
         assert!(finding.message.contains("another patient"), "{}", finding.message);
         assert!(finding.message.contains("--forget PLN-2026-0042"), "{}", finding.message);
@@ -380,12 +373,64 @@ mod tests {
     }
 
     #[test]
+    fn a_site_rule_file_without_plan_revision_still_refuses_another_patients_plan_id() {
+        // A site's copy of the shipped file made before plan-revision was a
+        // rule of the set: its last section, the history's, is missing.
+        let shipped = crate::rules::BUILTIN_RULES;
+        let old = &shipped[..shipped.rfind("# ---").unwrap()];
+        let site = RuleSet::from_toml(old, "site.toml").unwrap();
+        let (_dir, history) = history_with_example_for("PAT-OTHER");
+        let verdict = check_b(&site, &history);
+        let builtin = check_b(&RuleSet::builtin().unwrap(), &history);
+        assert_eq!(verdict.verdict, Outcome::Fail);
+        assert_eq!(verdict.findings, builtin.findings, "judged as with the shipped file");
+        assert_eq!(verdict.rules, builtin.rules);
+    }
+
+    #[test]
     fn a_revision_for_the_same_patient_is_not_a_conflict() {
         let (_dir, history) = history_with_example_for("PAT-0007");
         let rules = RuleSet::builtin().unwrap();
-        let verdict = check_with_history("b.json", SPEC_EXAMPLE, &rules, &history).unwrap();
+        let verdict = check_b(&rules, &history);
         assert_eq!(verdict.verdict, Outcome::Pass);
-        assert!(verdict.findings.iter().all(|f| f.rule != PLAN_REVISION_RULE));
+        assert!(verdict.findings.iter().all(|f| f.rule != "plan-revision"));
+    }
+
+    #[test]
+    fn the_rules_see_only_sessions_of_the_patients_other_plans() {
+        let rules = RuleSet::builtin().unwrap();
+        let plan = parse_plan(SPEC_EXAMPLE, &rules.names).unwrap();
+        let row = |patient: &str, plan: &str| RecordedSession {
+            patient_id: patient.into(),
+            plan_id: plan.into(),
+            number: Some(1),
+            index: 0,
+            date: "2026-11-01".parse().unwrap(),
+            recorded_at: "2026-10-20T23:30:00Z".parse().unwrap(),
+        };
+        let rows = vec![
+            row("PAT-0007", "PLN-2026-0042"),
+            row("PAT-9999", "PLN-0031"),
+            row("PAT-0007", "PLN-0031"),
+        ];
+        let history = patient_history(&plan, rows, None);
+        let plans: Vec<&str> = history.sessions.iter().map(|s| s.plan_id.as_str()).collect();
+        assert_eq!(
+            plans,
+            ["PLN-0031"],
+            "not this plan's own earlier version, not another patient's"
+        );
+        assert_eq!(history.sessions[0].recorded_on.to_string(), "2026-10-20", "the UTC day");
+        assert_eq!(history.same_plan_id, None);
+    }
+
+    #[test]
+    fn without_a_history_plan_revision_does_not_apply() {
+        let rules = RuleSet::builtin().unwrap();
+        let verdict = check(PlanFile::new("a.json", SPEC_EXAMPLE), &rules, None).unwrap().verdict;
+        let outcome = verdict.rules.iter().find(|o| o.id == "plan-revision").unwrap();
+        assert_eq!(outcome.outcome, crate::verdict::RuleResult::NotApplicable);
+        assert_eq!(verdict.sha256, sha256_hex(SPEC_EXAMPLE), "the checker hashes when not told");
     }
 
     #[test]

@@ -8,18 +8,23 @@
 //! metastases.
 //!
 //! # Layout
-//! - [`decimal`]: exact decimal numbers, so a dose at its limit passes.
+//! The safety path, in the order a plan takes it:
+//! - [`plan`]: the plan model (it owns its text) and its strict reader:
+//!   every problem, with its JSON Pointer. [`plan::json`] has serde_json
+//!   read the file into a tree that keeps duplicate keys and each number's
+//!   text; [`plan::FIELD_NAMES`] lists the format's fields once.
 //! - [`names`]: how drug, agent and artery names are compared.
-//! - [`plan`]: the plan model and its strict reader (every problem, with its
-//!   JSON Pointer); [`plan::json`] reads the file in one pass into a tree
-//!   that borrows from it, kept in a per-thread arena, and is held to
-//!   serde_json by a differential property test.
-//! - [`rules`]: the rule set (a TOML data file) and one small typed
-//!   implementation per rule kind.
-//! - [`verdict`]: findings, rule outcomes and the verdict record.
-//! - [`report`]: the verdict as text for people.
-//! - [`check`]: bytes in, verdict out; shared by `check` and the daemon
-//!   (which passes the sha256 it computed while reading the file).
+//! - [`rules`]: the rule set (a TOML data file), one small typed
+//!   implementation per rule kind, and [`rules::RuleSet::resolve`], the one
+//!   step that resolves a plan's names into a plan only that set can judge.
+//! - [`check`]: bytes in, verdict out ([`check::check`]), for `check` and
+//!   the daemon alike; it gives the rules what the history holds.
+//! - [`verdict`]: findings, rule outcomes and the verdict record;
+//!   [`report`]: the verdict as text for people.
+//!
+//! Around it:
+//! - [`decimal`]: exact decimal numbers, so a dose at its limit passes;
+//!   [`digest`]: the sha256 that names files.
 //! - [`history`]: the patient history: sessions of plans already passed,
 //!   in SQLite, per patient.
 //! - [`commands`]: each command of `embolint` without the command line:
@@ -31,8 +36,11 @@
 //! - [`audit`]: the audit trail — the decision log and its hash chain,
 //!   `embolint verify-log`, and the patient history rebuilt from the log.
 //!
+//! - [`formats`]: verdicts as JUnit XML, SARIF and TAP for other tools.
+//!
 //! `src/main.rs` only parses the command line and maps the way a command
-//! ended to an exit code, in one place. Black-box tests of the real binary are in `tests/`; the example
+//! ended to an exit code, in one place. Black-box tests of the real binary
+//! are in `tests/`; the example
 //! plans in `examples/plans/`; the load generator in `examples/loadgen/`;
 //! fuzz targets in `fuzz/`.
 
@@ -40,6 +48,7 @@ pub mod audit;
 pub mod check;
 pub mod commands;
 pub mod decimal;
+pub mod digest;
 pub mod formats;
 pub mod history;
 pub mod names;

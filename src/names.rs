@@ -5,109 +5,65 @@
 //! trimmed, inner runs of whitespace taken as one space. Synonyms come from
 //! the rule set (`pirarubicine` and `THP` are pirarubicin).
 
-use bumpalo::Bump;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// A name in a plan (a drug, sedative, agent, origin, route or failed
 /// treatment): as written, for messages, and in canonical form, for
-/// comparing. Resolved once when the plan is read, so no rule resolves the
-/// same name again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Name<'a> {
+/// comparing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name {
     /// As the plan writes it; what messages quote.
-    pub written: &'a str,
-    /// Normalized and resolved through the rule set's synonyms
-    /// ([`Names::canonical`]).
-    pub canonical: &'a str,
+    pub written: String,
+    /// What the name is compared by: normalized when the plan is read, then
+    /// resolved through a rule set's synonyms when that rule set takes the
+    /// plan ([`crate::rules::RuleSet::resolve`]).
+    pub canonical: String,
 }
 
-/// Shows the name as written.
-impl fmt::Display for Name<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.written)
+impl Name {
+    /// A name as written, compared by its normalized form until a rule set
+    /// resolves it.
+    pub fn new(written: &str) -> Name {
+        Name { written: written.to_string(), canonical: normalize(written) }
     }
 }
 
-/// The comparable form of a name: Unicode lowercase, whitespace collapsed.
-/// Printable ASCII with single spaces (the usual case) takes a short path:
-/// the name itself when already lowercase, else one lowercase copy.
+/// Shows the name as written.
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
+/// The comparable form of a name: Unicode lowercase, whitespace collapsed
+/// (`split_whitespace` splits on Unicode's White_Space characters).
 ///
 /// ```
 /// assert_eq!(embolint::names::normalize("  Left  T9\tIntercostal "), "left t9 intercostal");
 /// ```
-pub fn normalize(name: &str) -> Cow<'_, str> {
-    match shape(name) {
-        Shape::Comparable => Cow::Borrowed(name),
-        Shape::Capitals => Cow::Owned(name.to_ascii_lowercase()),
-        Shape::Other => Cow::Owned(fold(name)),
-    }
-}
-
-/// How far a name is from its comparable form.
-enum Shape {
-    /// Printable ASCII without capitals, words separated by single spaces,
-    /// none at either end: already comparable.
-    Comparable,
-    /// The same with capitals: its ASCII lowercase is comparable.
-    Capitals,
-    /// Anything else: other whitespace, runs of spaces, non-ASCII.
-    Other,
-}
-
-/// The [`Shape`] of `name`, in one pass over its bytes.
-fn shape(name: &str) -> Shape {
-    let mut capitals = false;
-    // Starting as if after a space makes a leading space a doubled one.
-    let mut after_space = true;
-    for byte in name.bytes() {
-        match byte {
-            b' ' if after_space => return Shape::Other,
-            b' ' => after_space = true,
-            b'A'..=b'Z' => (capitals, after_space) = (true, false),
-            b'!'..=b'~' => after_space = false,
-            _ => return Shape::Other,
-        }
-    }
-    if after_space && !name.is_empty() {
-        Shape::Other
-    } else if capitals {
-        Shape::Capitals
-    } else {
-        Shape::Comparable
-    }
-}
-
-/// The comparable form by SPEC §1's definition, word by word.
-fn fold(name: &str) -> String {
+pub fn normalize(name: &str) -> String {
     let mut folded = String::with_capacity(name.len());
-    // `split_whitespace` splits on Unicode's White_Space characters.
     for word in name.split_whitespace() {
         if !folded.is_empty() {
             folded.push(' ');
         }
-        folded.push_str(&word.to_lowercase());
+        folded.push_str(word);
     }
-    folded
-}
-
-/// `a == b`, settled without the library's comparison call when the lengths
-/// or first bytes differ, as they do for most pairs of names and field keys
-/// compared while checking a plan (about 1,000 for a plan of 3 sessions × 6
-/// arteries).
-#[inline]
-pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+    if folded.is_ascii() {
+        folded.make_ascii_lowercase();
+        return folded;
+    }
+    // Word by word: a capital sigma lowercases differently at a word's end.
+    let words: Vec<String> = folded.split(' ').map(str::to_lowercase).collect();
+    words.join(" ")
 }
 
 /// The rule set's synonyms: each known spelling mapped to its canonical name.
 #[derive(Clone, Debug, Default)]
 pub struct Names {
-    /// Normalized spelling to normalized canonical name; a few dozen entries,
-    /// looked up for nearly every name of a plan.
-    canonical: HashMap<String, String, BuildHasherDefault<Fnv>>,
+    /// Normalized spelling to normalized canonical name; a few dozen entries.
+    canonical: HashMap<String, String>,
 }
 
 impl Names {
@@ -118,9 +74,9 @@ impl Names {
     ) -> Result<Names, String> {
         let mut canonical = HashMap::new();
         for (name, synonyms) in entries {
-            let target = normalize(name).into_owned();
+            let target = normalize(name);
             for spelling in std::iter::once(name).chain(synonyms.iter().map(String::as_str)) {
-                let key = normalize(spelling).into_owned();
+                let key = normalize(spelling);
                 if let Some(previous) = canonical.insert(key, target.clone()) {
                     if previous != target {
                         return Err(format!(
@@ -130,58 +86,34 @@ impl Names {
                 }
             }
         }
-        Ok(Names { canonical: canonical.into_iter().collect() })
+        Ok(Names { canonical })
     }
 
     /// The canonical form of a name: its synonym's target, or the name itself
-    /// normalized when it has no synonym. Borrowed whenever no new text is
-    /// needed.
-    pub fn canonical<'n>(&'n self, name: &'n str) -> Cow<'n, str> {
+    /// normalized when it has no synonym.
+    pub fn canonical(&self, name: &str) -> String {
         let key = normalize(name);
-        match self.canonical.get(key.as_ref()) {
-            Some(target) => Cow::Borrowed(target.as_str()),
+        match self.canonical.get(&key) {
+            Some(target) => target.clone(),
             None => key,
         }
     }
 
-    /// `written` with its canonical form; a canonical form that is new text
-    /// (the name had capitals or odd spacing and no synonym) is kept in
-    /// `arena`.
-    pub fn resolve<'a>(&'a self, written: &'a str, arena: &'a Bump) -> Name<'a> {
-        let canonical = match self.canonical(written) {
-            Cow::Borrowed(canonical) => canonical,
-            Cow::Owned(canonical) => arena.alloc_str(&canonical),
-        };
-        Name { written, canonical }
+    /// The canonical name a normalized spelling is a synonym of, if any.
+    pub fn synonym_of(&self, normalized: &str) -> Option<&str> {
+        self.canonical.get(normalized).map(String::as_str)
+    }
+
+    /// True when `name`, as a plan reads it (compared by its normalized
+    /// spelling), is `expected` or one of its synonyms.
+    pub fn names(&self, name: &Name, expected: &str) -> bool {
+        let resolved = self.synonym_of(&name.canonical).unwrap_or(&name.canonical);
+        resolved == self.canonical(expected)
     }
 
     /// True when `name` is `expected` or one of its synonyms.
     pub fn is(&self, name: &str, expected: &str) -> bool {
         self.canonical(name) == self.canonical(expected)
-    }
-}
-
-/// FNV-1a: a plain, fast hash for the short names of the synonym table
-/// (std's SipHash costs more than the rest of a lookup). The table holds only
-/// the rule file's spellings, so a plan cannot fill it with colliding keys,
-/// the attack SipHash is there to resist.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -240,7 +172,6 @@ mod tests {
         for name in names {
             assert_eq!(normalize(name), by_definition(name), "{name:?}");
         }
-        assert!(matches!(normalize("left t9 intercostal"), Cow::Borrowed(_)));
     }
 
     proptest::proptest! {

@@ -168,7 +168,12 @@ pub fn render_rules(rules: &crate::rules::RuleSet) -> String {
         let _ = writeln!(out, "{} [{}]{state}", rule.id, rule.severity.as_str());
         let _ = writeln!(out, "  {}", rule.description);
         let _ = writeln!(out, "  limits: {}", rule.parameters_summary());
-        let _ = writeln!(out, "  protocol: “{}”\n", rule.citation);
+        match (&rule.citation, &rule.rationale) {
+            (Some(citation), _) => writeln!(out, "  protocol: “{citation}”\n"),
+            (None, Some(rationale)) => writeln!(out, "  rationale: {rationale}\n"),
+            (None, None) => writeln!(out),
+        }
+        .ok();
     }
     let _ = writeln!(out, "synonyms:");
     for entry in &rules.synonyms {

@@ -2,7 +2,7 @@
 //! a reproducer kept under `tests/fixtures/fuzz/` through the library, the
 //! way `embolint check` and the watch daemon do, and asserts the verdict.
 
-use embolint::check::check_bytes;
+use embolint::check::PlanFile;
 use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Verdict};
 
@@ -19,7 +19,8 @@ const PRIOR_AND_PLANNED: &[u8] =
     include_bytes!("fixtures/fuzz/timeout-session-spacing-prior-and-planned.json");
 
 fn check(bytes: &[u8]) -> Verdict {
-    check_bytes("fuzz.json", bytes, &RuleSet::builtin().unwrap(), &[])
+    let rules = RuleSet::builtin().unwrap();
+    embolint::check::check(PlanFile::new("fuzz.json", bytes), &rules, None).unwrap().verdict
 }
 
 /// How many planned sessions the plan holds.

@@ -8,7 +8,7 @@
 
 use crate::util;
 
-use embolint::check::{check_bytes, check_with_history};
+use embolint::check::{check, PlanFile};
 use embolint::history::{History, RecordedPlan};
 use embolint::rules::RuleSet;
 use std::path::Path;
@@ -81,13 +81,14 @@ fn lookup_cost_against_100000_sessions_of_10000_patients() {
     assert_eq!(history.sessions_of("PAT-17").unwrap().len(), 2 * PLANS_PER_PATIENT);
     let started = Instant::now();
     for (i, bytes) in plans.iter().enumerate() {
-        let verdict = check_with_history(&format!("{i}.json"), bytes, &rules, &history).unwrap();
-        assert_eq!(verdict.verdict, embolint::verdict::Outcome::Pass);
+        let name = format!("{i}.json");
+        let checked = check(PlanFile::new(&name, bytes), &rules, Some(&history)).unwrap();
+        assert_eq!(checked.verdict.verdict, embolint::verdict::Outcome::Pass);
     }
     let with_history = started.elapsed();
     let started = Instant::now();
     for (i, bytes) in plans.iter().enumerate() {
-        check_bytes(&format!("{i}.json"), bytes, &rules, &[]);
+        check(PlanFile::new(&format!("{i}.json"), bytes), &rules, None).unwrap();
     }
     let without_history = started.elapsed();
     drop(history);
@@ -113,7 +114,12 @@ fn lookup_cost_against_100000_sessions_of_10000_patients() {
         PATIENTS * PLANS_PER_PATIENT * 2,
         size as f64 / 1048576.0
     );
-    println!("check_with_history: {:.1} µs per plan (check_bytes without history: {:.1} µs; the history adds {:.1} µs)", per_plan(with_history), per_plan(without_history), per_plan(with_history.saturating_sub(without_history)));
+    println!(
+        "check with the history: {:.1} µs per plan (without: {:.1} µs; the history adds {:.1} µs)",
+        per_plan(with_history),
+        per_plan(without_history),
+        per_plan(with_history.saturating_sub(without_history))
+    );
     println!(
         "daemon: {PLANS_CHECKED} plans in {daemon_total:.2?} from start-up to placed ({:.2} ms per plan, syncs included); read + judge per plan: median {} µs, 99th percentile {} µs",
         daemon_total.as_secs_f64() * 1e3 / PLANS_CHECKED as f64,

@@ -1,4 +1,4 @@
-//! Properties of `check_bytes` over inputs nobody would write by hand:
+//! Properties of `check` over inputs nobody would write by hand:
 //! arbitrary bytes, arbitrary JSON, the SPEC example with one thing changed,
 //! and doses around the artery caps. Whatever the input, embolint gives a
 //! verdict and never panics; and its verdicts follow from the plan exactly.
@@ -6,7 +6,7 @@
 use crate::check_support;
 
 use check_support::{spec_example, with_literals};
-use embolint::check::check_bytes;
+use embolint::check::PlanFile;
 use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Severity, Verdict};
 use proptest::prelude::*;
@@ -19,7 +19,7 @@ fn rules() -> RuleSet {
 }
 
 fn check(bytes: &[u8]) -> Verdict {
-    check_bytes("p.json", bytes, &rules(), &[])
+    embolint::check::check(PlanFile::new("p.json", bytes), &rules(), None).unwrap().verdict
 }
 
 /// What holds of every verdict, whatever the input.
@@ -58,47 +58,8 @@ fn example_bytes() -> Vec<u8> {
 
 // ---------------------------------------------------------------- strategies
 
-/// Every field name the plan format defines (SPEC §1).
-const FIELDS: [&str; 38] = [
-    "format",
-    "plan_id",
-    "patient",
-    "id",
-    "age_years",
-    "sex",
-    "indication",
-    "primary_cancer",
-    "lesion_region",
-    "lesion_levels",
-    "lytic",
-    "failed_treatments",
-    "cementoplasty_contraindicated",
-    "mdt_decision",
-    "spinal_artery_mapping",
-    "date",
-    "origins",
-    "prior_sessions",
-    "sessions",
-    "number",
-    "arteries",
-    "name",
-    "origin",
-    "diameter_mm",
-    "shares_origin_with_spinal_artery",
-    "embolic",
-    "agent",
-    "particle_size_um",
-    "drugs",
-    "dose",
-    "value",
-    "unit",
-    "sedation",
-    "rate",
-    "bolus",
-    "post_procedure",
-    "route",
-    "follow_up_days",
-];
+/// Every field name the plan format defines, as the library lists it.
+const FIELDS: [&str; 38] = embolint::plan::FIELD_NAMES;
 
 /// Numbers as JSON can hold them, including ones the format refuses.
 fn number() -> impl Strategy<Value = Value> {

@@ -5,12 +5,11 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use embolint::check::check_bytes;
 use embolint::verdict::{Outcome, Verdict};
 use embolint_fuzz::edits::{Edit, Json};
 use embolint_fuzz::names::respell_names;
 use embolint_fuzz::units::rewrite_units;
-use embolint_fuzz::{assert_same_judgement, builtin_rules, check_verdict, SPEC_EXAMPLE};
+use embolint_fuzz::{assert_same_judgement, builtin_rules, check_verdict, judge, SPEC_EXAMPLE};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -40,7 +39,7 @@ fuzz_target!(|input: Input| {
         plan.apply(edit);
     }
     let text = plan.to_text();
-    let verdict = check_bytes("fuzz.json", text.as_bytes(), rules, &[]);
+    let verdict = judge("fuzz.json", text.as_bytes(), rules);
     check_verdict(text.as_bytes(), rules, &verdict);
     if verdict.verdict == Outcome::Invalid {
         return;
@@ -57,7 +56,7 @@ fuzz_target!(|input: Input| {
 fn assert_judged_alike(verdict: &Verdict, plan: &Json) {
     let rules = builtin_rules();
     let text = plan.to_text();
-    let again = check_bytes("fuzz.json", text.as_bytes(), rules, &[]);
+    let again = judge("fuzz.json", text.as_bytes(), rules);
     check_verdict(text.as_bytes(), rules, &again);
     assert_same_judgement(verdict, &again);
 }

@@ -4,11 +4,9 @@
 //! in `embolint_fuzz::check_verdict`.
 #![no_main]
 
-use embolint::check::check_bytes;
-use embolint::plan::parse::with_arena;
 use embolint::plan::parse_plan;
 use embolint::rules::{Context, RuleSet};
-use embolint_fuzz::{check_verdict, SPEC_EXAMPLE};
+use embolint_fuzz::{check_verdict, judge, SPEC_EXAMPLE};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -24,13 +22,10 @@ fuzz_target!(|data: &[u8]| {
     };
     // Synonyms change how the plan reads (PVA needs particle sizes), so the
     // example may be invalid under some rule sets; that is not a bug.
-    with_arena(|arena| {
-        if let Ok(plan) = parse_plan(SPEC_EXAMPLE, arena, &rules.names) {
-            let context = Context { history: &[] };
-            let _ = rules.evaluate(&plan, &context);
-        }
-    });
-    let verdict = check_bytes("spec-example.json", SPEC_EXAMPLE, &rules, &[]);
+    if let Ok(plan) = parse_plan(SPEC_EXAMPLE, &rules.names) {
+        let _ = rules.resolve(plan).evaluate(&Context::default());
+    }
+    let verdict = judge("spec-example.json", SPEC_EXAMPLE, &rules);
     check_verdict(SPEC_EXAMPLE, &rules, &verdict);
     let _ = embolint::report::render_rules(&rules);
 });

@@ -24,48 +24,11 @@ pub enum Json {
     Object(Vec<(String, Json)>),
 }
 
-/// Words the plan format and the shipped rules care about, so the fuzzer
-/// can reach deep rule branches without guessing spellings byte by byte.
+/// Words the shipped rules care about besides the format's field names
+/// ([`embolint::plan::FIELD_NAMES`]), so the fuzzer can reach deep rule
+/// branches without guessing spellings byte by byte.
 const WORDS: &[&str] = &[
     "embolint.plan/1",
-    "format",
-    "plan_id",
-    "patient",
-    "id",
-    "age_years",
-    "sex",
-    "indication",
-    "primary_cancer",
-    "lesion_region",
-    "lesion_levels",
-    "lytic",
-    "failed_treatments",
-    "cementoplasty_contraindicated",
-    "mdt_decision",
-    "spinal_artery_mapping",
-    "date",
-    "origins",
-    "prior_sessions",
-    "sessions",
-    "number",
-    "arteries",
-    "name",
-    "origin",
-    "diameter_mm",
-    "shares_origin_with_spinal_artery",
-    "embolic",
-    "agent",
-    "particle_size_um",
-    "drugs",
-    "dose",
-    "value",
-    "unit",
-    "sedation",
-    "rate",
-    "bolus",
-    "post_procedure",
-    "route",
-    "follow_up_days",
     "spine",
     "sacrum",
     "iliac",
@@ -130,7 +93,7 @@ const WORDS: &[&str] = &[
     "\u{130}",
 ];
 
-/// A word of [`WORDS`], or any text.
+/// A field name of the format, a word of [`WORDS`], or any text.
 #[derive(Arbitrary, Debug)]
 pub enum Word {
     /// The `n`th known word (modulo the list's length).
@@ -142,7 +105,11 @@ pub enum Word {
 impl Word {
     fn text(&self) -> String {
         match self {
-            Word::Known(n) => WORDS.get(usize::from(*n) % WORDS.len()).unwrap_or(&"").to_string(),
+            Word::Known(n) => {
+                let fields = embolint::plan::FIELD_NAMES.iter();
+                let known: Vec<&str> = fields.chain(WORDS).copied().collect();
+                known.get(usize::from(*n) % known.len()).unwrap_or(&"").to_string()
+            }
             Word::Other(text) => text.clone(),
         }
     }

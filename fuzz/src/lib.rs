@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`builtin_rules`]: the shipped rule set, loaded once per process.
+//! - [`judge`]: the verdict on some bytes, without a history.
 //! - [`check_verdict`]: the promises one verdict must keep.
 //! - [`SPEC_EXAMPLE`]: the SPEC §1 example plan, the seed of the structured
 //!   target.
@@ -13,7 +14,7 @@
 //! - [`names`]: the same plan with names in other case and whitespace,
 //!   which must judge alike.
 
-use embolint::check::{sha256_hex, MAX_LISTED_PROBLEMS, PLAN_FORMAT_RULE};
+use embolint::check::{check, sha256_hex, PlanFile, MAX_LISTED_PROBLEMS, PLAN_FORMAT_RULE};
 use embolint::rules::RuleSet;
 use embolint::verdict::{Outcome, Severity, Verdict};
 use std::sync::OnceLock;
@@ -32,6 +33,15 @@ pub fn builtin_rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     // A broken built-in rule file is a bug the fuzzer should stop on.
     RULES.get_or_init(|| RuleSet::builtin().expect("the built-in rule set loads"))
+}
+
+/// The verdict on `bytes` named `name`, without a history (where nothing
+/// can fail: an error is a bug the fuzzer should stop on).
+pub fn judge(name: &str, bytes: &[u8], rules: &RuleSet) -> Verdict {
+    match check(PlanFile::new(name, bytes), rules, None) {
+        Ok(checked) => checked.verdict,
+        Err(error) => panic!("checking without a history failed: {error}"),
+    }
 }
 
 /// Asserts the promises a verdict on `bytes`, judged by `rules`, must keep.

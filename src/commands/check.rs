@@ -2,8 +2,7 @@
 
 use super::{load_rules, Error, Status};
 use crate::check::{
-    check_bytes, check_with_history, oversized_verdict, read_plan_file, PlanBytes,
-    DEFAULT_MAX_PLAN_BYTES,
+    oversized_verdict, read_plan_file, PlanBytes, PlanFile, DEFAULT_MAX_PLAN_BYTES,
 };
 use crate::formats;
 use crate::history::History;
@@ -189,9 +188,7 @@ fn judge(
             return Ok(oversized_verdict(&name, size, limit, &first_bytes_sha256, rules));
         }
     };
-    match history {
-        None => Ok(check_bytes(&name, &bytes, rules, &[])),
-        Some(history) => check_with_history(&name, &bytes, rules, history)
-            .map_err(|e| format!("cannot check {name} against the history: {e}")),
-    }
+    crate::check::check(PlanFile::new(&name, &bytes), rules, history)
+        .map(|checked| checked.verdict)
+        .map_err(|e| format!("cannot check {name} against the history: {e}"))
 }

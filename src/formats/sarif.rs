@@ -20,7 +20,11 @@ pub fn render(verdicts: &[Verdict], rules: &RuleSet) -> serde_json::Result<Strin
             ReportingDescriptor::builder()
                 .id(rule.id.as_str())
                 .short_description(text(&rule.description))
-                .full_description(text(&format!("Protocol: {}", rule.citation)))
+                .full_description(text(&match (&rule.citation, &rule.rationale) {
+                    (Some(citation), _) => format!("Protocol: {citation}"),
+                    (None, Some(rationale)) => format!("Not the protocol's rule: {rationale}"),
+                    (None, None) => rule.description.clone(),
+                }))
                 .build()
         })
         .collect();

@@ -3,9 +3,8 @@
 //! such as `diamter_mm`) are reported with their JSON Pointer, and a near
 //! miss gets a suggestion.
 
-use super::json::{clip, Node};
+use super::json::{clip, Key, Node};
 use super::parse::Problem;
-use crate::names::same;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -135,7 +134,7 @@ pub struct ObjectReader<'a, 'p> {
     /// the reader reload a value it had just stored, for every object read.
     path: &'p Pointer<'p>,
     /// Its entries in file order.
-    entries: &'a [(&'a str, Node<'a>)],
+    entries: &'a [(Key<'a>, Node<'a>)],
     /// Fields a misspelt key was taken for: their absence is already explained
     /// by the "did you mean" problem and is not reported twice.
     suggested: Vec<&'static str>,
@@ -173,7 +172,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     fn keys_known_and_distinct(&self, known: &[&'static str]) -> bool {
         let mut seen = 0u64;
         for (key, _) in self.entries {
-            let Some(position) = known.iter().position(|k| same(k, key)) else { return false };
+            let Some(position) = known.iter().position(|k| k == key) else { return false };
             let Some(bit) = u32::try_from(position).ok().and_then(|p| 1u64.checked_shl(p)) else {
                 return false;
             };
@@ -189,12 +188,12 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     fn report_duplicates(&self, problems: &mut Problems) {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for (key, _) in self.entries {
-            *counts.entry(key).or_default() += 1;
+            *counts.entry(key.as_ref()).or_default() += 1;
         }
         let mut reported = HashSet::new();
         for (key, _) in self.entries {
-            let times = counts.get(key).copied().unwrap_or(0);
-            if times > 1 && reported.insert(*key) {
+            let times = counts.get(key.as_ref()).copied().unwrap_or(0);
+            if times > 1 && reported.insert(key.as_ref()) {
                 let times = if times == 2 { "twice".to_string() } else { format!("{times} times") };
                 let message = format!("`{}` appears {times}; keep one", clip(key));
                 problems.add(&self.key_path(key), message);
@@ -211,7 +210,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
             .filter(|k| !self.entries.iter().any(|(key, _)| key == k))
             .collect();
         for (key, _) in self.entries {
-            if known.contains(key) {
+            if known.contains(&key.as_ref()) {
                 continue;
             }
             let shown = clip(key);
@@ -232,7 +231,7 @@ impl<'a, 'p> ObjectReader<'a, 'p> {
     /// The field `key`, if present (the first, if it appears twice).
     #[inline]
     pub fn optional(&self, key: &'static str) -> Option<Field<'a, '_>> {
-        let node = self.entries.iter().find(|(k, _)| same(k, key)).map(|(_, node)| node)?;
+        let node = self.entries.iter().find(|(k, _)| k == key).map(|(_, node)| node)?;
         Some(Field { node, path: self.key_path(key) })
     }
 
@@ -261,19 +260,19 @@ pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::json::read_for_test as read;
+    use crate::plan::json::read;
 
     const KNOWN: &[&str] = &["name", "diameter_mm", "origin"];
 
     const A: Pointer<'static> = Pointer::Key(&Pointer::Root, "a");
 
     /// Opens `text` at `/a`; the `diameter_mm` value, if any, and the problems.
-    fn open(text: &'static str) -> (Option<&'static Node<'static>>, Problems) {
-        let node: &'static Node<'static> = Box::leak(Box::new(read(text.as_bytes()).unwrap()));
+    fn open(text: &str) -> (Option<String>, Problems) {
+        let node = read(text.as_bytes()).unwrap();
         let mut problems = Problems::default();
-        let field = Field { node, path: A };
+        let field = Field { node: &node, path: A };
         let reader = ObjectReader::open(&field, "an artery", KNOWN, &mut problems).unwrap();
-        let diameter = reader.required("diameter_mm", &mut problems).map(|f| f.node);
+        let diameter = reader.required("diameter_mm", &mut problems).map(|f| f.node.describe());
         reader.required("name", &mut problems);
         (diameter, problems)
     }
@@ -326,7 +325,7 @@ mod tests {
                 ("/a/diameter_mm", "`diameter_mm` appears twice; keep one")
             ]
         );
-        assert_eq!(diameter.unwrap(), &Node::Number("2"));
+        assert_eq!(diameter.unwrap(), "a number 2", "the first of the two");
     }
 
     #[test]

@@ -6,39 +6,45 @@
 //! [`Node`] keeps every object entry in order, duplicates included, and every
 //! number as the exact text written in the file.
 //!
-//! The tree borrows from the file's text: keys, strings without escapes and
-//! number literals are slices of it, so reading a plan copies no more of the
-//! file than the few strings that hold escapes (`\n`, `\u00b5`). Lists,
-//! objects and those few strings live in an arena ([`Bump`]) that the caller
-//! drops with the tree: one allocation for a whole plan instead of one per
-//! list and object, and nothing to free node by node.
-//!
-//! The `parser` module builds the tree in one pass and accepts exactly what
-//! serde_json accepts; when it refuses a file, serde_json says why, with line
-//! and column.
+//! The JSON syntax is serde_json's alone: a visitor builds the tree, so
+//! serde_json decides what is JSON, keeps deep nesting from overflowing the
+//! stack (128 levels), and words every syntax error with its line and
+//! column. serde_json hands a visitor numbers as `u64`, `i64` or `f64`; the
+//! exact text of each is taken from the file as it is visited (numbers come
+//! in file order, and in JSON a number is the only token that starts with a
+//! `-` or a digit outside a string). serde_json lends keys and strings
+//! without escapes straight from the file, so where each ends tells the
+//! search for the next number where to resume: the file is not scanned a
+//! second time.
 
-mod parser;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
 
-use bumpalo::Bump;
-
-/// A JSON value with object entries in file order and numbers as written,
-/// borrowing from the file's text and the arena it was read into (`'a`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Node<'a> {
+/// A JSON value with object entries in file order and numbers as written.
+///
+/// It borrows its text from the file's (`'t`): keys, numbers and strings
+/// without escapes are not copied. The tree lives only while the plan is
+/// read; the [`crate::plan::Plan`] read from it owns its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node<'t> {
     /// `null`.
     Null,
     /// `true` or `false`.
     Bool(bool),
     /// A number, as its literal text (`2.50`, `3e0`), so it can be read exactly.
-    Number(&'a str),
-    /// A string, unescaped (borrowed from the file unless it had escapes).
-    String(&'a str),
+    Number(&'t str),
+    /// A string, unescaped (copied only when it had escapes).
+    String(Cow<'t, str>),
     /// A list of values.
-    Array(&'a [Node<'a>]),
+    Array(Vec<Node<'t>>),
     /// Every entry in file order, duplicate keys included, so that a
     /// duplicate can be reported with its JSON Pointer.
-    Object(&'a [(&'a str, Node<'a>)]),
+    Object(Vec<(Key<'t>, Node<'t>)>),
 }
+
+/// An object's key, as the file writes it.
+pub type Key<'t> = Cow<'t, str>;
 
 /// Longest stretch of a string quoted in a message before it is cut short.
 const QUOTE_LIMIT: usize = 60;
@@ -84,10 +90,29 @@ fn cut(text: &str) -> String {
     cut
 }
 
-/// Reads a whole file into a [`Node`] whose lists and objects are kept in
-/// `arena`; the error is a message for a clinician about the file as a
-/// whole. Never panics, whatever the bytes.
-pub fn read<'a>(bytes: &'a [u8], arena: &'a Bump) -> Result<Node<'a>, String> {
+/// Reads a whole file into a [`Node`]; the error is a message for a
+/// clinician about the file as a whole. Never panics, whatever the bytes.
+///
+/// # Errors
+/// Text that is not UTF-8, an empty file, and anything serde_json does not
+/// accept as one JSON value, with line and column:
+///
+/// ```
+/// use embolint::plan::json::{read, Node};
+///
+/// let node = read(br#"{"dose": 2.50, "dose": 3}"#).unwrap();
+/// let Node::Object(entries) = node else { panic!("an object") };
+/// assert_eq!(entries[0], ("dose".into(), Node::Number("2.50")));
+/// assert_eq!(entries.len(), 2, "the duplicate is kept, to be reported");
+///
+/// let error = read(b"{\"dose\": 2,}").unwrap_err();
+/// assert_eq!(
+///     error,
+///     "the file is not valid JSON: there is a comma before a closing bracket; remove it \
+///      at line 1, column 12"
+/// );
+/// ```
+pub fn read(bytes: &[u8]) -> Result<Node<'_>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text: invalid byte at offset {}; save it as UTF-8",
@@ -98,26 +123,184 @@ pub fn read<'a>(bytes: &'a [u8], arena: &'a Bump) -> Result<Node<'a>, String> {
     if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
         return Err("the file is empty; a plan is one JSON object, {\"format\": ...}".into());
     }
-    parser::document(text, arena).ok_or_else(|| why_not_json(text))
+    let mut literals = NumberLiterals { text, at: 0 };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let node = NodeSeed { literals: &mut literals }
+        .deserialize(&mut deserializer)
+        .and_then(|node| deserializer.end().map(|()| node));
+    match node {
+        Ok(node) if literals.next().is_none() => Ok(node),
+        Ok(_) => Err(MISMATCH.into()),
+        Err(error) if error.to_string().starts_with(MISMATCH) => Err(MISMATCH.into()),
+        Err(error) => Err(syntax_message(text, &error)),
+    }
 }
 
-/// [`read`] into an arena that is never freed: for tests, which keep trees
-/// as long as they like.
-#[cfg(test)]
-pub(crate) fn read_for_test(bytes: &[u8]) -> Result<Node<'_>, String> {
-    read(bytes, Box::leak(Box::new(Bump::new())))
+/// What is said if a number's text could not be found: a bug in embolint,
+/// never a reason to pass the plan.
+const MISMATCH: &str = "embolint could not read the numbers of this file exactly; please \
+                        report this file to the embolint maintainers";
+
+/// The text of each number literal of `text`, in file order: runs of
+/// `-+.eE0-9` that start outside a string with `-` or a digit.
+struct NumberLiterals<'t> {
+    text: &'t str,
+    /// Where the scan goes on.
+    at: usize,
 }
 
-/// Why `text`, which the reader refused, is not JSON: serde_json's reason in
-/// plain words, with line and column.
-fn why_not_json(text: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Err(error) => syntax_message(text, &error),
-        // The reader and serde_json disagree: a bug in embolint, never a
-        // reason to pass the plan.
-        Ok(_) => "embolint could not read this file although it looks like valid JSON; please \
-                  report this file to the embolint maintainers"
-            .into(),
+impl<'t> NumberLiterals<'t> {
+    /// Notes that serde_json lent `string`, a key or string of the file
+    /// (without its quotes): no number starts before its closing quote.
+    fn passed(&mut self, string: &'t str) {
+        let start = (string.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        if start <= self.text.len() {
+            self.at = self.at.max(start + string.len() + 1);
+        }
+    }
+}
+
+impl<'t> Iterator for NumberLiterals<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let bytes = self.text.as_bytes();
+        loop {
+            let rest = bytes.get(self.at..)?;
+            let skip = rest.iter().position(|b| *b == b'"' || *b == b'-' || b.is_ascii_digit())?;
+            let start = self.at + skip;
+            if bytes.get(start) == Some(&b'"') {
+                self.at = end_of_string(bytes, start + 1);
+                continue;
+            }
+            let number = bytes.get(start..).unwrap_or_default();
+            let length = number
+                .iter()
+                .position(|b| !(b"-+.eE".contains(b) || b.is_ascii_digit()))
+                .unwrap_or(number.len());
+            self.at = start + length;
+            // Starts and ends on ASCII bytes, so `get` always succeeds.
+            return self.text.get(start..self.at);
+        }
+    }
+}
+
+/// The index just past the closing quote of a string whose body starts at `at`.
+fn end_of_string(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(rest) = bytes.get(at..) {
+        match rest.iter().position(|b| *b == b'"' || *b == b'\\') {
+            Some(found) if rest.get(found) == Some(&b'"') => return at + found + 1,
+            // An escape: the next byte is escaped, whatever it is.
+            Some(found) => at += found + 2,
+            None => break,
+        }
+    }
+    bytes.len()
+}
+
+/// Reads an object's key, borrowed from the file unless it had escapes.
+struct KeySeed<'s, 't> {
+    literals: &'s mut NumberLiterals<'t>,
+}
+
+impl<'t> DeserializeSeed<'t> for KeySeed<'_, 't> {
+    type Value = Key<'t>;
+
+    fn deserialize<D: Deserializer<'t>>(self, deserializer: D) -> Result<Key<'t>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'t> Visitor<'t> for KeySeed<'_, 't> {
+    type Value = Key<'t>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'t str) -> Result<Key<'t>, E> {
+        self.literals.passed(key);
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key<'t>, E> {
+        Ok(Cow::Owned(key.to_string()))
+    }
+}
+
+/// Builds one [`Node`], taking each number's text from `literals`.
+struct NodeSeed<'s, 't> {
+    literals: &'s mut NumberLiterals<'t>,
+}
+
+impl<'t> DeserializeSeed<'t> for NodeSeed<'_, 't> {
+    type Value = Node<'t>;
+
+    fn deserialize<D: Deserializer<'t>>(self, deserializer: D) -> Result<Node<'t>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'t> NodeSeed<'_, 't> {
+    /// The number just visited, as written.
+    fn number<E: serde::de::Error>(self) -> Result<Node<'t>, E> {
+        let literal = self.literals.next().ok_or_else(|| E::custom(MISMATCH))?;
+        Ok(Node::Number(literal))
+    }
+}
+
+impl<'t> Visitor<'t> for NodeSeed<'_, 't> {
+    type Value = Node<'t>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node<'t>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Node<'t>, E> {
+        Ok(Node::Bool(value))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Node<'t>, E> {
+        self.number()
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Node<'t>, E> {
+        self.number()
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Node<'t>, E> {
+        self.number()
+    }
+
+    fn visit_borrowed_str<E>(self, value: &'t str) -> Result<Node<'t>, E> {
+        self.literals.passed(value);
+        Ok(Node::String(Cow::Borrowed(value)))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Node<'t>, E> {
+        Ok(Node::String(Cow::Owned(value.to_string())))
+    }
+
+    fn visit_seq<A: SeqAccess<'t>>(self, mut seq: A) -> Result<Node<'t>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(NodeSeed { literals: &mut *self.literals })? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'t>>(self, mut map: A) -> Result<Node<'t>, A::Error> {
+        // Room for the fields of the format's largest objects.
+        let mut entries = Vec::with_capacity(8);
+        while let Some(key) = map.next_key_seed(KeySeed { literals: &mut *self.literals })? {
+            let value = map.next_value_seed(NodeSeed { literals: &mut *self.literals })?;
+            entries.push((key, value));
+        }
+        Ok(Node::Object(entries))
     }
 }
 
@@ -174,7 +357,6 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::read_for_test as read;
     use super::*;
 
     fn num(text: &str) -> Node<'_> {
@@ -185,7 +367,7 @@ mod tests {
     fn duplicate_keys_are_kept_in_order() {
         let node = read(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
         let Node::Object(entries) = node else { panic!("not an object") };
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["a", "b", "a"]);
         assert_eq!(entries[2].1, num("3"));
     }
@@ -197,8 +379,10 @@ mod tests {
         let node = read(text.as_bytes()).unwrap();
         let numbers =
             [num("0.1"), num("-2.50"), num("3E+2"), num("1e-400"), num("12345678901234567890123")];
-        let expected =
-            Node::Object(&[("s", Node::String("x -1 \"2\" 3e5")), ("n", Node::Array(&numbers))]);
+        let expected = Node::Object(vec![
+            ("s".into(), Node::String("x -1 \"2\" 3e5".into())),
+            ("n".into(), Node::Array(numbers.to_vec())),
+        ]);
         assert_eq!(node, expected);
     }
 
@@ -207,12 +391,12 @@ mod tests {
         let text = r#"[true, false, null, "a\\", 7, "\"5", {"k\"1": -0}]"#;
         let Node::Array(items) = read(text.as_bytes()).unwrap() else { panic!() };
         assert_eq!(items[4], num("7"));
-        assert_eq!(items[6], Node::Object(&[("k\"1", num("-0"))]));
+        assert_eq!(items[6], Node::Object(vec![("k\"1".into(), num("-0"))]));
     }
 
     #[test]
     fn a_leading_byte_order_mark_is_skipped() {
-        assert_eq!(read("\u{feff}{}".as_bytes()).unwrap(), Node::Object(&[]));
+        assert_eq!(read("\u{feff}{}".as_bytes()).unwrap(), Node::Object(vec![]));
     }
 
     #[test]
@@ -280,11 +464,11 @@ mod tests {
 
     #[test]
     fn descriptions_quote_values() {
-        assert_eq!(Node::String("2.5").describe(), "a string \"2.5\"");
+        assert_eq!(Node::String("2.5".into()).describe(), "a string \"2.5\"");
         assert_eq!(num("3").describe(), "a number 3");
         assert_eq!(Node::Null.describe(), "null");
         let long = "x".repeat(100);
-        assert!(Node::String(long.as_str()).describe().ends_with("…\""));
+        assert!(Node::String(long.as_str().into()).describe().ends_with("…\""));
         assert_eq!(clip(&long).chars().count(), QUOTE_LIMIT + 1);
         assert_eq!(clip("a\nb"), "a\\nb");
     }

@@ -21,29 +21,97 @@ pub use quantity::{Amount, Dimension, Quantity, Unit};
 /// The `format` value of every plan this version reads.
 pub const FORMAT: &str = "embolint.plan/1";
 
+/// Every field name the plan format defines, each once, in the order the
+/// format describes them. The reader of each section names its own fields;
+/// a test holds this list to them. The fuzzers and the property tests draw
+/// keys from it.
+pub const FIELD_NAMES: [&str; 38] = [
+    "format",
+    "plan_id",
+    "patient",
+    "id",
+    "age_years",
+    "sex",
+    "indication",
+    "primary_cancer",
+    "lesion_region",
+    "lesion_levels",
+    "lytic",
+    "failed_treatments",
+    "cementoplasty_contraindicated",
+    "mdt_decision",
+    "spinal_artery_mapping",
+    "date",
+    "origins",
+    "prior_sessions",
+    "sessions",
+    "number",
+    "arteries",
+    "name",
+    "origin",
+    "diameter_mm",
+    "shares_origin_with_spinal_artery",
+    "embolic",
+    "agent",
+    "particle_size_um",
+    "drugs",
+    "dose",
+    "value",
+    "unit",
+    "sedation",
+    "rate",
+    "bolus",
+    "post_procedure",
+    "route",
+    "follow_up_days",
+];
+
 /// A treatment plan: one patient, one or more planned procedures.
 ///
-/// Its text (ids, names, origins) is borrowed from the file it was read
-/// from (`'a`): reading a plan copies none of it.
+/// It owns its text. Its names are compared in their normalized form
+/// until a rule set resolves them ([`crate::rules::RuleSet::resolve`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan<'a> {
+pub struct Plan {
     /// A later file with the same id is a revision of this plan.
-    pub plan_id: &'a str,
-    pub patient: Patient<'a>,
-    pub indication: Indication<'a>,
+    pub plan_id: String,
+    pub patient: Patient,
+    pub indication: Indication,
     /// The angiographic mapping of the spinal arteries' origins, if done.
-    pub spinal_artery_mapping: Option<SpinalMapping<'a>>,
+    pub spinal_artery_mapping: Option<SpinalMapping>,
     /// Procedures already done for this patient, as the plan reports them.
-    pub prior_sessions: Vec<PriorSession<'a>>,
+    pub prior_sessions: Vec<PriorSession>,
     /// The planned procedures; never empty.
-    pub sessions: Vec<Session<'a>>,
+    pub sessions: Vec<Session>,
+}
+
+impl Plan {
+    /// Calls `resolve` on every name the plan writes: failed treatments,
+    /// mapped origins, and each session's origins, agents, drugs,
+    /// sedatives, post-procedure drugs and routes.
+    pub(crate) fn for_each_name(&mut self, mut resolve: impl FnMut(&mut Name)) {
+        let failed = self.indication.failed_treatments.iter_mut().flatten();
+        let mapped = self.spinal_artery_mapping.iter_mut().flat_map(|m| m.origins.iter_mut());
+        failed.chain(mapped).for_each(&mut resolve);
+        for session in &mut self.sessions {
+            for artery in &mut session.arteries {
+                artery.origin.iter_mut().for_each(&mut resolve);
+                artery.embolic.iter_mut().for_each(|e| resolve(&mut e.agent));
+                artery.drugs.iter_mut().for_each(|d| resolve(&mut d.name));
+            }
+            session.sedation.iter_mut().for_each(|s| resolve(&mut s.name));
+            for drug in &mut session.post_procedure {
+                resolve(&mut drug.name);
+                drug.route.iter_mut().for_each(&mut resolve);
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Patient<'a> {
-    pub id: &'a str,
+pub struct Patient {
+    pub id: String,
     pub age_years: Option<Decimal>,
-    pub sex: Option<&'a str>,
+    pub sex: Option<String>,
 }
 
 /// Where the treated lesion lies; decides whether spinal mapping is required.
@@ -75,89 +143,89 @@ impl LesionRegion {
 
 /// Why the patient is treated; the `eligibility` rule reads it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Indication<'a> {
-    pub primary_cancer: Option<&'a str>,
+pub struct Indication {
+    pub primary_cancer: Option<String>,
     pub lesion_region: LesionRegion,
-    pub lesion_levels: Vec<&'a str>,
+    pub lesion_levels: Vec<String>,
     pub lytic: Option<bool>,
     /// `None` when the plan does not say; `Some(empty)` when it says none.
-    pub failed_treatments: Option<Vec<Name<'a>>>,
+    pub failed_treatments: Option<Vec<Name>>,
     pub cementoplasty_contraindicated: Option<bool>,
     pub mdt_decision: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct SpinalMapping<'a> {
+pub struct SpinalMapping {
     pub date: Date,
     /// Segmental arteries from which an anterior or posterior spinal artery
     /// arises; empty when angiography found none.
-    pub origins: Vec<Name<'a>>,
+    pub origins: Vec<Name>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct PriorSession<'a> {
+pub struct PriorSession {
     /// Position in `prior_sessions`, for JSON Pointers.
     pub index: usize,
     pub date: Date,
-    pub plan_id: Option<&'a str>,
+    pub plan_id: Option<String>,
 }
 
 /// One planned procedure.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Session<'a> {
+pub struct Session {
     /// Position in `sessions`, for JSON Pointers.
     pub index: usize,
     /// The number in the course, when the plan gives it.
     pub number: Option<u64>,
     pub date: Date,
-    pub arteries: Vec<Artery<'a>>,
-    pub sedation: Vec<Sedative<'a>>,
-    pub post_procedure: Vec<PostProcedureDrug<'a>>,
+    pub arteries: Vec<Artery>,
+    pub sedation: Vec<Sedative>,
+    pub post_procedure: Vec<PostProcedureDrug>,
     pub follow_up_days: Vec<u64>,
 }
 
-impl<'a> Session<'a> {
+impl Session {
     /// The JSON Pointer of this session.
     pub fn pointer(&self) -> String {
         format!("/sessions/{}", self.index)
     }
 
     /// The arteries that are treated: embolised or infused.
-    pub fn treated_arteries(&self) -> impl Iterator<Item = &Artery<'a>> {
+    pub fn treated_arteries(&self) -> impl Iterator<Item = &Artery> {
         self.arteries.iter().filter(|a| a.is_treated())
     }
 }
 
 /// An arterial feeder of the lesion, treated or only documented.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Artery<'a> {
+pub struct Artery {
     /// Position in its session's `arteries`, for JSON Pointers.
     pub index: usize,
-    pub name: &'a str,
+    pub name: String,
     /// The segmental artery it arises from.
-    pub origin: Option<Name<'a>>,
+    pub origin: Option<Name>,
     pub diameter_mm: Decimal,
     /// The planner's own reading of the angiogram.
     pub shares_origin_with_spinal_artery: bool,
-    pub embolic: Option<Embolic<'a>>,
-    pub drugs: Vec<DrugDose<'a>>,
+    pub embolic: Option<Embolic>,
+    pub drugs: Vec<DrugDose>,
 }
 
-impl Artery<'_> {
+impl Artery {
     /// SPEC §2: treated when it has an embolic or a non-empty `drugs`.
     pub fn is_treated(&self) -> bool {
         self.embolic.is_some() || !self.drugs.is_empty()
     }
 
     /// The JSON Pointer of this artery within session `session`.
-    pub fn pointer(&self, session: &Session<'_>) -> String {
+    pub fn pointer(&self, session: &Session) -> String {
         format!("/sessions/{}/arteries/{}", session.index, self.index)
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Embolic<'a> {
-    pub agent: Name<'a>,
+pub struct Embolic {
+    pub agent: Name,
     /// `[min, max]` in µm; present whenever the agent is PVA.
     pub particle_size_um: Option<ParticleRange>,
 }
@@ -170,19 +238,19 @@ pub struct ParticleRange {
 
 /// A drug given into an artery.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DrugDose<'a> {
+pub struct DrugDose {
     /// Position in the artery's `drugs`, for JSON Pointers.
     pub index: usize,
-    pub name: Name<'a>,
+    pub name: Name,
     /// Always a mass.
     pub dose: Quantity,
 }
 
 /// A sedative: a continuous rate or a single bolus (exactly one).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sedative<'a> {
+pub struct Sedative {
     pub index: usize,
-    pub name: Name<'a>,
+    pub name: Name,
     pub dose: SedativeDose,
 }
 
@@ -196,10 +264,38 @@ pub enum SedativeDose {
 
 /// A drug given after the procedure.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PostProcedureDrug<'a> {
+pub struct PostProcedureDrug {
     pub index: usize,
-    pub name: Name<'a>,
+    pub name: Name,
     /// Always a mass.
     pub dose: Quantity,
-    pub route: Option<Name<'a>>,
+    pub route: Option<Name>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FIELD_NAMES;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_list_of_field_names_is_exactly_the_fields_the_readers_name() {
+        let sections: [&[&str]; 12] = [
+            super::parse::PLAN_FIELDS,
+            super::parse::PATIENT_FIELDS,
+            super::parse::INDICATION_FIELDS,
+            super::parse::MAPPING_FIELDS,
+            super::parse::PRIOR_SESSION_FIELDS,
+            super::session::SESSION_FIELDS,
+            super::session::ARTERY_FIELDS,
+            super::session::EMBOLIC_FIELDS,
+            super::session::DRUG_FIELDS,
+            super::session::SEDATIVE_FIELDS,
+            super::session::POST_PROCEDURE_FIELDS,
+            super::values::QUANTITY_FIELDS,
+        ];
+        let read: BTreeSet<&str> = sections.into_iter().flatten().copied().collect();
+        let listed: BTreeSet<&str> = FIELD_NAMES.into_iter().collect();
+        assert_eq!(listed.len(), FIELD_NAMES.len(), "a field name is listed twice");
+        assert_eq!(read, listed);
+    }
 }

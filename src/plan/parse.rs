@@ -9,11 +9,9 @@
 use super::fields::{suggest, Field, ObjectReader, Pointer, Problems};
 use super::json::{self, clip, quote, Node};
 use super::session::sessions;
-use super::values::{date, flag, non_negative, resolved_names, text, texts, Resolver};
+use super::values::{date, flag, names, non_negative, text, texts};
 use super::{Indication, LesionRegion, Patient, Plan, PriorSession, SpinalMapping, FORMAT};
 use crate::names::Names;
-use bumpalo::Bump;
-use std::cell::Cell;
 
 /// One problem that makes a plan invalid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,27 +35,36 @@ pub struct ParseFailure {
     pub patient_id: Option<String>,
 }
 
-/// Reads a plan strictly. `names`, the rule set's synonyms, resolve each name
-/// of the plan ([`crate::names::Name`]) and decide where the format depends
-/// on them (particle sizes are required when the agent is PVA). The plan
-/// borrows its text from `bytes`, and from `arena` the few strings that
-/// were written with escapes; `arena` also holds the file's JSON tree while
-/// it is read. [`with_arena`] lends a reused one.
+/// Reads a plan strictly. `synonyms`, the rule set's, decide the one place
+/// where the format depends on a name: particle sizes are required when the
+/// agent is PVA, whatever it is called. The plan's names are kept as
+/// written; the rule set that judges the plan resolves them
+/// ([`crate::rules::RuleSet::resolve`]).
 ///
 /// Never panics, whatever the bytes.
-pub fn parse_plan<'a>(
-    bytes: &'a [u8],
-    arena: &'a Bump,
-    names: &'a Names,
-) -> Result<Plan<'a>, ParseFailure> {
-    let root = json::read(bytes, arena).map_err(|message| ParseFailure {
+///
+/// # Errors
+/// Every problem found, each with its JSON Pointer, and the plan's and
+/// patient's ids when they could be read:
+///
+/// ```
+/// use embolint::names::Names;
+/// use embolint::plan::parse_plan;
+///
+/// let failure = parse_plan(br#"{"format": "embolint.plan/1", "plan_id": "P-1"}"#, &Names::default())
+///     .unwrap_err();
+/// assert_eq!(failure.plan_id.as_deref(), Some("P-1"));
+/// assert_eq!(failure.problems[0].path, "/patient");
+/// assert_eq!(failure.problems[0].message, "missing required field `patient`");
+/// ```
+pub fn parse_plan(bytes: &[u8], synonyms: &Names) -> Result<Plan, ParseFailure> {
+    let root = json::read(bytes).map_err(|message| ParseFailure {
         problems: vec![Problem { path: String::new(), message }],
         plan_id: None,
         patient_id: None,
     })?;
-    let root = arena.alloc(root);
     let mut problems = Problems::default();
-    let plan = plan(&Field::root(root), Resolver::new(names, arena), &mut problems);
+    let plan = plan(&Field::root(&root), synonyms, &mut problems);
     match plan {
         Some(plan) if problems.list.is_empty() => Ok(plan),
         _ => {
@@ -65,44 +72,18 @@ pub fn parse_plan<'a>(
                 // Every reader reports before it gives up; this is a safety net.
                 problems.add(&Pointer::Root, "embolint could not read this plan; please report this file to the embolint maintainers");
             }
-            let patient = entry(root, "patient");
+            let patient = entry(&root, "patient");
             Err(ParseFailure {
                 problems: problems.list,
-                plan_id: readable_text(entry(root, "plan_id")),
+                plan_id: readable_text(entry(&root, "plan_id")),
                 patient_id: readable_text(patient.and_then(|p| entry(p, "id"))),
             })
         }
     }
 }
 
-/// Runs `work` with this thread's arena, emptied: plan after plan, reading
-/// and checking do not ask the allocator for the memory of each JSON tree
-/// (a large request also made it tidy up all small free blocks). After a
-/// plan that used more than [`ARENA_KEPT_BYTES`] the memory is given back.
-pub fn with_arena<T>(work: impl FnOnce(&Bump) -> T) -> T {
-    // Taken out while lent: a nested call (or a thread that is exiting)
-    // gets a fresh arena, which does the same.
-    let mut arena = ARENA.try_with(Cell::take).ok().flatten().unwrap_or_default();
-    arena.reset();
-    let done = work(&arena);
-    if arena.allocated_bytes() <= ARENA_KEPT_BYTES {
-        // Fails only while the thread exits; the arena is then just dropped.
-        let _ = ARENA.try_with(|kept| kept.set(Some(arena)));
-    }
-    done
-}
-
-thread_local! {
-    /// Each thread's arena, between two uses of [`with_arena`].
-    static ARENA: Cell<Option<Bump>> = const { Cell::new(None) };
-}
-
-/// Largest arena kept for the next plan: enough for the tree of a plan of
-/// about 100 KB. After a larger plan the memory is given back.
-const ARENA_KEPT_BYTES: usize = 256 * 1024;
-
 /// The fields of the plan object.
-const PLAN_FIELDS: &[&str] = &[
+pub(super) const PLAN_FIELDS: &[&str] = &[
     "format",
     "plan_id",
     "patient",
@@ -112,26 +93,20 @@ const PLAN_FIELDS: &[&str] = &[
     "sessions",
 ];
 
-fn plan<'a>(
-    root: &Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<Plan<'a>> {
+fn plan(root: &Field<'_, '_>, synonyms: &Names, problems: &mut Problems) -> Option<Plan> {
     let expected = r#"a plan: one JSON object, {"format": "embolint.plan/1", ...}"#;
     let reader = ObjectReader::open(root, expected, PLAN_FIELDS, problems)?;
     let format = format(&reader, problems);
-    let plan_id = reader.required("plan_id", problems).and_then(|f| text(&f, problems));
+    let plan_id = reader.required("plan_id", problems).and_then(|f| owned_text(&f, problems));
     let patient = reader.required("patient", problems).and_then(|f| patient(&f, problems));
-    let indication =
-        reader.required("indication", problems).and_then(|f| indication(&f, resolver, problems));
-    let mapping = optional(reader.optional("spinal_artery_mapping"), |f| {
-        spinal_mapping(f, resolver, problems)
-    });
+    let indication = reader.required("indication", problems).and_then(|f| indication(&f, problems));
+    let mapping =
+        optional(reader.optional("spinal_artery_mapping"), |f| spinal_mapping(f, problems));
     let prior_sessions = optional(reader.optional("prior_sessions"), |f| {
         f.list("a list of prior sessions", problems, prior_session)
     });
     let sessions =
-        reader.required("sessions", problems).and_then(|f| sessions(&f, resolver, problems));
+        reader.required("sessions", problems).and_then(|f| sessions(&f, synonyms, problems));
     format?;
     Some(Plan {
         plan_id: plan_id?,
@@ -172,18 +147,18 @@ fn format(reader: &ObjectReader<'_, '_>, problems: &mut Problems) -> Option<()> 
     Some(())
 }
 
-const PATIENT_FIELDS: &[&str] = &["id", "age_years", "sex"];
+pub(super) const PATIENT_FIELDS: &[&str] = &["id", "age_years", "sex"];
 
-fn patient<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<Patient<'a>> {
+fn patient(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Patient> {
     let reader =
         ObjectReader::open(field, "an object with the patient's `id`", PATIENT_FIELDS, problems)?;
-    let id = reader.required("id", problems).and_then(|f| text(&f, problems));
+    let id = reader.required("id", problems).and_then(|f| owned_text(&f, problems));
     let age = optional(reader.optional("age_years"), |f| non_negative(f, "the age", problems));
-    let sex = optional(reader.optional("sex"), |f| text(f, problems));
+    let sex = optional(reader.optional("sex"), |f| owned_text(f, problems));
     Some(Patient { id: id?, age_years: age?, sex: sex? })
 }
 
-const INDICATION_FIELDS: &[&str] = &[
+pub(super) const INDICATION_FIELDS: &[&str] = &[
     "primary_cancer",
     "lesion_region",
     "lesion_levels",
@@ -193,19 +168,14 @@ const INDICATION_FIELDS: &[&str] = &[
     "mdt_decision",
 ];
 
-fn indication<'a>(
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<Indication<'a>> {
+fn indication(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Indication> {
     let reader = ObjectReader::open(field, "an object", INDICATION_FIELDS, problems)?;
-    let primary_cancer = optional(reader.optional("primary_cancer"), |f| text(f, problems));
+    let primary_cancer = optional(reader.optional("primary_cancer"), |f| owned_text(f, problems));
     let region =
         reader.required("lesion_region", problems).and_then(|f| lesion_region(&f, problems));
     let levels = optional(reader.optional("lesion_levels"), |f| texts(f, problems));
     let lytic = optional(reader.optional("lytic"), |f| flag(f, problems));
-    let failed =
-        optional(reader.optional("failed_treatments"), |f| resolved_names(f, resolver, problems));
+    let failed = optional(reader.optional("failed_treatments"), |f| names(f, problems));
     let cementoplasty =
         optional(reader.optional("cementoplasty_contraindicated"), |f| flag(f, problems));
     let mdt = optional(reader.optional("mdt_decision"), |f| flag(f, problems));
@@ -238,45 +208,45 @@ fn lesion_region(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Lesio
     None
 }
 
-const MAPPING_FIELDS: &[&str] = &["date", "origins"];
+pub(super) const MAPPING_FIELDS: &[&str] = &["date", "origins"];
 
-fn spinal_mapping<'a>(
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<SpinalMapping<'a>> {
+fn spinal_mapping(field: &Field<'_, '_>, problems: &mut Problems) -> Option<SpinalMapping> {
     let expected = "an object with the mapping's `date` and `origins`";
     let reader = ObjectReader::open(field, expected, MAPPING_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
-    let origins =
-        reader.required("origins", problems).and_then(|f| resolved_names(&f, resolver, problems));
+    let origins = reader.required("origins", problems).and_then(|f| names(&f, problems));
     Some(SpinalMapping { date: date?, origins: origins? })
 }
 
-const PRIOR_SESSION_FIELDS: &[&str] = &["date", "plan_id"];
+pub(super) const PRIOR_SESSION_FIELDS: &[&str] = &["date", "plan_id"];
 
-fn prior_session<'a>(
+fn prior_session(
     index: usize,
-    field: Field<'a, '_>,
+    field: Field<'_, '_>,
     problems: &mut Problems,
-) -> Option<PriorSession<'a>> {
+) -> Option<PriorSession> {
     let expected = "an object with the prior session's `date`";
     let reader = ObjectReader::open(&field, expected, PRIOR_SESSION_FIELDS, problems)?;
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
-    let plan_id = optional(reader.optional("plan_id"), |f| text(f, problems));
+    let plan_id = optional(reader.optional("plan_id"), |f| owned_text(f, problems));
     Some(PriorSession { index, date: date?, plan_id: plan_id? })
+}
+
+/// [`text`], kept.
+fn owned_text(field: &Field<'_, '_>, problems: &mut Problems) -> Option<String> {
+    text(field, problems).map(str::to_string)
 }
 
 /// The value of `key` in `node`, when `node` is an object that has it.
 fn entry<'a>(node: &'a Node<'a>, key: &str) -> Option<&'a Node<'a>> {
     let Node::Object(entries) = node else { return None };
-    entries.iter().find(|(k, _)| *k == key).map(|(_, value)| value)
+    entries.iter().find(|(k, _)| k == key).map(|(_, value)| value)
 }
 
 /// A string that can name the plan or patient in a verdict.
 fn readable_text(node: Option<&Node<'_>>) -> Option<String> {
     match node {
-        Some(Node::String(value)) if !value.trim().is_empty() => Some((*value).to_string()),
+        Some(Node::String(value)) if !value.trim().is_empty() => Some(value.to_string()),
         _ => None,
     }
 }

@@ -4,54 +4,51 @@
 use super::fields::{Field, ObjectReader, Pointer, Problems};
 use super::json::{clip, Node};
 use super::parse::optional;
-use super::values::{
-    date, flag, positive, positive_whole, quantity, resolved_name, text, Resolver,
-};
+use super::values::{date, flag, name, positive, positive_whole, quantity, text};
 use super::{
     Artery, Dimension, DrugDose, Embolic, ParticleRange, PostProcedureDrug, Sedative, SedativeDose,
     Session,
 };
+use crate::names::Names;
 
 /// The non-empty list of planned sessions.
-pub(super) fn sessions<'a>(
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
+pub(super) fn sessions(
+    field: &Field<'_, '_>,
+    names: &Names,
     problems: &mut Problems,
-) -> Option<Vec<Session<'a>>> {
+) -> Option<Vec<Session>> {
     if matches!(field.node, Node::Array(items) if items.is_empty()) {
         problems.add(&field.path, "no session is planned; add at least one session to `sessions`");
         return None;
     }
     field.list("a list of sessions", problems, |index, item, problems| {
-        session(index, &item, resolver, problems)
+        session(index, &item, names, problems)
     })
 }
 
-const SESSION_FIELDS: &[&str] =
+pub(super) const SESSION_FIELDS: &[&str] =
     &["number", "date", "arteries", "sedation", "post_procedure", "follow_up_days"];
 
-fn session<'a>(
+fn session(
     index: usize,
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
+    field: &Field<'_, '_>,
+    names: &Names,
     problems: &mut Problems,
-) -> Option<Session<'a>> {
+) -> Option<Session> {
     let reader = ObjectReader::open(field, "a session object", SESSION_FIELDS, problems)?;
     let number = optional(reader.optional("number"), |f| positive_whole(f, problems));
     let date = reader.required("date", problems).and_then(|f| date(&f, problems));
     let arteries = reader.required("arteries", problems).and_then(|f| {
         f.list("a list of arteries", problems, |i, item, problems| {
-            artery(i, &item, resolver, problems)
+            artery(i, &item, names, problems)
         })
     });
     let sedation = optional(reader.optional("sedation"), |f| {
-        f.list("a list of sedatives", problems, |i, item, problems| {
-            sedative(i, item, resolver, problems)
-        })
+        f.list("a list of sedatives", problems, |i, item, problems| sedative(i, item, problems))
     });
     let post_procedure = optional(reader.optional("post_procedure"), |f| {
         f.list("a list of post-procedure drugs", problems, |i, item, problems| {
-            post_procedure_drug(i, item, resolver, problems)
+            post_procedure_drug(i, item, problems)
         })
     });
     let follow_up = optional(reader.optional("follow_up_days"), |f| {
@@ -68,31 +65,32 @@ fn session<'a>(
     })
 }
 
-const ARTERY_FIELDS: &[&str] =
+pub(super) const ARTERY_FIELDS: &[&str] =
     &["name", "origin", "diameter_mm", "shares_origin_with_spinal_artery", "embolic", "drugs"];
 
-fn artery<'a>(
+fn artery(
     index: usize,
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
+    field: &Field<'_, '_>,
+    names: &Names,
     problems: &mut Problems,
-) -> Option<Artery<'a>> {
+) -> Option<Artery> {
     let reader = ObjectReader::open(field, "an artery object", ARTERY_FIELDS, problems)?;
-    let name = reader.required("name", problems).and_then(|f| text(&f, problems));
-    let origin = optional(reader.optional("origin"), |f| resolved_name(f, resolver, problems));
+    let artery_name =
+        reader.required("name", problems).and_then(|f| text(&f, problems).map(str::to_string));
+    let origin = optional(reader.optional("origin"), |f| name(f, problems));
     let diameter = reader
         .required("diameter_mm", problems)
         .and_then(|f| positive(&f, "the diameter", "mm", problems));
     let shares = reader
         .required("shares_origin_with_spinal_artery", problems)
         .and_then(|f| flag(&f, problems));
-    let embolic = optional(reader.optional("embolic"), |f| embolic(f, resolver, problems));
+    let embolic = optional(reader.optional("embolic"), |f| embolic(f, names, problems));
     let drugs = optional(reader.optional("drugs"), |f| {
-        f.list("a list of drugs", problems, |i, item, problems| drug(i, item, resolver, problems))
+        f.list("a list of drugs", problems, |i, item, problems| drug(i, item, problems))
     });
     Some(Artery {
         index,
-        name: name?,
+        name: artery_name?,
         origin: origin?,
         diameter_mm: diameter?,
         shares_origin_with_spinal_artery: shares?,
@@ -101,26 +99,21 @@ fn artery<'a>(
     })
 }
 
-const EMBOLIC_FIELDS: &[&str] = &["agent", "particle_size_um"];
+pub(super) const EMBOLIC_FIELDS: &[&str] = &["agent", "particle_size_um"];
 
-fn embolic<'a>(
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<Embolic<'a>> {
+fn embolic(field: &Field<'_, '_>, names: &Names, problems: &mut Problems) -> Option<Embolic> {
     let expected = "an object with the embolic `agent`";
     let reader = ObjectReader::open(field, expected, EMBOLIC_FIELDS, problems)?;
-    let agent =
-        reader.required("agent", problems).and_then(|f| resolved_name(&f, resolver, problems));
+    let agent = reader.required("agent", problems).and_then(|f| name(&f, problems));
     let range = optional(reader.optional("particle_size_um"), |f| particle_range(f, problems));
     let (agent, range) = (agent?, range?);
-    if range.is_none() && resolver.is(&agent, "PVA") {
+    if range.is_none() && names.names(&agent, "PVA") {
         problems.add(
             &Pointer::Key(&field.path, "particle_size_um"),
             format!(
                 "missing `particle_size_um`: {} particles need their size range \
                  [min, max] in µm, for example [300, 600]",
-                clip(agent.written)
+                clip(&agent.written)
             ),
         );
         return None;
@@ -151,35 +144,23 @@ fn particle_range(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Part
     Some(ParticleRange { min, max })
 }
 
-const DRUG_FIELDS: &[&str] = &["name", "dose"];
+pub(super) const DRUG_FIELDS: &[&str] = &["name", "dose"];
 
-fn drug<'a>(
-    index: usize,
-    field: Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<DrugDose<'a>> {
+fn drug(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<DrugDose> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, DRUG_FIELDS, problems)?;
-    let name =
-        reader.required("name", problems).and_then(|f| resolved_name(&f, resolver, problems));
+    let name = reader.required("name", problems).and_then(|f| name(&f, problems));
     let dose =
         reader.required("dose", problems).and_then(|f| quantity(&f, Dimension::Mass, problems));
     Some(DrugDose { index, name: name?, dose: dose? })
 }
 
-const SEDATIVE_FIELDS: &[&str] = &["name", "rate", "bolus"];
+pub(super) const SEDATIVE_FIELDS: &[&str] = &["name", "rate", "bolus"];
 
-fn sedative<'a>(
-    index: usize,
-    field: Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<Sedative<'a>> {
+fn sedative(index: usize, field: Field<'_, '_>, problems: &mut Problems) -> Option<Sedative> {
     let expected = "an object with the sedative's `name` and its `rate` or `bolus`";
     let reader = ObjectReader::open(&field, expected, SEDATIVE_FIELDS, problems)?;
-    let name =
-        reader.required("name", problems).and_then(|f| resolved_name(&f, resolver, problems));
+    let name = reader.required("name", problems).and_then(|f| name(&f, problems));
     let rate = optional(reader.optional("rate"), |f| quantity(f, Dimension::Rate, problems));
     let bolus = optional(reader.optional("bolus"), |f| quantity(f, Dimension::Mass, problems));
     let dose = match (rate?, bolus?) {
@@ -198,20 +179,18 @@ fn sedative<'a>(
     Some(Sedative { index, name: name?, dose })
 }
 
-const POST_PROCEDURE_FIELDS: &[&str] = &["name", "dose", "route"];
+pub(super) const POST_PROCEDURE_FIELDS: &[&str] = &["name", "dose", "route"];
 
-fn post_procedure_drug<'a>(
+fn post_procedure_drug(
     index: usize,
-    field: Field<'a, '_>,
-    resolver: Resolver<'a>,
+    field: Field<'_, '_>,
     problems: &mut Problems,
-) -> Option<PostProcedureDrug<'a>> {
+) -> Option<PostProcedureDrug> {
     let expected = "an object with the drug's `name` and `dose`";
     let reader = ObjectReader::open(&field, expected, POST_PROCEDURE_FIELDS, problems)?;
-    let name =
-        reader.required("name", problems).and_then(|f| resolved_name(&f, resolver, problems));
+    let drug = reader.required("name", problems).and_then(|f| name(&f, problems));
     let dose =
         reader.required("dose", problems).and_then(|f| quantity(&f, Dimension::Mass, problems));
-    let route = optional(reader.optional("route"), |f| resolved_name(f, resolver, problems));
-    Some(PostProcedureDrug { index, name: name?, dose: dose?, route: route? })
+    let route = optional(reader.optional("route"), |f| name(f, problems));
+    Some(PostProcedureDrug { index, name: drug?, dose: dose?, route: route? })
 }

@@ -7,10 +7,8 @@ use super::fields::{Field, ObjectReader, Problems};
 use super::json::{clip, quote, Node};
 use super::quantity::{accepted_units, Dimension, Quantity, Unit, UNITS};
 use crate::decimal::Decimal;
-use crate::names::{same, Name, Names};
-use bumpalo::Bump;
+use crate::names::Name;
 use jiff::civil::Date;
-use std::cell::Cell;
 
 /// A string that is not empty or only whitespace, as it is in the file.
 #[inline]
@@ -19,86 +17,22 @@ pub fn text<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<&'a st
         problems.wrong_type(field, "a string");
         return None;
     };
-    // A first byte that is printable ASCII, not a space, settles it at once.
-    let blank = match value.as_bytes().first() {
-        Some(b'!'..=b'~') => false,
-        _ => value.trim().is_empty(),
-    };
-    if blank {
+    if value.trim().is_empty() {
         problems.add(&field.path, "the text is empty or only spaces; write a value");
         return None;
     }
     Some(value)
 }
 
-/// What resolves the names of a plan while it is read: the rule set's
-/// synonyms, the arena that keeps canonical forms that are new text, and
-/// the names resolved last.
-#[derive(Clone, Copy)]
-pub struct Resolver<'a> {
-    names: &'a Names,
-    arena: &'a Bump,
-    recent: &'a Recent<'a>,
-}
-
-/// The last few names resolved in a plan. A plan repeats a handful of
-/// names (the same two drugs and agent in every artery): each is looked up
-/// in the synonym table once, then found here.
-#[derive(Default)]
-struct Recent<'a> {
-    names: [Cell<Option<Name<'a>>>; 16],
-    /// Where the next new name goes, round the ring.
-    next: Cell<usize>,
-}
-
-impl<'a> Resolver<'a> {
-    /// A resolver for one plan read into `arena`.
-    pub fn new(names: &'a Names, arena: &'a Bump) -> Resolver<'a> {
-        Resolver { names, arena, recent: arena.alloc(Recent::default()) }
-    }
-
-    /// The resolved name written `written`.
-    fn resolve(self, written: &'a str) -> Name<'a> {
-        let recent = &self.recent.names;
-        if let Some(name) = recent.iter().filter_map(Cell::get).find(|n| same(n.written, written)) {
-            return name;
-        }
-        let name = self.names.resolve(written, self.arena);
-        let next = self.recent.next.get();
-        if let Some(slot) = recent.get(next % recent.len()) {
-            slot.set(Some(name));
-        }
-        self.recent.next.set(next.wrapping_add(1));
-        name
-    }
-
-    /// True when `name` is `expected` or one of its synonyms (`name` is
-    /// already resolved; only `expected` is looked up).
-    pub fn is(self, name: &Name<'_>, expected: &str) -> bool {
-        same(name.canonical, &self.names.canonical(expected))
-    }
-}
-
-/// A name (drug, agent, origin, route...): text as for [`text`], with its
-/// canonical form.
-pub fn resolved_name<'a>(
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<Name<'a>> {
-    let written = text(field, problems)?;
-    Some(resolver.resolve(written))
+/// A name (drug, agent, origin, route...): text as for [`text`], kept as
+/// written and compared in its normalized form until a rule set resolves it.
+pub fn name(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Name> {
+    text(field, problems).map(Name::new)
 }
 
 /// A list of names (it may itself be empty).
-pub fn resolved_names<'a>(
-    field: &Field<'a, '_>,
-    resolver: Resolver<'a>,
-    problems: &mut Problems,
-) -> Option<Vec<Name<'a>>> {
-    field.list("a list of strings", problems, |_, item, problems| {
-        resolved_name(&item, resolver, problems)
-    })
+pub fn names(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Vec<Name>> {
+    field.list("a list of strings", problems, |_, item, problems| name(&item, problems))
 }
 
 /// `true` or `false`.
@@ -114,8 +48,10 @@ pub fn flag(field: &Field<'_, '_>, problems: &mut Problems) -> Option<bool> {
 }
 
 /// A list of non-empty strings (it may itself be empty).
-pub fn texts<'a>(field: &Field<'a, '_>, problems: &mut Problems) -> Option<Vec<&'a str>> {
-    field.list("a list of strings", problems, |_, item, problems| text(&item, problems))
+pub fn texts(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Vec<String>> {
+    field.list("a list of strings", problems, |_, item, problems| {
+        text(&item, problems).map(str::to_string)
+    })
 }
 
 /// A number, read exactly within the plan format's bounds.
@@ -208,7 +144,7 @@ pub fn date(field: &Field<'_, '_>, problems: &mut Problems) -> Option<Date> {
 }
 
 /// The fields of a quantity.
-const QUANTITY_FIELDS: &[&str] = &["value", "unit"];
+pub(super) const QUANTITY_FIELDS: &[&str] = &["value", "unit"];
 
 /// A quantity `{"value": 3, "unit": "mg"}` whose unit measures `dimension`.
 pub fn quantity(
@@ -292,17 +228,17 @@ fn unit_suggestion(symbol: &str, dimension: Dimension) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::plan::fields::Pointer;
-    use crate::plan::json::read_for_test as read;
+    use crate::plan::json::read;
 
     /// Reads `json` with `reader` at pointer `/x`; the value or the messages.
     fn run<T>(
-        json: &'static str,
-        reader: impl Fn(&Field<'static, '_>, &mut Problems) -> Option<T>,
+        json: &str,
+        reader: impl for<'a> Fn(&Field<'a, '_>, &mut Problems) -> Option<T>,
     ) -> Result<T, Vec<String>> {
-        let node = Box::leak(Box::new(read(json.as_bytes()).unwrap()));
+        let node = read(json.as_bytes()).unwrap();
         let mut problems = Problems::default();
         let path = Pointer::Key(&Pointer::Root, "x");
-        let value = reader(&Field { node, path }, &mut problems);
+        let value = reader(&Field { node: &node, path }, &mut problems);
         match value {
             Some(v) if problems.list.is_empty() => Ok(v),
             _ => {
@@ -313,7 +249,7 @@ mod tests {
         }
     }
 
-    fn mass(json: &'static str) -> Result<Quantity, Vec<String>> {
+    fn mass(json: &str) -> Result<Quantity, Vec<String>> {
         run(json, |f, p| quantity(f, Dimension::Mass, p))
     }
 
@@ -324,35 +260,16 @@ mod tests {
             Err(vec!["expected a number, found a string \"2.5\"".into()])
         );
         assert_eq!(run("1", flag), Err(vec!["expected true or false, found a number 1".into()]));
+        let text = |f: &Field<'_, '_>, p: &mut Problems| text(f, p).map(str::to_string);
         assert_eq!(run("null", text), Err(vec!["expected a string, found null".into()]));
     }
 
     #[test]
-    fn names_resolve_alike_however_often_and_far_apart_they_recur() {
-        let synonyms = ["THP".to_string()];
-        let names = Names::new([("pirarubicin", synonyms.as_slice())]).unwrap();
-        // More distinct names than the resolver remembers.
-        let written: Vec<String> = (0..40).map(|i| format!("Drug  {i}")).collect();
-        let arena = Bump::new();
-        let resolver = Resolver::new(&names, &arena);
-        for _ in 0..3 {
-            for (i, name) in written.iter().enumerate() {
-                let resolved = resolver.resolve(name);
-                assert_eq!(
-                    (resolved.written, resolved.canonical),
-                    (name.as_str(), &*format!("drug {i}"))
-                );
-                assert_eq!(resolver.resolve(" thp").canonical, "pirarubicin");
-            }
-        }
-    }
-
-    #[test]
     fn blank_text_is_refused_also_in_lists() {
-        assert!(run(r#"" \t ""#, text).is_err());
+        assert!(run(r#"" \t ""#, |f, p| text(f, p).map(str::to_string)).is_err());
         let err = run(r#"["a", "", " "]"#, texts).unwrap_err();
         assert_eq!(err.len(), 2);
-        assert_eq!(run(r#"["a"]"#, texts), Ok(vec!["a"]));
+        assert_eq!(run(r#"["a"]"#, texts), Ok(vec!["a".to_string()]));
         assert_eq!(run("[]", texts), Ok(vec![]));
     }
 
@@ -398,7 +315,7 @@ mod tests {
             Err(vec!["\"2026-02-30\" is not a calendar date; check the day and month".into()])
         );
         for bad in ["2026-2-3", "2026-11-05T10:00", "05/11/2026", "2026-11-0x", "２026-11-05"] {
-            let err = run(format!("{bad:?}").leak(), date).unwrap_err();
+            let err = run(&format!("{bad:?}"), date).unwrap_err();
             assert!(err[0].contains("is not a date written YYYY-MM-DD"), "{bad}: {err:?}");
         }
     }

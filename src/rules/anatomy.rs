@@ -5,9 +5,9 @@ use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::{name_list, Params};
 use super::text::{and_list, session_label};
-use super::Context;
+use super::{Context, ResolvedPlan};
 use crate::names::{Name, Names};
-use crate::plan::{Artery, LesionRegion, Plan, Session};
+use crate::plan::{Artery, LesionRegion, Session};
 use crate::verdict::Finding;
 use serde::Serialize;
 
@@ -38,7 +38,7 @@ impl RuleKind for SpinalMappingRequired {
         Ok(SpinalMappingRequired { regions })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let region = plan.indication.lesion_region.as_str();
         if !self.regions.iter().any(|r| r == region) {
             return None;
@@ -75,8 +75,8 @@ impl RuleKind for SpinalFeederExcluded {
         Ok(SpinalFeederExcluded {})
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
-        let spinal_origins: &[Name<'_>] =
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
+        let spinal_origins: &[Name] =
             plan.spinal_artery_mapping.as_ref().map_or(&[], |m| m.origins.as_slice());
         let mut findings = Vec::new();
         for session in &plan.sessions {
@@ -103,14 +103,18 @@ const MARKED: &str = "the plan marks it as sharing its origin with a spinal arte
 /// Why a treated artery counts as arising with a spinal artery: a reason,
 /// and a second one when both hold, each a clause; `None` if it does not.
 /// `spinal_origins` are the origins listed in the mapping.
-fn reasons(artery: &Artery, spinal_origins: &[Name<'_>]) -> Option<(String, Option<String>)> {
+fn reasons(artery: &Artery, spinal_origins: &[Name]) -> Option<(String, Option<String>)> {
     let marked = artery.shares_origin_with_spinal_artery.then(|| MARKED.to_string());
     let mapped = artery
         .origin
+        .as_ref()
         .filter(|origin| spinal_origins.iter().any(|spinal| spinal.canonical == origin.canonical))
         .map(|origin| {
-            let listed = ", is listed in spinal_artery_mapping as the origin of a spinal artery";
-            ["its origin, ", origin.written, listed].concat()
+            format!(
+                "its origin, {}, is listed in spinal_artery_mapping as the origin of a spinal \
+                 artery",
+                origin.written
+            )
         });
     match (marked, mapped) {
         (Some(marked), mapped) => Some((marked, mapped)),
@@ -125,26 +129,17 @@ fn finding(session: &Session, artery: &Artery, reasons: &(String, Option<String>
         (Some(_), true) => "embolised",
         (None, _) => "infused",
     };
-    // Joined rather than formatted: these are the longest messages a plan
-    // of many arteries gets, once per artery.
     let (because, observed) = match reasons {
-        (one, Some(two)) => {
-            ([one, " and ", two].concat(), [treatment, "; ", one, "; ", two].concat())
-        }
-        (one, None) => (one.clone(), [treatment, "; ", one].concat()),
+        (one, Some(two)) => (format!("{one} and {two}"), format!("{treatment}; {one}; {two}")),
+        (one, None) => (one.clone(), format!("{treatment}; {one}")),
     };
-    let message = [
-        &session_label(session),
-        ": ",
+    let message = format!(
+        "{}: {} is planned to be {treatment}, but {because}. An artery arising with a spinal \
+         artery must not be embolised or infused: remove its embolic agent and drugs from the \
+         plan (it may stay listed, untreated, as documentation).",
+        session_label(session),
         artery.name,
-        " is planned to be ",
-        treatment,
-        ", but ",
-        &because,
-        ". An artery arising with a spinal artery must not be embolised or infused: remove its \
-         embolic agent and drugs from the plan (it may stay listed, untreated, as documentation).",
-    ]
-    .concat();
+    );
     Finding::at(artery.pointer(session), message)
         .in_session(session)
         .in_artery(artery)

@@ -5,7 +5,7 @@ use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::{is_one_of, required, rule_names, DoseLimits, Params, RuleName};
 use super::text::{and_list, or_list, session_label};
-use super::Context;
+use super::{Context, ResolvedPlan};
 use crate::decimal::Decimal;
 use crate::names::{Name, Names};
 use crate::plan::{Amount, Dimension, Plan, Quantity, Sedative, SedativeDose, Session};
@@ -32,7 +32,7 @@ struct SedationTotal<'a> {
     limit: Quantity,
     /// µg or µg/h; `None` only on overflow, taken as above the limit.
     sum: Option<Decimal>,
-    entries: Vec<(&'a Sedative<'a>, Quantity)>,
+    entries: Vec<(&'a Sedative, Quantity)>,
 }
 
 impl SedationTotal<'_> {
@@ -64,7 +64,7 @@ impl SedationDoseMax {
     fn totals<'a>(&self, session: &'a Session) -> Vec<SedationTotal<'a>> {
         let mut totals: Vec<SedationTotal> = Vec::new();
         for sedative in &session.sedation {
-            let name = sedative.name.canonical;
+            let name = sedative.name.canonical.as_str();
             let (form, quantity, limits) = match sedative.dose {
                 SedativeDose::Rate(q) => ("rate", q, &self.rate_limits),
                 SedativeDose::Bolus(q) => ("bolus", q, &self.bolus_limits),
@@ -115,7 +115,7 @@ impl RuleKind for SedationDoseMax {
         Ok(SedationDoseMax { rate_limits, bolus_limits })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for total in self.totals(session) {
@@ -178,12 +178,12 @@ impl PostProcedureCare {
         // The session's drugs that are one of the item's.
         let named =
             || session.post_procedure.iter().filter(|drug| is_one_of(&item.any_of, &drug.name));
-        let by_route = |route: Option<Name<'_>>| match (&item.route, route) {
+        let by_route = |route: Option<&Name>| match (&item.route, route) {
             (None, _) => true,
-            (Some(wanted), Some(given)) => wanted.matches(&given),
+            (Some(wanted), Some(given)) => wanted.matches(given),
             (Some(_), None) => false,
         };
-        if named().any(|drug| by_route(drug.route)) {
+        if named().any(|drug| by_route(drug.route.as_ref())) {
             return None;
         }
         let route = item.route.as_ref().map_or(String::new(), |r| format!(" by route {r}"));
@@ -209,7 +209,8 @@ impl PostProcedureCare {
             session_label(session),
             item.label,
         );
-        let listed: Vec<&str> = session.post_procedure.iter().map(|d| d.name.written).collect();
+        let listed: Vec<&str> =
+            session.post_procedure.iter().map(|d| d.name.written.as_str()).collect();
         Some(
             Finding::at(format!("{}/post_procedure", session.pointer()), message)
                 .in_session(session)
@@ -246,7 +247,7 @@ impl RuleKind for PostProcedureCare {
         Ok(PostProcedureCare { required })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let findings = plan
             .sessions
             .iter()
@@ -291,7 +292,7 @@ impl Eligibility {
         let observed = match &plan.indication.failed_treatments {
             None => "failed_treatments not recorded".to_string(),
             Some(list) => {
-                let written: Vec<&str> = list.iter().map(|t| t.written).collect();
+                let written: Vec<&str> = list.iter().map(|t| t.written.as_str()).collect();
                 format!("failed_treatments: [{}]", written.join(", "))
             }
         };
@@ -345,7 +346,7 @@ impl RuleKind for Eligibility {
         })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let indication = &plan.indication;
         let mut findings = self.failed_treatment_findings(plan);
         if self.require_cementoplasty_contraindicated {
@@ -385,7 +386,7 @@ mod tests {
     use super::super::testing::*;
     use crate::plan::{Plan, PostProcedureDrug, Sedative, SedativeDose};
 
-    fn sedated(entries: &[(&'static str, &str, bool)]) -> Plan<'static> {
+    fn sedated(entries: &[(&'static str, &str, bool)]) -> Plan {
         let mut plan = spec_example();
         plan.sessions[0].sedation = entries
             .iter()
@@ -454,7 +455,7 @@ mod tests {
         assert_eq!(outcome_of("sedation-dose-max", &plan), RuleResult::Pass);
     }
 
-    fn after(entries: &[(&'static str, Option<&'static str>)]) -> Plan<'static> {
+    fn after(entries: &[(&'static str, Option<&'static str>)]) -> Plan {
         let mut plan = spec_example();
         plan.sessions[0].post_procedure = entries
             .iter()

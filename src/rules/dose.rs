@@ -5,10 +5,10 @@ use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::{is_one_of, required, rule_names, DoseLimits, Number, Params, RuleName};
 use super::text::{and_list, count, session_label};
-use super::Context;
+use super::{Context, ResolvedPlan};
 use crate::decimal::Decimal;
-use crate::names::{same, Names};
-use crate::plan::{Amount, Artery, Dimension, DrugDose, Plan, Quantity, Session};
+use crate::names::Names;
+use crate::plan::{Amount, Artery, Dimension, DrugDose, Quantity, Session};
 use crate::verdict::Finding;
 use serde::Serialize;
 
@@ -28,7 +28,7 @@ struct Total<'a> {
 }
 
 /// A drug entry with the position of its artery in the session.
-type Entry<'a> = (usize, &'a DrugDose<'a>);
+type Entry<'a> = (usize, &'a DrugDose);
 
 impl Total<'_> {
     /// "5 mg", "0.005 g (5 mg)" for a single entry; "5 mg in total (2
@@ -54,7 +54,7 @@ impl Total<'_> {
     }
 
     /// The only entry, when there is one.
-    fn single(&self) -> Option<&DrugDose<'_>> {
+    fn single(&self) -> Option<&DrugDose> {
         self.more.is_empty().then_some(self.first.1)
     }
 
@@ -78,11 +78,11 @@ impl Total<'_> {
 /// Each drug's total over `drugs` (each with its artery's position), by
 /// canonical name, in order of first appearance: the same drug listed twice
 /// (or under a synonym) is summed.
-fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose<'a>)>) -> Vec<Total<'a>> {
+fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose)>) -> Vec<Total<'a>> {
     let mut totals: Vec<Total> = Vec::new();
     for (artery, dose) in drugs {
-        let drug = dose.name.canonical;
-        match totals.iter_mut().find(|t| same(t.drug, drug)) {
+        let drug = dose.name.canonical.as_str();
+        match totals.iter_mut().find(|t| t.drug == drug) {
             Some(total) => {
                 total.sum = total.sum.and_then(|sum| sum.checked_add(dose.dose.base));
                 total.more.push((artery, dose));
@@ -99,12 +99,12 @@ fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose<'a>)>) -> Vec<Tot
 }
 
 /// The drugs of one artery, for [`totals`].
-fn artery_drugs<'a>(artery: &'a Artery<'a>) -> impl Iterator<Item = (usize, &'a DrugDose<'a>)> {
+fn artery_drugs(artery: &Artery) -> impl Iterator<Item = (usize, &DrugDose)> {
     artery.drugs.iter().map(|drug| (artery.index, drug))
 }
 
 /// Every drug given in a session, over all its arteries, for [`totals`].
-fn session_drugs<'a>(session: &'a Session<'a>) -> impl Iterator<Item = (usize, &'a DrugDose<'a>)> {
+fn session_drugs(session: &Session) -> impl Iterator<Item = (usize, &DrugDose)> {
     session.arteries.iter().flat_map(artery_drugs)
 }
 
@@ -194,7 +194,7 @@ impl RuleKind for ArteryDoseMax {
         Ok(ArteryDoseMax { large_from_mm: large_from_mm.0, small_caps, large_caps })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in &session.arteries {
@@ -228,7 +228,7 @@ impl RuleKind for SessionDoseMax {
         Ok(SessionDoseMax { limits })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for total in totals(session_drugs(session)) {
@@ -274,7 +274,7 @@ impl RuleKind for SessionDoseMin {
         Ok(SessionDoseMin { limits })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             let totals = totals(session_drugs(session));
@@ -325,7 +325,7 @@ impl RuleKind for UnknownDrug {
         Ok(UnknownDrug { formulary: rule_names(required!(params, formulary), "drugs", names)? })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in &session.arteries {
@@ -349,7 +349,7 @@ impl RuleKind for UnknownDrug {
                         )
                         .in_session(session)
                         .in_artery(artery)
-                        .observed(drug.name.written)
+                        .observed(drug.name.written.as_str())
                         .limit(and_list(&self.formulary)),
                     );
                 }
@@ -369,7 +369,7 @@ mod tests {
     use crate::plan::Plan;
 
     /// The spec example with the first (2.5 mm) artery's drugs replaced.
-    fn small_artery_with(drugs: &[(&'static str, &str)]) -> Plan<'static> {
+    fn small_artery_with(drugs: &[(&'static str, &str)]) -> Plan {
         let mut plan = spec_example();
         plan.sessions[0].arteries[0].drugs =
             drugs.iter().enumerate().map(|(i, (n, d))| drug(i, n, d)).collect();
@@ -451,7 +451,7 @@ mod tests {
     }
 
     /// The spec example plus a fourth treated 4.5 mm artery.
-    fn with_fourth_artery(drugs: &[(&'static str, &str)]) -> Plan<'static> {
+    fn with_fourth_artery(drugs: &[(&'static str, &str)]) -> Plan {
         let mut plan = spec_example();
         plan.sessions[0].arteries.push(artery(4, "left iliolumbar artery", "4.5", drugs));
         plan

@@ -5,7 +5,7 @@ use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::{is_one_of, required, rule_names, Number, Params, RuleName};
 use super::text::{count, or_list, session_label};
-use super::Context;
+use super::{Context, ResolvedPlan};
 use crate::decimal::Decimal;
 use crate::names::Names;
 use crate::plan::{Artery, ParticleRange, Plan, Session};
@@ -35,7 +35,7 @@ impl RuleKind for ArteryCount {
         Ok(ArteryCount { min: min.into_inner(), max: max.into_inner() })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             let treated = session.treated_arteries().count();
@@ -66,9 +66,7 @@ impl RuleKind for ArteryCount {
 }
 
 /// Every artery with a particle range, with its range.
-fn particle_ranges<'a>(
-    plan: &'a Plan<'a>,
-) -> impl Iterator<Item = (&'a Session<'a>, &'a Artery<'a>, ParticleRange)> {
+fn particle_ranges(plan: &Plan) -> impl Iterator<Item = (&Session, &Artery, ParticleRange)> {
     plan.sessions.iter().flat_map(|session| {
         session.arteries.iter().filter_map(move |artery| {
             let range = artery.embolic.as_ref()?.particle_size_um?;
@@ -89,8 +87,8 @@ fn particle_finding(session: &Session, artery: &Artery, message: String) -> Find
 }
 
 /// The embolic agent's name as the plan writes it.
-fn agent<'a>(artery: &Artery<'a>) -> &'a str {
-    artery.embolic.as_ref().map_or("embolic", |e| e.agent.written)
+fn agent(artery: &Artery) -> &str {
+    artery.embolic.as_ref().map_or("embolic", |e| e.agent.written.as_str())
 }
 
 /// `particle-size-min`: the protocol's particles are "150–300 and 300–600
@@ -107,7 +105,7 @@ impl RuleKind for ParticleSizeMin {
         Ok(ParticleSizeMin { min_um: min_um.0 })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let findings = particle_ranges(plan)
             .filter(|(_, _, range)| range.min < self.min_um)
             .map(|(session, artery, range)| {
@@ -172,7 +170,7 @@ impl RuleKind for ParticleSizeProtocol {
         Ok(ParticleSizeProtocol { calibres_um })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let smallest = self.smallest();
         let findings = particle_ranges(plan)
             .filter(|(_, _, range)| range.min >= smallest)
@@ -215,7 +213,7 @@ impl RuleKind for EmbolicAgent {
         Ok(EmbolicAgent { agents: rule_names(required!(params, agents), "agents", names)? })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in &session.arteries {
@@ -235,7 +233,7 @@ impl RuleKind for EmbolicAgent {
                     Finding::at(format!("{}/embolic/agent", artery.pointer(session)), message)
                         .in_session(session)
                         .in_artery(artery)
-                        .observed(embolic.agent.written)
+                        .observed(embolic.agent.written.as_str())
                         .limit(or_list(&self.agents)),
                 );
             }
@@ -253,7 +251,7 @@ mod tests {
     use super::super::testing::*;
     use crate::plan::{Embolic, ParticleRange, Plan};
 
-    fn with_particles(min: &str, max: &str) -> Plan<'static> {
+    fn with_particles(min: &str, max: &str) -> Plan {
         let mut plan = spec_example();
         plan.sessions[0].arteries[0].embolic = Some(Embolic {
             agent: name("PVA"),

@@ -3,9 +3,8 @@
 
 use super::loader::LoadError;
 use super::params::Params;
-use super::{anatomy, care, dose, embolic, schedule, Context};
+use super::{anatomy, care, dose, embolic, revision, schedule, Context, ResolvedPlan};
 use crate::names::Names;
-use crate::plan::Plan;
 use crate::verdict::Finding;
 
 /// What every rule kind does.
@@ -16,7 +15,7 @@ pub(super) trait RuleKind: Sized {
 
     /// The plan's findings (empty: the rule passes), or `None` when the rule
     /// cannot apply to this plan at all.
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>>;
+    fn evaluate(&self, plan: &ResolvedPlan, context: &Context) -> Option<Vec<Finding>>;
 
     /// The parameters in one readable line.
     fn summary(&self) -> String;
@@ -59,7 +58,7 @@ macro_rules! kinds {
             }
 
             /// Checks a plan: its findings, or `None` when not applicable.
-            pub(super) fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
+            pub(super) fn evaluate(&self, plan: &ResolvedPlan, context: &Context) -> Option<Vec<Finding>> {
                 match self {
                     $(Check::$variant(check) => check.evaluate(plan, context),)*
                 }
@@ -92,4 +91,5 @@ kinds! {
     "sedation-dose-max" => SedationDoseMax(care::SedationDoseMax),
     "post-procedure-care" => PostProcedureCare(care::PostProcedureCare),
     "eligibility" => Eligibility(care::Eligibility),
+    "plan-revision" => PlanRevision(revision::PlanRevision),
 }

@@ -89,12 +89,13 @@ pub(super) fn read(text: &str) -> Result<RuleSet, LoadError> {
         seen.insert(rule.id.clone(), id_span.start);
         rules.push(rule);
     }
+    add_plan_revision_if_missing(&mut rules)?;
     Ok(RuleSet {
         id,
         version,
         title: file.title,
         source: file.source,
-        sha256: crate::check::sha256_hex(text.as_bytes()),
+        sha256: crate::digest::sha256_hex(text.as_bytes()),
         names,
         synonyms,
         rules,
@@ -128,15 +129,32 @@ fn read_rule(
     let severity = read_severity(required!(params, severity))?;
     let enabled = params.enabled.take().map_or(true, Spanned::into_inner);
     let description = params.description.take().map(Spanned::into_inner).unwrap_or_default();
-    let citation = params.citation.take().ok_or_else(|| {
-        LoadError::at(
-            span.clone(),
-            format!(
-                "rule `{id_text}` has no `citation`; quote the protocol's sentence it comes from"
-            ),
-        )
-    })?;
-    let citation = non_blank(&citation, &format!("the citation of rule `{id_text}`"))?;
+    let (citation, rationale) = match (params.citation.take(), params.rationale.take()) {
+        (Some(citation), None) => {
+            (Some(non_blank(&citation, &format!("the citation of rule `{id_text}`"))?), None)
+        }
+        (None, Some(rationale)) => {
+            (None, Some(non_blank(&rationale, &format!("the rationale of rule `{id_text}`"))?))
+        }
+        (Some(_), Some(rationale)) => {
+            return Err(LoadError::at(
+                rationale.span(),
+                format!(
+                    "rule `{id_text}` has both a `citation` and a `rationale`; keep the citation \
+                     for a rule from the protocol, the rationale for a rule of your own"
+                ),
+            ));
+        }
+        (None, None) => {
+            return Err(LoadError::at(
+                span.clone(),
+                format!(
+                    "rule `{id_text}` has no `citation`; quote the protocol's sentence it comes \
+                     from (or, for a rule that is not the protocol's, give its `rationale`)"
+                ),
+            ));
+        }
+    };
     let check = match Check::from_params(kind.get_ref(), &mut params, names) {
         Some(check) => check?,
         None => return Err(unknown_kind(&kind)),
@@ -150,8 +168,33 @@ fn read_rule(
             ),
         ));
     }
-    let rule = Rule { id: id_text, severity, enabled, description, citation, check };
+    let rule = Rule { id: id_text, severity, enabled, description, citation, rationale, check };
     Ok((rule, id_span))
+}
+
+/// A rule file without a rule of kind `plan-revision` (a site file written
+/// before it was a rule of the set, when embolint applied it to every plan
+/// whatever the file) gets the shipped file's entry, last: such a file
+/// keeps judging as it did. To change the rule's severity or switch it off,
+/// a site writes the entry into its own file.
+fn add_plan_revision_if_missing(rules: &mut Vec<Rule>) -> Result<(), LoadError> {
+    let is_revision = |rule: &Rule| rule.kind() == "plan-revision";
+    if rules.iter().any(is_revision) {
+        return Ok(());
+    }
+    if rules.iter().any(|rule| rule.id == "plan-revision") {
+        return Err(LoadError {
+            span: None,
+            message: "the rule id `plan-revision` is given to a rule of another kind; it names \
+                      embolint's check that a revision is of the same patient: give that rule \
+                      another id"
+                .into(),
+        });
+    }
+    // The shipped file has the entry, so this reads it without coming back here.
+    let shipped = read(super::BUILTIN_RULES)?;
+    rules.extend(shipped.rules.into_iter().filter(is_revision));
+    Ok(())
 }
 
 fn read_severity(text: Spanned<String>) -> Result<Severity, LoadError> {
@@ -405,10 +448,59 @@ mod tests {
         assert!(error.contains("has no [[rules]]"), "{error}");
     }
 
+    /// The shipped file as it was before `plan-revision` was a rule of the
+    /// set: what a site's copy written then looks like.
+    fn file_without_plan_revision() -> String {
+        // The last section of the shipped file is the history's.
+        let cut = BUILTIN_RULES.rfind("# ---").unwrap();
+        assert!(BUILTIN_RULES[cut..].lines().next().unwrap().ends_with(" history"));
+        let old = BUILTIN_RULES[..cut].to_string();
+        assert!(!old.contains("plan-revision"));
+        old
+    }
+
+    #[test]
+    fn a_site_file_written_before_plan_revision_gets_the_shipped_rule() {
+        let site = RuleSet::from_toml(&file_without_plan_revision(), "site.toml").unwrap();
+        let shipped = RuleSet::builtin().unwrap();
+        let ids = |set: &RuleSet| set.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&site), ids(&shipped), "the same rules, plan-revision last");
+        let rule = site.rule("plan-revision").unwrap();
+        assert_eq!(rule.severity, crate::verdict::Severity::Error);
+        assert!(rule.enabled);
+        assert_eq!(rule.rationale, shipped.rule("plan-revision").unwrap().rationale);
+        assert_ne!(site.sha256, shipped.sha256, "the hash stays that of the site's own file");
+    }
+
+    #[test]
+    fn a_site_may_switch_plan_revision_off_or_lower_it_in_its_own_file() {
+        let text = edit("plan-revision", "severity = \"error\"", "severity = \"warning\"");
+        let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
+        assert_eq!(
+            rules.rule("plan-revision").unwrap().severity,
+            crate::verdict::Severity::Warning
+        );
+        let text = edit("plan-revision", "enabled = true", "enabled = false");
+        assert!(
+            !RuleSet::from_toml(&text, "site.toml").unwrap().rule("plan-revision").unwrap().enabled
+        );
+    }
+
+    #[test]
+    fn a_rule_of_its_own_gives_a_rationale_not_both() {
+        let text = edit("plan-revision", "rationale = ", "citation = \"x\"\nrationale = ");
+        let error = error_of(&text);
+        assert!(error.contains("has both a `citation` and a `rationale`"), "{error}");
+        let mut taken = file_without_plan_revision();
+        taken = taken.replacen("id = \"course-length\"", "id = \"plan-revision\"", 1);
+        let error = error_of(&taken);
+        assert!(error.contains("the rule id `plan-revision` is given to a rule of another kind"));
+    }
+
     #[test]
     fn the_hash_is_of_the_file_bytes() {
         let rules = RuleSet::builtin().unwrap();
-        assert_eq!(rules.sha256, crate::check::sha256_hex(BUILTIN_RULES.as_bytes()));
+        assert_eq!(rules.sha256, crate::digest::sha256_hex(BUILTIN_RULES.as_bytes()));
         let edited = RuleSet::from_toml(&format!("{BUILTIN_RULES}\n"), "site").unwrap();
         assert_ne!(edited.sha256, rules.sha256);
     }

@@ -9,30 +9,35 @@
 //! - [`embolic`]: `artery-count`, `particle-size-min`,
 //!   `particle-size-protocol`, `embolic-agent`;
 //! - [`schedule`]: `session-spacing`, `course-length`, `follow-up`;
-//! - [`care`]: `sedation-dose-max`, `post-procedure-care`, `eligibility`.
+//! - [`care`]: `sedation-dose-max`, `post-procedure-care`, `eligibility`;
+//! - `revision`: `plan-revision`.
 //!
 //! [`loader`] reads a rule file strictly; [`kind`] ties kind names to their
-//! types. Every rule yields a [`RuleOutcome`], passes included.
+//! types. A plan is judged only after the rule set has resolved its names
+//! ([`RuleSet::resolve`] gives a [`ResolvedPlan`], which only that set can
+//! judge). Every rule yields a [`RuleOutcome`], passes included.
 
 mod anatomy;
 mod care;
+mod context;
 mod dose;
 mod embolic;
 mod kind;
 mod loader;
 mod params;
+mod revision;
 mod schedule;
 #[cfg(test)]
 mod testing;
 mod text;
 
-use crate::history::RecordedSession;
 use crate::names::Names;
 use crate::plan::Plan;
 use crate::verdict::{Finding, RuleOutcome, RuleResult, RuleSetRef, Severity};
 use serde::ser::SerializeStruct;
 use std::path::Path;
 
+pub use context::{Context, PastSession, PatientHistory, RecordedVersion};
 pub use kind::Check;
 
 /// Most findings listed for one rule on one plan. A machine-made plan can
@@ -44,14 +49,6 @@ pub const MAX_FINDINGS_PER_RULE: usize = 100;
 
 /// The shipped rule file, built into the binary.
 pub const BUILTIN_RULES: &str = include_str!("../../rules/chiras-bone-chemoembolization.toml");
-
-/// What the rules need besides the plan. (The plan's names were resolved
-/// through the rule set's synonyms when it was read: read a plan with the
-/// `names` of the rule set that evaluates it.)
-pub struct Context<'a> {
-    /// Sessions of other plans already recorded (any patient).
-    pub history: &'a [RecordedSession],
-}
 
 /// A rule file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -106,8 +103,13 @@ pub struct Rule {
     pub enabled: bool,
     /// What the rule is for, in one line.
     pub description: String,
-    /// The protocol's sentence the rule comes from, quoted.
-    pub citation: String,
+    /// The protocol's sentence the rule comes from, quoted; every finding
+    /// carries it. `None` for a rule that is not the protocol's, which
+    /// gives its `rationale` instead.
+    pub citation: Option<String>,
+    /// Why a rule that is not the protocol's is there (`plan-revision`, or
+    /// a site's own rule).
+    pub rationale: Option<String>,
     /// What it checks, with its parameters.
     pub check: Check,
 }
@@ -126,7 +128,7 @@ impl Rule {
 
     /// Runs the rule on a plan: its outcome, and its findings stamped with
     /// the rule's id, severity and citation.
-    fn run(&self, plan: &Plan, context: &Context) -> (RuleOutcome, Vec<Finding>) {
+    fn run(&self, plan: &ResolvedPlan, context: &Context) -> (RuleOutcome, Vec<Finding>) {
         let outcome = |result, findings| RuleOutcome {
             id: self.id.clone(),
             kind: self.kind().to_string(),
@@ -158,7 +160,7 @@ impl Rule {
             .map(|finding| Finding {
                 rule: self.id.clone(),
                 severity: self.severity,
-                citation: Some(self.citation.clone()),
+                citation: self.citation.clone(),
                 ..finding
             })
             .collect();
@@ -169,13 +171,20 @@ impl Rule {
 
 impl serde::Serialize for Rule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut rule = serializer.serialize_struct("Rule", 8)?;
+        let mut rule = serializer.serialize_struct("Rule", 9)?;
         rule.serialize_field("id", &self.id)?;
         rule.serialize_field("kind", self.kind())?;
         rule.serialize_field("severity", &self.severity)?;
         rule.serialize_field("enabled", &self.enabled)?;
         rule.serialize_field("description", &self.description)?;
-        rule.serialize_field("citation", &self.citation)?;
+        match &self.citation {
+            Some(citation) => rule.serialize_field("citation", citation)?,
+            None => rule.skip_field("citation")?,
+        }
+        match &self.rationale {
+            Some(rationale) => rule.serialize_field("rationale", rationale)?,
+            None => rule.skip_field("rationale")?,
+        }
         rule.serialize_field("parameters", &self.check)?;
         rule.serialize_field("summary", &self.parameters_summary())?;
         rule.end()
@@ -227,14 +236,66 @@ impl RuleSet {
         self.rules.iter().find(|rule| rule.id == id)
     }
 
-    /// Judges a plan: every finding, and one outcome per rule in file order.
-    /// The plan must have been read with this set's `names`, which resolved
-    /// its names.
-    pub fn evaluate(&self, plan: &Plan, context: &Context) -> (Vec<Finding>, Vec<RuleOutcome>) {
+    /// Resolves the plan's names through this set's synonyms: the one way
+    /// to a plan this set can judge.
+    ///
+    /// # Example
+    /// ```
+    /// use embolint::plan::parse_plan;
+    /// use embolint::rules::{Context, RuleSet};
+    ///
+    /// let rules = RuleSet::builtin().unwrap();
+    /// let example = include_str!("../../tests/fixtures/public/spec-example.json");
+    /// let text = example.replacen(r#""pirarubicin""#, r#""THP""#, 1);
+    /// let plan = parse_plan(text.as_bytes(), &rules.names).unwrap();
+    /// let drug = &plan.sessions[0].arteries[0].drugs[0].name;
+    /// assert_eq!((drug.written.as_str(), drug.canonical.as_str()), ("THP", "thp"));
+    ///
+    /// let plan = rules.resolve(plan);
+    /// let drug = &plan.sessions[0].arteries[0].drugs[0].name;
+    /// assert_eq!(drug.canonical, "pirarubicin", "a synonym of the rule set");
+    /// let (findings, outcomes) = plan.evaluate(&Context::default());
+    /// assert_eq!(outcomes.len(), rules.rules.len());
+    /// # let _ = findings;
+    /// ```
+    pub fn resolve(&self, mut plan: Plan) -> ResolvedPlan<'_> {
+        plan.for_each_name(|name| {
+            // `canonical` is the normalized spelling until now.
+            match self.names.synonym_of(&name.canonical) {
+                Some(target) if target != name.canonical => name.canonical = target.to_string(),
+                _ => {}
+            }
+        });
+        ResolvedPlan { plan, rules: self }
+    }
+}
+
+/// A plan whose names the rule set `rules` has resolved: what that set,
+/// and only that set, judges. Reads as the [`Plan`] it holds.
+#[derive(Debug)]
+pub struct ResolvedPlan<'r> {
+    /// The plan, its names in the set's canonical forms.
+    plan: Plan,
+    /// The set that resolved them, and will judge it.
+    rules: &'r RuleSet,
+}
+
+impl std::ops::Deref for ResolvedPlan<'_> {
+    type Target = Plan;
+
+    fn deref(&self) -> &Plan {
+        &self.plan
+    }
+}
+
+impl ResolvedPlan<'_> {
+    /// Judges the plan with the rule set that resolved it: every finding,
+    /// and one outcome per rule in file order.
+    pub fn evaluate(&self, context: &Context) -> (Vec<Finding>, Vec<RuleOutcome>) {
         let mut findings = Vec::new();
-        let mut outcomes = Vec::with_capacity(self.rules.len());
-        for rule in &self.rules {
-            let (outcome, found) = rule.run(plan, context);
+        let mut outcomes = Vec::with_capacity(self.rules.rules.len());
+        for rule in &self.rules.rules {
+            let (outcome, found) = rule.run(self, context);
             outcomes.push(outcome);
             findings.extend(found);
         }
@@ -250,7 +311,7 @@ mod tests {
     #[test]
     fn the_spec_example_passes_with_only_the_course_length_info() {
         let rules = RuleSet::builtin().unwrap();
-        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), None);
         let ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
         assert_eq!(ids, ["course-length"], "{findings:#?}");
         assert_eq!(findings[0].severity, Severity::Info);
@@ -263,9 +324,10 @@ mod tests {
     #[test]
     fn every_finding_carries_its_rule_severity_and_citation() {
         let rules = RuleSet::builtin().unwrap();
-        let (findings, _) = evaluate_with(&rules, &spec_example(), &[]);
+        let (findings, _) = evaluate_with(&rules, &spec_example(), None);
         let rule = rules.rule("course-length").unwrap();
-        assert_eq!(findings[0].citation.as_deref(), Some(rule.citation.as_str()));
+        assert_eq!(findings[0].citation, rule.citation);
+        assert!(rule.citation.is_some());
         assert_eq!(findings[0].severity, rule.severity);
     }
 
@@ -277,7 +339,7 @@ mod tests {
         );
         assert_ne!(text, BUILTIN_RULES, "the replacement must hit");
         let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
-        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), None);
         assert!(findings.is_empty(), "{findings:#?}");
         let outcome = outcomes.iter().find(|o| o.id == "course-length").unwrap();
         assert_eq!(outcome.outcome, RuleResult::Disabled);
@@ -297,7 +359,7 @@ mod tests {
                 "id = \"artery-dose-max\"\nkind = \"artery-dose-max\"\nseverity = \"warning\"",
             );
         let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
-        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), None);
         let overdoses: Vec<_> = findings.iter().filter(|f| f.rule == "artery-dose-max").collect();
         assert_eq!(overdoses.len(), 2, "{findings:#?}");
         assert!(overdoses.iter().all(|f| f.severity == Severity::Warning));
@@ -314,7 +376,7 @@ mod tests {
              severity = \"info\"\ncitation = \"Site policy.\"\nmin = 4\nmax = 4\n"
         );
         let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
-        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), &[]);
+        let (findings, outcomes) = evaluate_with(&rules, &spec_example(), None);
         let site: Vec<_> = findings.iter().filter(|f| f.rule == "site-artery-count").collect();
         assert_eq!(site.len(), 1, "three treated arteries is outside 4 to 4: {findings:#?}");
         assert_eq!(site[0].severity, Severity::Info);
@@ -330,6 +392,10 @@ mod tests {
         assert_eq!(json["enabled"], true);
         assert_eq!(json["parameters"]["small_caps"]["pirarubicin"], "3 mg");
         assert!(json["citation"].as_str().unwrap().starts_with("For small arteries"));
+        assert!(json.get("rationale").is_none(), "a rule of the paper has no rationale");
+        let revision = serde_json::to_value(rules.rule("plan-revision").unwrap()).unwrap();
+        assert!(revision.get("citation").is_none(), "{revision}");
+        assert!(revision["rationale"].as_str().unwrap().contains("not the paper's"));
         let set = serde_json::to_value(&rules).unwrap();
         assert_eq!(set["rules"].as_array().unwrap().len(), rules.rules.len());
     }
@@ -370,6 +436,7 @@ mod shipped {
         ("follow-up", Severity::Warning),
         ("eligibility", Severity::Warning),
         ("course-length", Severity::Info),
+        ("plan-revision", Severity::Error),
     ];
 
     /// Text compared modulo layout: words hyphenated across a line break
@@ -417,9 +484,14 @@ mod shipped {
         );
         let rules = RuleSet::builtin().unwrap();
         for rule in &rules.rules {
-            assert!(!rule.citation.trim().is_empty(), "{} has no citation", rule.id);
+            let Some(citation) = &rule.citation else {
+                assert_eq!(rule.id, "plan-revision", "only embolint's own rule has no citation");
+                let rationale = rule.rationale.as_deref().unwrap_or_default();
+                assert!(rationale.starts_with("embolint's own rule, not the paper's"));
+                continue;
+            };
             // " … " separates sentences quoted from different places.
-            for quote in rule.citation.split('…') {
+            for quote in citation.split('…') {
                 assert!(
                     methods.contains(&comparable(quote)),
                     "the citation of {} is not in the paper: {quote}",

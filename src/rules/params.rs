@@ -9,7 +9,7 @@ use super::care::RequiredCareEntry;
 use super::loader::LoadError;
 use super::schedule::WindowEntry;
 use crate::decimal::Decimal;
-use crate::names::{same, Name, Names};
+use crate::names::{Name, Names};
 use crate::plan::quantity::accepted_units;
 use crate::plan::{Dimension, Quantity};
 use serde::de::{MapAccess, Visitor};
@@ -69,6 +69,8 @@ params! {
     description: String,
     /// The protocol's sentence.
     citation: String,
+    /// Why a rule that is not the protocol's is there, instead of a citation.
+    rationale: String,
     /// spinal-mapping-required: lesion regions needing the mapping.
     regions: Vec<String>,
     /// artery-dose-max: diameter from which the large caps apply.
@@ -211,7 +213,7 @@ impl DoseLimits {
     ) -> Result<DoseLimits, LoadError> {
         let mut limits: Vec<(String, Quantity)> = Vec::new();
         for (name, text) in table.into_inner().0 {
-            let canonical = names.canonical(&name).into_owned();
+            let canonical = names.canonical(&name);
             if canonical.is_empty() {
                 return Err(LoadError::at(text.span(), "a drug name is empty"));
             }
@@ -228,7 +230,7 @@ impl DoseLimits {
 
     /// The limit for a canonical name, if it has one.
     pub(super) fn get(&self, canonical: &str) -> Option<Quantity> {
-        self.0.iter().find(|(name, _)| same(name, canonical)).map(|(_, limit)| *limit)
+        self.0.iter().find(|(name, _)| name == canonical).map(|(_, limit)| *limit)
     }
 
     /// "pirarubicin 3 mg, carboplatin 50 mg".
@@ -318,18 +320,18 @@ impl RuleName {
     /// `written` with its canonical form under `names`, the rule set's
     /// synonyms (the same table plans are compared through).
     pub(super) fn new(written: String, names: &Names) -> RuleName {
-        let canonical = names.canonical(&written).into_owned();
+        let canonical = names.canonical(&written);
         RuleName { written, canonical }
     }
 
     /// True when `name`, from a plan, is this name or one of its synonyms.
-    pub(super) fn matches(&self, name: &Name<'_>) -> bool {
-        same(name.canonical, &self.canonical)
+    pub(super) fn matches(&self, name: &Name) -> bool {
+        name.canonical == self.canonical
     }
 }
 
 /// True when `name`, from a plan, is one of `list` or one of their synonyms.
-pub(super) fn is_one_of(list: &[RuleName], name: &Name<'_>) -> bool {
+pub(super) fn is_one_of(list: &[RuleName], name: &Name) -> bool {
     list.iter().any(|known| known.matches(name))
 }
 

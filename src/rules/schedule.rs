@@ -5,8 +5,7 @@ use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::{required, Params};
 use super::text::{count, session_label};
-use super::Context;
-use crate::history::RecordedSession;
+use super::{Context, PastSession, ResolvedPlan};
 use crate::names::Names;
 use crate::plan::{Plan, PriorSession, Session};
 use crate::verdict::Finding;
@@ -92,8 +91,8 @@ impl SessionSpacing {
 enum Neighbour<'a> {
     /// A planned session, by its position in the plan.
     Planned(usize),
-    Prior(&'a PriorSession<'a>),
-    Recorded(&'a RecordedSession),
+    Prior(&'a PriorSession),
+    Recorded(&'a PastSession),
 }
 
 impl Neighbour<'_> {
@@ -118,24 +117,23 @@ fn prior_label(prior: &PriorSession) -> OtherSession {
     OtherSession { date: prior.date, label: format!("prior session on {}{plan}", prior.date) }
 }
 
-fn history_label(recorded: &RecordedSession) -> OtherSession {
+fn history_label(recorded: &PastSession) -> OtherSession {
     let number = recorded.number.unwrap_or((recorded.index as u64).saturating_add(1));
-    let recorded_on = recorded.recorded_at.to_zoned(jiff::tz::TimeZone::UTC).date();
     OtherSession {
         date: recorded.date,
         label: format!(
-            "session {number} of plan {} on {}, recorded {recorded_on}",
-            recorded.plan_id, recorded.date
+            "session {number} of plan {} on {}, recorded {}",
+            recorded.plan_id, recorded.date, recorded.recorded_on
         ),
     }
 }
 
-/// History sessions that count: the same patient, another plan (never the
-/// plan's own earlier version), and not already listed as a prior session.
-fn history_of<'a>(plan: &'a Plan, history: &'a [RecordedSession]) -> Vec<&'a RecordedSession> {
+/// History sessions that count: those not already listed as a prior
+/// session. (The history gives only sessions of the patient's other
+/// plans, never of this plan's own earlier version.)
+fn history_of<'a>(plan: &'a Plan, history: &'a [PastSession]) -> Vec<&'a PastSession> {
     history
         .iter()
-        .filter(|r| r.patient_id == plan.patient.id && r.plan_id != plan.plan_id)
         .filter(|r| {
             !plan
                 .prior_sessions
@@ -165,8 +163,8 @@ impl RuleKind for SessionSpacing {
     /// n log n, and a plan of thousands of sessions gets at most three
     /// findings per session instead of one per pair. A pair of planned
     /// sessions is named once, by the later one.
-    fn evaluate(&self, plan: &Plan, context: &Context) -> Option<Vec<Finding>> {
-        let history = history_of(plan, context.history);
+    fn evaluate(&self, plan: &ResolvedPlan, context: &Context) -> Option<Vec<Finding>> {
+        let history = history_of(plan, context.past_sessions());
         let mut all: Vec<(Date, Neighbour)> = Vec::new();
         all.extend(plan.sessions.iter().enumerate().map(|(i, s)| (s.date, Neighbour::Planned(i))));
         all.extend(plan.prior_sessions.iter().map(|p| (p.date, Neighbour::Prior(p))));
@@ -234,7 +232,7 @@ impl RuleKind for CourseLength {
         Ok(CourseLength { min_sessions: required!(params, min_sessions).into_inner() })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let (prior, planned) = (plan.prior_sessions.len(), plan.sessions.len());
         let total = prior + planned;
         if total as u64 >= self.min_sessions {
@@ -299,7 +297,7 @@ impl RuleKind for FollowUp {
         Ok(FollowUp { windows })
     }
 
-    fn evaluate(&self, plan: &Plan, _context: &Context) -> Option<Vec<Finding>> {
+    fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             let days = &session.follow_up_days;
@@ -346,7 +344,7 @@ mod tests {
 
     /// The spec example with its prior session on `prior` and its planned
     /// session on `planned`.
-    fn prior_then(prior: &str, planned: &str) -> Plan<'static> {
+    fn prior_then(prior: &str, planned: &str) -> Plan {
         let mut plan = spec_example();
         plan.prior_sessions[0].date = date(prior);
         plan.sessions[0].date = date(planned);
@@ -359,7 +357,7 @@ mod tests {
 
     /// A plan whose planned and prior sessions fall on the given days of
     /// 2027 (day 0 is Jan 1).
-    fn plan_on_days(planned: &[i64], prior: &[i64]) -> Plan<'static> {
+    fn plan_on_days(planned: &[i64], prior: &[i64]) -> Plan {
         let day = |n: i64| date("2027-01-01").checked_add(jiff::Span::new().days(n)).unwrap();
         let mut plan = spec_example();
         let template = plan.sessions[0].clone();
@@ -420,8 +418,10 @@ mod tests {
         use super::super::kind::RuleKind;
         let days = vec![10; 3000];
         let plan = plan_on_days(&days, &[10]);
-        let context = super::super::Context { history: &[] };
-        let findings = SessionSpacing { months: 1 }.evaluate(&plan, &context).unwrap();
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let resolved = rules.resolve(plan.clone());
+        let context = super::super::Context::default();
+        let findings = SessionSpacing { months: 1 }.evaluate(&resolved, &context).unwrap();
         // Each session: the planned one before it and the prior session.
         assert_eq!(findings.len(), 2 * 3000 - 1);
         // The verdict lists the first ones and counts the rest.
@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn history_of_another_plan_of_the_same_patient_counts() {
         let plan = spec_example();
-        let history = [recorded("PAT-0007", "PLN-0031", Some(1), "2026-10-29")];
+        let history = [recorded("PLN-0031", Some(1), "2026-10-29")];
         let findings = findings_with_history("session-spacing", &plan, &history);
         assert_eq!(findings.len(), 1);
         assert_eq!(
@@ -507,7 +507,7 @@ mod tests {
     #[test]
     fn a_later_history_session_is_named_with_both_ways_out() {
         let plan = spec_example();
-        let history = [recorded("PAT-0007", "PLN-0050", None, "2026-11-15")];
+        let history = [recorded("PLN-0050", None, "2026-11-15")];
         let findings = findings_with_history("session-spacing", &plan, &history);
         assert_eq!(findings.len(), 1);
         assert!(
@@ -521,19 +521,9 @@ mod tests {
     }
 
     #[test]
-    fn history_of_the_same_plan_or_another_patient_is_ignored() {
-        let plan = spec_example();
-        let history = [
-            recorded("PAT-0007", "PLN-2026-0042", Some(2), "2026-11-01"),
-            recorded("PAT-9999", "PLN-0031", Some(1), "2026-11-01"),
-        ];
-        assert!(findings_with_history("session-spacing", &plan, &history).is_empty());
-    }
-
-    #[test]
     fn a_prior_session_also_in_the_history_is_reported_once() {
         let plan = prior_then("2026-10-20", "2026-11-05");
-        let history = [recorded("PAT-0007", "PLN-2026-0031", Some(1), "2026-10-20")];
+        let history = [recorded("PLN-2026-0031", Some(1), "2026-10-20")];
         assert_eq!(findings_with_history("session-spacing", &plan, &history).len(), 1);
     }
 

@@ -1,18 +1,15 @@
 //! Test helpers: plans built directly as structs (the SPEC §1 example, to be
 //! changed one field at a time), and running one rule of the shipped set.
 
-use super::{Context, RuleSet};
+use super::{Context, PastSession, PatientHistory, RuleSet};
 use crate::decimal::Decimal;
-use crate::history::RecordedSession;
-use crate::names::{Name, Names};
+use crate::names::Name;
 use crate::plan::{
     Artery, DrugDose, Embolic, Indication, LesionRegion, ParticleRange, Patient, Plan,
     PostProcedureDrug, PriorSession, Quantity, Sedative, SedativeDose, Session, SpinalMapping,
 };
 use crate::verdict::{Finding, RuleOutcome};
 use jiff::civil::Date;
-use std::borrow::Cow;
-use std::sync::OnceLock;
 
 pub use crate::verdict::RuleResult;
 
@@ -31,33 +28,21 @@ pub fn date(text: &str) -> Date {
     text.parse().unwrap()
 }
 
-/// A name resolved through the shipped rule set's synonyms, as it is in a
-/// plan read with that set.
-pub fn name(written: &'static str) -> Name<'static> {
-    static NAMES: OnceLock<Names> = OnceLock::new();
-    let names = NAMES.get_or_init(|| RuleSet::builtin().unwrap().names);
-    let canonical = match names.canonical(written) {
-        Cow::Borrowed(canonical) => canonical,
-        Cow::Owned(canonical) => canonical.leak(),
-    };
-    Name { written, canonical }
+/// A name as a plan writes it; the rule set resolves it when it judges.
+pub fn name(written: &str) -> Name {
+    Name::new(written)
 }
 
 /// A drug given into an artery.
-pub fn drug(index: usize, written: &'static str, dose: &str) -> DrugDose<'static> {
+pub fn drug(index: usize, written: &str, dose: &str) -> DrugDose {
     DrugDose { index, name: name(written), dose: q(dose) }
 }
 
 /// An artery embolised with PVA of `particles` µm and infused with `drugs`.
-pub fn artery(
-    index: usize,
-    written: &'static str,
-    diameter: &str,
-    drugs: &[(&'static str, &str)],
-) -> Artery<'static> {
+pub fn artery(index: usize, written: &str, diameter: &str, drugs: &[(&str, &str)]) -> Artery {
     Artery {
         index,
-        name: written,
+        name: written.to_string(),
         origin: Some(name(written.trim_end_matches(" artery"))),
         diameter_mm: dec(diameter),
         shares_origin_with_spinal_artery: false,
@@ -70,7 +55,7 @@ pub fn artery(
 }
 
 /// A complete session on `day` that passes every rule of the shipped set.
-pub fn session(index: usize, number: Option<u64>, day: &str) -> Session<'static> {
+pub fn session(index: usize, number: Option<u64>, day: &str) -> Session {
     let small = [("pirarubicin", "3 mg"), ("carboplatin", "50 mg")];
     let mut untreated = artery(3, "right L1 lumbar artery", "2", &[]);
     untreated.embolic = None;
@@ -113,14 +98,18 @@ pub fn session(index: usize, number: Option<u64>, day: &str) -> Session<'static>
 
 /// The SPEC §1 example plan (patient PAT-0007, plan PLN-2026-0042): one
 /// prior session on 2026-10-05, session 2 on 2026-11-05.
-pub fn spec_example() -> Plan<'static> {
+pub fn spec_example() -> Plan {
     Plan {
-        plan_id: "PLN-2026-0042",
-        patient: Patient { id: "PAT-0007", age_years: Some(dec("56")), sex: Some("M") },
+        plan_id: "PLN-2026-0042".into(),
+        patient: Patient {
+            id: "PAT-0007".into(),
+            age_years: Some(dec("56")),
+            sex: Some("M".into()),
+        },
         indication: Indication {
-            primary_cancer: Some("kidney"),
+            primary_cancer: Some("kidney".into()),
             lesion_region: LesionRegion::Spine,
-            lesion_levels: vec!["L3", "L4"],
+            lesion_levels: vec!["L3".into(), "L4".into()],
             lytic: Some(true),
             failed_treatments: Some(vec![
                 name("chemotherapy"),
@@ -137,49 +126,56 @@ pub fn spec_example() -> Plan<'static> {
         prior_sessions: vec![PriorSession {
             index: 0,
             date: date("2026-10-05"),
-            plan_id: Some("PLN-2026-0031"),
+            plan_id: Some("PLN-2026-0031".into()),
         }],
         sessions: vec![session(0, Some(2), "2026-11-05")],
     }
 }
 
-/// A recorded session of another plan.
-pub fn recorded(patient: &str, plan: &str, number: Option<u64>, day: &str) -> RecordedSession {
-    RecordedSession {
-        patient_id: patient.into(),
+/// A recorded session of another plan of the patient.
+pub fn recorded(plan: &str, number: Option<u64>, day: &str) -> PastSession {
+    PastSession {
         plan_id: plan.into(),
         number,
         index: 0,
         date: date(day),
-        recorded_at: "2026-10-20T09:00:00Z".parse().unwrap(),
+        recorded_on: date("2026-10-20"),
     }
 }
 
-/// Every finding and outcome of `rules` on `plan`.
+/// Every finding and outcome of `rules` on `plan`, with what the history
+/// holds (`None`: checked without a history).
 pub fn evaluate_with(
     rules: &RuleSet,
     plan: &Plan,
-    history: &[RecordedSession],
+    history: Option<&PatientHistory>,
 ) -> (Vec<Finding>, Vec<RuleOutcome>) {
-    rules.evaluate(plan, &Context { history })
+    rules.resolve(plan.clone()).evaluate(&Context { history })
 }
 
-/// The findings of one rule of the shipped set, with a history.
-pub fn findings_with_history(rule: &str, plan: &Plan, history: &[RecordedSession]) -> Vec<Finding> {
+/// The findings of one rule of the shipped set, with what the history holds.
+pub fn findings_in(rule: &str, plan: &Plan, history: Option<&PatientHistory>) -> Vec<Finding> {
     let rules = RuleSet::builtin().unwrap();
     assert!(rules.rule(rule).is_some(), "no rule {rule}");
     let (findings, _) = evaluate_with(&rules, plan, history);
     findings.into_iter().filter(|f| f.rule == rule).collect()
 }
 
-/// The findings of one rule of the shipped set.
-pub fn findings_of(rule: &str, plan: &Plan) -> Vec<Finding> {
-    findings_with_history(rule, plan, &[])
+/// The findings of one rule of the shipped set, with the patient's
+/// sessions of other plans.
+pub fn findings_with_history(rule: &str, plan: &Plan, sessions: &[PastSession]) -> Vec<Finding> {
+    let history = PatientHistory { sessions: sessions.to_vec(), same_plan_id: None };
+    findings_in(rule, plan, Some(&history))
 }
 
-/// The outcome of one rule of the shipped set.
+/// The findings of one rule of the shipped set, without a history.
+pub fn findings_of(rule: &str, plan: &Plan) -> Vec<Finding> {
+    findings_in(rule, plan, None)
+}
+
+/// The outcome of one rule of the shipped set, without a history.
 pub fn outcome_of(rule: &str, plan: &Plan) -> RuleResult {
     let rules = RuleSet::builtin().unwrap();
-    let (_, outcomes) = evaluate_with(&rules, plan, &[]);
+    let (_, outcomes) = evaluate_with(&rules, plan, None);
     outcomes.into_iter().find(|o| o.id == rule).unwrap().outcome
 }

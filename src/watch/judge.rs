@@ -4,7 +4,7 @@
 
 use super::claim::{Claim, Content};
 use super::file_name;
-use crate::check::{check_for_history, oversized_verdict, Checked, PlanFile, PLAN_FORMAT_RULE};
+use crate::check::{check, oversized_verdict, Checked, PlanFile, PLAN_FORMAT_RULE};
 use crate::history::{History, HistoryError};
 use crate::rules::RuleSet;
 use crate::verdict::{Finding, Severity, Verdict};
@@ -25,8 +25,8 @@ pub fn judge(
     }
     let verdict = match &claim.content {
         Content::Bytes(bytes) => {
-            let plan = PlanFile { name: &file, bytes, sha256: &claim.sha256 };
-            return check_for_history(plan, rules, history);
+            let plan = PlanFile { name: &file, bytes, sha256: Some(&claim.sha256) };
+            return check(plan, rules, Some(history));
         }
         Content::Oversized(size) => {
             // Same words as `embolint check`; the hash of the bytes read (one
