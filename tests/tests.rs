@@ -39,4 +39,5 @@ mod watch_perf_bounds;
 mod watch_perf_startup;
 mod watch_reload;
 mod watch_rename_latency;
+mod watch_root;
 mod watch_signals;

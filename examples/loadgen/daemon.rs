@@ -30,7 +30,7 @@ impl Daemon {
         let stderr =
             File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let mut command = Command::new(binary);
-        command.arg("watch").arg("--root").arg(root);
+        command.arg("watch").arg("--root").arg(root).arg("--init");
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }

@@ -74,7 +74,12 @@ impl Layout {
     /// embolint never writes through a link, so nothing it writes can land
     /// outside the root.
     pub fn create(&self) -> io::Result<()> {
-        std::fs::create_dir_all(&self.root)?;
+        if !self.root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the root folder {} does not exist", self.root.display()),
+            ));
+        }
         for dir in self.folders() {
             match std::fs::create_dir(&dir) {
                 Ok(()) => {}
@@ -272,6 +277,7 @@ mod tests {
         let outside = dir.path().join("outside");
         std::fs::create_dir(&outside).unwrap();
         let layout = Layout::new(&dir.path().join("root"));
+        std::fs::create_dir(&layout.root).unwrap();
         layout.create().unwrap();
         let passed = layout.outcome_dir(Outcome::Pass);
         std::fs::remove_dir(&passed).unwrap();

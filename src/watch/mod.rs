@@ -82,9 +82,15 @@ use wake_queue::WakeQueue;
 /// overrides the built-in default.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct WatchArgs {
-    /// The root folder to serve: plans are dropped into ROOT/inbox.
+    /// The root folder to serve: plans are dropped into ROOT/inbox. It must
+    /// exist, unless --init is given.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Create the root folder if it does not exist (never its parents).
+    /// Without it a missing root is refused, so that a typo or an unmounted
+    /// share is never served as an empty inbox.
+    #[arg(long)]
+    pub init: bool,
     /// A configuration file (TOML); the built-in defaults apply without one.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -155,6 +161,40 @@ pub fn run(args: WatchArgs) -> ExitCode {
     }
 }
 
+/// Makes sure the root exists. A missing root is created only when
+/// `--init` asks for it, and never its parents: a typo in the path or a
+/// share that is not mounted must not be served as an empty inbox while
+/// plans pile up where they were meant to go.
+fn make_root(root: &std::path::Path, init: bool) -> Result<(), Fatal> {
+    let shown = root.display();
+    if root.is_dir() {
+        return Ok(());
+    }
+    if root.symlink_metadata().is_ok() {
+        return Err(Fatal::Start(format!("the root {shown} exists but is not a folder")));
+    }
+    if !init {
+        return Err(Fatal::Start(format!(
+            "the root folder {shown} does not exist. embolint never creates a missing root \
+             on its own: a mistyped path or a share that is not mounted would be served as an \
+             empty inbox. Check the path (is the share mounted?), or, to start a new root \
+             there, run once with --init (it creates that folder, never its parents)"
+        )));
+    }
+    std::fs::create_dir(root).map_err(|e| {
+        let parent = root.parent().map(|p| p.display().to_string()).unwrap_or_default();
+        Fatal::Start(match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "cannot create the root {shown}: its parent folder {parent} does not exist \
+                 (--init creates the root itself, never its parents)"
+            ),
+            _ => format!("cannot create the root {shown}: {e}"),
+        })
+    })?;
+    tracing::info!(root = %shown, "created the root folder, as --init asked");
+    Ok(())
+}
+
 /// The wake-up queue and the stop flag, made before anything else.
 struct Channel {
     /// Filled by the watcher and signal threads, emptied by the loop.
@@ -175,6 +215,7 @@ fn start(
     let shown = settings.root.display().to_string();
     let cannot_serve =
         |e: std::io::Error| Fatal::Start(format!("cannot serve the root {shown}: {e}"));
+    make_root(&settings.root, args.init)?;
     Layout::new(&settings.root).create().map_err(cannot_serve)?;
     settings.root = settings.root.canonicalize().map_err(cannot_serve)?;
     let layout = Layout::new(&settings.root);

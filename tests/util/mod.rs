@@ -97,7 +97,7 @@ impl Site {
             .arg("watch")
             .arg("--root")
             .arg(self.root())
-            .args(["--log-format", "json"])
+            .args(["--log-format", "json", "--init"])
             .args(args)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
