@@ -1,8 +1,10 @@
 //! The verdict as text for people: one line per finding, then a summary.
 //!
-//! Each finding line names the severity and rule, where in the plan it is
-//! (session number and date, artery name), what is wrong, the observed
-//! value against the limit, and the protocol sentence it rests on. Colour is
+//! Errors come first, then warnings, then infos, grouped by rule. Each
+//! finding line names the severity and rule, where in the plan it is
+//! (session number and date, artery name), what is wrong and the observed
+//! value against the limit; the protocol sentence a rule rests on follows
+//! its findings once. Colour is
 //! the caller's choice (only on a terminal, never under `NO_COLOR`).
 
 use crate::verdict::{Finding, Outcome, RuleResult, Severity, Verdict};
@@ -46,11 +48,34 @@ pub fn render_verdict(verdict: &Verdict, color: bool) -> String {
     let mut out = String::new();
     let _ =
         writeln!(out, "{}: {}{}", verdict.file, style.outcome(verdict.verdict), identity(verdict));
-    for finding in &verdict.findings {
-        let _ = writeln!(out, "  {} {}", style.severity(finding.severity), finding_line(finding));
+    for (severity, rule, findings) in by_severity_and_rule(&verdict.findings) {
+        for finding in &findings {
+            let _ = writeln!(out, "  {} {}", style.severity(severity), finding_line(finding));
+        }
+        // The protocol's sentence once per rule, under its findings.
+        if let Some(citation) = findings.first().and_then(|f| f.citation.as_deref()) {
+            let _ = writeln!(out, "          {rule} — protocol: “{citation}”");
+        }
     }
     let _ = writeln!(out, "  {}", summary(verdict));
     out
+}
+
+/// The findings grouped for reading: errors first, then warnings, then
+/// infos; within each, one group per rule in the order the rules first
+/// speak.
+fn by_severity_and_rule(findings: &[Finding]) -> Vec<(Severity, &str, Vec<&Finding>)> {
+    let mut groups: Vec<(Severity, &str, Vec<&Finding>)> = Vec::new();
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        for finding in findings.iter().filter(|f| f.severity == severity) {
+            let rule = finding.rule.as_str();
+            match groups.iter_mut().find(|(s, r, _)| *s == severity && *r == rule) {
+                Some((_, _, group)) => group.push(finding),
+                None => groups.push((severity, rule, vec![finding])),
+            }
+        }
+    }
+    groups
 }
 
 /// The plan and patient, when they could be read.
@@ -69,7 +94,7 @@ fn identity(verdict: &Verdict) -> String {
     }
 }
 
-/// `rule: message (observed 5 mg, limit 3 mg; at /path) — protocol: “citation”`
+/// `rule: message (observed 5 mg, limit 3 mg; at /path)`
 ///
 /// The rules' messages already name the session (number and date) and the
 /// artery, so the line does not repeat them.
@@ -90,9 +115,6 @@ fn finding_line(finding: &Finding) -> String {
         format!("{}; at {location}", evidence.join(", "))
     };
     let _ = write!(line, " ({evidence})");
-    if let Some(citation) = &finding.citation {
-        let _ = write!(line, " — protocol: “{citation}”");
-    }
     line
 }
 

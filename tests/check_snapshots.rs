@@ -33,3 +33,27 @@ fn text_report_of_a_plan_with_a_typo() {
     assert!(!report.contains('\u{1b}'), "no colour outside a terminal");
     insta::assert_snapshot!(report);
 }
+
+/// Errors lead, then warnings, then infos, whatever order the rules ran in;
+/// a rule's protocol sentence is printed once, after all its findings.
+#[test]
+fn text_report_leads_with_errors_and_cites_each_rule_once() {
+    let mut plan = check_support::spec_example();
+    plan["indication"]["mdt_decision"] = false.into();
+    for artery in [0, 1] {
+        plan["sessions"][0]["arteries"][artery]["drugs"][0]["dose"]["value"] = 4.into();
+    }
+    let output = embolint()
+        .args(["check", "--format", "text", "-"])
+        .write_stdin(plan.to_string())
+        .output()
+        .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    let first_of = |word: &str| lines.iter().position(|l| l.trim_start().starts_with(word));
+    let (error, warning, info) = (first_of("error"), first_of("warning"), first_of("info"));
+    assert!(error < warning && warning < info, "{report}");
+    assert_eq!(report.matches("artery-dose-max — protocol:").count(), 1, "{report}");
+    assert_eq!(report.matches("error   artery-dose-max:").count(), 2, "{report}");
+    insta::assert_snapshot!(report);
+}
