@@ -144,3 +144,34 @@ fn a_misspelt_log_level_in_a_reloaded_config_is_refused_and_the_old_level_stays(
     daemon.wait_for_log("plan judged");
     assert_eq!(daemon.terminate().code(), Some(0));
 }
+
+/// An auditor must be able to read the rules that judged a plan years
+/// later: every rule file put in force is kept under the root by the
+/// sha256 its records name, the built-in one included.
+#[test]
+fn every_rule_file_put_in_force_is_kept_under_the_root_by_its_sha256() {
+    let mut site = Site::new();
+    let etc = site.dir.path().join("etc");
+    fs::create_dir(&etc).unwrap();
+    let rules = etc.join("site-rules.toml");
+    fs::write(&rules, SHIPPED_RULES).unwrap();
+    let mut daemon = site.start(&["--rules", rules.to_str().unwrap()]);
+    let first = judge(&site, "first.json");
+    replace(&rules, &stricter_rules());
+    daemon.wait_for_log("new rule file in force");
+    let second = judge(&site, "second.json");
+    assert_eq!(daemon.terminate().code(), Some(0));
+    for (record, text) in [(&first, SHIPPED_RULES.to_string()), (&second, stricter_rules())] {
+        let sha = record["rule_set"]["sha256"].as_str().unwrap();
+        let copy = site.root().join(format!("state/rules/{sha}.toml"));
+        assert_eq!(fs::read_to_string(&copy).unwrap(), text, "{}", copy.display());
+    }
+    // The built-in rule set is kept too, by a daemon that runs on it.
+    let mut plain = Site::new();
+    let daemon = plain.start(&[]);
+    let record = judge(&plain, "a.json");
+    assert_eq!(daemon.terminate().code(), Some(0));
+    let sha = record["rule_set"]["sha256"].as_str().unwrap();
+    let copy = plain.root().join(format!("state/rules/{sha}.toml"));
+    assert_eq!(sha256(&fs::read(copy).unwrap()), sha);
+}

@@ -73,6 +73,12 @@ impl Layout {
     /// A folder that is a symbolic link, or not a folder, is refused:
     /// embolint never writes through a link, so nothing it writes can land
     /// outside the root.
+    /// `state/rules/`: a copy of every rule file the daemon put in force,
+    /// named by its sha256, as the decision records name it.
+    pub fn rule_files(&self) -> PathBuf {
+        self.state.join("rules")
+    }
+
     pub fn create(&self) -> io::Result<()> {
         if !self.root.is_dir() {
             return Err(io::Error::new(

@@ -211,7 +211,7 @@ fn start(
     logs: LogControl,
     channel: Channel,
 ) -> Result<Daemon, Fatal> {
-    let rules = RulesInForce::load(settings.rules.as_deref()).map_err(Fatal::Start)?;
+    let mut rules = RulesInForce::load(settings.rules.as_deref()).map_err(Fatal::Start)?;
     let shown = settings.root.display().to_string();
     let cannot_serve =
         |e: std::io::Error| Fatal::Start(format!("cannot serve the root {shown}: {e}"));
@@ -221,6 +221,11 @@ fn start(
     let layout = Layout::new(&settings.root);
     let lock = layout::lock(&layout).map_err(|e| Fatal::Start(e.to_string()))?;
     let folders = layout::Folders::open(&layout).map_err(cannot_serve)?;
+    let archive = layout.rule_files();
+    rules.keep_copies_in(archive.clone()).map_err(storage(format!(
+        "keeping a copy of the rule file in force in {}",
+        archive.display()
+    )))?;
     let key = settings.pseudonym_key.as_ref();
     pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
         .map_err(Fatal::Start)?;

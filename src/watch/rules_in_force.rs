@@ -16,6 +16,11 @@ pub struct RulesInForce {
     /// sha256 of the file content in force (or last refused), so an
     /// unchanged file is not re-parsed and a refused one is refused once.
     seen_sha256: String,
+    /// The text of the rule file in force, kept so a copy can be archived.
+    text: String,
+    /// Where a copy of every rule file put in force is kept
+    /// (`state/rules/SHA256.toml`), once the daemon has its root.
+    archive: Option<PathBuf>,
 }
 
 /// Stands for the content of a rule file that could not be read.
@@ -39,13 +44,20 @@ impl RulesInForce {
             None => {
                 let set = RuleSet::builtin().map_err(|e| e.to_string())?;
                 let seen_sha256 = set.sha256.clone();
-                Ok(RulesInForce { set, path: None, seen_sha256 })
+                let text = crate::rules::BUILTIN_RULES.to_string();
+                Ok(RulesInForce { set, path: None, seen_sha256, text, archive: None })
             }
             Some(path) => {
                 let (text, sha) = read(path)?;
                 let set = RuleSet::from_toml(&text, &path.display().to_string())
                     .map_err(|e| e.to_string())?;
-                Ok(RulesInForce { set, path: Some(path.to_path_buf()), seen_sha256: sha })
+                Ok(RulesInForce {
+                    set,
+                    path: Some(path.to_path_buf()),
+                    seen_sha256: sha,
+                    text,
+                    archive: None,
+                })
             }
         }
     }
@@ -70,6 +82,11 @@ impl RulesInForce {
         self.seen_sha256 = sha.clone();
         match RuleSet::from_toml(&text, &path.display().to_string()) {
             Ok(set) => {
+                if let Err(e) = self.archived(&text, &set.sha256) {
+                    let message = format!("a copy for the auditor cannot be kept: {e}");
+                    return self.refuse(&path, &sha, &message);
+                }
+                self.text = text;
                 tracing::info!(
                     rules = %path.display(),
                     rule_set = %set.id,
@@ -90,9 +107,14 @@ impl RulesInForce {
         if path == self.path.as_deref() {
             return self.reload();
         }
-        match RulesInForce::load(path) {
+        let loaded = RulesInForce::load(path).and_then(|new| {
+            self.archived(&new.text, &new.set.sha256)
+                .map(|()| new)
+                .map_err(|e| format!("a copy for the auditor cannot be kept: {e}"))
+        });
+        match loaded {
             Ok(new) => {
-                *self = new;
+                *self = RulesInForce { archive: self.archive.take(), ..new };
                 tracing::info!(
                     rules = %self.origin(),
                     rule_set = %self.set.id,
@@ -120,6 +142,32 @@ impl RulesInForce {
     }
 
     /// Logs a refusal (once per content) and keeps the rules in force.
+    /// Keeps a copy of every rule file put in force in `dir`
+    /// (`state/rules/`), starting with the one in force now, so an auditor
+    /// can read, years later, the rules a record's `rule_set.sha256` names.
+    pub fn keep_copies_in(&mut self, dir: PathBuf) -> std::io::Result<()> {
+        self.archive = Some(dir);
+        self.archived(&self.text, &self.set.sha256)
+    }
+
+    /// Writes `text` as `SHA256.toml` in the archive, unless it is there
+    /// already: to a temporary name, synced, then renamed, so a copy is
+    /// whole or absent.
+    fn archived(&self, text: &str, sha256: &str) -> std::io::Result<()> {
+        let Some(dir) = &self.archive else { return Ok(()) };
+        let copy = dir.join(format!("{sha256}.toml"));
+        if copy.is_file() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(dir)?;
+        let temp = dir.join(format!(".{sha256}.toml.tmp"));
+        let mut file = std::fs::File::create(&temp)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temp, &copy)?;
+        std::fs::File::open(dir)?.sync_all()
+    }
+
     fn refuse(&mut self, path: &Path, sha: &str, message: &str) -> Reload {
         tracing::error!(
             rules = %path.display(),
