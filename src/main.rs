@@ -189,7 +189,7 @@ struct HistoryArgs {
     /// to the decision log with --by and the time. Needs --root: a running
     /// `embolint watch` carries it out between plans; with none running it
     /// is done at once.
-    #[arg(long, value_name = "PLAN_ID", requires_all = ["by", "root"])]
+    #[arg(long, value_name = "PLAN_ID", requires_all = ["by", "reason", "root"])]
     forget: Option<String>,
     /// Rebuild a lost or damaged ROOT/state/history.sqlite from the decision
     /// log (with `embolint watch` stopped, and the old database moved away).
@@ -198,6 +198,10 @@ struct HistoryArgs {
     /// Who withdraws the plan (your name, for the audit trail).
     #[arg(long, value_name = "NAME", requires = "forget")]
     by: Option<String>,
+    /// Why the plan is withdrawn (cancelled, wrong patient, ...), for the
+    /// audit trail.
+    #[arg(long, value_name = "TEXT", requires = "forget")]
+    reason: Option<String>,
     /// Seconds to wait for a running `embolint watch` to carry out --forget;
     /// past that the request stays queued and is carried out later.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
@@ -420,6 +424,7 @@ fn history(args: HistoryArgs) -> Result<Status, Error> {
             let options = ForgetOptions {
                 plan_id,
                 by: args.by.unwrap_or_default(),
+                reason: args.reason.unwrap_or_default(),
                 wait: Duration::from_secs(args.wait_secs),
             };
             commands::history::forget(&root, &options, format, out)

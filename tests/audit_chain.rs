@@ -32,6 +32,8 @@ fn written_log(site: &mut Site) -> Vec<String> {
         "PLN-0",
         "--by",
         "Dr. Audit",
+        "--reason",
+        "procedure cancelled",
         "--root",
         root.to_str().unwrap(),
     ]);

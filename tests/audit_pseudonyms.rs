@@ -65,7 +65,17 @@ fn by_default_log_lines_name_the_patient_by_a_stable_pseudonym_and_the_decision_
     assert_eq!(pseudonym_of(&site, &["--root", root, "PAT-4471"]), pseudonym);
 
     // A withdrawal's log line names the patient the same way.
-    let forget = ["history", "--forget", "PLN-1", "--by", "Dr. Audit", "--root", root];
+    let forget = [
+        "history",
+        "--forget",
+        "PLN-1",
+        "--by",
+        "Dr. Audit",
+        "--reason",
+        "cancelled",
+        "--root",
+        root,
+    ];
     assert!(site.run(&forget).status.success());
     daemon.wait_for_log("plan withdrawn");
     let withdrawn = &daemon.log_lines("plan withdrawn")[0]["fields"];

@@ -25,7 +25,8 @@ fn verify(site: &Site) -> (i32, String) {
 /// must succeed.
 fn forget(site: &Site, plan: &str) {
     let root = site.root();
-    let args = ["history", "--forget", plan, "--by", "Dr. Audit", "--root"];
+    let args =
+        ["history", "--forget", plan, "--by", "Dr. Audit", "--reason", "cancelled", "--root"];
     let output = site.run(&[&args[..], &[root.to_str().unwrap()]].concat());
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }

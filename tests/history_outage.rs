@@ -108,7 +108,17 @@ fn a_missing_database_is_not_recreated_empty_and_the_log_rebuilds_it() {
     assert_eq!(site.judge("x.json", &plan_on("PLN-X", "PAT-X", DAY_D))["verdict"], "pass");
     let root = site.root();
     let root = root.to_str().unwrap();
-    let forgot = site.run(&["history", "--forget", "PLN-X", "--by", "ops", "--root", root]);
+    let forgot = site.run(&[
+        "history",
+        "--forget",
+        "PLN-X",
+        "--by",
+        "ops",
+        "--reason",
+        "cancelled",
+        "--root",
+        root,
+    ]);
     assert!(forgot.status.success());
     assert!(daemon.terminate().success());
     let before = site.history_in_db();

@@ -79,7 +79,17 @@ fn overdosed(plan: &str) -> String {
 
 fn forget(site: &Site, plan_id: &str, by: &str) -> std::process::Output {
     let root = site.root();
-    site.run(&["history", "--forget", plan_id, "--by", by, "--root", root.to_str().unwrap()])
+    site.run(&[
+        "history",
+        "--forget",
+        plan_id,
+        "--by",
+        by,
+        "--reason",
+        "procedure cancelled",
+        "--root",
+        root.to_str().unwrap(),
+    ])
 }
 
 #[test]
@@ -210,6 +220,7 @@ fn forget_without_a_daemon_takes_the_lock_and_is_recorded_in_the_log() {
     let output = forget(&site, "PLN-A", "night operator");
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(site.events()[0]["by"], "night operator");
+    assert_eq!(site.events()[0]["reason"], "procedure cancelled", "the reason is in the log");
     assert!(site.events()[0].get("request").is_none(), "done directly, not by request");
     site.assert_history_agrees_with_log();
 
@@ -220,7 +231,7 @@ fn forget_without_a_daemon_takes_the_lock_and_is_recorded_in_the_log() {
 }
 
 #[test]
-fn forget_needs_a_root_and_a_name() {
+fn forget_needs_a_root_a_name_and_a_reason() {
     let site = Site::new();
     let db = site.dir.path().join("h.sqlite");
     let no_root =
@@ -229,6 +240,12 @@ fn forget_needs_a_root_and_a_name() {
     let no_by =
         site.run(&["history", "--forget", "PLN-A", "--root", site.dir.path().to_str().unwrap()]);
     assert_eq!(no_by.status.code(), Some(3));
+    let root = site.dir.path().to_str().unwrap();
+    let no_reason = site.run(&["history", "--forget", "PLN-A", "--by", "x", "--root", root]);
+    assert_eq!(no_reason.status.code(), Some(3), "a withdrawal needs a reason");
+    assert!(String::from_utf8_lossy(&no_reason.stderr).contains("--reason"));
+    let blank = ["history", "--forget", "PLN-A", "--by", "x", "--reason", " ", "--root", root];
+    assert_eq!(site.run(&blank).status.code(), Some(3), "a blank reason is none");
     let not_a_root = forget(&site, "PLN-A", "x");
     assert_eq!(not_a_root.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&not_a_root.stderr).contains("no history database"));

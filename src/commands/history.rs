@@ -32,6 +32,8 @@ pub struct ForgetOptions {
     pub plan_id: String,
     /// Who withdraws it, for the audit trail.
     pub by: String,
+    /// Why, for the audit trail.
+    pub reason: String,
     /// How long to wait for a running daemon to carry it out.
     pub wait: Duration,
 }
@@ -48,6 +50,7 @@ pub fn forget(
     let request = ForgetRequest {
         plan_id: options.plan_id.clone(),
         by: options.by.clone(),
+        reason: options.reason.clone(),
         requested_at: jiff::Timestamp::now(),
     };
     let answer = match forget::forget_directly(root, &request) {

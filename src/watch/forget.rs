@@ -50,6 +50,9 @@ pub struct ForgetRequest {
     pub plan_id: String,
     /// Who asks (for the audit trail).
     pub by: String,
+    /// Why the plan is withdrawn (for the audit trail).
+    #[serde(default)]
+    pub reason: String,
     /// When they asked.
     pub requested_at: jiff::Timestamp,
 }
@@ -65,6 +68,9 @@ pub struct ForgetEvent {
     pub patient_id: String,
     /// Who asked for it.
     pub by: String,
+    /// Why (empty in withdrawals recorded before a reason was asked for).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
     /// When they asked.
     pub requested_at: jiff::Timestamp,
     /// When it was carried out.
@@ -108,12 +114,13 @@ impl ForgetAnswer {
         ForgetAnswer {
             outcome: ForgetOutcome::Withdrawn,
             message: format!(
-                "plan {} of patient {} (sessions on {}) is withdrawn from the history by {}; \
-                 the decision log records it",
+                "plan {} of patient {} (sessions on {}) is withdrawn from the history by {} \
+                 ({}); the decision log records it",
                 event.plan_id,
                 event.patient_id,
                 sessions.join(", "),
-                event.by
+                event.by,
+                event.reason
             ),
             event: Some(event.clone()),
         }
@@ -165,6 +172,7 @@ pub fn forget(
         plan_id: withdrawn.plan_id.clone(),
         patient_id: withdrawn.patient_id.clone(),
         by: request.by.clone(),
+        reason: request.reason.clone(),
         requested_at: request.requested_at,
         at: jiff::Timestamp::now(),
         request: request_id.map(str::to_string),
@@ -194,6 +202,13 @@ fn request_problem(request: &ForgetRequest) -> Option<String> {
     }
     if request.by.trim().is_empty() {
         return Some("--by is empty: name who withdraws the plan, for the audit trail".into());
+    }
+    if request.reason.trim().is_empty() {
+        return Some(
+            "--reason is empty: say why the plan is withdrawn (cancelled, wrong patient, ...), \
+             for the audit trail"
+                .into(),
+        );
     }
     None
 }

@@ -394,6 +394,7 @@ mod tests {
             plan_id: plan.plan_id.clone(),
             patient_id: plan.patient_id.clone(),
             by: "ops".into(),
+            reason: "cancelled".into(),
             requested_at: plan.recorded_at,
             at: plan.recorded_at,
             request: None,

@@ -247,7 +247,7 @@ impl Site {
     /// waiting up to 300 s for the daemon's answer; its output is piped.
     pub fn spawn_forget(&self, plan_id: &str, by: &str) -> Child {
         Command::new(env!("CARGO_BIN_EXE_embolint"))
-            .args(["history", "--forget", plan_id, "--by", by, "--root"])
+            .args(["history", "--forget", plan_id, "--by", by, "--reason", "cancelled", "--root"])
             .arg(self.root())
             .args(["--wait-secs", "300"])
             .env_remove("RUST_LOG")
