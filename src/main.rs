@@ -149,6 +149,27 @@ impl From<CheckFormat> for commands::check::CheckFormat {
     }
 }
 
+/// How `rules` writes the rule set.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    /// Readable text, for people.
+    Text,
+    /// JSON, for software.
+    Json,
+    /// A Markdown page, for documentation.
+    Markdown,
+}
+
+impl From<RulesFormat> for commands::rules::RulesFormat {
+    fn from(format: RulesFormat) -> Self {
+        match format {
+            RulesFormat::Text => Self::Text,
+            RulesFormat::Json => Self::Json,
+            RulesFormat::Markdown => Self::Markdown,
+        }
+    }
+}
+
 /// When the text report is coloured.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ColorChoice {
@@ -264,10 +285,11 @@ struct PseudonymArgs {
 
 #[derive(Debug, clap::Args)]
 struct RulesArgs {
-    /// Output format: text for people, or JSON for software (the whole rule
-    /// set as one object: id, version, sha256, names and every rule).
+    /// Output format: text for people, JSON for software (the whole rule set
+    /// as one object: id, version, sha256, names and every rule), or a
+    /// Markdown page for documentation.
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: RulesFormat,
     /// A rule file (TOML) to list instead of the built-in protocol rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,

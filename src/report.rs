@@ -204,6 +204,47 @@ pub fn render_rules(rules: &crate::rules::RuleSet) -> String {
     out
 }
 
+/// The rule set as a Markdown page for its users (`docs/rules.md` is this
+/// page for the built-in rule set, and a test holds it to it).
+pub fn render_rules_markdown(rules: &crate::rules::RuleSet) -> String {
+    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let mut out = format!("# The rule set `{}` {}\n\n", rules.id, rules.version);
+    let _ = writeln!(out, "{}.\n", rules.title);
+    let _ = writeln!(out, "Source: {}\n", rules.source);
+    out.push_str(
+        "This page is generated from the rule file built into embolint \
+         (`embolint rules --format markdown`); a site's own rule file may differ: \
+         `embolint rules --rules FILE` lists it. Severity `error` makes the \
+         verdict `fail`; `warning` and `info` do not.\n\n",
+    );
+    out.push_str("| rule | severity | what it checks | limits |\n|---|---|---|---|\n");
+    for rule in &rules.rules {
+        let severity = if rule.enabled { rule.severity.as_str() } else { "disabled" };
+        let _ = writeln!(
+            out,
+            "| `{}` | {severity} | {} | {} |",
+            rule.id,
+            cell(&rule.description),
+            cell(&rule.parameters_summary())
+        );
+    }
+    out.push_str("\n## Where each rule comes from\n\n");
+    for rule in &rules.rules {
+        let _ = writeln!(out, "- `{}`:", rule.id);
+        if let Some(citation) = &rule.citation {
+            let _ = writeln!(out, "  the protocol: “{citation}”");
+        }
+        if let Some(rationale) = &rule.rationale {
+            let _ = writeln!(out, "  {rationale}");
+        }
+    }
+    out.push_str("\n## Names that mean the same\n\n");
+    for entry in &rules.synonyms {
+        let _ = writeln!(out, "- {}: {}", entry.name, entry.synonyms.join(", "));
+    }
+    out
+}
+
 /// A patient's recorded sessions as text, for `embolint history`.
 pub fn render_history(patient_id: &str, sessions: &[crate::history::RecordedSession]) -> String {
     if sessions.is_empty() {

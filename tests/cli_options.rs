@@ -179,3 +179,20 @@ fn completions_and_manual_pages_are_generated_from_the_command_line() {
     let refused = run(["man", "--out-dir", nowhere.to_str().unwrap()], None);
     assert_eq!(refused.code, Some(3), "{}", refused.stderr);
 }
+
+/// docs/rules.md is the built-in rule set as `rules --format markdown`
+/// writes it: a change of the rule file without the page fails here
+/// (regenerate it: `embolint rules --format markdown > docs/rules.md`).
+#[test]
+fn the_rules_page_of_the_docs_is_the_built_in_rule_set() {
+    let page = std::fs::read_to_string(crate::check_support::repo("docs/rules.md")).unwrap();
+    let generated = run(["rules", "--format", "markdown"], None);
+    assert_eq!(generated.code, Some(0));
+    assert!(
+        page == generated.stdout,
+        "docs/rules.md is stale: run `embolint rules --format markdown > docs/rules.md`"
+    );
+    for rule in ["spinal-feeder-excluded", "artery-dose-max", "session-spacing"] {
+        assert!(page.contains(&format!("| `{rule}` |")), "{rule}");
+    }
+}
