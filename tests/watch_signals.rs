@@ -79,3 +79,45 @@ fn each_verdict_has_one_log_line_with_file_plan_verdict_counts_and_time() {
     assert!(fields["elapsed_ms"].is_number());
     assert_eq!(daemon.terminate().code(), Some(0));
 }
+
+/// Under systemd (`Type=notify`, `WatchdogSec=`): "ready" once the inbox is
+/// served, watchdog pings from the main loop while it turns, "stopping"
+/// on SIGTERM. Here the test plays systemd's notification socket; systemd
+/// names the watched process by pid, so the daemon is exec'd by a shell
+/// that sets WATCHDOG_PID to its own pid first.
+#[test]
+fn systemd_is_told_ready_then_pinged_then_told_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let site = Site::new();
+    std::fs::create_dir_all(site.root()).unwrap();
+    let socket_path = site.dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let mut daemon = std::process::Command::new("sh")
+        .args(["-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_embolint"))
+        .args(["watch", "--root", site.root().to_str().unwrap(), "--settle-millis", "100"])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut heard: Vec<String> = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while heard.iter().filter(|m| m.contains("WATCHDOG=1")).count() < 3 {
+        let size = socket.recv(&mut buffer).expect("systemd was not told enough in time");
+        heard.push(String::from_utf8_lossy(&buffer[..size]).into_owned());
+    }
+    let ready = heard.iter().position(|m| m.contains("READY=1")).expect("never ready");
+    assert!(heard[ready].contains("STATUS=serving"), "{heard:?}");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    loop {
+        let size = socket.recv(&mut buffer).expect("no STOPPING=1 before exit");
+        if String::from_utf8_lossy(&buffer[..size]).contains("STOPPING=1") {
+            break;
+        }
+    }
+    assert_eq!(daemon.wait().unwrap().code(), Some(0));
+}

@@ -61,6 +61,8 @@ pub struct Daemon {
     pub logs: LogControl,
     /// When the next full re-scan is due.
     pub next_rescan: Instant,
+    /// systemd's watchdog, pinged from this loop (nothing outside systemd).
+    pub watchdog: super::service_manager::Watchdog,
     /// The last config error logged, so it is logged once, not every scan.
     pub config_refused: Option<String>,
     /// Held for the daemon's life: no second daemon serves this root.
@@ -71,8 +73,10 @@ impl Daemon {
     /// Serves the inbox until SIGTERM/SIGINT (`Ok`) or a fatal error.
     pub fn serve(&mut self) -> Result<(), Fatal> {
         self.inbox.scan(Instant::now())?;
+        super::service_manager::ready(&format!("serving {}", self.layout.inbox.display()));
         while !self.stopping() {
             let now = Instant::now();
+            self.watchdog.ping_if_due(now);
             let usable = self.history.usable(now)?;
             if usable && self.requests_due {
                 self.run_requests()?;
@@ -89,7 +93,7 @@ impl Daemon {
                 }
             }
             let due = if usable { self.inbox.next_due(self.settings.settle) } else { None };
-            let deadline = [due, self.history.retry_at()]
+            let deadline = [due, self.history.retry_at(), self.watchdog.due()]
                 .into_iter()
                 .flatten()
                 .fold(self.next_rescan, Instant::min);
@@ -105,6 +109,7 @@ impl Daemon {
                 self.next_rescan = Instant::now() + self.settings.rescan_interval;
             }
         }
+        super::service_manager::stopping();
         Ok(())
     }
 

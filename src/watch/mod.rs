@@ -57,6 +57,7 @@ pub mod pseudonym;
 pub mod quiet;
 pub mod recovery;
 pub mod rules_in_force;
+pub mod service_manager;
 pub mod unplaced;
 pub mod wake;
 pub mod wake_queue;
@@ -286,6 +287,7 @@ fn start(
     log_start(&layout, &settings, &rules, &recovered, &history, owed_at_start);
     let mut daemon = Daemon {
         next_rescan: Instant::now() + settings.rescan_interval,
+        watchdog: service_manager::Watchdog::from_environment(),
         layout,
         folders,
         settings,
