@@ -121,3 +121,44 @@ fn systemd_is_told_ready_then_pinged_then_told_stopping() {
     }
     assert_eq!(daemon.wait().unwrap().code(), Some(0));
 }
+
+/// Under systemd, standard error is the journal (`JOURNAL_STREAM` names
+/// it): each line carries its syslog priority, so `journalctl -p err`
+/// finds errors and `-p warning` warnings. Elsewhere lines stay plain.
+#[test]
+fn log_lines_carry_their_priority_when_standard_error_is_the_journal() {
+    use std::os::unix::fs::MetadataExt;
+    let site = Site::new();
+    std::fs::create_dir_all(site.root()).unwrap();
+    let run = |journal: bool| {
+        let path = site.dir.path().join(format!("stderr-{journal}.log"));
+        let file = std::fs::File::create(&path).unwrap();
+        let meta = file.metadata().unwrap();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_embolint"));
+        command
+            .args(["watch", "--root", site.root().to_str().unwrap(), "--log-format", "text"])
+            .env_remove("RUST_LOG")
+            .env_remove("JOURNAL_STREAM")
+            .stderr(file);
+        if journal {
+            command.env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()));
+        }
+        let mut daemon = command.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while !std::fs::read_to_string(&path).unwrap().contains("embolint watch started") {
+            assert!(started.elapsed().as_secs() < 20, "no start-up line");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+        assert_eq!(daemon.wait().unwrap().code(), Some(0));
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let journal = run(true);
+    let started = journal.lines().find(|l| l.contains("embolint watch started")).unwrap();
+    assert!(started.starts_with("<6>"), "{journal}");
+    let warned = journal.lines().find(|l| l.contains(" WARN ")).expect("the first-key warning");
+    assert!(warned.starts_with("<4>"), "{journal}");
+    let plain = run(false);
+    assert!(plain.lines().all(|l| !l.starts_with('<')), "{plain}");
+}

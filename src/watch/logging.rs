@@ -39,12 +39,71 @@ pub fn init(
     let (text, json) = match format {
         LogFormat::Text => {
             let ansi = std::io::stderr().is_terminal();
-            (Some(fmt::layer().with_writer(std::io::stderr).with_ansi(ansi)), None)
+            let writer = Stderr { to_journal: stderr_is_the_journal() };
+            (Some(fmt::layer().with_writer(writer).with_ansi(ansi)), None)
         }
         LogFormat::Json => (None, Some(fmt::layer().json().with_writer(std::io::stderr))),
     };
     let installed = tracing_subscriber::registry().with(filter).with(text).with(json).try_init();
     Ok(LogControl { handle: installed.is_ok().then_some(handle), fixed, current: directive })
+}
+
+/// Whether standard error is systemd's journal: `JOURNAL_STREAM` names
+/// the device and inode of the stream systemd connected, and it is ours.
+fn stderr_is_the_journal() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some(stream) = std::env::var("JOURNAL_STREAM").ok() else { return false };
+    let Some((device, inode)) = stream.split_once(':') else { return false };
+    // fstat of our own standard error: no path, nothing to race.
+    let Ok(stderr) = std::fs::metadata("/dev/stderr") else { return false };
+    device.parse() == Ok(stderr.dev()) && inode.parse() == Ok(stderr.ino())
+}
+
+/// Standard error, each event prefixed with its syslog priority (`<3>`
+/// for an error) when it goes to the journal, so that `journalctl -p err`
+/// finds the daemon's errors.
+#[derive(Clone, Copy)]
+struct Stderr {
+    /// Standard error is systemd's journal.
+    to_journal: bool,
+}
+
+impl<'a> fmt::MakeWriter<'a> for Stderr {
+    type Writer = Prefixed;
+
+    fn make_writer(&'a self) -> Prefixed {
+        Prefixed { prefix: None }
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Prefixed {
+        let priority = match *meta.level() {
+            tracing::Level::ERROR => "<3>",
+            tracing::Level::WARN => "<4>",
+            tracing::Level::INFO => "<6>",
+            tracing::Level::DEBUG | tracing::Level::TRACE => "<7>",
+        };
+        Prefixed { prefix: self.to_journal.then_some(priority) }
+    }
+}
+
+/// One event's writer: the priority first, then the formatted line.
+struct Prefixed {
+    /// Still to write before the event; `None` once written, or off.
+    prefix: Option<&'static str>,
+}
+
+impl std::io::Write for Prefixed {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut stderr = std::io::stderr().lock();
+        if let Some(prefix) = self.prefix.take() {
+            stderr.write_all(prefix.as_bytes())?;
+        }
+        stderr.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 impl LogControl {
