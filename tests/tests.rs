@@ -17,6 +17,8 @@ mod check_examples;
 mod check_history;
 mod check_scenarios;
 mod check_snapshots;
+mod clinical_history;
+mod clinical_revision;
 mod crash_loop;
 mod faults_storage;
 mod fuzz_regressions;
