@@ -51,6 +51,8 @@ fn an_iliac_lesion_treated_through_a_lumbar_artery_requires_the_mapping() {
         embolised("right L4 lumbar artery", Some("right L4 lumbar"), json!(2)),
         embolised("right L4 lumbar artery", None, json!(2)),
         embolised("right lumbar artery", Some("right L 4 lumbar"), json!(2)),
+        // The origin names no level but the name does: near the cord all the same.
+        embolised("right L4 lumbar artery", Some("aorta"), json!(2)),
     ];
     for feeder in &feeders {
         let mut plan = iliac_example();

@@ -171,6 +171,23 @@ fn the_name_is_read_when_the_origin_names_no_level() {
 }
 
 #[test]
+fn an_arterys_levels_are_those_of_all_its_entries() {
+    // Two entries of one artery: the treated one from "right L3 lumbar", the
+    // documented one from "right L1 lumbar" — the artery arises at L1 too.
+    let mut plan = example();
+    plan["spinal_artery_mapping"]["origins"] = json!(["right L1 lumbar"]);
+    let list = arteries(&mut plan);
+    list.push(embolised("right ascending lumbar artery", Some("right L3 lumbar"), json!(2)));
+    list.push(documented(
+        "Right Ascending Lumbar Artery",
+        Some("right L1 lumbar artery"),
+        json!(2),
+        false,
+    ));
+    assert_judged(&judge(&plan), "fail", &["spinal-feeder-excluded"], &[]);
+}
+
+#[test]
 fn an_untreated_artery_at_a_mapped_level_is_fine() {
     // Documented, not treated: good practice, whatever it is called.
     let mut problems = Problems::default();
