@@ -107,8 +107,9 @@ fn a_prior_session_naming_a_plan_is_recorded_under_that_plan_and_never_judged_ag
     let record = site.judge("old.json", &old);
     assert_eq!(record["verdict"], "pass", "{:?}", errors(&record));
 
-    // Another plan on 2027-01-20 is too close to C's 2027-02-10.
-    let d = plan_on("PLN-D", "PAT-X", "2027-01-20");
+    // Another plan on 2027-02-20 is too close to C's 2027-02-10 (and a
+    // month or more after 2027-01-05 and 2027-01-10).
+    let d = plan_on("PLN-D", "PAT-X", "2027-02-20");
     assert_too_close_to(&site.judge("d.json", &d), "2027-02-10");
     assert!(daemon.terminate().success());
 }
