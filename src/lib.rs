@@ -51,6 +51,7 @@ pub mod decimal;
 pub mod digest;
 pub mod formats;
 pub mod history;
+pub mod levels;
 pub mod names;
 pub mod plan;
 pub mod report;

@@ -63,7 +63,11 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].path, "/plan_id");
         assert!(!findings[0].message.contains("PAT-X"), "the other patient is never named");
-        assert_eq!(findings[0].citation, None, "not the paper's: no protocol sentence");
+        assert_eq!(
+            findings[0].citation.as_deref(),
+            Some("Procedures were separated by a 1-month time period."),
+            "the sentence of the history it protects"
+        );
     }
 
     #[test]

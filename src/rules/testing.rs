@@ -42,7 +42,7 @@ pub fn drug(index: usize, written: &str, dose: &str) -> DrugDose {
 pub fn artery(index: usize, written: &str, diameter: &str, drugs: &[(&str, &str)]) -> Artery {
     Artery {
         index,
-        name: written.to_string(),
+        name: name(written),
         origin: Some(name(written.trim_end_matches(" artery"))),
         diameter_mm: dec(diameter),
         shares_origin_with_spinal_artery: false,
