@@ -151,3 +151,65 @@ fn plan_ids_are_compared_exactly() {
     assert_eq!(recorded(&site, "PAT-Z"), BTreeSet::from([pair("PLN-Z", "2027-01-10")]));
     assert!(daemon.terminate().success());
 }
+
+#[test]
+fn a_revision_replaces_exactly_the_rows_its_own_file_recorded() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    // E lists a prior session of PLN-OLD; PLN-OLD then passes on its own.
+    let prior = json!([{ "date": "2027-01-10", "plan_id": "PLN-OLD" }]);
+    let e = plan_with_prior("PLN-E", "PAT-R", "2027-03-10", prior);
+    assert_eq!(site.judge("e.json", &e)["verdict"], "pass");
+    let old = plan_on("PLN-OLD", "PAT-R", "2027-01-12");
+    assert_eq!(site.judge("old.json", &old)["verdict"], "pass");
+    // PLN-OLD's own revision replaces its own row, not the one E recorded.
+    let old2 = plan_on("PLN-OLD", "PAT-R", "2027-01-11");
+    assert_eq!(site.judge("old2.json", &old2)["verdict"], "pass");
+    assert_eq!(
+        recorded(&site, "PAT-R"),
+        BTreeSet::from([
+            pair("PLN-OLD", "2027-01-10"),
+            pair("PLN-OLD", "2027-01-11"),
+            pair("PLN-E", "2027-03-10")
+        ])
+    );
+    // A revision of E without the prior session takes E's rows away, PLN-OLD's stay.
+    let e2 = plan_on("PLN-E", "PAT-R", "2027-03-11");
+    assert_eq!(site.judge("e2.json", &e2)["verdict"], "pass");
+    assert_eq!(
+        recorded(&site, "PAT-R"),
+        BTreeSet::from([pair("PLN-OLD", "2027-01-11"), pair("PLN-E", "2027-03-11")])
+    );
+    // A failing revision of E (too close to PLN-OLD's session) leaves E in force.
+    let e3 = plan_on("PLN-E", "PAT-R", "2027-01-20");
+    assert_eq!(site.judge("e3.json", &e3)["verdict"], "fail");
+    assert!(recorded(&site, "PAT-R").contains(&pair("PLN-E", "2027-03-11")));
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn prior_sessions_come_back_the_same_when_the_history_is_rebuilt_from_the_log() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    let prior = json!([{ "date": "2027-01-10", "plan_id": "PLN-OLD" }, { "date": "2026-12-01" }]);
+    let f = plan_with_prior("PLN-F", "PAT-Q ", "2027-02-10", prior);
+    assert_eq!(site.judge("f.json", &f)["verdict"], "pass");
+    assert!(daemon.terminate().success());
+    let before = site.history_in_db();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].prior_sessions.len(), 2, "{before:?}");
+    assert_eq!(before, site.history_from_log(), "the log holds the same rows");
+    let before_sessions = recorded(&site, "pat-q");
+    assert_eq!(before_sessions.len(), 3, "{before_sessions:?}");
+
+    let db = site.history_db();
+    std::fs::remove_file(&db).unwrap();
+    for companion in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{companion}", db.display()));
+    }
+    let root = site.root();
+    let rebuilt = site.run(&["history", "--rebuild", "--root", root.to_str().unwrap()]);
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    assert_eq!(site.history_in_db(), before, "the same rows, prior sessions included");
+    assert_eq!(recorded(&site, "PAT-Q"), before_sessions);
+}

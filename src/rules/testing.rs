@@ -136,6 +136,7 @@ pub fn spec_example() -> Plan {
 pub fn recorded(plan: &str, number: Option<u64>, day: &str) -> PastSession {
     PastSession {
         plan_id: plan.into(),
+        listed_by: None,
         number,
         index: 0,
         date: date(day),
