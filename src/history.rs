@@ -207,13 +207,16 @@ pub enum HistoryError {
     },
 }
 
+/// Code run after a migration's SQL, in its transaction.
+type MigrationCode = fn(&History) -> Result<(), HistoryError>;
+
 /// One step of the schema: SQL, then (when the SQL cannot do it alone)
 /// code that fills in what the SQL added.
 struct Migration {
     /// The statements.
     sql: &'static str,
     /// Run after `sql`, in the same transaction.
-    then: Option<fn(&History) -> Result<(), HistoryError>>,
+    then: Option<MigrationCode>,
 }
 
 /// Schema migrations, in order; `user_version` counts those applied.

@@ -10,7 +10,7 @@
 //!   `particle-size-protocol`, `embolic-agent`;
 //! - [`schedule`]: `session-spacing`, `course-length`, `follow-up`;
 //! - [`care`]: `sedation-dose-max`, `post-procedure-care`, `eligibility`;
-//! - [`sedation`]: `sedation-protocol`;
+//! - `sedation`: `sedation-protocol`;
 //! - `revision`: `plan-revision`.
 //!
 //! [`loader`] reads a rule file strictly; [`kind`] ties kind names to their
