@@ -408,3 +408,56 @@ fn sedation_protocol_is_listed_among_the_rules_that_ran() {
     assert_eq!(entry["severity"], "error");
     assert_eq!(entry["outcome"], "pass");
 }
+
+/// The lead's decision: clonazepam given with midazolam is one
+/// `sedation-protocol` finding at the session's `sedation` array, naming no
+/// single entry, so both boluses still count: a midazolam overdose given
+/// with clonazepam is still reported as an overdose.
+#[test]
+fn clonazepam_with_midazolam_is_one_finding_at_the_sedation_and_an_overdose_is_still_one() {
+    let plan = with_sedation(vec![
+        rate("alfentanil", json!(1), "mg/h"),
+        bolus("clonazepam", json!(0.2), "mg"),
+        bolus("midazolam", json!(2.5), "mg"),
+    ]);
+    let verdict = judge(&plan);
+    assert_judged(&verdict, "fail", &["sedation-dose-max", "sedation-protocol"], &[]);
+    let protocol = located(&verdict, "sedation-protocol");
+    assert_eq!(protocol.len(), 1, "{protocol:?}");
+    assert_eq!(protocol[0].0, "/sessions/0/sedation");
+    let overdose = located(&verdict, "sedation-dose-max");
+    assert_eq!(overdose.len(), 1, "{overdose:?}");
+    assert_eq!(overdose[0].0, "/sessions/0/sedation/2");
+}
+
+/// A site's rule file written for the previous rule set (no
+/// `sedation-protocol`, no `plan-revision`, no `mixed_drugs`) still judges
+/// sedation outside the regimen: it gets the shipped rule, not silence.
+#[test]
+fn a_site_file_of_the_previous_rule_set_gets_sedation_protocol() {
+    let shipped = std::fs::read_to_string(super::check_support::repo(
+        "rules/chiras-bone-chemoembolization.toml",
+    ))
+    .unwrap();
+    let cut = shipped.rfind("# ---").unwrap();
+    let mut old = shipped[..cut].to_string();
+    let start = old.find("[[rules]]\nid = \"sedation-protocol\"").unwrap();
+    let end = start + old[start..].find("\n\n[[rules]]").unwrap() + 2;
+    old.replace_range(start..end, "");
+    let old = old.replace("mixed_drugs = [\"pirarubicin\"]\n", "");
+    assert!(!old.contains("kind = \"sedation-protocol\"") && !old.contains("mixed_drugs ="));
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("site.toml");
+    std::fs::write(&rules, old).unwrap();
+    let plan = with_sedation(vec![
+        rate("alfentanil", json!(1.5), "mg/h"),
+        rate("propofol", json!(100), "mg/h"),
+    ]);
+    let run = super::check_support::run(
+        ["check", "--rules", rules.to_str().unwrap(), "--format", "json", "-"],
+        Some(serde_json::to_vec(&plan).unwrap()),
+    );
+    let verdict = run.verdict();
+    assert_eq!(run.code, Some(1), "{verdict}\n{}", run.stderr);
+    assert_judged(&verdict, "fail", PROTOCOL, &[]);
+}
