@@ -3,7 +3,10 @@
 //! alike. Also here: reading a plan file within the size limit, and the
 //! verdict on a file over it.
 
-use crate::history::{History, HistoryError, PlannedSession, RecordedPlan, RecordedSession};
+use crate::history::{
+    History, HistoryError, PlannedSession, PriorRecord, RecordedPlan, RecordedSession,
+};
+use crate::names::normalize;
 use crate::plan::{parse_plan, ParseFailure, Plan};
 use crate::rules::{Context, PastSession, PatientHistory, RecordedVersion, ResolvedPlan, RuleSet};
 use crate::verdict::{Finding, Outcome, Severity, Verdict};
@@ -42,6 +45,16 @@ pub struct Checked {
     /// The plan's sessions (index, number, date) when it could be read:
     /// what the history records of it if it passed.
     pub sessions: Vec<PlannedSession>,
+    /// The plan's `prior_sessions`, recorded with it if it passed: they
+    /// are sessions of the patient too.
+    pub prior_sessions: Vec<PriorRecord>,
+}
+
+impl Checked {
+    /// The verdict on a plan that could not be read: nothing to record.
+    pub fn unread(verdict: Verdict) -> Checked {
+        Checked { verdict, sessions: Vec::new(), prior_sessions: Vec::new() }
+    }
 }
 
 impl Checked {
@@ -61,6 +74,7 @@ impl Checked {
             rule_set_sha256: verdict.rule_set.sha256.clone(),
             decision_key,
             sessions: self.sessions.clone(),
+            prior_sessions: self.prior_sessions.clone(),
         })
     }
 }
@@ -107,7 +121,7 @@ pub fn check(
         Ok(plan) => rules.resolve(plan),
         Err(failure) => {
             let verdict = invalid_verdict(file.name, sha256, failure, rules);
-            return Ok(Checked { verdict, sessions: Vec::new() });
+            return Ok(Checked::unread(verdict));
         }
     };
     let (known, earlier) = match history {
@@ -123,12 +137,18 @@ pub fn check(
         note_earlier_version_in_force(&mut verdict, &earlier);
     }
     let sessions = plan.sessions.iter().map(|s| (s.index, s.number, s.date)).collect();
-    Ok(Checked { verdict, sessions })
+    let prior_sessions = plan
+        .prior_sessions
+        .iter()
+        .map(|p| PriorRecord { index: p.index, plan_id: p.plan_id.clone(), date: p.date })
+        .collect();
+    Ok(Checked { verdict, sessions, prior_sessions })
 }
 
 /// What the history's rows say of `plan`, in the rules' own terms: the
-/// sessions of the patient's other plans (never of this plan's own earlier
-/// version), and the plan recorded under its id.
+/// patient's sessions (patient ids compared as names) of other plans —
+/// never a session of this plan's own `plan_id`, whichever plan recorded
+/// it — and the plan recorded under its id.
 fn patient_history(
     plan: &Plan,
     recorded: Vec<RecordedSession>,
@@ -136,9 +156,11 @@ fn patient_history(
 ) -> PatientHistory {
     let sessions = recorded
         .into_iter()
-        .filter(|r| r.patient_id == plan.patient.id && r.plan_id != plan.plan_id)
+        .filter(|r| normalize(&r.patient_id) == normalize(&plan.patient.id))
+        .filter(|r| r.plan_id != plan.plan_id)
         .map(|r| PastSession {
             recorded_on: r.recorded_at.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            listed_by: r.listed_by,
             plan_id: r.plan_id,
             number: r.number,
             index: r.index,
@@ -403,6 +425,7 @@ mod tests {
         let row = |patient: &str, plan: &str| RecordedSession {
             patient_id: patient.into(),
             plan_id: plan.into(),
+            listed_by: None,
             number: Some(1),
             index: 0,
             date: "2026-11-01".parse().unwrap(),
@@ -411,14 +434,20 @@ mod tests {
         let rows = vec![
             row("PAT-0007", "PLN-2026-0042"),
             row("PAT-9999", "PLN-0031"),
-            row("PAT-0007", "PLN-0031"),
+            row(" pat-0007", "PLN-0031"),
+            // Recorded by another plan as a prior session of this plan.
+            RecordedSession {
+                listed_by: Some("PLN-0050".into()),
+                ..row("PAT-0007", "PLN-2026-0042")
+            },
         ];
         let history = patient_history(&plan, rows, None);
         let plans: Vec<&str> = history.sessions.iter().map(|s| s.plan_id.as_str()).collect();
         assert_eq!(
             plans,
             ["PLN-0031"],
-            "not this plan's own earlier version, not another patient's"
+            "not this plan's own sessions (whoever recorded them), not another patient's; the \
+             patient id compared as a name"
         );
         assert_eq!(history.sessions[0].recorded_on.to_string(), "2026-10-20", "the UTC day");
         assert_eq!(history.same_plan_id, None);

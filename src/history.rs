@@ -8,12 +8,22 @@
 //! readers (`check --history`, `embolint history`) never wait for the daemon
 //! and the daemon never waits for them.
 //!
-//! # Schema (version 1)
+//! # Schema (version 2)
 //! - `plans(plan_id PRIMARY KEY, patient_id, file_sha256, recorded_at,
-//!   rule_set_sha256, decision_key UNIQUE)`, indexed by `patient_id`: one row
-//!   per plan in force; a revision replaces its row.
-//! - `sessions(plan_id → plans ON DELETE CASCADE, idx, number, date)`,
-//!   keyed by `(plan_id, idx)`: the plan's sessions.
+//!   rule_set_sha256, decision_key UNIQUE, patient_key)`, indexed by
+//!   `patient_key` (the patient id compared as a name: "PAT-W " is
+//!   `pat-w`): one row per plan in force; a passing revision replaces its
+//!   row.
+//! - `sessions(plan_id → plans ON DELETE CASCADE, prior, idx, of_plan,
+//!   number, date)`, keyed by `(plan_id, prior, idx)`: the sessions the
+//!   plan's file recorded — its planned `sessions` (`prior` 0) and its
+//!   `prior_sessions` (`prior` 1), since both are sessions of the patient.
+//!   `of_plan` is the plan a prior session names, if it names one: the
+//!   session is one of that plan's. A revision of the recording plan
+//!   replaces exactly the rows its file recorded.
+//!
+//! Version 1 had no prior sessions and no `patient_key`; opening it for
+//! writing migrates it (its rows are kept, each patient's key worked out).
 //!
 //! A daemon batch writes inside one transaction ([`History::begin`] …
 //! [`History::commit`]): plans judged later in the batch read the rows of
@@ -32,12 +42,17 @@ pub struct RecordedSession {
     /// The patient it belongs to: only this patient's new plans are judged
     /// against it.
     pub patient_id: String,
-    /// The plan it came from, named in findings; a revision of this plan is
-    /// never judged against it.
+    /// The plan it is a session of, named in findings; this plan (any
+    /// version of it) is never judged against it.
     pub plan_id: String,
+    /// The plan whose file recorded it as one of its `prior_sessions`;
+    /// `None` for a planned session of `plan_id` itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_by: Option<String>,
     /// The session's `number` in that plan, when it had one.
     pub number: Option<u64>,
-    /// Position in that plan's `sessions`.
+    /// Position in that plan's `sessions` (in the listing plan's
+    /// `prior_sessions` for a prior session).
     pub index: usize,
     /// The day of the session: what spacing is measured from.
     pub date: Date,
@@ -69,6 +84,23 @@ pub struct RecordedPlan {
     /// Its sessions: (index, number, date).
     #[serde(serialize_with = "sessions_out", deserialize_with = "sessions_in")]
     pub sessions: Vec<PlannedSession>,
+    /// Its `prior_sessions`: sessions of the patient too. Absent from
+    /// decision records written before they were recorded (read as none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior_sessions: Vec<PriorRecord>,
+}
+
+/// A prior session as a recorded plan lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorRecord {
+    /// Position in the plan's `prior_sessions`.
+    pub index: usize,
+    /// The plan it names, if it names one: it is a session of that plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    /// The day of the session.
+    pub date: Date,
 }
 
 /// A session as written in JSON: named members, not a tuple.
@@ -150,6 +182,21 @@ pub enum HistoryError {
         /// The newest version this embolint knows.
         supported: i64,
     },
+    /// Written by an older embolint, and opened read-only, so it cannot be
+    /// migrated here.
+    #[error(
+        "the history database {path} has schema version {found}, older than this embolint's \
+         ({supported}): start the embolint daemon on its root once (it migrates the database, \
+         keeping every row), then try again"
+    )]
+    TooOld {
+        /// The database file.
+        path: String,
+        /// Its `user_version`.
+        found: i64,
+        /// The version this embolint reads.
+        supported: i64,
+    },
     /// Any other SQLite failure (disk full, I/O error, read-only file).
     #[error("the history database {path} failed: {source}")]
     Query {
@@ -160,27 +207,69 @@ pub enum HistoryError {
     },
 }
 
+/// Code run after a migration's SQL, in its transaction.
+type MigrationCode = fn(&History) -> Result<(), HistoryError>;
+
+/// One step of the schema: SQL, then (when the SQL cannot do it alone)
+/// code that fills in what the SQL added.
+struct Migration {
+    /// The statements.
+    sql: &'static str,
+    /// Run after `sql`, in the same transaction.
+    then: Option<MigrationCode>,
+}
+
 /// Schema migrations, in order; `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: plans that passed, and their sessions.
-    "CREATE TABLE plans (
-        plan_id          TEXT PRIMARY KEY NOT NULL,
-        patient_id       TEXT NOT NULL,
-        file_sha256      TEXT NOT NULL,
-        recorded_at      TEXT NOT NULL,
-        rule_set_sha256  TEXT NOT NULL,
-        decision_key     TEXT NOT NULL
-     );
-     CREATE INDEX plans_by_patient ON plans(patient_id);
-     CREATE UNIQUE INDEX plans_by_decision ON plans(decision_key);
-     CREATE TABLE sessions (
-        plan_id   TEXT NOT NULL REFERENCES plans(plan_id) ON DELETE CASCADE,
-        idx       INTEGER NOT NULL,
-        number    INTEGER,
-        date      TEXT NOT NULL,
-        PRIMARY KEY (plan_id, idx)
-     );",
+    Migration {
+        sql: "CREATE TABLE plans (
+            plan_id          TEXT PRIMARY KEY NOT NULL,
+            patient_id       TEXT NOT NULL,
+            file_sha256      TEXT NOT NULL,
+            recorded_at      TEXT NOT NULL,
+            rule_set_sha256  TEXT NOT NULL,
+            decision_key     TEXT NOT NULL
+         );
+         CREATE INDEX plans_by_patient ON plans(patient_id);
+         CREATE UNIQUE INDEX plans_by_decision ON plans(decision_key);
+         CREATE TABLE sessions (
+            plan_id   TEXT NOT NULL REFERENCES plans(plan_id) ON DELETE CASCADE,
+            idx       INTEGER NOT NULL,
+            number    INTEGER,
+            date      TEXT NOT NULL,
+            PRIMARY KEY (plan_id, idx)
+         );",
+        then: None,
+    },
+    // 2: prior sessions recorded too (under the plan they name), and the
+    // patient looked up by the id compared as a name.
+    Migration {
+        sql: "CREATE TABLE sessions_v2 (
+            plan_id   TEXT NOT NULL REFERENCES plans(plan_id) ON DELETE CASCADE,
+            prior     INTEGER NOT NULL,
+            idx       INTEGER NOT NULL,
+            of_plan   TEXT,
+            number    INTEGER,
+            date      TEXT NOT NULL,
+            PRIMARY KEY (plan_id, prior, idx)
+         );
+         INSERT INTO sessions_v2 (plan_id, prior, idx, of_plan, number, date)
+            SELECT plan_id, 0, idx, NULL, number, date FROM sessions;
+         DROP TABLE sessions;
+         ALTER TABLE sessions_v2 RENAME TO sessions;
+         ALTER TABLE plans ADD COLUMN patient_key TEXT NOT NULL DEFAULT '';
+         DROP INDEX plans_by_patient;
+         CREATE INDEX plans_by_patient_key ON plans(patient_key);",
+        then: Some(History::fill_patient_keys),
+    },
 ];
+
+/// How the history looks a patient up: the id compared as a name (SPEC
+/// §5), so "PAT-W ", "pat-w" and "PAT-W" are one patient.
+pub fn patient_key(patient_id: &str) -> String {
+    crate::names::normalize(patient_id)
+}
 
 /// How long a locked database is waited for before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -231,10 +320,16 @@ impl History {
         let history = History { connection, path: shown };
         history.configure(false)?;
         let version = history.schema_version()?;
-        if version != MIGRATIONS.len() as i64 {
-            return Err(
-                history.corrupt(format!("schema version {version}, expected {}", MIGRATIONS.len()))
-            );
+        let supported = MIGRATIONS.len() as i64;
+        if (1..supported).contains(&version) {
+            return Err(HistoryError::TooOld {
+                path: history.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        if version != supported {
+            return Err(history.corrupt(format!("schema version {version}, expected {supported}")));
         }
         Ok(history)
     }
@@ -287,11 +382,14 @@ impl History {
             self.begin()?;
             let done = self
                 .connection
-                .execute_batch(migration)
+                .execute_batch(migration.sql)
+                .map_err(|e| self.error(e))
+                .and_then(|()| migration.then.map_or(Ok(()), |then| then(self)))
                 .and_then(|()| {
-                    self.connection.pragma_update(None, "user_version", applied as i64 + 1)
-                })
-                .map_err(|e| self.error(e));
+                    self.connection
+                        .pragma_update(None, "user_version", applied as i64 + 1)
+                        .map_err(|e| self.error(e))
+                });
             match done {
                 Ok(()) => self.commit()?,
                 Err(e) => {
@@ -303,32 +401,61 @@ impl History {
         Ok(())
     }
 
-    /// Every recorded session of `patient_id`, oldest first.
+    /// Migration 2: each recorded plan's patient key, from its patient id.
+    fn fill_patient_keys(&self) -> Result<(), HistoryError> {
+        let ids: Vec<String> = {
+            let mut statement = self
+                .connection
+                .prepare("SELECT DISTINCT patient_id FROM plans")
+                .map_err(|e| self.error(e))?;
+            let rows = statement.query_map([], |row| row.get(0)).map_err(|e| self.error(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        for id in ids {
+            self.connection
+                .execute(
+                    "UPDATE plans SET patient_key = ?1 WHERE patient_id = ?2",
+                    params![patient_key(&id), id],
+                )
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Every recorded session of `patient_id` (compared as a name), oldest
+    /// first: the planned and the prior sessions of every passed plan.
     pub fn sessions_of(&self, patient_id: &str) -> Result<Vec<RecordedSession>, HistoryError> {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT p.plan_id, s.number, s.idx, s.date, p.recorded_at
+                "SELECT COALESCE(s.of_plan, p.plan_id), s.number, s.idx, s.date, p.recorded_at,
+                        p.patient_id, s.prior, p.plan_id
                  FROM plans p JOIN sessions s ON s.plan_id = p.plan_id
-                 WHERE p.patient_id = ?1 ORDER BY s.date, p.plan_id, s.idx",
+                 WHERE p.patient_key = ?1
+                 ORDER BY s.date, COALESCE(s.of_plan, p.plan_id), p.plan_id, s.prior, s.idx",
             )
             .map_err(|e| self.error(e))?;
         let rows = statement
-            .query_map([patient_id], |row| {
+            .query_map([patient_key(patient_id)], |row| {
                 Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, Option<i64>>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
+                    (
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Option<i64>>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                    ),
+                    (row.get::<_, String>(5)?, row.get::<_, i64>(6)?, row.get::<_, String>(7)?),
                 ))
             })
             .map_err(|e| self.error(e))?;
         let mut sessions = Vec::new();
         for row in rows {
-            let (plan_id, number, index, date, recorded_at) = row.map_err(|e| self.error(e))?;
+            let ((plan_id, number, index, date, recorded_at), (patient_id, prior, recorder)) =
+                row.map_err(|e| self.error(e))?;
             sessions.push(RecordedSession {
-                patient_id: patient_id.to_string(),
+                patient_id,
+                listed_by: (prior != 0).then_some(recorder),
                 date: date.parse().map_err(|_| self.corrupt(format!("bad date `{date}`")))?,
                 recorded_at: self.timestamp(&recorded_at)?,
                 number: number.and_then(|n| u64::try_from(n).ok()),
@@ -381,9 +508,9 @@ impl History {
     ) -> Result<Vec<RecordedPlan>, HistoryError> {
         let sql = format!(
             "SELECT p.plan_id, p.patient_id, p.file_sha256, p.recorded_at, p.rule_set_sha256,
-                    p.decision_key, s.idx, s.number, s.date
+                    p.decision_key, s.idx, s.number, s.date, s.prior, s.of_plan
              FROM plans p LEFT JOIN sessions s ON s.plan_id = p.plan_id
-             {filter} ORDER BY p.plan_id, s.idx"
+             {filter} ORDER BY p.plan_id, s.prior, s.idx"
         );
         let mut statement = self.connection.prepare_cached(&sql).map_err(|e| self.error(e))?;
         let mut rows = statement.query(values).map_err(|e| self.error(e))?;
@@ -400,19 +527,23 @@ impl History {
                     rule_set_sha256: get(4)?,
                     decision_key: get(5)?,
                     sessions: Vec::new(),
+                    prior_sessions: Vec::new(),
                 });
             }
             let index: Option<i64> = row.get(6).map_err(|e| self.error(e))?;
             let Some(index) = index else { continue };
+            let index = usize::try_from(index).map_err(|_| self.corrupt("bad session index"))?;
             let number: Option<i64> = row.get(7).map_err(|e| self.error(e))?;
             let date = get(8)?;
-            let session = (
-                usize::try_from(index).map_err(|_| self.corrupt("bad session index"))?,
-                number.and_then(|n| u64::try_from(n).ok()),
-                date.parse().map_err(|_| self.corrupt(format!("bad date `{date}`")))?,
-            );
-            if let Some(plan) = plans.last_mut() {
-                plan.sessions.push(session);
+            let date: Date =
+                date.parse().map_err(|_| self.corrupt(format!("bad date `{date}`")))?;
+            let prior: i64 = row.get(9).map_err(|e| self.error(e))?;
+            let of_plan: Option<String> = row.get(10).map_err(|e| self.error(e))?;
+            let Some(plan) = plans.last_mut() else { continue };
+            if prior != 0 {
+                plan.prior_sessions.push(PriorRecord { index, plan_id: of_plan, date });
+            } else {
+                plan.sessions.push((index, number.and_then(|n| u64::try_from(n).ok()), date));
             }
         }
         Ok(plans)
@@ -453,28 +584,41 @@ impl History {
                 .and_then(|mut statement| statement.execute(values))
                 .map_err(|e| self.error(e))
         };
+        // The rows this plan's file recorded (its earlier version's) go;
+        // rows other plans recorded under this plan_id stay theirs.
         run("DELETE FROM plans WHERE plan_id = ?1", params![plan.plan_id])?;
         run(
-            "INSERT INTO plans (plan_id, patient_id, file_sha256, recorded_at, rule_set_sha256, decision_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO plans (plan_id, patient_id, file_sha256, recorded_at, rule_set_sha256,
+                                decision_key, patient_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 plan.plan_id,
                 plan.patient_id,
                 plan.file_sha256,
                 plan.recorded_at.to_string(),
                 plan.rule_set_sha256,
-                plan.decision_key
+                plan.decision_key,
+                patient_key(&plan.patient_id)
             ],
         )?;
-        for (index, number, date) in &plan.sessions {
+        let index = |index: usize| i64::try_from(index).unwrap_or(i64::MAX);
+        for (i, number, date) in &plan.sessions {
             run(
-                "INSERT INTO sessions (plan_id, idx, number, date) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO sessions (plan_id, prior, idx, of_plan, number, date)
+                 VALUES (?1, 0, ?2, NULL, ?3, ?4)",
                 params![
                     plan.plan_id,
-                    i64::try_from(*index).unwrap_or(i64::MAX),
+                    index(*i),
                     number.and_then(|n| i64::try_from(n).ok()),
                     date.to_string()
                 ],
+            )?;
+        }
+        for prior in &plan.prior_sessions {
+            run(
+                "INSERT INTO sessions (plan_id, prior, idx, of_plan, number, date)
+                 VALUES (?1, 1, ?2, ?3, NULL, ?4)",
+                params![plan.plan_id, index(prior.index), prior.plan_id, prior.date.to_string()],
             )?;
         }
         Ok(())
@@ -552,6 +696,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, d)| (i, Some(i as u64 + 1), d.parse().unwrap()))
                 .collect(),
+            prior_sessions: Vec::new(),
         }
     }
 
@@ -570,6 +715,78 @@ mod tests {
         assert!(history.has_decision("key-A-2026-12-01,2027-01-05").unwrap());
         assert!(!history.has_decision("key-A-2026-10-29").unwrap());
         assert_eq!(history.sessions_of("Q").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_version_1_database_migrates_keeping_its_rows_and_finding_patients_as_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(MIGRATIONS[0].sql).unwrap();
+            old.execute_batch(
+                "INSERT INTO plans VALUES ('A', 'PAT-W ', 'ab', '2026-10-20T10:00:00Z', 'cd', 'k1');
+                 INSERT INTO sessions VALUES ('A', 0, 1, '2026-10-29');
+                 INSERT INTO sessions VALUES ('A', 1, 2, '2026-11-30');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let error = History::open_read_only(&path).err().unwrap().to_string();
+        assert!(error.contains("older than this embolint's"), "{error}");
+        let history = History::open(&path).unwrap();
+        assert_eq!(history.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let sessions = history.sessions_of("pat-w").unwrap();
+        let dates: Vec<_> = sessions.iter().map(|s| s.date.to_string()).collect();
+        assert_eq!(dates, ["2026-10-29", "2026-11-30"]);
+        assert_eq!(sessions[0].patient_id, "PAT-W ", "kept as written");
+        assert!(sessions.iter().all(|s| s.plan_id == "A" && s.listed_by.is_none()));
+        let plan = history.plan("A").unwrap().unwrap();
+        assert_eq!(plan.sessions.len(), 2);
+        assert!(plan.prior_sessions.is_empty());
+        drop(history);
+        assert_eq!(
+            History::open_read_only(&path).unwrap().sessions_of("\u{a0}Pat-W").unwrap().len(),
+            2
+        );
+    }
+
+    #[test]
+    fn prior_sessions_are_recorded_under_the_plan_they_name_and_replaced_by_their_recorder() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut history = History::open(&dir.path().join("h.sqlite")).unwrap();
+        let mut c = plan("C", "P", &["2027-02-10"]);
+        c.prior_sessions = vec![
+            PriorRecord {
+                index: 0,
+                plan_id: Some("OLD".into()),
+                date: "2027-01-10".parse().unwrap(),
+            },
+            PriorRecord { index: 1, plan_id: None, date: "2026-12-10".parse().unwrap() },
+        ];
+        history.record(&c).unwrap();
+        history.record(&plan("OLD", "P", &["2027-01-05"])).unwrap();
+        let of = |history: &History| -> Vec<(String, String, Option<String>)> {
+            let sessions = history.sessions_of("p").unwrap();
+            sessions.into_iter().map(|s| (s.plan_id, s.date.to_string(), s.listed_by)).collect()
+        };
+        let by_c = Some("C".to_string());
+        assert_eq!(
+            of(&history),
+            [
+                ("C".into(), "2026-12-10".into(), by_c.clone()),
+                ("OLD".into(), "2027-01-05".into(), None),
+                ("OLD".into(), "2027-01-10".into(), by_c.clone()),
+                ("C".into(), "2027-02-10".into(), None),
+            ]
+        );
+        assert_eq!(history.plan("C").unwrap().unwrap(), c, "read back as recorded");
+        // A revision of C replaces exactly the rows C's file recorded.
+        history.record(&plan("C", "P", &["2027-02-11"])).unwrap();
+        assert_eq!(
+            of(&history),
+            [("OLD".into(), "2027-01-05".into(), None), ("C".into(), "2027-02-11".into(), None)]
+        );
     }
 
     #[test]

@@ -13,7 +13,11 @@
 //!   every problem, with its JSON Pointer. [`plan::json`] has serde_json
 //!   read the file into a tree that keeps duplicate keys and each number's
 //!   text; [`plan::FIELD_NAMES`] lists the format's fields once.
-//! - [`names`]: how drug, agent and artery names are compared.
+//! - [`plan::SessionArtery`]: one artery of a session, however many
+//!   entries the plan writes it in — what every rule about arteries reads.
+//! - [`names`]: how drug, agent and artery names are compared;
+//!   [`levels`]: the vertebral levels and sides a text names (`T 10`,
+//!   `right L01`), how spinal feeders written in other words are caught.
 //! - [`rules`]: the rule set (a TOML data file), one small typed
 //!   implementation per rule kind, and [`rules::RuleSet::resolve`], the one
 //!   step that resolves a plan's names into a plan only that set can judge.
@@ -51,6 +55,7 @@ pub mod decimal;
 pub mod digest;
 pub mod formats;
 pub mod history;
+pub mod levels;
 pub mod names;
 pub mod plan;
 pub mod report;

@@ -190,12 +190,13 @@ pub fn render_rules(rules: &crate::rules::RuleSet) -> String {
         let _ = writeln!(out, "{} [{}]{state}", rule.id, rule.severity.as_str());
         let _ = writeln!(out, "  {}", rule.description);
         let _ = writeln!(out, "  limits: {}", rule.parameters_summary());
-        match (&rule.citation, &rule.rationale) {
-            (Some(citation), _) => writeln!(out, "  protocol: “{citation}”\n"),
-            (None, Some(rationale)) => writeln!(out, "  rationale: {rationale}\n"),
-            (None, None) => writeln!(out),
+        if let Some(citation) = &rule.citation {
+            let _ = writeln!(out, "  protocol: “{citation}”");
         }
-        .ok();
+        if let Some(rationale) = &rule.rationale {
+            let _ = writeln!(out, "  rationale: {rationale}");
+        }
+        let _ = writeln!(out);
     }
     let _ = writeln!(out, "synonyms:");
     for entry in &rules.synonyms {

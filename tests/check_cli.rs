@@ -403,8 +403,9 @@ fn every_spec_rule_is_listed_with_its_outcome() {
 }
 
 #[test]
-fn spinal_mapping_is_not_applicable_outside_the_spine() {
-    let verdict = check_json(&[example("pass-sacrum.json")]).verdict();
+fn spinal_mapping_is_not_applicable_outside_the_spine_and_sacrum() {
+    // An iliac lesion treated through iliac branches names no vertebral level.
+    let verdict = check_json(&[example("pass-iliac.json")]).verdict();
     let outcome = rule_outcome(&verdict, "spinal-mapping-required");
     assert_eq!(outcome["outcome"], "not-applicable", "{outcome}");
 }
@@ -629,7 +630,8 @@ fn spaced(dir: &Path, prior: &str, planned: &str) -> PathBuf {
 fn two_planned(dir: &Path, first: &str, second: &str) -> PathBuf {
     let mut plan = spec_example();
     plan.as_object_mut().unwrap().remove("prior_sessions");
-    plan["spinal_artery_mapping"]["date"] = json!(first);
+    // Mapped on or before both sessions (ISO dates compare as text).
+    plan["spinal_artery_mapping"]["date"] = json!(first.min(second));
     let mut later = plan["sessions"][0].clone();
     later["number"] = json!(3);
     later["date"] = json!(second);

@@ -161,6 +161,7 @@ fn invalid_examples_point_at_the_broken_value() {
         ("invalid-negative-dose.json", format!("{artery}/2/drugs/1/dose")),
         ("invalid-sedation-rate-and-bolus.json", "/sessions/0/sedation/1".to_string()),
         ("invalid-pva-without-particle-size.json", format!("{artery}/0/embolic")),
+        ("invalid-pva-synonym-without-particle-size.json", format!("{artery}/0/embolic")),
     ];
     let mut problems = Vec::new();
     for (file, pointer) in cases {

@@ -31,6 +31,7 @@ fn history(dir: &Path, plans: &[(&str, &str, &str)]) -> PathBuf {
                 rule_set_sha256: "0".repeat(64),
                 decision_key: format!("decision-{i}"),
                 sessions: vec![(0, Some(1), date.parse().unwrap())],
+                prior_sessions: Vec::new(),
             })
             .unwrap();
     }

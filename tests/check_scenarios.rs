@@ -201,20 +201,20 @@ const SCENARIOS: &[Scenario] = &[
         infos: COURSE,
     },
     Scenario {
+        // Revised rules: the sacrum needs the mapping too.
         name: "a sacral lesion without mapping",
         edit: |p| {
             p.as_object_mut().unwrap().remove("spinal_artery_mapping");
             p["indication"]["lesion_region"] = json!("sacrum");
         },
-        verdict: "pass",
-        errors: &[],
+        verdict: "fail",
+        errors: &["spinal-mapping-required"],
         warnings: &[],
         infos: COURSE,
     },
     Scenario {
         name: "a sacral lesion still must not treat a flagged spinal feeder",
         edit: |p| {
-            p.as_object_mut().unwrap().remove("spinal_artery_mapping");
             p["indication"]["lesion_region"] = json!("sacrum");
             arteries(p)[3]["embolic"] = json!({ "agent": "PVA", "particle_size_um": [300, 600] });
         },
@@ -368,6 +368,8 @@ const SCENARIOS: &[Scenario] = &[
         infos: COURSE,
     },
     Scenario {
+        // Revised rules: outside the regimen is `sedation-protocol`'s error,
+        // and left out of `sedation-dose-max`.
         name: "sedatives in a form or of a kind the protocol does not limit",
         edit: |p| {
             sedation(
@@ -379,8 +381,8 @@ const SCENARIOS: &[Scenario] = &[
                 ]),
             )
         },
-        verdict: "pass",
-        errors: &[],
+        verdict: "fail",
+        errors: &["sedation-protocol"],
         warnings: &[],
         infos: COURSE,
     },

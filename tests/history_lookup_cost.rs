@@ -42,6 +42,7 @@ fn fill(path: &Path) {
                     rule_set_sha256: "0".repeat(64),
                     decision_key: format!("fill {patient} {plan}"),
                     sessions,
+                    prior_sessions: Vec::new(),
                 })
                 .unwrap();
         }

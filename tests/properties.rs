@@ -532,3 +532,71 @@ fn decimal_literals_are_exact() {
     assert_eq!(decimal(200_000, 6), "0.2");
     assert_eq!(decimal(1, 6), "0.000001");
 }
+
+/// The SPEC example with alfentanil written as one rate entry of each of
+/// `parts` µg/h.
+fn alfentanil_in_parts(parts: &[u64]) -> Vec<u8> {
+    let mut plan = spec_example();
+    let entries: Vec<Value> = parts
+        .iter()
+        .map(|ug| json!({ "name": "alfentanil", "rate": { "value": ug, "unit": "µg/h" } }))
+        .collect();
+    plan["sessions"][0]["sedation"] = Value::Array(entries);
+    serde_json::to_vec(&plan).unwrap()
+}
+
+/// A vertebral level written the ways planners write it.
+fn level_spelling(letter: &str, number: u8, zeros: usize, separator: &str) -> String {
+    format!("{letter}{separator}{}{number}", "0".repeat(zeros))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Entries of one sedative in one form add up: splitting an alfentanil
+    /// rate over entries gives the verdict of the whole rate, so a split
+    /// never turns an overdose into a pass.
+    #[test]
+    fn splitting_a_sedation_rate_over_entries_keeps_its_verdict(
+        total in 1u64..4000,
+        cuts in prop::collection::vec(0.0f64..1.0, 0..4),
+    ) {
+        let mut points: Vec<u64> = cuts.iter().map(|c| (c * total as f64) as u64).collect();
+        points.retain(|p| *p > 0 && *p < total);
+        points.sort_unstable();
+        points.dedup();
+        let mut parts = Vec::new();
+        let mut previous = 0;
+        for point in points.into_iter().chain([total]) {
+            parts.push(point - previous);
+            previous = point;
+        }
+        let whole = check(&alfentanil_in_parts(&[total]));
+        let split = check(&alfentanil_in_parts(&parts));
+        prop_assert_eq!(whole.verdict, split.verdict, "{:?}", parts);
+        prop_assert_eq!(whole.verdict == Outcome::Pass, total <= 2000);
+    }
+
+    /// However a level is written — T, Th or D; leading zeros; one word or
+    /// two — it is the same level, and a number past the region's last
+    /// level names none.
+    #[test]
+    fn a_level_is_the_same_level_however_it_is_written(
+        letter in prop::sample::select(vec!["T", "t", "Th", "TH", "D", "d"]),
+        number in 1u8..20,
+        zeros in 0usize..3,
+        separator in prop::sample::select(vec!["", " ", "-", " - ", "\u{a0}"]),
+        side in prop::sample::select(vec!["left ", "Right ", ""]),
+    ) {
+        let written = format!("{side}{} intercostal", level_spelling(letter, number, zeros, separator));
+        let named: Vec<String> = embolint::levels::levels(&written).iter().map(|l| l.to_string()).collect();
+        if number <= 13 {
+            prop_assert_eq!(named, vec![format!("T{number}")], "{}", written);
+        } else {
+            prop_assert!(named.is_empty(), "{}: {:?}", written, named);
+        }
+        let pairs = embolint::levels::pairs(&written);
+        let sides = if side.is_empty() { 2 } else { 1 };
+        prop_assert_eq!(pairs.len(), if number <= 13 { sides } else { 0 });
+    }
+}

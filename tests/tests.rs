@@ -19,6 +19,8 @@ mod check_history;
 mod check_scenarios;
 mod check_snapshots;
 mod cli_options;
+mod clinical_history;
+mod clinical_revision;
 mod crash_loop;
 mod faults_storage;
 mod fortress;

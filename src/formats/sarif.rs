@@ -21,7 +21,10 @@ pub fn render(verdicts: &[Verdict], rules: &RuleSet) -> serde_json::Result<Strin
                 .id(rule.id.as_str())
                 .short_description(text(&rule.description))
                 .full_description(text(&match (&rule.citation, &rule.rationale) {
-                    (Some(citation), _) => format!("Protocol: {citation}"),
+                    (Some(citation), Some(rationale)) => {
+                        format!("Protocol: {citation} Why embolint adds it: {rationale}")
+                    }
+                    (Some(citation), None) => format!("Protocol: {citation}"),
                     (None, Some(rationale)) => format!("Not the protocol's rule: {rationale}"),
                     (None, None) => rule.description.clone(),
                 }))

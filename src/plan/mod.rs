@@ -5,6 +5,7 @@
 //! every field known, every type right, every quantity with a unit. Any
 //! problem makes the plan invalid, with all problems reported at once.
 
+mod artery;
 mod fields;
 pub mod json;
 pub mod parse;
@@ -14,6 +15,7 @@ mod values;
 
 use crate::decimal::Decimal;
 pub use crate::names::Name;
+pub use artery::SessionArtery;
 use jiff::civil::Date;
 pub use parse::{parse_plan, ParseFailure, Problem};
 pub use quantity::{Amount, Dimension, Quantity, Unit};
@@ -94,6 +96,7 @@ impl Plan {
         failed.chain(mapped).for_each(&mut resolve);
         for session in &mut self.sessions {
             for artery in &mut session.arteries {
+                resolve(&mut artery.name);
                 artery.origin.iter_mut().for_each(&mut resolve);
                 artery.embolic.iter_mut().for_each(|e| resolve(&mut e.agent));
                 artery.drugs.iter_mut().for_each(|d| resolve(&mut d.name));
@@ -190,9 +193,15 @@ impl Session {
         format!("/sessions/{}", self.index)
     }
 
+    /// The session's arteries: its entries grouped by name, in order of
+    /// first appearance (SPEC §2, "Arteries").
+    pub fn arteries_by_name(&self) -> Vec<SessionArtery<'_>> {
+        SessionArtery::group(&self.arteries)
+    }
+
     /// The arteries that are treated: embolised or infused.
-    pub fn treated_arteries(&self) -> impl Iterator<Item = &Artery> {
-        self.arteries.iter().filter(|a| a.is_treated())
+    pub fn treated_arteries(&self) -> Vec<SessionArtery<'_>> {
+        self.arteries_by_name().into_iter().filter(SessionArtery::is_treated).collect()
     }
 }
 
@@ -201,7 +210,9 @@ impl Session {
 pub struct Artery {
     /// Position in its session's `arteries`, for JSON Pointers.
     pub index: usize,
-    pub name: String,
+    /// Entries of one session with equal names are one artery
+    /// ([`Session::arteries_by_name`]).
+    pub name: Name,
     /// The segmental artery it arises from.
     pub origin: Option<Name>,
     pub diameter_mm: Decimal,
@@ -212,7 +223,8 @@ pub struct Artery {
 }
 
 impl Artery {
-    /// SPEC §2: treated when it has an embolic or a non-empty `drugs`.
+    /// Whether this entry is treated: it has an embolic or a non-empty
+    /// `drugs`. An artery is treated when one of its entries is.
     pub fn is_treated(&self) -> bool {
         self.embolic.is_some() || !self.drugs.is_empty()
     }

@@ -4,7 +4,7 @@
 use super::fields::{Field, ObjectReader, Pointer, Problems};
 use super::json::{clip, Node};
 use super::parse::optional;
-use super::values::{date, flag, name, positive, positive_whole, quantity, text};
+use super::values::{date, flag, name, positive, positive_whole, quantity};
 use super::{
     Artery, Dimension, DrugDose, Embolic, ParticleRange, PostProcedureDrug, Sedative, SedativeDose,
     Session,
@@ -75,8 +75,7 @@ fn artery(
     problems: &mut Problems,
 ) -> Option<Artery> {
     let reader = ObjectReader::open(field, "an artery object", ARTERY_FIELDS, problems)?;
-    let artery_name =
-        reader.required("name", problems).and_then(|f| text(&f, problems).map(str::to_string));
+    let artery_name = reader.required("name", problems).and_then(|f| name(&f, problems));
     let origin = optional(reader.optional("origin"), |f| name(f, problems));
     let diameter = reader
         .required("diameter_mm", problems)

@@ -6,8 +6,9 @@ use super::loader::LoadError;
 use super::params::{name_list, Params};
 use super::text::{and_list, session_label};
 use super::{Context, ResolvedPlan};
+use crate::levels::{self, Pairs};
 use crate::names::{Name, Names};
-use crate::plan::{Artery, LesionRegion, Session};
+use crate::plan::{LesionRegion, Session, SessionArtery};
 use crate::verdict::Finding;
 use serde::Serialize;
 
@@ -15,14 +16,18 @@ use serde::Serialize;
 /// metastases, anterior and posterior spinal arteries were identified."
 #[derive(Clone, Debug, Serialize)]
 pub struct SpinalMappingRequired {
-    /// Lesion regions that need the mapping (`spine` by default).
+    /// Lesion regions that need the mapping (`spine` and `sacrum` by
+    /// default). Lesion levels or treated arteries that name a vertebral
+    /// level need it whatever the region.
     regions: Vec<String>,
 }
 
 impl RuleKind for SpinalMappingRequired {
     fn from_params(params: &mut Params, _names: &Names) -> Result<Self, LoadError> {
         let Some(list) = params.regions.take() else {
-            return Ok(SpinalMappingRequired { regions: vec!["spine".to_string()] });
+            return Ok(SpinalMappingRequired {
+                regions: DEFAULT_REGIONS.map(String::from).to_vec(),
+            });
         };
         let span = list.span();
         let regions = name_list(list, "regions")?;
@@ -39,29 +44,97 @@ impl RuleKind for SpinalMappingRequired {
     }
 
     fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
-        let region = plan.indication.lesion_region.as_str();
-        if !self.regions.iter().any(|r| r == region) {
-            return None;
-        }
-        if plan.spinal_artery_mapping.is_some() {
-            return Some(Vec::new());
-        }
-        let finding = Finding::at(
-            "/spinal_artery_mapping",
-            format!(
-                "The lesion is in the {region}, but the plan has no spinal_artery_mapping. \
-                 Identify the anterior and posterior spinal arteries on angiography and record \
-                 the segmental arteries they arise from (an empty list if none) before \
-                 chemoembolization."
-            ),
-        )
-        .observed("no spinal_artery_mapping")
-        .limit(format!("required for lesions in the {}", and_list(&self.regions)));
-        Some(vec![finding])
+        let near_the_cord = self.near_the_cord(plan)?;
+        let Some(mapping) = &plan.spinal_artery_mapping else {
+            let finding = Finding::at(
+                "/spinal_artery_mapping",
+                format!(
+                    "{near_the_cord}, but the plan has no spinal_artery_mapping. Identify the \
+                     anterior and posterior spinal arteries on angiography and record the \
+                     segmental arteries they arise from (an empty list if none) before \
+                     chemoembolization."
+                ),
+            )
+            .observed("no spinal_artery_mapping")
+            .limit(self.limit_text());
+            return Some(vec![finding]);
+        };
+        // A mapping done after a session cannot have guided it.
+        let findings = plan
+            .sessions
+            .iter()
+            .filter(|session| mapping.date > session.date)
+            .map(|session| {
+                let message = format!(
+                    "{near_the_cord}, but the spinal artery mapping is dated {}, after {}: a \
+                     mapping done after a session cannot have guided it, so it does not count \
+                     for that session. Map the spinal arteries before the session, or correct \
+                     the mapping's date.",
+                    mapping.date,
+                    session_label(session)
+                );
+                Finding::at("/spinal_artery_mapping/date", message)
+                    .in_session(session)
+                    .observed(format!(
+                        "mapping dated {}, session on {}",
+                        mapping.date, session.date
+                    ))
+                    .limit("a mapping dated on or before each planned session")
+            })
+            .collect();
+        Some(findings)
     }
 
     fn summary(&self) -> String {
-        format!("lesion regions: {}", and_list(&self.regions))
+        format!(
+            "lesion regions: {}; or lesion levels, or a treated artery's origin or name, naming a \
+             vertebral level; the mapping dated on or before every planned session",
+            and_list(&self.regions)
+        )
+    }
+}
+
+/// The regions that need the mapping when a rule file does not say.
+const DEFAULT_REGIONS: [&str; 2] = ["spine", "sacrum"];
+
+impl SpinalMappingRequired {
+    /// Why the plan treats near the spinal cord, as the start of a
+    /// sentence; `None` when it does not.
+    fn near_the_cord(&self, plan: &ResolvedPlan) -> Option<String> {
+        let region = plan.indication.lesion_region.as_str();
+        if self.regions.iter().any(|r| r == region) {
+            return Some(format!("The lesion is in the {region}"));
+        }
+        if let Some(level) = plan.indication.lesion_levels.iter().find(|l| levels::names_a_level(l))
+        {
+            return Some(format!("The lesion levels name a vertebral level ({level})"));
+        }
+        for session in &plan.sessions {
+            for artery in session.treated_arteries() {
+                let named = artery.entries().iter().find_map(|entry| {
+                    let origin = entry.origin.as_ref().map(|o| o.written.as_str());
+                    origin
+                        .filter(|o| levels::names_a_level(o))
+                        .or(Some(entry.name.written.as_str()).filter(|n| levels::names_a_level(n)))
+                });
+                if let Some(text) = named {
+                    return Some(format!(
+                        "{}: the treated artery {} arises at a vertebral level ({text})",
+                        session_label(session),
+                        artery.label()
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    fn limit_text(&self) -> String {
+        format!(
+            "required for lesions in the {}, lesion levels naming a vertebral level, or a treated \
+             artery at one",
+            and_list(&self.regions)
+        )
     }
 }
 
@@ -81,8 +154,9 @@ impl RuleKind for SpinalFeederExcluded {
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in session.treated_arteries() {
-                if let Some(reasons) = reasons(artery, spinal_origins) {
-                    findings.push(finding(session, artery, &reasons));
+                let reasons = reasons(&artery, spinal_origins);
+                if !reasons.is_empty() {
+                    findings.push(finding(session, &artery, &reasons));
                 }
             }
         }
@@ -90,8 +164,9 @@ impl RuleKind for SpinalFeederExcluded {
     }
 
     fn summary(&self) -> String {
-        "no treated artery may share its origin with a spinal artery (planner's reading, or an \
-         origin listed in spinal_artery_mapping)"
+        "no treated artery may share its origin with a spinal artery (planner's reading; an \
+         origin or name listed in spinal_artery_mapping; or the same vertebral level and side as \
+         a mapped origin)"
             .to_string()
     }
 }
@@ -100,49 +175,88 @@ impl RuleKind for SpinalFeederExcluded {
 const MARKED: &str = "the plan marks it as sharing its origin with a spinal artery \
                       (shares_origin_with_spinal_artery: true)";
 
-/// Why a treated artery counts as arising with a spinal artery: a reason,
-/// and a second one when both hold, each a clause; `None` if it does not.
-/// `spinal_origins` are the origins listed in the mapping.
-fn reasons(artery: &Artery, spinal_origins: &[Name]) -> Option<(String, Option<String>)> {
-    let marked = artery.shares_origin_with_spinal_artery.then(|| MARKED.to_string());
-    let mapped = artery
-        .origin
-        .as_ref()
-        .filter(|origin| spinal_origins.iter().any(|spinal| spinal.canonical == origin.canonical))
-        .map(|origin| {
-            format!(
-                "its origin, {}, is listed in spinal_artery_mapping as the origin of a spinal \
-                 artery",
-                origin.written
-            )
-        });
-    match (marked, mapped) {
-        (Some(marked), mapped) => Some((marked, mapped)),
-        (None, Some(mapped)) => Some((mapped, None)),
-        (None, None) => None,
+/// The (level, side) pairs of an artery: those of each entry's `origin`
+/// when the origin names a level, otherwise those of its `name`.
+fn artery_pairs(artery: &SessionArtery) -> Pairs {
+    let mut pairs = Pairs::new();
+    for entry in artery.entries() {
+        let origin = entry.origin.as_ref().map(|o| o.written.as_str());
+        let text = match origin {
+            Some(origin) if levels::names_a_level(origin) => origin,
+            _ => entry.name.written.as_str(),
+        };
+        pairs.extend(levels::pairs(text));
     }
+    pairs
 }
 
-fn finding(session: &Session, artery: &Artery, reasons: &(String, Option<String>)) -> Finding {
-    let treatment = match (&artery.embolic, artery.drugs.is_empty()) {
-        (Some(_), false) => "embolised and infused",
-        (Some(_), true) => "embolised",
-        (None, _) => "infused",
+/// Why a treated artery counts as arising with a spinal artery, each a
+/// clause; empty if it does not. `spinal_origins` are the origins listed in
+/// the mapping.
+fn reasons(artery: &SessionArtery, spinal_origins: &[Name]) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if artery.marked_as_spinal() {
+        reasons.push(MARKED.to_string());
+    }
+    let is_mapped = |name: &Name| spinal_origins.iter().any(|s| s.canonical == name.canonical);
+    let origin = artery.entries().iter().filter_map(|e| e.origin.as_ref()).find(|o| is_mapped(o));
+    if let Some(origin) = origin {
+        reasons.push(format!(
+            "its origin, {}, is listed in spinal_artery_mapping as the origin of a spinal artery",
+            origin.written
+        ));
+    }
+    if let Some(entry) = artery.entries().iter().find(|e| is_mapped(&e.name)) {
+        reasons.push(format!(
+            "its name, {}, is listed in spinal_artery_mapping as the origin of a spinal artery",
+            entry.name.written
+        ));
+    }
+    if reasons.is_empty() {
+        let pairs = artery_pairs(artery);
+        let met = spinal_origins.iter().find_map(|spinal| {
+            let shared: Pairs =
+                levels::pairs(&spinal.written).intersection(&pairs).copied().collect();
+            (!shared.is_empty()).then_some((spinal, shared))
+        });
+        if let Some((spinal, shared)) = met {
+            reasons.push(format!(
+                "it arises at the same vertebral level and side ({}) as {}, listed in \
+                 spinal_artery_mapping as the origin of a spinal artery",
+                levels::describe(&shared),
+                spinal.written
+            ));
+        }
+    }
+    reasons
+}
+
+fn finding(session: &Session, artery: &SessionArtery, reasons: &[String]) -> Finding {
+    let embolised = artery.has_embolic();
+    let infused = artery.drugs().next().is_some();
+    let treatment = match (embolised, infused) {
+        (true, true) => "embolised and infused",
+        (true, false) => "embolised",
+        (false, _) => "infused",
     };
-    let (because, observed) = match reasons {
-        (one, Some(two)) => (format!("{one} and {two}"), format!("{treatment}; {one}; {two}")),
-        (one, None) => (one.clone(), format!("{treatment}; {one}")),
-    };
+    let because = and_list(reasons);
+    let observed = std::iter::once(treatment.to_string())
+        .chain(reasons.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("; ");
     let message = format!(
         "{}: {} is planned to be {treatment}, but {because}. An artery arising with a spinal \
          artery must not be embolised or infused: remove its embolic agent and drugs from the \
          plan (it may stay listed, untreated, as documentation).",
         session_label(session),
-        artery.name,
+        artery.label(),
     );
-    Finding::at(artery.pointer(session), message)
+    // The entry that is treated is what the planners must change.
+    let treated =
+        artery.entries().iter().find(|e| e.is_treated()).copied().unwrap_or(artery.first());
+    Finding::at(treated.pointer(session), message)
         .in_session(session)
-        .in_artery(artery)
+        .in_artery(treated)
         .observed(observed)
         .limit("not treated")
 }
@@ -171,11 +285,56 @@ mod tests {
     }
 
     #[test]
-    fn other_regions_are_not_applicable() {
+    fn other_regions_are_not_applicable_unless_a_level_is_named() {
         let mut plan = spec_example();
         plan.spinal_artery_mapping = None;
         plan.indication.lesion_region = LesionRegion::Iliac;
+        plan.indication.lesion_levels.clear();
+        // The example treats lumbar arteries (L3, L4): near the cord.
+        assert_eq!(findings_of("spinal-mapping-required", &plan).len(), 1);
+        for (i, artery) in plan.sessions[0].arteries.iter_mut().enumerate() {
+            artery.name = name(&format!("right iliac branch {i}"));
+            artery.origin = Some(name("right internal iliac"));
+        }
         assert_eq!(outcome_of("spinal-mapping-required", &plan), RuleResult::NotApplicable);
+        plan.indication.lesion_levels = vec!["S1".to_string()];
+        assert_eq!(findings_of("spinal-mapping-required", &plan).len(), 1);
+    }
+
+    #[test]
+    fn a_mapping_dated_after_a_session_does_not_count_and_on_its_day_does() {
+        let mut plan = spec_example();
+        plan.spinal_artery_mapping.as_mut().unwrap().date = date("2026-11-05");
+        assert!(findings_of("spinal-mapping-required", &plan).is_empty());
+        plan.spinal_artery_mapping.as_mut().unwrap().date = date("2026-11-06");
+        let findings = findings_of("spinal-mapping-required", &plan);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].path, "/spinal_artery_mapping/date");
+        assert!(
+            findings[0].message.contains("dated 2026-11-06, after session 2"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn a_treated_artery_at_a_mapped_level_and_side_is_a_spinal_feeder() {
+        let mut plan = spec_example();
+        // The mapping lists "right L1 lumbar"; the artery's origin is
+        // written otherwise, and the finding says which level and side.
+        let artery = &mut plan.sessions[0].arteries[1];
+        artery.origin = Some(name("right L01 lumbar artery"));
+        let findings = findings_of("spinal-feeder-excluded", &plan);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(
+            findings[0].message.contains("(right L1) as right L1 lumbar"),
+            "{}",
+            findings[0].message
+        );
+        // Its untreated twin in the example stays fine.
+        plan.sessions[0].arteries[1].origin = Some(name("aorta"));
+        plan.sessions[0].arteries[1].name = name("left L4 lumbar artery (tumour L1)");
+        assert!(findings_of("spinal-feeder-excluded", &plan).is_empty());
     }
 
     #[test]

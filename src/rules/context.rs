@@ -37,6 +37,9 @@ pub struct PatientHistory {
 pub struct PastSession {
     /// The plan it belongs to, named in findings.
     pub plan_id: String,
+    /// The plan that recorded it as one of its `prior_sessions`; `None`
+    /// for a planned session of `plan_id`.
+    pub listed_by: Option<String>,
     /// The session's `number` in that plan, when it had one.
     pub number: Option<u64>,
     /// Its position in that plan's `sessions`; names it when it had no

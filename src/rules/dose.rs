@@ -8,7 +8,7 @@ use super::text::{and_list, count, session_label};
 use super::{Context, ResolvedPlan};
 use crate::decimal::Decimal;
 use crate::names::Names;
-use crate::plan::{Amount, Artery, Dimension, DrugDose, Quantity, Session};
+use crate::plan::{Amount, Artery, Dimension, DrugDose, Quantity, Session, SessionArtery};
 use crate::verdict::Finding;
 use serde::Serialize;
 
@@ -20,15 +20,15 @@ struct Total<'a> {
     /// The sum in µg; `None` only if it overflowed, which the plan format's
     /// bounds rule out (treated as above every limit).
     sum: Option<Decimal>,
-    /// The first entry, with the position of its artery in the session.
+    /// The first entry, with the artery entry it is written in.
     first: Entry<'a>,
     /// Any further entries of the same drug (usually none, and then
     /// nothing is allocated).
     more: Vec<Entry<'a>>,
 }
 
-/// A drug entry with the position of its artery in the session.
-type Entry<'a> = (usize, &'a DrugDose);
+/// A drug entry with the artery entry it is written in.
+type Entry<'a> = (&'a Artery, &'a DrugDose);
 
 impl Total<'_> {
     /// "5 mg", "0.005 g (5 mg)" for a single entry; "5 mg in total (2
@@ -58,6 +58,20 @@ impl Total<'_> {
         self.more.is_empty().then_some(self.first.1)
     }
 
+    /// The most specific part of the plan the total is about: the dose of
+    /// its only entry; the `drugs` of the one artery entry its entries are
+    /// all written in; else the first artery entry that gives the drug.
+    fn pointer(&self, session: &Session) -> String {
+        let (artery, drug) = self.first;
+        if self.more.is_empty() {
+            format!("{}/drugs/{}/dose", artery.pointer(session), drug.index)
+        } else if self.more.iter().all(|(other, _)| other.index == artery.index) {
+            format!("{}/drugs", artery.pointer(session))
+        } else {
+            artery.pointer(session)
+        }
+    }
+
     /// The sum in milligrams, for evidence.
     fn amount(&self) -> String {
         match self.sum {
@@ -75,10 +89,10 @@ impl Total<'_> {
     }
 }
 
-/// Each drug's total over `drugs` (each with its artery's position), by
+/// Each drug's total over `drugs` (each with its artery entry), by
 /// canonical name, in order of first appearance: the same drug listed twice
 /// (or under a synonym) is summed.
-fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose)>) -> Vec<Total<'a>> {
+fn totals<'a>(drugs: impl Iterator<Item = Entry<'a>>) -> Vec<Total<'a>> {
     let mut totals: Vec<Total> = Vec::new();
     for (artery, dose) in drugs {
         let drug = dose.name.canonical.as_str();
@@ -98,19 +112,16 @@ fn totals<'a>(drugs: impl Iterator<Item = (usize, &'a DrugDose)>) -> Vec<Total<'
     totals
 }
 
-/// The drugs of one artery, for [`totals`].
-fn artery_drugs(artery: &Artery) -> impl Iterator<Item = (usize, &DrugDose)> {
-    artery.drugs.iter().map(|drug| (artery.index, drug))
-}
-
 /// Every drug given in a session, over all its arteries, for [`totals`].
-fn session_drugs(session: &Session) -> impl Iterator<Item = (usize, &DrugDose)> {
-    session.arteries.iter().flat_map(artery_drugs)
+fn session_drugs(session: &Session) -> impl Iterator<Item = Entry<'_>> {
+    session.arteries.iter().flat_map(|artery| artery.drugs.iter().map(move |drug| (artery, drug)))
 }
 
-/// How many arteries the total's entries come from.
+/// How many arteries (entries of one name counted once) the total's
+/// entries come from.
 fn arteries_with(total: &Total) -> usize {
-    let mut arteries: Vec<usize> = total.entries().map(|(artery, _)| *artery).collect();
+    let mut arteries: Vec<&str> =
+        total.entries().map(|(artery, _)| artery.name.canonical.as_str()).collect();
     arteries.sort_unstable();
     arteries.dedup();
     arteries.len()
@@ -131,11 +142,11 @@ pub struct ArteryDoseMax {
 }
 
 impl ArteryDoseMax {
-    fn is_large(&self, artery: &Artery) -> bool {
-        artery.diameter_mm >= self.large_from_mm
+    fn is_large(&self, artery: &SessionArtery) -> bool {
+        artery.diameter_mm() >= self.large_from_mm
     }
 
-    fn caps_for(&self, artery: &Artery) -> &DoseLimits {
+    fn caps_for(&self, artery: &SessionArtery) -> &DoseLimits {
         if self.is_large(artery) {
             &self.large_caps
         } else {
@@ -144,7 +155,7 @@ impl ArteryDoseMax {
     }
 
     /// The artery's size as messages name it; written only for a finding.
-    fn size_text(&self, artery: &Artery) -> String {
+    fn size_text(&self, artery: &SessionArtery) -> String {
         if self.is_large(artery) {
             format!("arteries of {} mm or more", self.large_from_mm)
         } else {
@@ -152,32 +163,34 @@ impl ArteryDoseMax {
         }
     }
 
-    fn check_artery(&self, session: &Session, artery: &Artery) -> Vec<Finding> {
+    /// Each drug's total over all the artery's entries, against the cap of
+    /// its smallest diameter.
+    fn check_artery(&self, session: &Session, artery: &SessionArtery) -> Vec<Finding> {
         let caps = self.caps_for(artery);
         let mut findings = Vec::new();
-        for total in totals(artery_drugs(artery)) {
+        for total in totals(artery.drugs()) {
             let Some(cap) = caps.get(total.drug) else { continue };
             if !total.above(&cap) {
                 continue;
             }
             let size = self.size_text(artery);
-            let path = match total.single() {
-                Some(one) => format!("{}/drugs/{}/dose", artery.pointer(session), one.index),
-                None => format!("{}/drugs", artery.pointer(session)),
+            let diameter = if artery.entries().len() > 1 {
+                format!("{} mm, its smallest diameter", artery.diameter_mm())
+            } else {
+                format!("{} mm", artery.diameter_mm())
             };
             let message = format!(
-                "{}: {} {} in {} ({} mm) exceeds the {cap} cap for {size}. Lower it to {cap} or \
-                 less.",
+                "{}: {} {} in {} ({diameter}) exceeds the {cap} cap for {size}. Lower it to {cap} \
+                 or less.",
                 session_label(session),
                 total.drug,
                 total.describe(),
-                artery.name,
-                artery.diameter_mm
+                artery.label(),
             );
             findings.push(
-                Finding::at(path, message)
+                Finding::at(total.pointer(session), message)
                     .in_session(session)
-                    .in_artery(artery)
+                    .in_artery(artery.first())
                     .observed(format!("{} {}", total.drug, total.amount()))
                     .limit(format!("{} {cap} for {size}", total.drug)),
             );
@@ -197,8 +210,8 @@ impl RuleKind for ArteryDoseMax {
     fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
-            for artery in &session.arteries {
-                findings.extend(self.check_artery(session, artery));
+            for artery in session.arteries_by_name() {
+                findings.extend(self.check_artery(session, &artery));
             }
         }
         Some(findings)

@@ -38,7 +38,8 @@ impl RuleKind for ArteryCount {
     fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let mut findings = Vec::new();
         for session in &plan.sessions {
-            let treated = session.treated_arteries().count();
+            // Entries of one name are one artery, counted once.
+            let treated = session.treated_arteries().len();
             if (self.min..=self.max).contains(&(treated as u64)) {
                 continue;
             }
@@ -200,17 +201,27 @@ impl RuleKind for ParticleSizeProtocol {
     }
 }
 
-/// `embolic-agent`: the protocol embolises with "polyvinyl alcohol particles
-/// (PVA)".
+/// `embolic-agent`: the protocol embolises with "pirarubicine mixed with
+/// polyvinyl alcohol particles (PVA)": another agent, or pirarubicin given
+/// with no embolic agent at all, is warned about.
 #[derive(Clone, Debug, Serialize)]
 pub struct EmbolicAgent {
     /// Allowed agents.
     agents: Vec<RuleName>,
+    /// Drugs the protocol gives mixed with the embolic agent: an artery
+    /// given one of them needs an embolic agent (pirarubicin when a rule
+    /// file does not say).
+    mixed_drugs: Vec<RuleName>,
 }
 
 impl RuleKind for EmbolicAgent {
     fn from_params(params: &mut Params, names: &Names) -> Result<Self, LoadError> {
-        Ok(EmbolicAgent { agents: rule_names(required!(params, agents), "agents", names)? })
+        let agents = rule_names(required!(params, agents), "agents", names)?;
+        let mixed_drugs = match params.mixed_drugs.take() {
+            Some(list) => rule_names(list, "drugs", names)?,
+            None => vec![RuleName::new("pirarubicin".to_string(), names)],
+        };
+        Ok(EmbolicAgent { agents, mixed_drugs })
     }
 
     fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
@@ -237,12 +248,51 @@ impl RuleKind for EmbolicAgent {
                         .limit(or_list(&self.agents)),
                 );
             }
+            findings.extend(self.unmixed(session));
         }
         Some(findings)
     }
 
     fn summary(&self) -> String {
-        format!("agents: {}", or_list(&self.agents))
+        format!(
+            "agents: {}; {} given with an embolic agent",
+            or_list(&self.agents),
+            or_list(&self.mixed_drugs)
+        )
+    }
+}
+
+impl EmbolicAgent {
+    /// The session's arteries given a drug the protocol mixes with the
+    /// embolic agent, with no embolic agent in any of their entries.
+    fn unmixed(&self, session: &Session) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for artery in session.arteries_by_name() {
+            if artery.has_embolic() {
+                continue;
+            }
+            let Some((entry, drug)) =
+                artery.drugs().find(|(_, drug)| is_one_of(&self.mixed_drugs, &drug.name))
+            else {
+                continue;
+            };
+            let message = format!(
+                "{}: {} is given {} with no embolic agent; the protocol gives it mixed with {}. \
+                 Add the embolic agent, or check the plan.",
+                session_label(session),
+                artery.label(),
+                drug.name,
+                or_list(&self.agents)
+            );
+            findings.push(
+                Finding::at(format!("{}/drugs/{}", entry.pointer(session), drug.index), message)
+                    .in_session(session)
+                    .in_artery(entry)
+                    .observed(format!("{} without an embolic agent", drug.name))
+                    .limit(format!("{} mixed with {}", drug.name, or_list(&self.agents))),
+            );
+        }
+        findings
     }
 }
 

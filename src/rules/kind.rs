@@ -3,7 +3,7 @@
 
 use super::loader::LoadError;
 use super::params::Params;
-use super::{anatomy, care, dose, embolic, revision, schedule, Context, ResolvedPlan};
+use super::{anatomy, care, dose, embolic, revision, schedule, sedation, Context, ResolvedPlan};
 use crate::names::Names;
 use crate::verdict::Finding;
 
@@ -89,6 +89,7 @@ kinds! {
     "course-length" => CourseLength(schedule::CourseLength),
     "follow-up" => FollowUp(schedule::FollowUp),
     "sedation-dose-max" => SedationDoseMax(care::SedationDoseMax),
+    "sedation-protocol" => SedationProtocol(sedation::SedationProtocol),
     "post-procedure-care" => PostProcedureCare(care::PostProcedureCare),
     "eligibility" => Eligibility(care::Eligibility),
     "plan-revision" => PlanRevision(revision::PlanRevision),

@@ -89,7 +89,7 @@ pub(super) fn read(text: &str) -> Result<RuleSet, LoadError> {
         seen.insert(rule.id.clone(), id_span.start);
         rules.push(rule);
     }
-    add_plan_revision_if_missing(&mut rules)?;
+    add_rules_added_later(&mut rules)?;
     Ok(RuleSet {
         id,
         version,
@@ -136,15 +136,12 @@ fn read_rule(
         (None, Some(rationale)) => {
             (None, Some(non_blank(&rationale, &format!("the rationale of rule `{id_text}`"))?))
         }
-        (Some(_), Some(rationale)) => {
-            return Err(LoadError::at(
-                rationale.span(),
-                format!(
-                    "rule `{id_text}` has both a `citation` and a `rationale`; keep the citation \
-                     for a rule from the protocol, the rationale for a rule of your own"
-                ),
-            ));
-        }
+        // A rule of embolint's own may quote the sentence it protects and
+        // say why it is there.
+        (Some(citation), Some(rationale)) => (
+            Some(non_blank(&citation, &format!("the citation of rule `{id_text}`"))?),
+            Some(non_blank(&rationale, &format!("the rationale of rule `{id_text}`"))?),
+        ),
         (None, None) => {
             return Err(LoadError::at(
                 span.clone(),
@@ -172,28 +169,44 @@ fn read_rule(
     Ok((rule, id_span))
 }
 
-/// A rule file without a rule of kind `plan-revision` (a site file written
-/// before it was a rule of the set, when embolint applied it to every plan
-/// whatever the file) gets the shipped file's entry, last: such a file
-/// keeps judging as it did. To change the rule's severity or switch it off,
-/// a site writes the entry into its own file.
-fn add_plan_revision_if_missing(rules: &mut Vec<Rule>) -> Result<(), LoadError> {
-    let is_revision = |rule: &Rule| rule.kind() == "plan-revision";
-    if rules.iter().any(is_revision) {
-        return Ok(());
+/// Rules added to the set after sites began writing their own rule files,
+/// each with the kind of rule it follows in the shipped file (or `None`: it
+/// goes last). A site file written before one of them gets the shipped
+/// file's entry — embolint applied `plan-revision` to every plan whatever
+/// the file, and `sedation-protocol` is the protocol's regimen — so an older
+/// file is never read as switching them off. To change such a rule's
+/// severity or switch it off, a site writes the entry into its own file.
+const ADDED_LATER: &[(&str, Option<&str>)] =
+    &[("sedation-protocol", Some("sedation-dose-max")), ("plan-revision", None)];
+
+/// Adds the shipped entry of each rule of [`ADDED_LATER`] the file lacks.
+fn add_rules_added_later(rules: &mut Vec<Rule>) -> Result<(), LoadError> {
+    let mut shipped: Option<Vec<Rule>> = None;
+    for (kind, after) in ADDED_LATER {
+        if rules.iter().any(|rule| rule.kind() == *kind) {
+            continue;
+        }
+        if rules.iter().any(|rule| rule.id == *kind) {
+            return Err(LoadError {
+                span: None,
+                message: format!(
+                    "the rule id `{kind}` is given to a rule of another kind; it names \
+                     embolint's rule of kind `{kind}`: give that rule another id"
+                ),
+            });
+        }
+        if shipped.is_none() {
+            // The shipped file has every entry, so this reads it without
+            // adding anything.
+            shipped = Some(read(super::BUILTIN_RULES)?.rules);
+        }
+        let entry = shipped.iter().flatten().find(|rule| rule.kind() == *kind).cloned();
+        let Some(entry) = entry else { continue };
+        let position = after
+            .and_then(|after| rules.iter().rposition(|rule| rule.kind() == after))
+            .map_or(rules.len(), |i| i + 1);
+        rules.insert(position, entry);
     }
-    if rules.iter().any(|rule| rule.id == "plan-revision") {
-        return Err(LoadError {
-            span: None,
-            message: "the rule id `plan-revision` is given to a rule of another kind; it names \
-                      embolint's check that a revision is of the same patient: give that rule \
-                      another id"
-                .into(),
-        });
-    }
-    // The shipped file has the entry, so this reads it without coming back here.
-    let shipped = read(super::BUILTIN_RULES)?;
-    rules.extend(shipped.rules.into_iter().filter(is_revision));
     Ok(())
 }
 
@@ -448,27 +461,43 @@ mod tests {
         assert!(error.contains("has no [[rules]]"), "{error}");
     }
 
-    /// The shipped file as it was before `plan-revision` was a rule of the
-    /// set: what a site's copy written then looks like.
-    fn file_without_plan_revision() -> String {
+    /// The shipped file as it was before `sedation-protocol` and
+    /// `plan-revision` were rules of the set, and before `embolic-agent`
+    /// took `mixed_drugs`: what a site's copy written then looks like.
+    fn file_of_the_previous_rule_set() -> String {
         // The last section of the shipped file is the history's.
         let cut = BUILTIN_RULES.rfind("# ---").unwrap();
         assert!(BUILTIN_RULES[cut..].lines().next().unwrap().ends_with(" history"));
-        let old = BUILTIN_RULES[..cut].to_string();
-        assert!(!old.contains("plan-revision"));
+        let mut old = BUILTIN_RULES[..cut].to_string();
+        let start = old.find("[[rules]]\nid = \"sedation-protocol\"").unwrap();
+        let end = start + old[start..].find("\n\n[[rules]]").unwrap() + 2;
+        old.replace_range(start..end, "");
+        let mixed = old.find("# Drugs given mixed with").unwrap();
+        let mixed_end = mixed + old[mixed..].find("mixed_drugs = [\"pirarubicin\"]\n").unwrap();
+        old.replace_range(mixed..mixed_end + "mixed_drugs = [\"pirarubicin\"]\n".len(), "");
+        for gone in ["kind = \"plan-revision\"", "kind = \"sedation-protocol\"", "mixed_drugs ="] {
+            assert!(!old.contains(gone), "{gone}");
+        }
         old
     }
 
     #[test]
-    fn a_site_file_written_before_plan_revision_gets_the_shipped_rule() {
-        let site = RuleSet::from_toml(&file_without_plan_revision(), "site.toml").unwrap();
+    fn a_site_file_of_the_previous_rule_set_gets_the_new_rules_and_defaults() {
+        let site = RuleSet::from_toml(&file_of_the_previous_rule_set(), "site.toml").unwrap();
         let shipped = RuleSet::builtin().unwrap();
         let ids = |set: &RuleSet| set.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(&site), ids(&shipped), "the same rules, plan-revision last");
-        let rule = site.rule("plan-revision").unwrap();
-        assert_eq!(rule.severity, crate::verdict::Severity::Error);
-        assert!(rule.enabled);
-        assert_eq!(rule.rationale, shipped.rule("plan-revision").unwrap().rationale);
+        assert_eq!(ids(&site), ids(&shipped), "the same rules, each new one in its place");
+        for id in ["sedation-protocol", "plan-revision"] {
+            let rule = site.rule(id).unwrap();
+            assert_eq!(rule.severity, crate::verdict::Severity::Error);
+            assert!(rule.enabled);
+            assert_eq!(rule.citation, shipped.rule(id).unwrap().citation);
+            assert_eq!(rule.rationale, shipped.rule(id).unwrap().rationale);
+            assert_eq!(rule.parameters_summary(), shipped.rule(id).unwrap().parameters_summary());
+        }
+        // The new parameter's default is the shipped value: the same rule.
+        let agent = |set: &RuleSet| set.rule("embolic-agent").unwrap().parameters_summary();
+        assert_eq!(agent(&site), agent(&shipped));
         assert_ne!(site.sha256, shipped.sha256, "the hash stays that of the site's own file");
     }
 
@@ -484,14 +513,22 @@ mod tests {
         assert!(
             !RuleSet::from_toml(&text, "site.toml").unwrap().rule("plan-revision").unwrap().enabled
         );
+        let text = edit("sedation-protocol", "enabled = true", "enabled = false");
+        let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
+        assert!(!rules.rule("sedation-protocol").unwrap().enabled, "switched off, not re-added");
     }
 
     #[test]
-    fn a_rule_of_its_own_gives_a_rationale_not_both() {
-        let text = edit("plan-revision", "rationale = ", "citation = \"x\"\nrationale = ");
-        let error = error_of(&text);
-        assert!(error.contains("has both a `citation` and a `rationale`"), "{error}");
-        let mut taken = file_without_plan_revision();
+    fn a_rule_may_give_a_citation_and_a_rationale_but_not_neither() {
+        let rules = RuleSet::builtin().unwrap();
+        let revision = rules.rule("plan-revision").unwrap();
+        assert!(revision.citation.is_some() && revision.rationale.is_some());
+        let text = edit("plan-revision", "citation = ", "# citation = ");
+        let own = RuleSet::from_toml(&text, "site.toml").unwrap();
+        assert!(own.rule("plan-revision").unwrap().citation.is_none(), "a rationale alone will do");
+        let text = text.replace("\nrationale = ", "\n# rationale = ");
+        assert!(error_of(&text).contains("rule `plan-revision` has no `citation`"));
+        let mut taken = file_of_the_previous_rule_set();
         taken = taken.replacen("id = \"course-length\"", "id = \"plan-revision\"", 1);
         let error = error_of(&taken);
         assert!(error.contains("the rule id `plan-revision` is given to a rule of another kind"));

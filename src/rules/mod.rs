@@ -10,6 +10,7 @@
 //!   `particle-size-protocol`, `embolic-agent`;
 //! - [`schedule`]: `session-spacing`, `course-length`, `follow-up`;
 //! - [`care`]: `sedation-dose-max`, `post-procedure-care`, `eligibility`;
+//! - `sedation`: `sedation-protocol`;
 //! - `revision`: `plan-revision`.
 //!
 //! [`loader`] reads a rule file strictly; [`kind`] ties kind names to their
@@ -27,8 +28,9 @@ mod loader;
 mod params;
 mod revision;
 mod schedule;
+mod sedation;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod text;
 
 use crate::names::Names;
@@ -104,11 +106,11 @@ pub struct Rule {
     /// What the rule is for, in one line.
     pub description: String,
     /// The protocol's sentence the rule comes from, quoted; every finding
-    /// carries it. `None` for a rule that is not the protocol's, which
-    /// gives its `rationale` instead.
+    /// carries it. Every shipped rule has one; a site's own rule may give
+    /// only a `rationale`.
     pub citation: Option<String>,
     /// Why a rule that is not the protocol's is there (`plan-revision`, or
-    /// a site's own rule).
+    /// a site's own rule), besides or instead of a citation.
     pub rationale: Option<String>,
     /// What it checks, with its parameters.
     pub check: Check,
@@ -394,7 +396,7 @@ mod tests {
         assert!(json["citation"].as_str().unwrap().starts_with("For small arteries"));
         assert!(json.get("rationale").is_none(), "a rule of the paper has no rationale");
         let revision = serde_json::to_value(rules.rule("plan-revision").unwrap()).unwrap();
-        assert!(revision.get("citation").is_none(), "{revision}");
+        assert_eq!(revision["citation"], "Procedures were separated by a 1-month time period.");
         assert!(revision["rationale"].as_str().unwrap().contains("not the paper's"));
         let set = serde_json::to_value(&rules).unwrap();
         assert_eq!(set["rules"].as_array().unwrap().len(), rules.rules.len());
@@ -432,6 +434,7 @@ mod shipped {
         ("embolic-agent", Severity::Warning),
         ("unknown-drug", Severity::Error),
         ("sedation-dose-max", Severity::Error),
+        ("sedation-protocol", Severity::Error),
         ("post-procedure-care", Severity::Warning),
         ("follow-up", Severity::Warning),
         ("eligibility", Severity::Warning),
@@ -465,7 +468,7 @@ mod shipped {
     fn the_shipped_file_has_every_spec_rule_at_its_default_severity() {
         let rules = RuleSet::builtin().unwrap();
         assert_eq!(rules.id, "chiras-bone-chemoembolization");
-        assert_eq!(rules.version, "1.0.0");
+        assert_eq!(rules.version, "2.0.0");
         let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
         for (id, severity) in SPEC_RULES {
             let rule = rules.rule(id).unwrap_or_else(|| panic!("no rule {id} in {ids:?}"));
@@ -484,12 +487,13 @@ mod shipped {
         );
         let rules = RuleSet::builtin().unwrap();
         for rule in &rules.rules {
-            let Some(citation) = &rule.citation else {
-                assert_eq!(rule.id, "plan-revision", "only embolint's own rule has no citation");
+            let citation = rule.citation.as_deref();
+            let citation = citation.unwrap_or_else(|| panic!("{} has no citation", rule.id));
+            if rule.rationale.is_some() {
+                assert_eq!(rule.id, "plan-revision", "only embolint's own rule has a rationale");
                 let rationale = rule.rationale.as_deref().unwrap_or_default();
                 assert!(rationale.starts_with("embolint's own rule, not the paper's"));
-                continue;
-            };
+            }
             // " … " separates sentences quoted from different places.
             for quote in citation.split('…') {
                 assert!(
@@ -521,6 +525,24 @@ mod shipped {
             ("Paraplatine", "carboplatin"),
             ("paraplatin", "carboplatin"),
             ("Polyvinyl  Alcohol", "PVA"),
+            ("PVA foam", "PVA"),
+            ("polyvinyl alcohol foam", "PVA"),
+            ("PVA particles", "PVA"),
+            ("polyvinyl alcohol particles", "PVA"),
+            ("Ivalon", "PVA"),
+            ("Rapifen", "alfentanil"),
+            ("Alfenta", "alfentanil"),
+            ("alfentanil chlorhydrate", "alfentanil"),
+            ("alfentanil hydrochloride", "alfentanil"),
+            ("Rivotril", "clonazepam"),
+            ("midazolam hydrochloride", "midazolam"),
+            ("Hypnovel", "midazolam"),
+            ("Dormicum", "midazolam"),
+            ("Versed", "midazolam"),
+            ("granisetron chlorhydrate", "granisetron"),
+            ("granisetron hydrochloride", "granisetron"),
+            ("Kytril", "granisetron"),
+            ("radiation therapy", "radiotherapy"),
             ("intravenous", "IV"),
         ] {
             assert!(rules.names.is(spelling, name), "{spelling} is {name}");

@@ -93,6 +93,8 @@ params! {
     calibres_um: Vec<[Number; 2]>,
     /// embolic-agent: allowed agents.
     agents: Vec<String>,
+    /// embolic-agent: drugs given mixed with the embolic agent.
+    mixed_drugs: Vec<String>,
     /// session-spacing: calendar months between sessions.
     months: u64,
     /// course-length: sessions the course should have.
@@ -103,6 +105,12 @@ params! {
     rate_limits: Table<Spanned<String>>,
     /// sedation-dose-max: highest bolus per sedative.
     bolus_limits: Table<Spanned<String>>,
+    /// sedation-protocol: sedatives given as a continuous rate.
+    rate_sedatives: Vec<String>,
+    /// sedation-protocol: sedatives given as a bolus.
+    bolus_sedatives: Vec<String>,
+    /// sedation-protocol: sedatives of which one session gives one only.
+    not_together: Vec<String>,
     /// post-procedure-care: the items each session needs.
     required: Vec<RequiredCareEntry>,
     /// eligibility: treatments that must have failed.

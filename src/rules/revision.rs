@@ -9,7 +9,7 @@ use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::Params;
 use super::{Context, ResolvedPlan};
-use crate::names::Names;
+use crate::names::{normalize, Names};
 use crate::verdict::Finding;
 use serde::Serialize;
 
@@ -26,7 +26,8 @@ impl RuleKind for PlanRevision {
     fn evaluate(&self, plan: &ResolvedPlan, context: &Context) -> Option<Vec<Finding>> {
         let history = context.history?;
         let Some(recorded) = &history.same_plan_id else { return Some(Vec::new()) };
-        if recorded.patient_id == plan.patient.id {
+        // Patient ids are compared as names: "PAT-W " is PAT-W.
+        if normalize(&recorded.patient_id) == normalize(&plan.patient.id) {
             return Some(Vec::new());
         }
         let message = format!(
@@ -63,7 +64,21 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].path, "/plan_id");
         assert!(!findings[0].message.contains("PAT-X"), "the other patient is never named");
-        assert_eq!(findings[0].citation, None, "not the paper's: no protocol sentence");
+        assert_eq!(
+            findings[0].citation.as_deref(),
+            Some("Procedures were separated by a 1-month time period."),
+            "the sentence of the history it protects"
+        );
+    }
+
+    #[test]
+    fn the_same_patient_written_otherwise_is_the_same_patient() {
+        let plan = spec_example();
+        assert_eq!(plan.patient.id, "PAT-0007");
+        for written in ["pat-0007", " PAT-0007\t", "Pat-0007"] {
+            let findings = findings_in("plan-revision", &plan, Some(&recorded_for(written)));
+            assert!(findings.is_empty(), "{written}: {findings:#?}");
+        }
     }
 
     #[test]

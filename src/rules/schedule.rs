@@ -118,6 +118,20 @@ fn prior_label(prior: &PriorSession) -> OtherSession {
 }
 
 fn history_label(recorded: &PastSession) -> OtherSession {
+    if let Some(listed_by) = &recorded.listed_by {
+        let of_plan = if *listed_by == recorded.plan_id {
+            String::new()
+        } else {
+            format!(" (plan {})", recorded.plan_id)
+        };
+        return OtherSession {
+            date: recorded.date,
+            label: format!(
+                "session on {}{of_plan}, a prior session listed by plan {listed_by}, recorded {}",
+                recorded.date, recorded.recorded_on
+            ),
+        };
+    }
     let number = recorded.number.unwrap_or((recorded.index as u64).saturating_add(1));
     OtherSession {
         date: recorded.date,

@@ -42,7 +42,7 @@ pub fn drug(index: usize, written: &str, dose: &str) -> DrugDose {
 pub fn artery(index: usize, written: &str, diameter: &str, drugs: &[(&str, &str)]) -> Artery {
     Artery {
         index,
-        name: written.to_string(),
+        name: name(written),
         origin: Some(name(written.trim_end_matches(" artery"))),
         diameter_mm: dec(diameter),
         shares_origin_with_spinal_artery: false,
@@ -136,6 +136,7 @@ pub fn spec_example() -> Plan {
 pub fn recorded(plan: &str, number: Option<u64>, day: &str) -> PastSession {
     PastSession {
         plan_id: plan.into(),
+        listed_by: None,
         number,
         index: 0,
         date: date(day),

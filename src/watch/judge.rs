@@ -54,7 +54,7 @@ pub fn judge(
 
 /// A verdict given without reading a plan: no sessions.
 fn unread(verdict: Verdict) -> Checked {
-    Checked { verdict, sessions: Vec::new() }
+    Checked::unread(verdict)
 }
 
 /// An `invalid` verdict with one `plan-format` finding about the whole file.

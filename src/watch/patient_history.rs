@@ -385,6 +385,7 @@ mod tests {
             rule_set_sha256: "cd".into(),
             decision_key: key.into(),
             sessions: vec![(0, Some(1), date.parse().unwrap())],
+            prior_sessions: Vec::new(),
         }
     }
 

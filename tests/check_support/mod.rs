@@ -8,8 +8,10 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Every rule id of the shipped rule set (SPEC §2's table has 16 rows).
-pub const SPEC_RULE_IDS: [&str; 16] = [
+/// Every rule id of the shipped rule set (SPEC §2's table has 18 rows;
+/// `sedation-protocol` is new with the clinical revision, and `plan-revision`
+/// joined the table then).
+pub const SPEC_RULE_IDS: [&str; 18] = [
     "spinal-mapping-required",
     "spinal-feeder-excluded",
     "artery-dose-max",
@@ -22,10 +24,12 @@ pub const SPEC_RULE_IDS: [&str; 16] = [
     "embolic-agent",
     "unknown-drug",
     "sedation-dose-max",
+    "sedation-protocol",
     "post-procedure-care",
     "follow-up",
     "eligibility",
     "course-length",
+    "plan-revision",
 ];
 
 /// A path inside the repository.

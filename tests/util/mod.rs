@@ -43,6 +43,9 @@ pub fn plan_on(plan_id: &str, patient: &str, date: &str) -> String {
     plan["plan_id"] = plan_id.into();
     plan["patient"]["id"] = patient.into();
     plan["sessions"][0]["date"] = date.into();
+    // The spinal arteries mapped on the session's day: a mapping dated
+    // after a session does not count for it.
+    plan["spinal_artery_mapping"]["date"] = date.into();
     plan.as_object_mut().unwrap().remove("prior_sessions");
     serde_json::to_string_pretty(&plan).unwrap()
 }

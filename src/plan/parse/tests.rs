@@ -78,7 +78,7 @@ fn drugs(pirarubicin: Quantity, carboplatin: Quantity) -> Vec<DrugDose> {
 fn artery(index: usize, name: &str, origin: &str, diameter: &str) -> Artery {
     Artery {
         index,
-        name: name.to_string(),
+        name: n(name),
         origin: Some(n(origin)),
         diameter_mm: d(diameter),
         shares_origin_with_spinal_artery: false,
