@@ -18,6 +18,7 @@ mod check_formats;
 mod check_history;
 mod check_scenarios;
 mod check_snapshots;
+mod check_suggestions;
 mod cli_options;
 mod clinical_history;
 mod clinical_revision;

@@ -7,6 +7,8 @@
 
 mod artery;
 mod fields;
+/// "Did you mean …?": the closest of some known words to a misspelt one.
+pub(crate) use fields::suggest;
 pub mod json;
 pub mod parse;
 pub mod quantity;

@@ -4,7 +4,7 @@
 use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::{is_one_of, required, rule_names, DoseLimits, Number, Params, RuleName};
-use super::text::{and_list, count, session_label};
+use super::text::{and_list, count, did_you_mean, session_label};
 use super::{Context, ResolvedPlan};
 use crate::decimal::Decimal;
 use crate::names::Names;
@@ -348,12 +348,13 @@ impl RuleKind for UnknownDrug {
                     }
                     let message = format!(
                         "{}: {} in {} is not in the protocol's formulary ({}, or their \
-                         synonyms). Correct the name, or remove the drug: its dose cannot be \
+                         synonyms).{} Correct the name, or remove the drug: its dose cannot be \
                          checked.",
                         session_label(session),
                         drug.name,
                         artery.name,
-                        and_list(&self.formulary)
+                        and_list(&self.formulary),
+                        did_you_mean(&drug.name.written, &self.formulary)
                     );
                     findings.push(
                         Finding::at(

@@ -4,7 +4,7 @@
 use super::kind::RuleKind;
 use super::loader::LoadError;
 use super::params::{is_one_of, required, rule_names, Number, Params, RuleName};
-use super::text::{count, or_list, session_label};
+use super::text::{count, did_you_mean, or_list, session_label};
 use super::{Context, ResolvedPlan};
 use crate::decimal::Decimal;
 use crate::names::Names;
@@ -233,12 +233,13 @@ impl RuleKind for EmbolicAgent {
                     continue;
                 }
                 let message = format!(
-                    "{}: {} is to be embolised with {}, not {} as in the protocol. Check the \
+                    "{}: {} is to be embolised with {}, not {} as in the protocol.{} Check the \
                      agent.",
                     session_label(session),
                     artery.name,
                     embolic.agent,
-                    or_list(&self.agents)
+                    or_list(&self.agents),
+                    did_you_mean(&embolic.agent.written, &self.agents)
                 );
                 findings.push(
                     Finding::at(format!("{}/embolic/agent", artery.pointer(session)), message)
