@@ -37,6 +37,15 @@ pub(super) fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// " Did you mean pirarubicin?" when `written` looks like a misspelling of
+/// one of `known` (a typo in a drug or agent name must not read as a
+/// drug the protocol does not know); nothing otherwise.
+pub(super) fn did_you_mean(written: &str, known: &[impl AsRef<str>]) -> String {
+    crate::plan::suggest(written, known.iter().map(AsRef::as_ref))
+        .map(|near| format!(" Did you mean {near}?"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,13 +59,4 @@ mod tests {
         assert_eq!(count(1, "artery", "arteries"), "1 artery");
         assert_eq!(count(0, "artery", "arteries"), "0 arteries");
     }
-}
-
-/// " Did you mean pirarubicin?" when `written` looks like a misspelling of
-/// one of `known` (a typo in a drug or agent name must not read as a
-/// drug the protocol does not know); nothing otherwise.
-pub(super) fn did_you_mean(written: &str, known: &[impl AsRef<str>]) -> String {
-    crate::plan::suggest(written, known.iter().map(AsRef::as_ref))
-        .map(|near| format!(" Did you mean {near}?"))
-        .unwrap_or_default()
 }
