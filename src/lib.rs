@@ -46,5 +46,6 @@ pub mod names;
 pub mod plan;
 pub mod report;
 pub mod rules;
+pub mod serve;
 pub mod verdict;
 pub mod watch;
