@@ -125,10 +125,9 @@ pub async fn record(service: Arc<Service>, name: String, bytes: Vec<u8>) -> Reco
     let sha256 = sha256_hex(&bytes);
     let (send, receive) = tokio::sync::oneshot::channel();
     {
+        // The index is caught up by the loop after each batch is placed,
+        // so a record found here is of a plan already in its folder.
         let mut recorded = service.recorded();
-        if let Err(e) = recorded.index.catch_up() {
-            return Recorded::Refused(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()));
-        }
         if let Some(seq) = recorded.index.by_staging_name(&name) {
             drop(recorded);
             return first_record(&service, seq, &sha256);
@@ -162,8 +161,7 @@ pub async fn record(service: Arc<Service>, name: String, bytes: Vec<u8>) -> Reco
     });
     {
         // A retry may have raced the first copy's record: it is then there.
-        let mut recorded = service.recorded();
-        let _ = recorded.index.catch_up();
+        let recorded = service.recorded();
         if let Some(seq) = recorded.index.by_staging_name(&name) {
             drop(recorded);
             // Recorded already: this request's copy (the loop was quick:
@@ -281,8 +279,7 @@ pub async fn decisions(
     };
     let service = Arc::clone(&app.service);
     let page = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut recorded = service.recorded();
-        recorded.index.catch_up()?;
+        let recorded = service.recorded();
         let (seqs, before) = recorded.index.query(&filter, limit);
         let mut body = b"{\"decisions\":[".to_vec();
         for (i, seq) in seqs.iter().enumerate() {
@@ -308,7 +305,6 @@ pub async fn decision(State(app): State<App>, Path(seq): Path<String>) -> Respon
     let Ok(seq) = seq.parse::<u64>() else {
         return error(StatusCode::NOT_FOUND, format!("no decision record {seq:?}"));
     };
-    let _ = app.service.recorded().index.catch_up();
     match read_record(&app.service, seq) {
         Ok(line) => json_bytes(StatusCode::OK, line),
         Err(answer) => answer,

@@ -106,7 +106,10 @@ impl Service {
         receive
     }
 
-    /// Catches the index up with the log and tells the waiters.
+    /// Catches the index up with the log and tells the waiters. Only the
+    /// loop calls it (through [`Intake`]), after a batch is placed or
+    /// events are written: a record is answered and listed once its plan
+    /// is in its outcome folder.
     fn catch_up(&self) {
         let mut recorded = self.recorded();
         let added = match recorded.index.catch_up() {
