@@ -31,6 +31,7 @@ mod hostile_input;
 mod hostile_names;
 mod properties;
 mod serve_api;
+mod serve_cds;
 mod watch_backlog;
 mod watch_bad_files;
 mod watch_burst;

@@ -249,9 +249,11 @@ fn card_uuid(seq: u64, index: usize, line_sha256: &str) -> String {
     let index = index.min(0xfff) as u16;
     bytes[6] = 0x80 | ((index >> 8) as u8 & 0x0f);
     bytes[7] = (index & 0xff) as u8;
-    let tag = line_sha256.as_bytes();
-    for (i, slot) in bytes.iter_mut().enumerate().skip(8) {
-        *slot = tag.get(i).copied().unwrap_or(0);
+    let tag = line_sha256.as_bytes().chunks(2).map(|pair| {
+        std::str::from_utf8(pair).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok())
+    });
+    for (slot, byte) in bytes.iter_mut().skip(8).zip(tag) {
+        *slot = byte.unwrap_or(0);
     }
     bytes[8] = 0x80 | (bytes[8] & 0x3f);
     uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
