@@ -32,6 +32,7 @@ mod hostile_names;
 mod properties;
 mod serve_api;
 mod serve_cds;
+mod serve_crash;
 mod watch_backlog;
 mod watch_bad_files;
 mod watch_burst;

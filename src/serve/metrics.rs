@@ -60,7 +60,7 @@ impl Metrics {
         let decisions = Family::<VerdictLabel, Counter>::default();
         let findings = Family::<FindingLabels, Counter>::default();
         let buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
-        let check_seconds = Histogram::new(buckets.into_iter());
+        let check_seconds = Histogram::new(buckets);
         let inbox_plans = Gauge::default();
         let history_usable = Gauge::default();
         let build_info = Family::<BuildLabels, Gauge>::default();
