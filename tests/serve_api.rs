@@ -295,3 +295,26 @@ fn sigterm_under_load_exits_0_with_every_answered_plan_recorded() {
     }
     site.assert_inbox_has_no_plans();
 }
+
+#[test]
+fn sighup_reloads_the_rule_file_and_v1_rules_shows_the_new_rules() {
+    let mut site = Site::new();
+    let rules = site.dir.path().join("rules.toml");
+    fs::write(&rules, util::SHIPPED_RULES).unwrap();
+    let (mut daemon, base) = site.serve(&["--rules", rules.to_str().unwrap()]);
+    let (_, before) = http("GET", &format!("{base}/v1/rules"), &[], None);
+    let old_version = before["version"].as_str().unwrap().to_string();
+    let changed = util::SHIPPED_RULES.replacen(
+        &format!("version = \"{old_version}\""),
+        "version = \"9.9.9-site\"",
+        1,
+    );
+    assert_ne!(changed, util::SHIPPED_RULES);
+    fs::write(&rules, changed).unwrap();
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for_log("new rule file in force");
+    util::wait_until("the service to see the new rules", || {
+        http("GET", &format!("{base}/v1/rules"), &[], None).1["version"] == "9.9.9-site"
+    });
+    drop(daemon);
+}
