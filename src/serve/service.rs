@@ -171,6 +171,10 @@ impl Intake for Service {
             && self.recorded().index.by_staging_name(name).is_some()
     }
 
+    fn staged(&self, name: &std::ffi::OsStr) -> bool {
+        name.to_str().is_some_and(|n| n.starts_with("api-"))
+    }
+
     fn status(&self, history_usable: bool, inbox_plans: usize) {
         self.history_usable.store(history_usable, Ordering::SeqCst);
         self.metrics.history_usable.set(i64::from(history_usable));

@@ -49,8 +49,8 @@ pub enum Staged {
 }
 
 /// Writes `bytes` into the inbox as `name`: to a temporary file, synced,
-/// renamed into place without replacing anything, and the inbox synced, so
-/// that the plan is on disk before the daemon can record it.
+/// and renamed into place without replacing anything. The rename is made
+/// durable by the loop before the plan's record is written.
 pub fn stage(inbox: &Folder, name: &str, bytes: &[u8], limit: u64) -> io::Result<Staged> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -62,10 +62,9 @@ pub fn stage(inbox: &Folder, name: &str, bytes: &[u8], limit: u64) -> io::Result
         return Err(error);
     }
     match inbox.rename_no_replace(&temp, inbox, name.as_ref()) {
-        Ok(()) => {
-            inbox.sync()?;
-            Ok(Staged::Created)
-        }
+        // The inbox itself is synced by the loop, once per batch, before
+        // the batch's records are written (see `Intake::staged`).
+        Ok(()) => Ok(Staged::Created),
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
             inbox.remove_file(&temp)?;
             let mut there = Vec::new();

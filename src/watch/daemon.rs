@@ -209,6 +209,15 @@ impl Daemon {
 
     /// Records and places judged plans (see `batch`).
     fn commit(&mut self, mut judged: Vec<Judged>) -> Result<(), Fatal> {
+        let staged = self.intake.as_ref().is_some_and(|i| judged.iter().any(|j| i.staged(&j.name)));
+        if staged {
+            // Plans staged by another intake: their names in the inbox are
+            // made durable before their records (one sync for the batch).
+            self.folders.inbox.sync().map_err(storage(format!(
+                "syncing the inbox {}",
+                self.folders.inbox.path().display()
+            )))?;
+        }
         let number = self.log.next_batch();
         for plan in &mut judged {
             plan.placement.batch = number;

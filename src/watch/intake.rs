@@ -30,6 +30,10 @@ pub trait Intake: Send + Sync {
     /// move): it is then taken out of the inbox unrecorded, so one
     /// idempotency key never gets two records.
     fn already_recorded(&self, name: &std::ffi::OsStr) -> bool;
+    /// Whether the inbox plan `name` was staged by this intake: its data is
+    /// synced, but its name in the inbox is made durable by the loop, once
+    /// for the whole batch, before the batch's records are written.
+    fn staged(&self, name: &std::ffi::OsStr) -> bool;
     /// Whether the patient history can be used now, and how many plans the
     /// inbox holds that are not yet judged.
     fn status(&self, history_usable: bool, inbox_plans: usize);
