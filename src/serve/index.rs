@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -109,26 +109,26 @@ impl DecisionIndex {
     pub fn catch_up(&mut self) -> io::Result<Vec<NewRecord>> {
         let mut added = Vec::new();
         self.log.seek(SeekFrom::Start(self.read_to))?;
-        let mut bytes = Vec::new();
-        (&self.log).read_to_end(&mut bytes)?;
-        let Some(complete) = bytes.iter().rposition(|&b| b == b'\n').map(|i| i + 1) else {
-            return Ok(added);
-        };
-        let mut offset = self.read_to;
-        for line in bytes.get(..complete).unwrap_or_default().split(|&b| b == b'\n') {
-            let start = offset;
-            offset += line.len() as u64 + 1;
-            if line.is_empty() {
-                continue;
+        // Line by line, so a long log is never held in memory at once.
+        let log = self.log.try_clone()?;
+        let mut reader = BufReader::new(&log);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line)?;
+            if read == 0 || line.last() != Some(&b'\n') {
+                break; // the end, or a line still being written
             }
-            let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+            let start = self.read_to;
+            self.read_to += read as u64;
+            let text = line.get(..read - 1).unwrap_or_default();
+            let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else { continue };
             let Some(seq) = value.get("seq").and_then(|s| s.as_u64()) else { continue };
-            self.lines.insert(seq, (start, line.len()));
-            if let Some(record) = self.add_record(seq, start, line.len(), value) {
+            self.lines.insert(seq, (start, text.len()));
+            if let Some(record) = self.add_record(seq, start, text.len(), value) {
                 added.push(record);
             }
         }
-        self.read_to += complete as u64;
         Ok(added)
     }
 
