@@ -37,6 +37,10 @@
 //! - [`watch`]: the daemon — the watched folder's protocol, safe reading of
 //!   dropped files, crash recovery, history withdrawals, reloads, signals
 //!   and pseudonymised logs.
+//! - [`serve`]: `embolint serve` — the HTTP API and the CDS Hooks
+//!   `order-sign` service, a second intake of the daemon's one recorder
+//!   (plans are staged into the inbox and recorded by the watch loop; see
+//!   [`watch::intake`]).
 //! - [`audit`]: the audit trail — the decision log and its hash chain,
 //!   `embolint verify-log`, and the patient history rebuilt from the log.
 //!
@@ -60,5 +64,6 @@ pub mod names;
 pub mod plan;
 pub mod report;
 pub mod rules;
+pub mod serve;
 pub mod verdict;
 pub mod watch;

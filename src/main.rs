@@ -38,6 +38,14 @@ enum Command {
     Rules(RulesArgs),
     /// Serve a watched folder: check each plan dropped into ROOT/inbox.
     Watch(embolint::watch::WatchArgs),
+    /// Do everything `watch` does, and answer HTTP: a JSON API for planning
+    /// software and an HL7 CDS Hooks order-sign service, both recorded in
+    /// the same decision log.
+    ///
+    /// Exit status: 0 stopped cleanly (SIGTERM/SIGINT); 3 cannot start (a
+    /// non-loopback address without --token-file, among others); 4 stopped
+    /// on an error that made going on unsafe.
+    Serve(embolint::serve::ServeArgs),
     /// Show a patient's recorded sessions (plans that passed), or withdraw a
     /// cancelled plan from the history.
     ///
@@ -308,6 +316,10 @@ fn main() -> ExitCode {
         Command::Watch(mut args) => {
             args.config = find_config(args.config).map(|(path, _)| path);
             return embolint::watch::run(args);
+        }
+        Command::Serve(mut args) => {
+            args.watch.config = find_config(args.watch.config).map(|(path, _)| path);
+            return embolint::serve::run(args);
         }
         Command::Config(mut args) => {
             let found = find_config(args.watch.config);

@@ -11,6 +11,7 @@ use super::fatal::{storage, Fatal};
 use super::file_name::{self, SIDECAR_SUFFIX};
 use super::forget;
 use super::inbox::Inbox;
+use super::intake::Intake;
 use super::judge::judge;
 use super::layout::{Folders, Layout};
 use super::logging::LogControl;
@@ -65,6 +66,8 @@ pub struct Daemon {
     pub watchdog: super::service_manager::Watchdog,
     /// The last config error logged, so it is logged once, not every scan.
     pub config_refused: Option<String>,
+    /// Another intake fed by this loop (the HTTP service), if any.
+    pub intake: Option<Arc<dyn Intake>>,
     /// Held for the daemon's life: no second daemon serves this root.
     pub _lock: super::layout::RootLock,
 }
@@ -73,11 +76,16 @@ impl Daemon {
     /// Serves the inbox until SIGTERM/SIGINT (`Ok`) or a fatal error.
     pub fn serve(&mut self) -> Result<(), Fatal> {
         self.inbox.scan(Instant::now())?;
+        if let Some(intake) = &self.intake {
+            intake.rules_in_force(&self.rules.set);
+            intake.appended();
+        }
         super::service_manager::ready(&format!("serving {}", self.layout.inbox.display()));
         while !self.stopping() {
             let now = Instant::now();
             self.watchdog.ping_if_due(now);
             let usable = self.history.usable(now)?;
+            self.serve_intake(usable)?;
             if usable && self.requests_due {
                 self.run_requests()?;
                 continue;
@@ -113,6 +121,24 @@ impl Daemon {
         Ok(())
     }
 
+    /// Records the events another intake handed over, and tells it how
+    /// things stand.
+    fn serve_intake(&mut self, history_usable: bool) -> Result<(), Fatal> {
+        let Some(intake) = self.intake.clone() else { return Ok(()) };
+        let log = &mut self.log;
+        let action = format!("syncing the decision log {}", log.path().display());
+        intake.append_waiting(&mut |lines| log.append(lines)).map_err(storage(action))?;
+        intake.status(history_usable, self.inbox.tracked());
+        Ok(())
+    }
+
+    /// Tells another intake that the log grew.
+    fn tell_appended(&self) {
+        if let Some(intake) = &self.intake {
+            intake.appended();
+        }
+    }
+
     /// Whether SIGTERM or SIGINT asked to stop.
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
@@ -122,6 +148,7 @@ impl Daemon {
     fn run_requests(&mut self) -> Result<(), Fatal> {
         self.requests_due = false;
         forget::run_requests(&self.layout.requests(), &mut self.log, &mut self.history)?;
+        self.tell_appended();
         // Requests left because the history failed are taken up once it is back.
         self.requests_due = self.history.outage().is_some();
         Ok(())
@@ -187,6 +214,15 @@ impl Daemon {
 
     /// Records and places judged plans (see `batch`).
     fn commit(&mut self, mut judged: Vec<Judged>) -> Result<(), Fatal> {
+        let staged = self.intake.as_ref().is_some_and(|i| judged.iter().any(|j| i.staged(&j.name)));
+        if staged {
+            // Plans staged by another intake: their names in the inbox are
+            // made durable before their records (one sync for the batch).
+            self.folders.inbox.sync().map_err(storage(format!(
+                "syncing the inbox {}",
+                self.folders.inbox.path().display()
+            )))?;
+        }
         let number = self.log.next_batch();
         for plan in &mut judged {
             plan.placement.batch = number;
@@ -198,7 +234,9 @@ impl Daemon {
             report(plan, &fate);
             not_placed.extend(NotPlacedEvent::of(plan, &fate));
         }
-        unplaced::record(&mut self.log, &mut self.history, &not_placed)
+        let recorded = unplaced::record(&mut self.log, &mut self.history, &not_placed);
+        self.tell_appended();
+        recorded
     }
 
     /// Reads and judges one plan and chooses its destination.
@@ -210,6 +248,18 @@ impl Daemon {
     ) -> Result<Judging, Fatal> {
         let started = Instant::now();
         let limit = self.settings.max_plan_bytes;
+        if self.intake.as_ref().is_some_and(|intake| intake.already_recorded(name)) {
+            let shown = file_name::for_log(&file_name::display(name));
+            match self.folders.inbox.remove_file(name) {
+                Ok(()) => {
+                    tracing::info!(file = %shown, "a retried HTTP plan whose first copy is already recorded: removed unrecorded")
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(storage(format!("removing the retried plan {shown}"))(e)),
+            }
+            self.inbox.forget(name);
+            return Ok(Judging::NotReady);
+        }
         let claimed = match claim(&self.folders.inbox, name, fingerprint, limit) {
             Ok(claimed) => claimed,
             Err(NotClaimed::Gone) => {
@@ -334,6 +384,10 @@ impl Daemon {
             }
             Wake::Requests => self.requests_due = true,
             Wake::Stop => tracing::info!("asked to stop: finishing the plans in hand"),
+            Wake::Intake => {
+                let usable = self.history.outage().is_none();
+                self.serve_intake(usable)?;
+            }
         }
         Ok(())
     }
@@ -365,6 +419,9 @@ impl Daemon {
             }
         }
         self.rules.switch_to(self.settings.rules.clone().as_deref());
+        if let Some(intake) = &self.intake {
+            intake.rules_in_force(&self.rules.set);
+        }
         self.watch_settings_dirs();
     }
 

@@ -174,6 +174,11 @@ impl Inbox {
         Inbox { max_tracked, ..Inbox::new(dir).unwrap() }
     }
 
+    /// How many plans are known and waiting to be judged.
+    pub fn tracked(&self) -> usize {
+        self.pending.len()
+    }
+
     /// The inbox folder.
     pub fn dir(&self) -> &Path {
         &self.dir

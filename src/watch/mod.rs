@@ -36,6 +36,8 @@
 //! - [`logging`], [`fatal`]: operational logs; errors that stop the daemon.
 //! - [`pseudonym`]: patient ids in operational logs, pseudonymised.
 //! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
+//! - [`intake`]: how another intake of the same process (the HTTP service)
+//!   feeds the loop and follows it.
 
 pub mod batch;
 pub mod claim;
@@ -47,6 +49,7 @@ pub mod file_name;
 pub mod folder;
 pub mod forget;
 pub mod inbox;
+pub mod intake;
 pub mod judge;
 pub mod layout;
 pub mod logging;
@@ -197,16 +200,17 @@ fn make_root(root: &std::path::Path, init: bool) -> Result<(), Fatal> {
 }
 
 /// The wake-up queue and the stop flag, made before anything else.
-struct Channel {
+pub struct Channel {
     /// Filled by the watcher and signal threads, emptied by the loop.
-    wakes: Arc<WakeQueue>,
-    /// Set by SIGTERM/SIGINT.
-    stop: Arc<AtomicBool>,
+    pub wakes: Arc<WakeQueue>,
+    /// Set by SIGTERM/SIGINT (for `serve`: once the HTTP requests in hand
+    /// are answered).
+    pub stop: Arc<AtomicBool>,
 }
 
 /// Loads the rules, takes the root, finishes an interrupted batch and
 /// starts watching; logs the start-up line.
-fn start(
+pub fn start(
     args: WatchArgs,
     mut settings: Settings,
     logs: LogControl,
@@ -302,6 +306,7 @@ fn start(
         fs_watch,
         logs,
         config_refused: None,
+        intake: None,
         _lock: lock,
     };
     daemon.watch_settings_dirs();

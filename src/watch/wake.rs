@@ -45,6 +45,9 @@ pub enum Wake {
     Requests,
     /// SIGTERM or SIGINT: finish the plan in hand and stop.
     Stop,
+    /// Another intake (the HTTP service) has events to record, or asks the
+    /// loop to stop after it finished its requests.
+    Intake,
 }
 
 /// The file-system watcher; hints stop when it is dropped.

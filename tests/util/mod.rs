@@ -92,12 +92,22 @@ impl Site {
 
     /// Starts the daemon without waiting for anything.
     pub fn spawn(&mut self, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        self.spawn_command("watch", args, env)
+    }
+
+    /// Starts `embolint COMMAND --root ROOT ...` (watch or serve).
+    pub fn spawn_command(
+        &mut self,
+        command_name: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         self.starts += 1;
         let stderr_path = self.dir.path().join(format!("daemon-{}.log", self.starts));
         let stderr = fs::File::create(&stderr_path).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_embolint"));
         command
-            .arg("watch")
+            .arg(command_name)
             .arg("--root")
             .arg(self.root())
             .args(["--log-format", "json", "--init"])
@@ -113,6 +123,23 @@ impl Site {
             command.env(key, value);
         }
         Daemon { child: command.spawn().unwrap(), stderr_path }
+    }
+
+    /// Starts `embolint serve --root ROOT` on a free loopback port (plus
+    /// `args`) and waits until it answers HTTP; returns it and its base URL.
+    pub fn serve(&mut self, args: &[&str]) -> (Daemon, String) {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut all = vec!["--listen", listen.as_str()];
+        all.extend_from_slice(args);
+        let mut daemon = self.spawn_command("serve", &all, &[]);
+        daemon.wait_for_log("embolint serve answering HTTP");
+        (daemon, format!("http://{listen}"))
+    }
+
+    /// Starts `embolint serve` with `args` without waiting for anything.
+    pub fn spawn_serve(&mut self, args: &[&str]) -> Daemon {
+        self.spawn_command("serve", args, &[])
     }
 
     /// Writes a plan straight into the inbox (one write, then close).
@@ -580,4 +607,43 @@ pub fn placed_files_not_matching_their_verdict(root: &Path) -> Vec<String> {
         }
     }
     wrong
+}
+
+/// A loopback port free at the moment of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An HTTP answer: status and body (JSON when it parses, else a string).
+pub fn http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> (u16, Value) {
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+    let mut request = agent.request(method, url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let answer = match body {
+        Some(bytes) => request.send_bytes(bytes),
+        None => request.call(),
+    };
+    let response = match answer {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{method} {url}: {error}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// POSTs JSON bytes with extra headers.
+pub fn post_json(url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Value) {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    http("POST", url, &all, Some(body))
 }

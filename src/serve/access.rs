@@ -1,0 +1,198 @@
+//! Who may call the service. On a loopback address nobody is asked for
+//! credentials (unless a token or JWKS file is given anyway). On any other
+//! address `/v1/` needs the bearer token of `--token-file`, and CDS Hooks
+//! requests need a JWT (CDS Hooks 2.0, "Trusting CDS Clients") signed by a
+//! key of its issuer in `--cds-jwks`: signature, `iss`, `aud` (the
+//! endpoint's URL), `exp`, and a `jti` never seen before.
+
+use super::ServeArgs;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+/// The access rules in force.
+pub struct Access {
+    /// sha256 of the bearer token, if one is required (compared as hashes,
+    /// so the comparison takes the same time wherever the tokens differ).
+    token_sha256: Option<[u8; 32]>,
+    /// The CDS clients, if JWTs are required.
+    clients: Option<Vec<Client>>,
+    /// Whether JWTs are required although no JWKS file was given (off
+    /// loopback: every CDS Hooks request is then refused).
+    jwt_required: bool,
+    /// The service's base URL as clients see it, for `aud`.
+    pub public_url: String,
+    /// `jti`s seen, with their expiry, so a replayed token is refused.
+    seen_jti: Mutex<HashMap<String, u64>>,
+}
+
+/// One CDS client of the JWKS file.
+#[derive(Debug, Deserialize)]
+struct Client {
+    /// Its `iss`.
+    iss: String,
+    /// Its public keys.
+    keys: Vec<Jwk>,
+}
+
+/// The JWKS file.
+#[derive(Debug, Deserialize)]
+struct ClientsFile {
+    clients: Vec<Client>,
+}
+
+/// The claims checked beyond those `jsonwebtoken` checks.
+#[derive(Debug, Deserialize)]
+struct Claims {
+    /// The token's unique id.
+    jti: Option<String>,
+    /// Its expiry (seconds since 1970).
+    exp: u64,
+}
+
+impl Access {
+    /// The access rules for `args`; an error says why the service must not
+    /// start.
+    pub fn configure(args: &ServeArgs) -> Result<Access, String> {
+        let loopback = args.listen.ip().is_loopback();
+        let token_sha256 = match &args.token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+                let token = text.trim();
+                if token.len() < 16 {
+                    return Err(format!(
+                        "the token in {} is shorter than 16 characters: use a long random token",
+                        path.display()
+                    ));
+                }
+                Some(Sha256::digest(token.as_bytes()).into())
+            }
+            None if loopback => None,
+            None => {
+                return Err(format!(
+                    "{} is not a loopback address: give --token-file FILE (the bearer token \
+                     every /v1/ request must carry), and --cds-jwks FILE for CDS Hooks, or \
+                     listen on 127.0.0.1 behind a reverse proxy",
+                    args.listen
+                ))
+            }
+        };
+        let clients = match &args.cds_jwks {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the JWKS file {}: {e}", path.display()))?;
+                let file: ClientsFile = serde_json::from_str(&text).map_err(|e| {
+                    format!(
+                        "the JWKS file {} is not {{\"clients\": [{{\"iss\": ..., \"keys\": [JWK, \
+                         ...]}}]}}: {e}",
+                        path.display()
+                    )
+                })?;
+                Some(file.clients)
+            }
+            None => None,
+        };
+        let public_url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.listen))
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Access {
+            token_sha256,
+            jwt_required: !loopback,
+            clients,
+            public_url,
+            seen_jti: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Checks a `/v1/` request's `Authorization` header; the error is the
+    /// 401 message.
+    pub fn check_bearer(&self, authorization: Option<&str>) -> Result<(), String> {
+        let Some(expected) = &self.token_sha256 else { return Ok(()) };
+        let given = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+        let Some(given) = given else {
+            return Err("this service needs `Authorization: Bearer TOKEN`".into());
+        };
+        let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+        if &given == expected {
+            Ok(())
+        } else {
+            Err("the bearer token is not this service's token".into())
+        }
+    }
+
+    /// Checks a CDS Hooks request's JWT for the endpoint at `path`; the
+    /// error is the 401 message.
+    pub fn check_jwt(&self, authorization: Option<&str>, path: &str) -> Result<(), String> {
+        let Some(clients) = &self.clients else {
+            if self.jwt_required {
+                return Err("CDS Hooks requests need a JWT, and this service was started \
+                            without --cds-jwks: no client can be trusted"
+                    .into());
+            }
+            return Ok(());
+        };
+        let token = authorization
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or("a CDS Hooks request needs `Authorization: Bearer JWT`")?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| format!("the JWT is unreadable: {e}"))?;
+        if matches!(header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
+            return Err(
+                "the JWT is signed with a shared secret; CDS clients sign with a private key"
+                    .into(),
+            );
+        }
+        let iss = unverified_issuer(token).ok_or("the JWT names no issuer (iss)")?;
+        let client = clients
+            .iter()
+            .find(|c| c.iss == iss)
+            .ok_or_else(|| format!("the JWT's issuer {iss:?} is not a client of this service"))?;
+        let audience = format!("{}{}", self.public_url, path);
+        let mut validation = Validation::new(header.alg);
+        validation.set_audience(&[&audience]);
+        validation.set_issuer(&[&iss]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.leeway = 5;
+        let keys =
+            client.keys.iter().filter(|k| header.kid.is_none() || k.common.key_id == header.kid);
+        let mut problem = format!("no key of {iss:?} matches the JWT's key id");
+        for jwk in keys {
+            let Ok(key) = DecodingKey::from_jwk(jwk) else { continue };
+            match jsonwebtoken::decode::<Claims>(token, &key, &validation) {
+                Ok(data) => return self.first_use(data.claims),
+                Err(error) => problem = format!("the JWT is refused: {error}"),
+            }
+        }
+        Err(problem)
+    }
+
+    /// Refuses a `jti` seen before (a replayed token); forgets expired ones.
+    fn first_use(&self, claims: Claims) -> Result<(), String> {
+        let jti = claims.jti.ok_or("the JWT has no jti")?;
+        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        let mut seen = self.seen_jti.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.retain(|_, exp| *exp + 60 >= now);
+        if seen.insert(jti, claims.exp).is_some() {
+            return Err("the JWT was used before (its jti is replayed)".into());
+        }
+        Ok(())
+    }
+}
+
+/// The `iss` claim, read before the signature is checked (only to choose
+/// the keys to check it with).
+fn unverified_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some(value.get("iss")?.as_str()?.to_string())
+}

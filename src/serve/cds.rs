@@ -1,0 +1,339 @@
+//! HL7 CDS Hooks 2.0: discovery, the `order-sign` service and its feedback.
+//!
+//! The plan rides in the request's `context.draftOrders` (a FHIR R4
+//! Bundle): a draft `ServiceRequest` contains a `Binary` whose
+//! `contentType` is [`PLAN_CONTENT_TYPE`] and whose `data` is the plan in
+//! base64. Each such plan is recorded as by `POST /v1/plans`, with the hook
+//! instance as idempotency key, and answered with one card per finding.
+//!
+//! A card's `uuid` names its decision record and finding: the record's
+//! `seq` and the finding's index, and a tag from the record line's hash, so
+//! feedback on a card finds the decision it answers without a table, and a
+//! made-up uuid finds none.
+
+use super::api::{record, Recorded};
+use super::http::{error, read_json_body, App};
+use super::service::Service;
+use crate::check::sha256_hex;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The service's id in discovery.
+pub const SERVICE_ID: &str = "embolint-order-sign";
+
+/// The media type of a plan carried in a draft order.
+pub const PLAN_CONTENT_TYPE: &str = "application/vnd.embolint.plan+json";
+
+/// Largest CDS Hooks request accepted (a few plans in base64 with FHIR
+/// around them).
+const MAX_REQUEST_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Longest card summary (CDS Hooks: under 140 characters).
+const MAX_SUMMARY_CHARS: usize = 139;
+
+/// `GET /cds-services`.
+pub async fn discovery() -> Response {
+    Json(json!({
+        "services": [{
+            "hook": "order-sign",
+            "id": SERVICE_ID,
+            "title": "embolint: chemoembolization plan safety check",
+            "description": "Checks a planned intra-arterial chemoembolization of bone \
+                metastases (carried in the draft order as an embolint plan) against the \
+                treatment protocol's rules when the order is signed: doses, spinal feeders, \
+                particle sizes, session spacing. One card per finding.",
+            "prefetch": {},
+            "usageRequirements": "The draft ServiceRequest must contain a Binary of content \
+                type application/vnd.embolint.plan+json holding the plan."
+        }]
+    }))
+    .into_response()
+}
+
+/// `POST /cds-services/embolint-order-sign`.
+pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let bytes = match read_json_body(&headers, body, MAX_REQUEST_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(answer) => return answer,
+    };
+    let request = match HookRequest::read(&bytes) {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let plans = match request.plans(app.service.max_plan_bytes) {
+        Ok(plans) => plans,
+        Err(answer) => return answer,
+    };
+    let mut cards = Vec::new();
+    let several = plans.len() > 1;
+    for (i, plan) in plans.into_iter().enumerate() {
+        let key = if several {
+            format!("{}/{i}", request.hook_instance)
+        } else {
+            request.hook_instance.clone()
+        };
+        let Some(name) = super::staging::keyed_name(&key) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "hookInstance must be 1 to 96 visible ASCII characters (a UUID)",
+            );
+        };
+        match record(Arc::clone(&app.service), name, plan).await {
+            Recorded::Record(line, _) => cards.extend(cards_of(&line)),
+            Recorded::Refused(answer) => return answer,
+        }
+    }
+    Json(json!({ "cards": cards })).into_response()
+}
+
+/// The parts of a CDS Hooks request embolint reads.
+struct HookRequest {
+    /// The hook instance: the idempotency key.
+    hook_instance: String,
+    /// `context.draftOrders`.
+    draft_orders: Value,
+}
+
+impl HookRequest {
+    /// Reads a CDS Hooks `order-sign` request; the error says what is not.
+    fn read(bytes: &[u8]) -> Result<HookRequest, String> {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| format!("the body is not JSON, so not a CDS Hooks request: {e}"))?;
+        let text = |key: &str| value.get(key).and_then(|v| v.as_str());
+        let hook = text("hook").ok_or(
+            "not a CDS Hooks request: it has no \"hook\" (this service answers \"order-sign\")",
+        )?;
+        if hook != "order-sign" {
+            return Err(format!("this service answers the hook \"order-sign\", not {hook:?}"));
+        }
+        let hook_instance = text("hookInstance")
+            .ok_or("not a CDS Hooks request: it has no \"hookInstance\"")?
+            .to_string();
+        let context = value
+            .get("context")
+            .filter(|c| c.is_object())
+            .ok_or("not a CDS Hooks request: it has no \"context\" object")?;
+        let draft_orders = context
+            .get("draftOrders")
+            .filter(|d| d.get("resourceType").and_then(|r| r.as_str()) == Some("Bundle"))
+            .ok_or("an order-sign request's context.draftOrders must be a FHIR Bundle")?
+            .clone();
+        Ok(HookRequest { hook_instance, draft_orders })
+    }
+
+    /// The plans carried in the draft orders (their bytes), in order.
+    fn plans(&self, limit: u64) -> Result<Vec<Vec<u8>>, Response> {
+        let mut plans = Vec::new();
+        let entries = self.draft_orders.get("entry").and_then(|e| e.as_array());
+        for entry in entries.into_iter().flatten() {
+            let Some(resource) = entry.get("resource") else { continue };
+            if resource.get("resourceType").and_then(|r| r.as_str()) != Some("ServiceRequest") {
+                continue;
+            }
+            let contained = resource.get("contained").and_then(|c| c.as_array());
+            for binary in contained.into_iter().flatten() {
+                let is_plan = binary.get("resourceType").and_then(|r| r.as_str()) == Some("Binary")
+                    && binary.get("contentType").and_then(|c| c.as_str())
+                        == Some(PLAN_CONTENT_TYPE);
+                if !is_plan {
+                    continue;
+                }
+                let data = binary.get("data").and_then(|d| d.as_str()).unwrap_or("");
+                let bytes =
+                    base64::engine::general_purpose::STANDARD.decode(data).map_err(|e| {
+                        error(
+                            StatusCode::BAD_REQUEST,
+                            format!("the plan's base64 data is unreadable: {e}"),
+                        )
+                    })?;
+                if bytes.len() as u64 > limit {
+                    return Err(error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("the plan is larger than the plan size limit of {limit} bytes"),
+                    ));
+                }
+                plans.push(bytes);
+            }
+        }
+        Ok(plans)
+    }
+}
+
+/// The cards of one decision record: one per finding that counts; one
+/// critical card listing the problems of an invalid plan.
+fn cards_of(line: &[u8]) -> Vec<Value> {
+    let Ok(record) = serde_json::from_slice::<Value>(line) else { return Vec::new() };
+    let seq = record.get("seq").and_then(|s| s.as_u64()).unwrap_or(0);
+    let tag = sha256_hex(line);
+    let text = |v: &Value, key: &str| v.get(key).and_then(|s| s.as_str()).unwrap_or("").to_string();
+    let rule_set = record.get("rule_set").cloned().unwrap_or(Value::Null);
+    let label = format!(
+        "embolint {} — rule set {} {}",
+        text(record.get("checker").unwrap_or(&Value::Null), "version"),
+        text(&rule_set, "id"),
+        text(&rule_set, "version")
+    );
+    let findings: Vec<&Value> =
+        record.get("findings").and_then(|f| f.as_array()).into_iter().flatten().collect();
+    if text(&record, "verdict") == "invalid" {
+        let problems: Vec<String> = findings
+            .iter()
+            .map(|f| format!("- `{}`: {}", text(f, "path"), text(f, "message")))
+            .collect();
+        return vec![json!({
+            "uuid": card_uuid(seq, 0, &tag),
+            "summary": "The embolization plan cannot be read: it was not checked",
+            "indicator": "critical",
+            "detail": format!("The plan is not a readable embolint plan, so none of the protocol's rules could be checked:\n\n{}", problems.join("\n")),
+            "source": { "label": label, "topic": { "code": "plan-format", "display": "plan-format" } },
+        })];
+    }
+    let mut cards = Vec::new();
+    for (i, finding) in findings.into_iter().enumerate() {
+        if finding.get("acknowledged").is_some() {
+            continue;
+        }
+        let rule = text(finding, "rule");
+        let indicator = match text(finding, "severity").as_str() {
+            "error" => "critical",
+            "warning" => "warning",
+            _ => "info",
+        };
+        let mut detail = text(finding, "message");
+        for (title, key) in [("Observed", "observed"), ("Limit", "limit")] {
+            if let Some(value) = finding.get(key).and_then(|v| v.as_str()) {
+                detail.push_str(&format!("\n\n**{title}:** {value}"));
+            }
+        }
+        if let Some(citation) = finding.get("citation").and_then(|v| v.as_str()) {
+            detail.push_str(&format!("\n\n**Protocol:**\n\n> {citation}"));
+        }
+        cards.push(json!({
+            "uuid": card_uuid(seq, i, &tag),
+            "summary": summary(&rule, &text(finding, "message")),
+            "indicator": indicator,
+            "detail": detail,
+            "source": { "label": label, "topic": { "code": rule, "display": rule } },
+        }));
+    }
+    cards
+}
+
+/// A summary under 140 characters: the rule and the start of its message.
+fn summary(rule: &str, message: &str) -> String {
+    let whole = format!("{rule}: {message}");
+    if whole.chars().count() <= MAX_SUMMARY_CHARS {
+        return whole;
+    }
+    let mut short: String = whole.chars().take(MAX_SUMMARY_CHARS - 1).collect();
+    short.push('…');
+    short
+}
+
+/// The uuid of the card of finding `index` of record `seq` (a UUID of
+/// version 8: `seq` in 48 bits, the index in 12, a tag from the record's
+/// line hash in the rest).
+fn card_uuid(seq: u64, index: usize, line_sha256: &str) -> String {
+    let mut bytes = [0u8; 16];
+    for (i, b) in seq.to_be_bytes().iter().skip(2).enumerate() {
+        if let Some(slot) = bytes.get_mut(i) {
+            *slot = *b;
+        }
+    }
+    let index = index.min(0xfff) as u16;
+    bytes[6] = 0x80 | ((index >> 8) as u8 & 0x0f);
+    bytes[7] = (index & 0xff) as u8;
+    let tag = line_sha256.as_bytes().chunks(2).map(|pair| {
+        std::str::from_utf8(pair).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok())
+    });
+    for (slot, byte) in bytes.iter_mut().skip(8).zip(tag) {
+        *slot = byte.unwrap_or(0);
+    }
+    bytes[8] = 0x80 | (bytes[8] & 0x3f);
+    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+}
+
+/// The record `seq` and finding index a card uuid names, if it is one of
+/// this service's cards (its tag matches the record).
+fn card_of(service: &Service, card: &str) -> Option<(u64, usize, Value)> {
+    let bytes = *uuid::Uuid::parse_str(card).ok()?.as_bytes();
+    let mut seq_bytes = [0u8; 8];
+    seq_bytes.get_mut(2..)?.copy_from_slice(bytes.get(..6)?);
+    let seq = u64::from_be_bytes(seq_bytes);
+    let index = (usize::from(bytes[6] & 0x0f) << 8) | usize::from(bytes[7]);
+    let line = service.recorded().index.record(seq).ok()??;
+    if card_uuid(seq, index, &sha256_hex(&line)) != card {
+        return None;
+    }
+    let record: Value = serde_json::from_slice(&line).ok()?;
+    let rule = if record.get("verdict").and_then(|v| v.as_str()) == Some("invalid") {
+        Value::from("plan-format")
+    } else {
+        record.pointer(&format!("/findings/{index}/rule"))?.clone()
+    };
+    Some((seq, index, rule))
+}
+
+/// `POST /cds-services/embolint-order-sign/feedback`: each entry becomes a
+/// record of its own in the decision log, naming the decision it answers.
+pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let bytes = match read_json_body(&headers, body, MAX_REQUEST_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(answer) => return answer,
+    };
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")),
+    };
+    let Some(entries) = value.get("feedback").and_then(|f| f.as_array()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "a CDS Hooks feedback body has a \"feedback\" array",
+        );
+    };
+    let mut lines = Vec::new();
+    for entry in entries {
+        let card = entry.get("card").and_then(|c| c.as_str()).unwrap_or("");
+        let outcome = entry.get("outcome").and_then(|o| o.as_str()).unwrap_or("");
+        if outcome != "accepted" && outcome != "overridden" {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "a feedback outcome is \"accepted\" or \"overridden\"",
+            );
+        }
+        let Some((seq, index, rule)) = card_of(&app.service, card) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("no card {card:?} was given by this service"),
+            );
+        };
+        let line = json!({
+            "event": "cds-feedback",
+            "decision_seq": seq,
+            "finding": index,
+            "rule": rule,
+            "card": card,
+            "outcome": outcome,
+            "override_reason": entry.get("overrideReason"),
+            "outcome_timestamp": entry.get("outcomeTimestamp"),
+            "at": jiff::Timestamp::now(),
+        });
+        match serde_json::to_vec(&line) {
+            Ok(line) => lines.push(line),
+            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
+    let waits: Vec<_> = lines.into_iter().map(|line| app.service.record_event(line)).collect();
+    for wait in waits {
+        if wait.await.is_err() {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "the feedback could not be recorded");
+        }
+    }
+    Json(json!({})).into_response()
+}

@@ -1,0 +1,194 @@
+//! `embolint serve` (the service): everything `watch` does for its root,
+//! and, in the same process, an HTTP API and an HL7 CDS Hooks 2.0
+//! `order-sign` service, both feeding the daemon's one recorder.
+//!
+//! # Layout
+//! - [`service`]: the state the handlers share with the daemon's loop (the
+//!   loop is the one writer; see [`crate::watch::intake`]).
+//! - [`staging`]: how a plan received over HTTP enters the recorder (the
+//!   inbox, under a name made from its idempotency key).
+//! - [`index`]: the decision index, kept in step with the log.
+//! - [`http`]: the routes, the limits and the connection loop.
+//! - [`api`]: the `/v1/` handlers.
+//! - [`cds`]: CDS Hooks discovery, `order-sign` cards and feedback.
+//! - [`access`]: bearer tokens and CDS Hooks JWTs.
+//! - [`metrics`]: Prometheus metrics.
+
+// An error answer is an HTTP response, built where the problem is found and
+// sent as is: boxing it would only add an allocation per refused request.
+#![allow(clippy::result_large_err)]
+
+pub mod access;
+pub mod api;
+pub mod cds;
+pub mod http;
+pub mod index;
+pub mod metrics;
+pub mod service;
+pub mod staging;
+
+use crate::watch::config::Settings;
+use crate::watch::fatal::Fatal;
+use crate::watch::folder::Folder;
+use crate::watch::wake::{self, Wake};
+use crate::watch::wake_queue::WakeQueue;
+use crate::watch::{self as watch_mod, logging, WatchArgs};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where `serve` listens unless told otherwise (loopback: no credentials).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8717";
+
+/// Options of `embolint serve`: those of `watch`, and the HTTP side.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Everything `watch` takes.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+    /// The address and port to answer HTTP on. A loopback address needs no
+    /// credentials; any other needs --token-file.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// A file holding the bearer token every /v1/ request must carry
+    /// (`Authorization: Bearer TOKEN`). Required off loopback.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The CDS clients allowed to call the CDS Hooks service: a JSON file
+    /// `{"clients": [{"iss": ISSUER, "keys": [JWK, ...]}]}`. With it, every
+    /// CDS Hooks request needs a JWT signed by a key of its issuer.
+    #[arg(long, value_name = "FILE")]
+    pub cds_jwks: Option<PathBuf>,
+    /// The service's address as its clients see it (behind a TLS reverse
+    /// proxy: https://...); CDS Hooks JWTs must name
+    /// URL/cds-services/embolint-order-sign as their audience
+    /// [default: http://ADDR].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Seconds a client may take to send a request's head or body
+    /// [default: 10].
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub read_timeout_secs: u64,
+    /// Most requests handled at once; more wait their turn [default: 256].
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_requests: usize,
+}
+
+/// Runs the service until SIGTERM or SIGINT; the exit code is that of
+/// `watch` (0 clean stop, 3 cannot start, 4 stopped on an error).
+pub fn run(args: ServeArgs) -> ExitCode {
+    let wakes = Arc::new(WakeQueue::new());
+    let signalled = Arc::new(AtomicBool::new(false));
+    if let Err(error) = wake::spawn_signal_thread(Arc::clone(&wakes), Arc::clone(&signalled)) {
+        eprintln!("embolint serve cannot start: cannot handle signals: {error}");
+        return ExitCode::from(3);
+    }
+    let settings = match Settings::resolve(&args.watch) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("embolint serve cannot start: {error}");
+            return ExitCode::from(3);
+        }
+    };
+    let access = match access::Access::configure(&args) {
+        Ok(access) => access,
+        Err(message) => {
+            eprintln!("embolint serve cannot start: {message}");
+            return ExitCode::from(3);
+        }
+    };
+    let flag_level = args.watch.log_level.as_deref();
+    let logs = match logging::init(settings.log_format, flag_level, settings.log_level.as_deref()) {
+        Ok(logs) => logs,
+        Err(message) => {
+            eprintln!("embolint serve cannot start: {message}");
+            return ExitCode::from(3);
+        }
+    };
+    let listener = match std::net::TcpListener::bind(args.listen) {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("embolint serve cannot start: cannot listen on {}: {error}", args.listen);
+            return ExitCode::from(3);
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let channel = watch_mod::Channel { wakes: Arc::clone(&wakes), stop: Arc::clone(&stop) };
+    let started = watch_mod::start(args.watch.clone(), settings, logs, channel)
+        .and_then(|daemon| attach(daemon, &wakes));
+    let (mut daemon, service) = match started {
+        Ok(started) => started,
+        Err(fatal) => {
+            tracing::error!("{fatal}");
+            return fatal.exit_code();
+        }
+    };
+    let limits = http::Limits {
+        read_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
+        max_requests: args.max_requests.max(1),
+    };
+    let front = {
+        let (service, wakes, stop) = (Arc::clone(&service), Arc::clone(&wakes), Arc::clone(&stop));
+        std::thread::Builder::new().name("http".into()).spawn(move || {
+            let served = http::serve(listener, service, access, limits, signalled);
+            if let Err(error) = &served {
+                tracing::error!(%error, "the HTTP service stopped");
+            }
+            // The requests in hand are answered: the loop may stop now.
+            stop.store(true, Ordering::SeqCst);
+            wakes.push(Wake::Intake);
+            served
+        })
+    };
+    let front = match front {
+        Ok(front) => front,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the HTTP service");
+            return ExitCode::from(3);
+        }
+    };
+    tracing::info!(listen = %args.listen, "embolint serve answering HTTP");
+    let outcome = daemon.serve();
+    match outcome {
+        Ok(()) => {
+            let front_ok = front.join().map(|served| served.is_ok()).unwrap_or(false);
+            tracing::info!(
+                "stopped cleanly: every request in hand answered, every plan taken from the inbox recorded and placed"
+            );
+            if front_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(4)
+            }
+        }
+        Err(fatal) => {
+            tracing::error!("{fatal}");
+            fatal.exit_code()
+        }
+    }
+}
+
+/// Connects the HTTP side's state to the started daemon.
+fn attach(
+    mut daemon: crate::watch::daemon::Daemon,
+    wakes: &Arc<WakeQueue>,
+) -> Result<(crate::watch::daemon::Daemon, Arc<service::Service>), Fatal> {
+    let cannot = |e: std::io::Error| Fatal::Start(format!("cannot start the HTTP service: {e}"));
+    let inbox = Folder::open(&daemon.layout.inbox).map_err(cannot)?;
+    crate::watch::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX).map_err(cannot)?;
+    let service = service::Service::new(
+        &daemon.layout.decisions(),
+        Arc::clone(wakes),
+        inbox,
+        daemon.history.path().to_path_buf(),
+        daemon.settings.max_plan_bytes,
+        daemon.rules.set.clone(),
+    )
+    .map_err(cannot)?;
+    let service = Arc::new(service);
+    daemon.intake = Some(Arc::clone(&service) as Arc<dyn crate::watch::intake::Intake>);
+    Ok((daemon, service))
+}

@@ -1,0 +1,183 @@
+//! What the HTTP handlers share with each other and with the daemon's loop
+//! (the one writer): the rules in force, the decision index, the requests
+//! waiting for their record, the events waiting to be recorded, and the
+//! metrics. The loop reaches it through [`crate::watch::intake::Intake`].
+
+use super::index::DecisionIndex;
+use super::metrics::{BuildLabels, Metrics};
+use crate::rules::RuleSet;
+use crate::watch::folder::Folder;
+use crate::watch::intake::Intake;
+use crate::watch::wake::Wake;
+use crate::watch::wake_queue::WakeQueue;
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use tokio::sync::oneshot;
+
+/// The state shared by the service and the daemon's loop.
+pub struct Service {
+    /// The rule set in force (replaced on reload).
+    rules: RwLock<Arc<RuleSet>>,
+    /// The decision index and who waits for which record.
+    recorded: Mutex<Recorded>,
+    /// Events (CDS Hooks feedback) waiting to be appended, each with whom
+    /// to tell once it is on disk.
+    events: Mutex<Vec<(Vec<u8>, oneshot::Sender<()>)>>,
+    /// Wakes the daemon's loop.
+    pub wakes: Arc<WakeQueue>,
+    /// The inbox, held open: HTTP plans are staged there.
+    pub inbox: Folder,
+    /// The history database, opened read-only by dry runs.
+    pub history_path: PathBuf,
+    /// Largest plan accepted, in bytes (larger bodies get 413).
+    pub max_plan_bytes: u64,
+    /// Whether the patient history can be used now.
+    history_usable: AtomicBool,
+    /// The metrics.
+    pub metrics: Metrics,
+}
+
+/// The index and the waiters, under one lock, so a waiter registered after
+/// a look at the index cannot miss its record.
+pub struct Recorded {
+    /// The decision index.
+    pub index: DecisionIndex,
+    /// Staging name → requests waiting for that plan's record.
+    waiters: HashMap<String, Vec<oneshot::Sender<u64>>>,
+}
+
+impl Recorded {
+    /// Tells `sender` the `seq` of the record of the plan staged as `name`
+    /// once it is written.
+    pub fn wait_for(&mut self, name: &str, sender: oneshot::Sender<u64>) {
+        self.waiters.entry(name.to_string()).or_default().push(sender);
+    }
+}
+
+impl Service {
+    /// The state for a root whose log is at `log` (indexed at once).
+    pub fn new(
+        log: &std::path::Path,
+        wakes: Arc<WakeQueue>,
+        inbox: Folder,
+        history_path: PathBuf,
+        max_plan_bytes: u64,
+        rules: RuleSet,
+    ) -> io::Result<Service> {
+        let mut index = DecisionIndex::open(log)?;
+        index.catch_up()?;
+        Ok(Service {
+            rules: RwLock::new(Arc::new(rules)),
+            recorded: Mutex::new(Recorded { index, waiters: HashMap::new() }),
+            events: Mutex::new(Vec::new()),
+            wakes,
+            inbox,
+            history_path,
+            max_plan_bytes,
+            history_usable: AtomicBool::new(true),
+            metrics: Metrics::new(),
+        })
+    }
+
+    /// The rule set in force.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        Arc::clone(&self.rules.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The index and waiters, locked.
+    pub fn recorded(&self) -> MutexGuard<'_, Recorded> {
+        self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the patient history can be used now.
+    pub fn history_usable(&self) -> bool {
+        self.history_usable.load(Ordering::SeqCst)
+    }
+
+    /// Hands an event line (one JSON object, no newline) to the loop; the
+    /// answer comes once it is on disk.
+    pub fn record_event(&self, line: Vec<u8>) -> oneshot::Receiver<()> {
+        let (send, receive) = oneshot::channel();
+        self.events.lock().unwrap_or_else(PoisonError::into_inner).push((line, send));
+        self.wakes.push(Wake::Intake);
+        receive
+    }
+
+    /// Catches the index up with the log and tells the waiters. Only the
+    /// loop calls it (through [`Intake`]), after a batch is placed or
+    /// events are written: a record is answered and listed once its plan
+    /// is in its outcome folder.
+    fn catch_up(&self) {
+        let mut recorded = self.recorded();
+        let added = match recorded.index.catch_up() {
+            Ok(added) => added,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the decision log to index it");
+                return;
+            }
+        };
+        for record in added {
+            self.metrics.count_record(&record.record);
+            if let Some(waiting) = recorded.waiters.remove(&record.inbox_name) {
+                for sender in waiting {
+                    let _ = sender.send(record.seq);
+                }
+            }
+        }
+    }
+}
+
+impl Intake for Service {
+    fn append_waiting(&self, append: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        let waiting =
+            std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let mut lines = Vec::new();
+        for (line, _) in &waiting {
+            lines.extend_from_slice(line);
+            lines.push(b'\n');
+        }
+        append(&lines)?;
+        self.catch_up();
+        for (_, sender) in waiting {
+            let _ = sender.send(());
+        }
+        Ok(())
+    }
+
+    fn appended(&self) {
+        self.catch_up();
+    }
+
+    fn rules_in_force(&self, rules: &RuleSet) {
+        *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules.clone());
+        self.metrics.build_info.clear();
+        let labels = BuildLabels {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            rule_set: rules.id.clone(),
+            rule_set_version: rules.version.clone(),
+        };
+        self.metrics.build_info.get_or_create(&labels).set(1);
+    }
+
+    fn already_recorded(&self, name: &std::ffi::OsStr) -> bool {
+        let Some(name) = name.to_str() else { return false };
+        name.starts_with(super::index::KEYED_PREFIX)
+            && self.recorded().index.by_staging_name(name).is_some()
+    }
+
+    fn staged(&self, name: &std::ffi::OsStr) -> bool {
+        name.to_str().is_some_and(|n| n.starts_with("api-"))
+    }
+
+    fn status(&self, history_usable: bool, inbox_plans: usize) {
+        self.history_usable.store(history_usable, Ordering::SeqCst);
+        self.metrics.history_usable.set(i64::from(history_usable));
+        self.metrics.inbox_plans.set(i64::try_from(inbox_plans).unwrap_or(i64::MAX));
+    }
+}

@@ -1,0 +1,240 @@
+//! `embolint serve` as an HL7 CDS Hooks 2.0 `order-sign` service: the
+//! shapes of the specification's own examples (discovery, a request whose
+//! draft orders carry the plan, cards, feedback), and the JWT that CDS
+//! clients sign.
+
+use crate::util::{http, post_json, Site, FAIL_PLAN, PASS_PLAN};
+use base64::Engine;
+use serde_json::{json, Value};
+
+/// An `order-sign` request as the specification shows it (user, patient,
+/// encounter, FHIR server), whose draft order carries `plan` when given.
+fn order_sign(hook_instance: &str, plan: Option<&str>) -> Vec<u8> {
+    let mut service_request = json!({
+        "resourceType": "ServiceRequest",
+        "id": "chemoembolization-1",
+        "status": "draft",
+        "intent": "order",
+        "code": { "text": "Chemoembolization of bone metastasis" },
+        "subject": { "reference": "Patient/example" }
+    });
+    if let Some(plan) = plan {
+        let data = base64::engine::general_purpose::STANDARD.encode(plan);
+        service_request["contained"] = json!([{
+            "resourceType": "Binary",
+            "id": "plan",
+            "contentType": "application/vnd.embolint.plan+json",
+            "data": data
+        }]);
+    }
+    serde_json::to_vec(&json!({
+        "hookInstance": hook_instance,
+        "fhirServer": "http://hooks.smarthealthit.org:9080",
+        "hook": "order-sign",
+        "context": {
+            "userId": "Practitioner/example",
+            "patientId": "1288992",
+            "encounterId": "89284",
+            "draftOrders": {
+                "resourceType": "Bundle",
+                "entry": [{ "resource": service_request }]
+            }
+        }
+    }))
+    .unwrap()
+}
+
+#[test]
+fn discovery_names_the_order_sign_service() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let (status, found) = http("GET", &format!("{base}/cds-services"), &[], None);
+    assert_eq!(status, 200);
+    let services = found["services"].as_array().unwrap();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0]["id"], "embolint-order-sign");
+    assert_eq!(services[0]["hook"], "order-sign");
+    assert!(services[0]["title"].is_string() && services[0]["description"].is_string());
+    drop(daemon);
+}
+
+#[test]
+fn a_failing_plan_gets_a_critical_card_per_error_with_rule_observed_value_limit_and_citation() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let request = order_sign("d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", Some(FAIL_PLAN));
+    let (status, answer) = post_json(&url, &[], &request);
+    assert_eq!(status, 200, "{answer}");
+    let records = site.records();
+    assert_eq!(records.len(), 1, "the plan is recorded");
+    let errors: Vec<&Value> = records[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    let cards = answer["cards"].as_array().unwrap();
+    let critical: Vec<&Value> = cards.iter().filter(|c| c["indicator"] == "critical").collect();
+    assert!(!errors.is_empty());
+    assert_eq!(critical.len(), errors.len(), "{answer}");
+    for (card, finding) in critical.iter().zip(&errors) {
+        assert_eq!(card["source"]["topic"]["code"], finding["rule"]);
+        assert!(card["summary"].as_str().unwrap().chars().count() < 140);
+        let detail = card["detail"].as_str().unwrap();
+        for key in ["observed", "limit", "citation"] {
+            assert!(detail.contains(finding[key].as_str().unwrap()), "{key} missing: {detail}");
+        }
+        let label = card["source"]["label"].as_str().unwrap();
+        assert!(label.contains("embolint") && label.contains("chiras-bone-chemoembolization"));
+        assert!(uuid_like(card["uuid"].as_str().unwrap()));
+    }
+    let (status, again) = post_json(&url, &[], &request);
+    assert_eq!((status, &again), (200, &answer), "the same hook instance is not recorded twice");
+    assert_eq!(site.records().len(), 1);
+    drop(daemon);
+}
+
+/// Whether `text` has a UUID's shape.
+fn uuid_like(text: &str) -> bool {
+    let parts: Vec<usize> = text.split('-').map(str::len).collect();
+    parts == [8, 4, 4, 4, 12] && text.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+}
+
+#[test]
+fn a_clean_plan_gets_no_card_no_plan_gets_none_and_a_body_that_is_no_cds_request_gets_400() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let clean = include_str!("../examples/plans/pass-sacrum.json");
+    let (status, answer) = post_json(&url, &[], &order_sign("clean-1", Some(clean)));
+    assert_eq!((status, answer), (200, json!({ "cards": [] })));
+    assert_eq!(site.records().len(), 1);
+    assert_eq!(site.records()[0]["verdict"], "pass");
+    // A pass with an info finding gets its info card, no critical one.
+    let (status, answer) = post_json(&url, &[], &order_sign("info-1", Some(PASS_PLAN)));
+    assert_eq!(status, 200);
+    let indicators: Vec<&str> = answer["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["indicator"].as_str().unwrap())
+        .collect();
+    assert_eq!(indicators, ["info"]);
+    assert_eq!(site.records().len(), 2);
+    let (status, answer) = post_json(&url, &[], &order_sign("no-plan-1", None));
+    assert_eq!((status, answer), (200, json!({ "cards": [] })));
+    assert_eq!(site.records().len(), 2);
+    let (status, answer) = post_json(&url, &[], PASS_PLAN.as_bytes());
+    assert_eq!(status, 400);
+    assert!(answer["error"].as_str().unwrap().contains("CDS Hooks"), "{answer}");
+    drop(daemon);
+}
+
+#[test]
+fn feedback_overridden_is_recorded_naming_the_decision_and_feedback_on_an_unknown_card_is_404() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let (_, answer) = post_json(&url, &[], &order_sign("fb-1", Some(FAIL_PLAN)));
+    let card = answer["cards"][0]["uuid"].as_str().unwrap().to_string();
+    let feedback = json!({ "feedback": [{
+        "card": card,
+        "outcome": "overridden",
+        "overrideReason": {
+            "reason": { "code": "patient-aware", "system": "http://example.org/cds-services/fhir/CodeSystem/override-reasons", "display": "Patient aware of the risk" },
+            "userComment": "Discussed at the tumour board"
+        },
+        "outcomeTimestamp": "2026-11-05T09:15:00Z"
+    }]});
+    let (status, _) =
+        post_json(&format!("{url}/feedback"), &[], &serde_json::to_vec(&feedback).unwrap());
+    assert_eq!(status, 200);
+    let decision = &site.records()[0];
+    let events = site.events();
+    let recorded = events.iter().find(|e| e["event"] == "cds-feedback").expect("a feedback record");
+    assert_eq!(recorded["decision_seq"], decision["seq"]);
+    assert_eq!(recorded["card"], card.as_str());
+    assert_eq!(recorded["outcome"], "overridden");
+    assert_eq!(recorded["override_reason"]["userComment"], "Discussed at the tumour board");
+    assert_eq!(recorded["rule"], answer["cards"][0]["source"]["topic"]["code"]);
+    let mut unknown = feedback.clone();
+    unknown["feedback"][0]["card"] = "8f6b5a1e-0000-4000-8000-000000000000".into();
+    let (status, body) =
+        post_json(&format!("{url}/feedback"), &[], &serde_json::to_vec(&unknown).unwrap());
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(site.events().iter().filter(|e| e["event"] == "cds-feedback").count(), 1);
+    drop(daemon);
+}
+
+/// A CDS client's key pair (ES384, as CDS Hooks recommends) and its JWK.
+struct ClientKey {
+    encoding: jsonwebtoken::EncodingKey,
+    jwk: Value,
+}
+
+fn client_key(kid: &str) -> ClientKey {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P384_SHA384_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let jwk = json!({
+        "kty": "EC", "crv": "P-384", "kid": kid, "alg": "ES384", "use": "sig",
+        "x": b64(&point[1..49]), "y": b64(&point[49..97])
+    });
+    ClientKey { encoding: jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()), jwk }
+}
+
+fn sign(key: &ClientKey, kid: &str, claims: Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES384);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, &claims, &key.encoding).unwrap()
+}
+
+#[test]
+fn a_valid_jwt_passes_and_expired_wrong_audience_unknown_issuer_bad_signature_or_replayed_get_401()
+{
+    let mut site = Site::new();
+    let ehr = client_key("ehr-1");
+    let stranger = client_key("ehr-1");
+    let jwks = site.dir.path().join("clients.json");
+    let clients = json!({ "clients": [{ "iss": "https://ehr.example.org", "keys": [ehr.jwk] }] });
+    std::fs::write(&jwks, serde_json::to_vec(&clients).unwrap()).unwrap();
+    let port = crate::util::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let mut daemon = site.spawn_command(
+        "serve",
+        &["--listen", &listen, "--cds-jwks", jwks.to_str().unwrap()],
+        &[],
+    );
+    daemon.wait_for_log("embolint serve answering HTTP");
+    let url = format!("{public}/cds-services/embolint-order-sign");
+    let now = jiff::Timestamp::now().as_second();
+    let claims = |jti: &str, iss: &str, aud: &str, exp: i64| json!({ "iss": iss, "sub": "client", "aud": aud, "exp": exp, "iat": now, "jti": jti });
+    let call = |token: &str| {
+        let auth = format!("Bearer {token}");
+        post_json(&url, &[("Authorization", auth.as_str())], &order_sign("jwt-1", None)).0
+    };
+    let iss = "https://ehr.example.org";
+    let valid = sign(&ehr, "ehr-1", claims("a", iss, &url, now + 300));
+    assert_eq!(call(&valid), 200);
+    assert_eq!(call(&valid), 401, "replayed jti");
+    assert_eq!(call(&sign(&ehr, "ehr-1", claims("b", iss, &url, now - 120))), 401, "expired");
+    let other_aud = format!("{public}/cds-services/other");
+    assert_eq!(call(&sign(&ehr, "ehr-1", claims("c", iss, &other_aud, now + 300))), 401, "aud");
+    let unknown = claims("d", "https://other.example.org", &url, now + 300);
+    assert_eq!(call(&sign(&ehr, "ehr-1", unknown)), 401, "unknown iss");
+    assert_eq!(
+        call(&sign(&stranger, "ehr-1", claims("e", iss, &url, now + 300))),
+        401,
+        "signature"
+    );
+    let (status, _) = post_json(&url, &[], &order_sign("jwt-2", None));
+    assert_eq!(status, 401, "no token");
+    assert_eq!(call(&sign(&ehr, "ehr-1", claims("f", iss, &url, now + 300))), 200);
+    drop(daemon);
+}
