@@ -37,7 +37,7 @@ enum Command {
     /// List the rule set: every rule with its severity, limits and citation.
     Rules(RulesArgs),
     /// Serve a watched folder: check each plan dropped into ROOT/inbox.
-    Watch(embolint::watch::WatchArgs),
+    Watch(WatchFlags),
     /// Do everything `watch` does, and answer HTTP: a JSON API for planning
     /// software and an HL7 CDS Hooks order-sign service, both recorded in
     /// the same decision log.
@@ -45,7 +45,7 @@ enum Command {
     /// Exit status: 0 stopped cleanly (SIGTERM/SIGINT); 3 cannot start (a
     /// non-loopback address without --token-file, among others); 4 stopped
     /// on an error that made going on unsafe.
-    Serve(embolint::serve::ServeArgs),
+    Serve(ServeFlags),
     /// Show a patient's recorded sessions (plans that passed), or withdraw a
     /// cancelled plan from the history.
     ///
@@ -91,6 +91,125 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: PathBuf,
     },
+}
+
+/// Options of `embolint watch`. Each flag overrides the config file, which
+/// overrides the built-in default.
+#[derive(Clone, Debug, Default, clap::Args)]
+struct WatchFlags {
+    /// The root folder to serve: plans are dropped into ROOT/inbox. It must
+    /// exist, unless --init is given.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Create the root folder if it does not exist (never its parents).
+    /// Without it a missing root is refused, so that a typo or an unmounted
+    /// share is never served as an empty inbox.
+    #[arg(long)]
+    init: bool,
+    /// A configuration file (TOML); the built-in defaults apply without one.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A rule file replacing the built-in rule set.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Log lines as human-readable text or as JSON objects [default: text].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    log_format: Option<LogFormatFlag>,
+    /// Log level or filter (error, warn, info, debug, trace); overrides
+    /// RUST_LOG and the config file [default: info].
+    #[arg(long, value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// Seconds between full re-scans of the inbox (a safety net for missed
+    /// file-system events) [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    rescan_interval_secs: Option<u64>,
+    /// Milliseconds a file must stay unchanged before it is read [default: 1000].
+    #[arg(long, value_name = "MS")]
+    settle_millis: Option<u64>,
+    /// Largest plan file read, in bytes; larger files are invalid [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    max_plan_bytes: Option<u64>,
+    /// Most plans whose decision records share one disk sync [default: 64].
+    #[arg(long, value_name = "N")]
+    batch_size: Option<usize>,
+}
+
+/// Options of `embolint serve`: those of `watch`, and the HTTP side.
+#[derive(Clone, Debug, clap::Args)]
+struct ServeFlags {
+    /// Everything `watch` takes.
+    #[command(flatten)]
+    watch: WatchFlags,
+    /// The address and port to answer HTTP on. A loopback address needs no
+    /// credentials; any other needs --token-file.
+    #[arg(long, value_name = "ADDR", default_value = embolint::serve::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// A file holding the bearer token every /v1/ request must carry
+    /// (`Authorization: Bearer TOKEN`). Required off loopback.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// The CDS clients allowed to call the CDS Hooks service: a JSON file
+    /// `{"clients": [{"iss": ISSUER, "keys": [JWK, ...]}]}`. With it, every
+    /// CDS Hooks request needs a JWT signed by a key of its issuer.
+    #[arg(long, value_name = "FILE")]
+    cds_jwks: Option<PathBuf>,
+    /// The service's address as its clients see it (behind a TLS reverse
+    /// proxy: https://...); CDS Hooks JWTs must name
+    /// URL/cds-services/embolint-order-sign as their audience
+    /// [default: http://ADDR].
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Seconds a client may take to send a request's head or body
+    /// [default: 10].
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    read_timeout_secs: u64,
+    /// Most requests handled at once; more wait their turn [default: 256].
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_requests: usize,
+}
+
+/// How the daemon writes its log lines.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormatFlag {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl From<WatchFlags> for embolint::watch::WatchArgs {
+    fn from(flags: WatchFlags) -> Self {
+        use embolint::watch::config::LogFormat;
+        embolint::watch::WatchArgs {
+            root: flags.root,
+            init: flags.init,
+            config: find_config(flags.config).map(|(path, _)| path),
+            rules: flags.rules,
+            log_format: flags.log_format.map(|format| match format {
+                LogFormatFlag::Text => LogFormat::Text,
+                LogFormatFlag::Json => LogFormat::Json,
+            }),
+            log_level: flags.log_level,
+            rescan_interval_secs: flags.rescan_interval_secs,
+            settle_millis: flags.settle_millis,
+            max_plan_bytes: flags.max_plan_bytes,
+            batch_size: flags.batch_size,
+        }
+    }
+}
+
+impl From<ServeFlags> for embolint::serve::ServeArgs {
+    fn from(flags: ServeFlags) -> Self {
+        embolint::serve::ServeArgs {
+            watch: flags.watch.into(),
+            listen: flags.listen,
+            token_file: flags.token_file,
+            cds_jwks: flags.cds_jwks,
+            public_url: flags.public_url,
+            read_timeout_secs: flags.read_timeout_secs,
+            max_requests: flags.max_requests,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -271,7 +390,7 @@ struct VerifyLogArgs {
 struct ConfigArgs {
     /// The same options as `watch`.
     #[command(flatten)]
-    watch: embolint::watch::WatchArgs,
+    watch: WatchFlags,
     /// Output format: text for people (one aligned line per setting), or
     /// JSON for software (an array of {key, value, source}).
     #[arg(long, value_enum, default_value = "text")]
@@ -313,19 +432,16 @@ fn main() -> ExitCode {
         Err(error) => return usage_error(error),
     };
     let ended = match cli.command {
-        Command::Watch(mut args) => {
-            args.config = find_config(args.config).map(|(path, _)| path);
-            return embolint::watch::run(args);
+        Command::Watch(flags) => {
+            embolint::watch::run(flags.into()).map(|()| Status::Success).map_err(Error::from)
         }
-        Command::Serve(mut args) => {
-            args.watch.config = find_config(args.watch.config).map(|(path, _)| path);
-            return embolint::serve::run(args);
+        Command::Serve(flags) => {
+            embolint::serve::run(flags.into()).map(|()| Status::Success).map_err(Error::from)
         }
-        Command::Config(mut args) => {
-            let found = find_config(args.watch.config);
-            args.watch.config = found.as_ref().map(|(path, _)| path.clone());
-            let origin = found.map(|(_, origin)| origin);
-            commands::config::show(&args.watch, origin, args.format.into(), &mut std::io::stdout())
+        Command::Config(args) => {
+            let origin = find_config(args.watch.config.clone()).map(|(_, origin)| origin);
+            let watch = args.watch.into();
+            commands::config::show(&watch, origin, args.format.into(), &mut std::io::stdout())
         }
         Command::Check(args) => check(args),
         Command::Rules(args) => {
@@ -382,7 +498,9 @@ fn exit_code(ended: Result<Status, Error>) -> ExitCode {
     match ended {
         Ok(status) => ExitCode::from(status.exit_code()),
         Err(error) => {
-            eprintln!("embolint: {error}");
+            if let Some(message) = error.unsaid() {
+                eprintln!("{message}");
+            }
             ExitCode::from(error.exit_code())
         }
     }

@@ -70,12 +70,30 @@ pub enum Error {
     /// (exit 3).
     #[error("cannot write the answer: {0}")]
     Output(#[from] std::io::Error),
+    /// `watch` or `serve` could not start (exit 3) or stopped because going
+    /// on was unsafe (exit 4).
+    #[error(transparent)]
+    Daemon(#[from] crate::watch::fatal::Stopped),
 }
 
 impl Error {
-    /// The process exit status: 3, "embolint could not run".
+    /// The process exit status: 3, "embolint could not run", or the
+    /// daemon's own (3 could not start, 4 stopped on an error).
     pub fn exit_code(&self) -> u8 {
-        3
+        match self {
+            Error::Daemon(stopped) => stopped.exit_code,
+            Error::CannotRun(_) | Error::Output(_) => 3,
+        }
+    }
+
+    /// What standard error still has to say: nothing when the daemon's
+    /// operational log said it already.
+    pub fn unsaid(&self) -> Option<String> {
+        match self {
+            Error::Daemon(stopped) if stopped.logged => None,
+            Error::Daemon(stopped) => Some(stopped.message.clone()),
+            other => Some(format!("embolint: {other}")),
+        }
     }
 }
 

@@ -29,13 +29,13 @@ pub mod staging;
 
 use crate::watch::config::Settings;
 use crate::watch::fatal::Fatal;
+use crate::watch::fatal::Stopped;
 use crate::watch::folder::Folder;
 use crate::watch::wake::{self, Wake};
 use crate::watch::wake_queue::WakeQueue;
 use crate::watch::{self as watch_mod, logging, WatchArgs};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,75 +44,68 @@ use std::time::Duration;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8717";
 
 /// Options of `embolint serve`: those of `watch`, and the HTTP side.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, Debug)]
 pub struct ServeArgs {
     /// Everything `watch` takes.
-    #[command(flatten)]
     pub watch: WatchArgs,
     /// The address and port to answer HTTP on. A loopback address needs no
     /// credentials; any other needs --token-file.
-    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
     /// A file holding the bearer token every /v1/ request must carry
     /// (`Authorization: Bearer TOKEN`). Required off loopback.
-    #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// The CDS clients allowed to call the CDS Hooks service: a JSON file
     /// `{"clients": [{"iss": ISSUER, "keys": [JWK, ...]}]}`. With it, every
     /// CDS Hooks request needs a JWT signed by a key of its issuer.
-    #[arg(long, value_name = "FILE")]
     pub cds_jwks: Option<PathBuf>,
     /// The service's address as its clients see it (behind a TLS reverse
     /// proxy: https://...); CDS Hooks JWTs must name
     /// URL/cds-services/embolint-order-sign as their audience
     /// [default: http://ADDR].
-    #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Seconds a client may take to send a request's head or body
     /// [default: 10].
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub read_timeout_secs: u64,
     /// Most requests handled at once; more wait their turn [default: 256].
-    #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_requests: usize,
 }
 
 /// Runs the service until SIGTERM or SIGINT; the exit code is that of
 /// `watch` (0 clean stop, 3 cannot start, 4 stopped on an error).
-pub fn run(args: ServeArgs) -> ExitCode {
+pub fn run(args: ServeArgs) -> Result<(), crate::watch::fatal::Stopped> {
     let wakes = Arc::new(WakeQueue::new());
     let signalled = Arc::new(AtomicBool::new(false));
     if let Err(error) = wake::spawn_signal_thread(Arc::clone(&wakes), Arc::clone(&signalled)) {
-        eprintln!("embolint serve cannot start: cannot handle signals: {error}");
-        return ExitCode::from(3);
+        return Err(Stopped::cannot_start(format!(
+            "embolint serve cannot start: cannot handle signals: {error}"
+        )));
     }
     let settings = match Settings::resolve(&args.watch) {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("embolint serve cannot start: {error}");
-            return ExitCode::from(3);
+            return Err(Stopped::cannot_start(format!("embolint serve cannot start: {error}")));
         }
     };
     let access = match access::Access::configure(&args) {
         Ok(access) => access,
         Err(message) => {
-            eprintln!("embolint serve cannot start: {message}");
-            return ExitCode::from(3);
+            return Err(Stopped::cannot_start(format!("embolint serve cannot start: {message}")));
         }
     };
     let flag_level = args.watch.log_level.as_deref();
     let logs = match logging::init(settings.log_format, flag_level, settings.log_level.as_deref()) {
         Ok(logs) => logs,
         Err(message) => {
-            eprintln!("embolint serve cannot start: {message}");
-            return ExitCode::from(3);
+            return Err(Stopped::cannot_start(format!("embolint serve cannot start: {message}")));
         }
     };
     let listener = match std::net::TcpListener::bind(args.listen) {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("embolint serve cannot start: cannot listen on {}: {error}", args.listen);
-            return ExitCode::from(3);
+            return Err(Stopped::cannot_start(format!(
+                "embolint serve cannot start: cannot listen on {}: {error}",
+                args.listen
+            )));
         }
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -123,7 +116,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(started) => started,
         Err(fatal) => {
             tracing::error!("{fatal}");
-            return fatal.exit_code();
+            return Err(fatal.logged());
         }
     };
     let limits = http::Limits {
@@ -147,7 +140,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(front) => front,
         Err(error) => {
             tracing::error!(%error, "cannot start the HTTP service");
-            return ExitCode::from(3);
+            let message = format!("embolint serve cannot start the HTTP service: {error}");
+            return Err(Stopped { message, exit_code: 3, logged: true });
         }
     };
     tracing::info!(listen = %args.listen, "embolint serve answering HTTP");
@@ -159,14 +153,15 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 "stopped cleanly: every request in hand answered, every plan taken from the inbox recorded and placed"
             );
             if front_ok {
-                ExitCode::SUCCESS
+                Ok(())
             } else {
-                ExitCode::from(4)
+                let message = "the HTTP service stopped on an error (see the log)".to_string();
+                Err(Stopped { message, exit_code: 4, logged: true })
             }
         }
         Err(fatal) => {
             tracing::error!("{fatal}");
-            fatal.exit_code()
+            Err(fatal.logged())
         }
     }
 }

@@ -21,7 +21,7 @@ pub const DEFAULT_MAX_PLAN_BYTES: u64 = crate::check::DEFAULT_MAX_PLAN_BYTES;
 pub const DEFAULT_BATCH_SIZE: usize = 64;
 
 /// How operational log lines are written to stderr.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// One human-readable line per event.
@@ -344,16 +344,20 @@ fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        watch: WatchArgs,
-    }
-
+    /// The options of `watch` from command-line words, as `embolint watch`
+    /// would read them (the flags these tests use).
     fn args(list: &[&str]) -> WatchArgs {
-        Cli::parse_from(std::iter::once("watch").chain(list.iter().copied())).watch
+        let mut args = WatchArgs::default();
+        for pair in list.chunks(2) {
+            let (flag, value) = (pair[0], pair.get(1).copied().unwrap_or_default());
+            match flag {
+                "--root" => args.root = Some(value.into()),
+                "--config" => args.config = Some(value.into()),
+                "--batch-size" => args.batch_size = value.parse().ok(),
+                other => panic!("flag {other} not known to these tests"),
+            }
+        }
+        args
     }
 
     #[test]

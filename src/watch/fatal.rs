@@ -4,7 +4,6 @@
 
 use super::inbox::InboxLost;
 use std::io;
-use std::process::ExitCode;
 
 /// Why the daemon stops with an error.
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +31,38 @@ pub enum Fatal {
 
 impl Fatal {
     /// The process exit code: 3 could not start, 4 stopped on an error.
-    pub fn exit_code(&self) -> ExitCode {
+    pub fn exit_code(&self) -> u8 {
         match self {
-            Fatal::Start(_) => ExitCode::from(3),
-            Fatal::Storage { .. } | Fatal::InboxLost(_) => ExitCode::from(4),
+            Fatal::Start(_) => 3,
+            Fatal::Storage { .. } | Fatal::InboxLost(_) => 4,
         }
+    }
+
+    /// The daemon stops on this error, already written to its log.
+    pub fn logged(self) -> Stopped {
+        Stopped { exit_code: self.exit_code(), message: self.to_string(), logged: true }
+    }
+}
+
+/// How `watch` or `serve` ended when it did not stop cleanly: what to
+/// say, the exit status (3 could not start, 4 stopped on an error), and
+/// whether the operational log has said it already (before the log is set
+/// up, the command line says it).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Stopped {
+    /// What happened, for the operator.
+    pub message: String,
+    /// 3 or 4.
+    pub exit_code: u8,
+    /// The operational log already holds the message.
+    pub logged: bool,
+}
+
+impl Stopped {
+    /// Could not start, before the operational log was set up.
+    pub fn cannot_start(message: String) -> Stopped {
+        Stopped { message, exit_code: 3, logged: false }
     }
 }
 

@@ -75,78 +75,70 @@ use logging::LogControl;
 use patient_history::PatientHistory;
 use rules_in_force::RulesInForce;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 use wake::FsWatch;
 use wake_queue::WakeQueue;
 
-/// Options of `embolint watch`. Each flag overrides the config file, which
-/// overrides the built-in default.
-#[derive(Clone, Debug, Default, clap::Args)]
+/// Options of `embolint watch` (the command line's flags, as plain values).
+/// Each overrides the config file, which overrides the built-in default.
+#[derive(Clone, Debug, Default)]
 pub struct WatchArgs {
     /// The root folder to serve: plans are dropped into ROOT/inbox. It must
     /// exist, unless --init is given.
-    #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Create the root folder if it does not exist (never its parents).
     /// Without it a missing root is refused, so that a typo or an unmounted
     /// share is never served as an empty inbox.
-    #[arg(long)]
     pub init: bool,
     /// A configuration file (TOML); the built-in defaults apply without one.
-    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// A rule file replacing the built-in rule set.
-    #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
     /// Log lines as human-readable text or as JSON objects [default: text].
-    #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
     /// Log level or filter (error, warn, info, debug, trace); overrides
     /// RUST_LOG and the config file [default: info].
-    #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
     /// Seconds between full re-scans of the inbox (a safety net for missed
     /// file-system events) [default: 30].
-    #[arg(long, value_name = "SECONDS")]
     pub rescan_interval_secs: Option<u64>,
     /// Milliseconds a file must stay unchanged before it is read [default: 1000].
-    #[arg(long, value_name = "MS")]
     pub settle_millis: Option<u64>,
     /// Largest plan file read, in bytes; larger files are invalid [default: 1048576].
-    #[arg(long, value_name = "BYTES")]
     pub max_plan_bytes: Option<u64>,
     /// Most plans whose decision records share one disk sync [default: 64].
-    #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; returns the process exit code:
 /// 0 after a clean stop, 3 when it cannot start, 4 when it stopped on an
 /// error that made going on unsafe.
-pub fn run(args: WatchArgs) -> ExitCode {
+pub fn run(args: WatchArgs) -> Result<(), fatal::Stopped> {
     // Signals first: a SIGTERM during start-up must not kill mid-recovery.
     let wakes = Arc::new(WakeQueue::new());
     let stop = Arc::new(AtomicBool::new(false));
     if let Err(error) = wake::spawn_signal_thread(Arc::clone(&wakes), Arc::clone(&stop)) {
-        eprintln!("embolint watch cannot start: cannot handle signals: {error}");
-        return ExitCode::from(3);
+        return Err(fatal::Stopped::cannot_start(format!(
+            "embolint watch cannot start: cannot handle signals: {error}"
+        )));
     }
     let settings = match Settings::resolve(&args) {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("embolint watch cannot start: {error}");
-            return ExitCode::from(3);
+            return Err(fatal::Stopped::cannot_start(format!(
+                "embolint watch cannot start: {error}"
+            )));
         }
     };
     let flag_level = args.log_level.as_deref();
     let logs = match logging::init(settings.log_format, flag_level, settings.log_level.as_deref()) {
         Ok(logs) => logs,
         Err(message) => {
-            eprintln!("embolint watch cannot start: {message}");
-            return ExitCode::from(3);
+            return Err(fatal::Stopped::cannot_start(format!(
+                "embolint watch cannot start: {message}"
+            )));
         }
     };
     let outcome =
@@ -156,11 +148,11 @@ pub fn run(args: WatchArgs) -> ExitCode {
             tracing::info!(
                 "stopped cleanly: every plan taken from the inbox is recorded and placed"
             );
-            ExitCode::SUCCESS
+            Ok(())
         }
         Err(fatal) => {
             tracing::error!("{fatal}");
-            fatal.exit_code()
+            Err(fatal.logged())
         }
     }
 }
