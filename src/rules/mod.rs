@@ -12,7 +12,7 @@
 //! - [`care`]: `sedation-dose-max`, `post-procedure-care`, `eligibility`;
 //! - `sedation`: `sedation-protocol`;
 //! - `revision`: `plan-revision`;
-//! - [`acknowledgement`]: `acknowledgement-refused`,
+//! - [`acknowledgement`]: the rules `acknowledgement-refused` and
 //!   `acknowledgement-unused`, and which findings a plan's acknowledgements
 //!   cover (they run after every other rule).
 //!
