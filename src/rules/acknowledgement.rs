@@ -207,3 +207,68 @@ fn unused(acknowledgement: &Acknowledgement, enabled: Option<bool>, rules: &Rule
     );
     Finding::at(acknowledgement.pointer(), message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{evaluate_with, spec_example};
+    use super::super::RuleSet;
+    use crate::plan::{Acknowledgement, JsonPointer};
+
+    fn ack(index: usize, rule: &str, path: Option<&str>, by: &str) -> Acknowledgement {
+        Acknowledgement {
+            index,
+            rule: rule.into(),
+            path: path.map(|p| JsonPointer::parse(p).unwrap()),
+            reason: format!("reason {index}"),
+            by: by.into(),
+        }
+    }
+
+    #[test]
+    fn the_first_of_two_acknowledgements_covering_a_finding_names_it_and_both_are_used() {
+        let rules = RuleSet::builtin().unwrap();
+        let mut plan = spec_example();
+        plan.acknowledgements = vec![
+            ack(0, "course-length", Some("/sessions"), "A"),
+            ack(1, "course-length", None, "B"),
+        ];
+        let (findings, outcomes) = evaluate_with(&rules, &plan, None);
+        let ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(ids, ["course-length"], "no unused warning: {findings:#?}");
+        assert_eq!(findings[0].acknowledged.as_ref().unwrap().by, "A");
+        let refused = outcomes.iter().find(|o| o.id == "acknowledgement-refused").unwrap();
+        assert_eq!(refused.outcome, crate::verdict::RuleResult::Pass);
+    }
+
+    #[test]
+    fn without_acknowledgements_the_two_rules_do_not_apply() {
+        let rules = RuleSet::builtin().unwrap();
+        let (_, outcomes) = evaluate_with(&rules, &spec_example(), None);
+        for id in ["acknowledgement-refused", "acknowledgement-unused"] {
+            let outcome = outcomes.iter().find(|o| o.id == id).unwrap();
+            assert_eq!(outcome.outcome, crate::verdict::RuleResult::NotApplicable, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_refused_acknowledgement_marks_nothing_and_an_unused_one_names_the_switched_off_rule() {
+        let text = super::super::BUILTIN_RULES.replacen(
+            "id = \"follow-up\"\nkind = \"follow-up\"\nseverity = \"warning\"\nenabled = true",
+            "id = \"follow-up\"\nkind = \"follow-up\"\nseverity = \"warning\"\nenabled = false",
+            1,
+        );
+        let rules = RuleSet::from_toml(&text, "site.toml").unwrap();
+        let mut plan = spec_example();
+        plan.sessions[0].arteries[0].drugs[0].dose = plan.sessions[0].arteries[2].drugs[0].dose;
+        plan.acknowledgements =
+            vec![ack(0, "artery-dose-max", None, "A"), ack(1, "follow-up", None, "B")];
+        let (findings, _) = evaluate_with(&rules, &plan, None);
+        let overdose = findings.iter().find(|f| f.rule == "artery-dose-max").unwrap();
+        assert!(overdose.acknowledged.is_none());
+        let unused = findings.iter().find(|f| f.rule == "acknowledgement-unused").unwrap();
+        assert_eq!(unused.path, "/acknowledgements/1");
+        assert!(unused.message.contains("rule `follow-up` is switched off"), "{}", unused.message);
+        let refused = findings.iter().find(|f| f.rule == "acknowledgement-refused").unwrap();
+        assert_eq!(refused.path, "/acknowledgements/0");
+    }
+}
