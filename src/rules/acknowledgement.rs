@@ -170,13 +170,10 @@ fn named(acknowledgement: &Acknowledgement) -> String {
 
 fn refusal(acknowledgement: &Acknowledgement, never: bool) -> Finding {
     let why = if never {
-        format!("findings of `{}` can never be acknowledged", acknowledgement.rule)
+        "findings of this rule can never be acknowledged"
     } else {
-        format!(
-            "rule `{}` may not be acknowledged in this rule set: what it finds must be corrected \
-             in the plan, not accepted",
-            acknowledgement.rule
-        )
+        "this rule may not be acknowledged in this rule set; what it finds must be corrected in \
+         the plan, not accepted"
     };
     let message = format!(
         "{} is refused: {why}. Its findings still count. Correct the plan, or remove the \
