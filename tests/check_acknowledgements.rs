@@ -405,3 +405,28 @@ fn the_shipped_example_of_an_acknowledged_info_passes_with_nothing_counted() {
     let verdict = check_json(&[path]).verdict();
     assert_eq!(counts(&verdict), (0, 0, 0, 1));
 }
+
+/// The daemon judges acknowledgements as `check` does: its decision record
+/// and the verdict file beside the plan carry `acknowledged` and
+/// `counts.acknowledged`.
+#[test]
+fn the_daemons_record_and_verdict_file_carry_the_acknowledgement() {
+    let mut site = crate::util::Site::new();
+    let _daemon = site.start(&[]);
+    let mut plan: Value = serde_json::from_str(&crate::util::pass_plan("PLN-ACK-1")).unwrap();
+    plan["acknowledgements"] = json!([ack("course-length", None), ack("follow-up", None)]);
+    let record = site.judge("ack.json", &plan.to_string());
+    assert_eq!(record["verdict"], "pass");
+    assert_eq!(record["counts"]["acknowledged"], 1, "{record:#}");
+    assert_eq!(record["counts"]["warnings"], 1, "the stale acknowledgement: {record:#}");
+    let [course] = findings_of(&record, "course-length").try_into().unwrap();
+    assert_eq!(course["acknowledged"]["by"], "Dr A. Adem");
+    let moved_to = site.root().join(record["watch"]["moved_to"].as_str().unwrap());
+    let beside = moved_to.with_file_name(format!(
+        "{}.verdict.json",
+        moved_to.file_name().unwrap().to_string_lossy()
+    ));
+    let file: Value = serde_json::from_slice(&std::fs::read(&beside).unwrap()).unwrap();
+    assert_eq!(file["counts"], record["counts"]);
+    assert_eq!(file["findings"], record["findings"]);
+}
