@@ -429,4 +429,7 @@ fn the_daemons_record_and_verdict_file_carry_the_acknowledgement() {
     let file: Value = serde_json::from_slice(&std::fs::read(&beside).unwrap()).unwrap();
     assert_eq!(file["counts"], record["counts"]);
     assert_eq!(file["findings"], record["findings"]);
+    site.assert_history_agrees_with_log();
+    let verify = site.run(&["verify-log", site.root().to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
 }
