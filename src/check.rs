@@ -181,7 +181,9 @@ fn note_earlier_version_in_force(verdict: &mut Verdict, earlier: &RecordedPlan) 
         " This revision is not recorded: the earlier passed version of plan {} (recorded {}) stays in force.",
         earlier.plan_id, earlier.recorded_at
     );
-    for finding in verdict.findings.iter_mut().filter(|f| f.severity == Severity::Error) {
+    let counted_error =
+        |f: &&mut Finding| f.severity == Severity::Error && f.acknowledged.is_none();
+    for finding in verdict.findings.iter_mut().filter(counted_error) {
         finding.message.push_str(&note);
     }
 }
@@ -397,9 +399,13 @@ mod tests {
     #[test]
     fn a_site_rule_file_without_plan_revision_still_refuses_another_patients_plan_id() {
         // A site's copy of the shipped file made before plan-revision was a
-        // rule of the set: its last section, the history's, is missing.
+        // rule of the set: its last sections, the history's and the
+        // acknowledgements', are missing.
         let shipped = crate::rules::BUILTIN_RULES;
-        let old = &shipped[..shipped.rfind("# ---").unwrap()];
+        let acknowledgements = shipped.rfind("# ---").unwrap();
+        let history = shipped[..acknowledgements].rfind("# ---").unwrap();
+        assert!(shipped[history..].lines().next().unwrap().ends_with(" history"));
+        let old = &shipped[..history];
         let site = RuleSet::from_toml(old, "site.toml").unwrap();
         let (_dir, history) = history_with_example_for("PAT-OTHER");
         let verdict = check_b(&site, &history);

@@ -20,7 +20,9 @@
 //!   `right L01`), how spinal feeders written in other words are caught.
 //! - [`rules`]: the rule set (a TOML data file), one small typed
 //!   implementation per rule kind, and [`rules::RuleSet::resolve`], the one
-//!   step that resolves a plan's names into a plan only that set can judge.
+//!   step that resolves a plan's names into a plan only that set can judge;
+//!   [`rules::acknowledgement`]: which findings a plan's acknowledgements
+//!   cover, and the two rules that judge the acknowledgements.
 //! - [`check`]: bytes in, verdict out ([`check::check`]), for `check` and
 //!   the daemon alike; it gives the rules what the history holds.
 //! - [`verdict`]: findings, rule outcomes and the verdict record;

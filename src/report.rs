@@ -48,13 +48,29 @@ pub fn render_verdict(verdict: &Verdict, color: bool) -> String {
     let mut out = String::new();
     let _ =
         writeln!(out, "{}: {}{}", verdict.file, style.outcome(verdict.verdict), identity(verdict));
-    for (severity, rule, findings) in by_severity_and_rule(&verdict.findings) {
+    let (acknowledged, counted): (Vec<&Finding>, Vec<&Finding>) =
+        verdict.findings.iter().partition(|f| f.acknowledged.is_some());
+    for (severity, rule, findings) in by_severity_and_rule(&counted) {
         for finding in &findings {
             let _ = writeln!(out, "  {} {}", style.severity(severity), finding_line(finding));
         }
         // The protocol's sentence once per rule, under its findings.
         if let Some(citation) = findings.first().and_then(|f| f.citation.as_deref()) {
             let _ = writeln!(out, "          {rule} — protocol: “{citation}”");
+        }
+    }
+    // Accepted findings apart, after the ones that count, each with who
+    // accepted it and why.
+    if !acknowledged.is_empty() {
+        let _ = writeln!(out, "  acknowledged, not counted:");
+    }
+    for (severity, _, findings) in by_severity_and_rule(&acknowledged) {
+        for finding in findings {
+            let _ = writeln!(out, "  {} {}", style.severity(severity), finding_line(finding));
+            if let Some(accepted) = &finding.acknowledged {
+                let _ =
+                    writeln!(out, "          acknowledged by {}: {}", accepted.by, accepted.reason);
+            }
         }
     }
     let _ = writeln!(out, "  {}", summary(verdict));
@@ -64,10 +80,12 @@ pub fn render_verdict(verdict: &Verdict, color: bool) -> String {
 /// The findings grouped for reading: errors first, then warnings, then
 /// infos; within each, one group per rule in the order the rules first
 /// speak.
-fn by_severity_and_rule(findings: &[Finding]) -> Vec<(Severity, &str, Vec<&Finding>)> {
+fn by_severity_and_rule<'f>(
+    findings: &[&'f Finding],
+) -> Vec<(Severity, &'f str, Vec<&'f Finding>)> {
     let mut groups: Vec<(Severity, &str, Vec<&Finding>)> = Vec::new();
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
-        for finding in findings.iter().filter(|f| f.severity == severity) {
+        for &finding in findings.iter().filter(|f| f.severity == severity) {
             let rule = finding.rule.as_str();
             match groups.iter_mut().find(|(s, r, _)| *s == severity && *r == rule) {
                 Some((_, _, group)) => group.push(finding),
@@ -131,6 +149,9 @@ fn summary(verdict: &Verdict) -> String {
         c.infos,
         plural(c.infos, "info", "infos"),
     );
+    if c.acknowledged > 0 {
+        let _ = write!(text, " ({} acknowledged, not counted)", c.acknowledged);
+    }
     if verdict.verdict == Outcome::Invalid {
         text.push_str("; the plan could not be read, so no rule was checked");
     } else {
@@ -188,6 +209,8 @@ pub fn render_rules(rules: &crate::rules::RuleSet) -> String {
     for rule in &rules.rules {
         let state = if rule.enabled { "" } else { " (disabled)" };
         let _ = writeln!(out, "{} [{}]{state}", rule.id, rule.severity.as_str());
+        let may = if rule.acknowledgeable { "may" } else { "may not" };
+        let _ = writeln!(out, "  a plan {may} acknowledge its findings");
         let _ = writeln!(out, "  {}", rule.description);
         let _ = writeln!(out, "  limits: {}", rule.parameters_summary());
         if let Some(citation) = &rule.citation {
@@ -216,14 +239,20 @@ pub fn render_rules_markdown(rules: &crate::rules::RuleSet) -> String {
         "This page is generated from the rule file built into embolint \
          (`embolint rules --format markdown`); a site's own rule file may differ: \
          `embolint rules --rules FILE` lists it. Severity `error` makes the \
-         verdict `fail`; `warning` and `info` do not.\n\n",
+         verdict `fail`; `warning` and `info` do not. A plan may acknowledge the \
+         findings of a rule marked \"yes\" under *acknowledgeable* (its \
+         `acknowledgements`, each with a reason and who accepts it): they are \
+         still listed, but no longer count.\n\n",
     );
-    out.push_str("| rule | severity | what it checks | limits |\n|---|---|---|---|\n");
+    out.push_str(
+        "| rule | severity | acknowledgeable | what it checks | limits |\n|---|---|---|---|---|\n",
+    );
     for rule in &rules.rules {
         let severity = if rule.enabled { rule.severity.as_str() } else { "disabled" };
+        let acknowledgeable = if rule.acknowledgeable { "yes" } else { "no" };
         let _ = writeln!(
             out,
-            "| `{}` | {severity} | {} | {} |",
+            "| `{}` | {severity} | {acknowledgeable} | {} | {} |",
             rule.id,
             cell(&rule.description),
             cell(&rule.parameters_summary())

@@ -29,9 +29,9 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
-    /// No error finding.
+    /// No error finding that counts.
     Pass,
-    /// At least one error finding.
+    /// At least one error finding that is not acknowledged.
     Fail,
     /// Not a readable `embolint.plan/1` plan.
     Invalid,
@@ -91,6 +91,20 @@ pub struct Finding {
     /// The protocol's sentence the rule comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citation: Option<String>,
+    /// Set when an acknowledgement of the plan covers this finding and the
+    /// rule may be acknowledged: the finding is still listed, but no longer
+    /// counts towards the verdict and the counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Acknowledged>,
+}
+
+/// Who accepted a finding, and why, as the plan's acknowledgement says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledged {
+    /// Why the planners accept the finding.
+    pub reason: String,
+    /// Who accepts it.
+    pub by: String,
 }
 
 impl Finding {
@@ -107,6 +121,7 @@ impl Finding {
             observed: None,
             limit: None,
             citation: None,
+            acknowledged: None,
         }
     }
 
@@ -144,8 +159,16 @@ pub struct RuleOutcome {
     pub kind: String,
     pub severity: Severity,
     pub outcome: RuleResult,
-    /// How many findings it made.
+    /// How many findings it made, acknowledged ones included.
     pub findings: usize,
+    /// How many of them an acknowledgement of the plan covers (they do not
+    /// count); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub acknowledged: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,12 +217,32 @@ impl CheckerRef {
     }
 }
 
-/// Finding counts by severity.
+/// Finding counts by severity: the findings that count, that is those no
+/// acknowledgement covers; and how many are covered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Findings listed but not counted: an acknowledgement covers them.
+    /// (Absent in records written before acknowledgements: none then.)
+    #[serde(default)]
+    pub acknowledged: usize,
+}
+
+impl Counts {
+    /// Counts one more finding: by its severity, or as acknowledged.
+    fn add(&mut self, finding: &Finding) {
+        if finding.acknowledged.is_some() {
+            self.acknowledged += 1;
+            return;
+        }
+        match finding.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Info => self.infos += 1,
+        }
+    }
 }
 
 /// The verdict on one plan file.
@@ -231,18 +274,16 @@ impl Verdict {
     /// Adds a finding found outside the rule set (for example against the
     /// history), updating the counts and the outcome.
     pub fn add_finding(&mut self, finding: Finding) {
-        match finding.severity {
-            Severity::Error => self.counts.errors += 1,
-            Severity::Warning => self.counts.warnings += 1,
-            Severity::Info => self.counts.infos += 1,
-        }
-        if finding.severity == Severity::Error && self.verdict == Outcome::Pass {
+        self.counts.add(&finding);
+        let counts = finding.acknowledged.is_none();
+        if counts && finding.severity == Severity::Error && self.verdict == Outcome::Pass {
             self.verdict = Outcome::Fail;
         }
         self.findings.push(finding);
     }
 
-    /// Assembles a verdict from findings; the outcome follows from them.
+    /// Assembles a verdict from findings; the outcome follows from those
+    /// that count (an acknowledged finding does not).
     pub fn new(
         file: String,
         sha256: String,
@@ -252,13 +293,7 @@ impl Verdict {
         invalid: bool,
     ) -> Verdict {
         let mut counts = Counts::default();
-        for f in &findings {
-            match f.severity {
-                Severity::Error => counts.errors += 1,
-                Severity::Warning => counts.warnings += 1,
-                Severity::Info => counts.infos += 1,
-            }
-        }
+        findings.iter().for_each(|finding| counts.add(finding));
         let verdict = if invalid {
             Outcome::Invalid
         } else if counts.errors > 0 {

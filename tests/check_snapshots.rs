@@ -57,3 +57,25 @@ fn text_report_leads_with_errors_and_cites_each_rule_once() {
     assert_eq!(report.matches("error   artery-dose-max:").count(), 2, "{report}");
     insta::assert_snapshot!(report);
 }
+
+/// A plan with an accepted warning, a refused acknowledgement of an error
+/// and a stale one: the accepted finding is listed apart, after those that
+/// count, with who accepted it and why.
+#[test]
+fn text_report_of_a_plan_with_acknowledgements() {
+    let mut plan = check_support::spec_example();
+    plan["sessions"][0]["arteries"][0]["drugs"][0]["dose"]["value"] = 4.into();
+    plan["acknowledgements"] = serde_json::json!([
+        {"rule": "course-length", "reason": "the third session is planned after this one", "by": "Dr J. Chiras"},
+        {"rule": "artery-dose-max", "path": "/sessions/0/arteries/0", "reason": "tumour bulk", "by": "Dr J. Chiras"},
+        {"rule": "follow-up", "reason": "visits at weeks 1 and 4", "by": "Dr L. Spelle"}
+    ]);
+    let output = embolint()
+        .args(["check", "--format", "text", "-"])
+        .write_stdin(plan.to_string())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report = String::from_utf8(output.stdout).unwrap();
+    insta::assert_snapshot!(report);
+}

@@ -59,7 +59,7 @@ fn example_bytes() -> Vec<u8> {
 // ---------------------------------------------------------------- strategies
 
 /// Every field name the plan format defines, as the library lists it.
-const FIELDS: [&str; 38] = embolint::plan::FIELD_NAMES;
+const FIELDS: [&str; 43] = embolint::plan::FIELD_NAMES;
 
 /// Numbers as JSON can hold them, including ones the format refuses.
 fn number() -> impl Strategy<Value = Value> {

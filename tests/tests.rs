@@ -12,6 +12,7 @@ mod util;
 mod audit_chain;
 mod audit_pseudonyms;
 mod audit_restart;
+mod check_acknowledgements;
 mod check_cli;
 mod check_examples;
 mod check_formats;

@@ -14,7 +14,7 @@ fn stricter_rules() -> String {
     let from = "id = \"course-length\"\nkind = \"course-length\"\nseverity = \"info\"";
     let to = "id = \"course-length\"\nkind = \"course-length\"\nseverity = \"error\"";
     assert!(SHIPPED_RULES.contains(from), "the shipped rule file changed shape");
-    SHIPPED_RULES.replace(from, to).replace("version = \"2.0.0\"", "version = \"2.0.0-strict\"")
+    SHIPPED_RULES.replace(from, to).replace("version = \"2.1.0\"", "version = \"2.1.0-strict\"")
 }
 
 /// Replaces a file atomically, as an operator's deploy tool would.
@@ -44,20 +44,20 @@ fn a_new_rule_file_changes_the_next_verdicts_and_a_broken_one_is_refused() {
     let first = judge(&site, "first.json");
     assert_eq!(first["verdict"], "pass");
     assert_eq!(first["rule_set"]["sha256"], sha256(SHIPPED_RULES.as_bytes()));
-    assert_eq!(first["rule_set"]["version"], "2.0.0");
+    assert_eq!(first["rule_set"]["version"], "2.1.0");
 
     replace(&rules, &stricter_rules());
     daemon.wait_for_log("new rule file in force");
     let second = judge(&site, "second.json");
     assert_eq!(second["verdict"], "fail", "{second}");
     assert_eq!(second["rule_set"]["sha256"], sha256(stricter_rules().as_bytes()));
-    assert_eq!(second["rule_set"]["version"], "2.0.0-strict");
+    assert_eq!(second["rule_set"]["version"], "2.1.0-strict");
 
     fs::write(&rules, "id = \"broken\"\n[[rules]]\nserverity = \"error\"\n").unwrap();
     daemon.wait_for_log("new rule file refused");
     let refusal = &daemon.log_lines("new rule file refused")[0];
     assert_eq!(refusal["level"], "ERROR");
-    assert_eq!(refusal["fields"]["in_force_version"], "2.0.0-strict");
+    assert_eq!(refusal["fields"]["in_force_version"], "2.1.0-strict");
     let third = judge(&site, "third.json");
     assert_eq!(third["verdict"], "fail", "the old rules must stay in force: {third}");
     assert_eq!(third["rule_set"]["sha256"], sha256(stricter_rules().as_bytes()));
@@ -68,7 +68,7 @@ fn a_new_rule_file_changes_the_next_verdicts_and_a_broken_one_is_refused() {
     daemon.wait_for_log("SIGHUP");
     // The loop re-reads the rules before it handles the next drop.
     let fourth = judge(&site, "fourth.json");
-    assert_eq!(fourth["rule_set"]["version"], "2.0.0");
+    assert_eq!(fourth["rule_set"]["version"], "2.1.0");
     assert_eq!(fourth["verdict"], "pass");
     assert_eq!(daemon.terminate().code(), Some(0));
 }

@@ -1,7 +1,9 @@
 //! JUnit XML: one test suite per plan file, one test case per rule that
-//! ran. An error finding is a failure, an invalid plan an error, a rule
-//! that did not apply or was disabled is skipped; warnings and infos are
-//! listed in the test case's output, since JUnit has no word for them.
+//! ran. An error finding that no acknowledgement covers is a failure, an
+//! invalid plan an error, a rule that did not apply or was disabled is
+//! skipped; warnings and infos are
+//! listed in the test case's output (acknowledged findings too, with who
+//! accepted them and why), since JUnit has no word for them.
 
 use super::with_evidence;
 use crate::verdict::{Finding, Outcome, RuleResult, Severity, Verdict};
@@ -54,10 +56,14 @@ fn findings_of<'a>(verdict: &'a Verdict, rule: &str) -> Vec<&'a Finding> {
     verdict.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
-/// Failed (or in error) when one of the findings is an error.
+/// An error finding that no acknowledgement covers: what fails a case.
+fn counted_error(finding: &Finding) -> bool {
+    finding.severity == Severity::Error && finding.acknowledged.is_none()
+}
+
+/// Failed (or in error) when one of the findings is an error that counts.
 fn status_of(findings: &[&Finding], kind: NonSuccessKind) -> TestCaseStatus {
-    let errors: Vec<&&Finding> =
-        findings.iter().filter(|f| f.severity == Severity::Error).collect();
+    let errors: Vec<&&Finding> = findings.iter().filter(|f| counted_error(f)).collect();
     let Some(first) = errors.first() else {
         return TestCaseStatus::success();
     };
@@ -74,8 +80,17 @@ fn case(verdict: &Verdict, rule: &str, status: TestCaseStatus, findings: &[&Find
     case.set_classname(verdict.file.as_str());
     let others: Vec<String> = findings
         .iter()
-        .filter(|f| f.severity != Severity::Error)
-        .map(|f| format!("{}: {}", f.severity.as_str(), with_evidence(f)))
+        .filter(|f| !counted_error(f))
+        .map(|f| match &f.acknowledged {
+            Some(accepted) => format!(
+                "{} (acknowledged by {}: {}): {}",
+                f.severity.as_str(),
+                accepted.by,
+                accepted.reason,
+                with_evidence(f)
+            ),
+            None => format!("{}: {}", f.severity.as_str(), with_evidence(f)),
+        })
         .collect();
     if !others.is_empty() {
         case.set_system_out(others.join("\n"));

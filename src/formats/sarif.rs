@@ -1,14 +1,15 @@
 //! SARIF 2.1.0: one run of embolint, the rule set's rules with their
 //! descriptions and citations, one result per finding, located in the plan
-//! file and, logically, at the finding's JSON Pointer.
+//! file and, logically, at the finding's JSON Pointer. An acknowledged
+//! finding carries a `suppressions` entry of kind `external`.
 
 use super::with_evidence;
 use crate::rules::RuleSet;
 use crate::verdict::{Severity, Verdict};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString,
-    PhysicalLocation, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
-    ToolComponent, Version,
+    PhysicalLocation, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
+    Suppression, Tool, ToolComponent, Version,
 };
 
 /// The SARIF log of every verdict of one run under `rules`.
@@ -57,12 +58,22 @@ pub fn render(verdicts: &[Verdict], rules: &RuleSet) -> serde_json::Result<Strin
                 .physical_location(place)
                 .logical_locations(vec![pointer])
                 .build();
-            SarifResult::builder()
+            let mut result = SarifResult::builder()
                 .rule_id(finding.rule.as_str())
                 .level(level)
                 .message(Message::builder().text(with_evidence(finding)).build())
                 .locations(vec![location])
-                .build()
+                .build();
+            // An acknowledged finding is suppressed "externally": by the
+            // plan's own acknowledgement, with its author and reason.
+            if let Some(accepted) = &finding.acknowledged {
+                let suppression = Suppression::builder()
+                    .kind(serde_json::json!("external"))
+                    .justification(format!("acknowledged by {}: {}", accepted.by, accepted.reason))
+                    .build();
+                result.suppressions = Some(vec![suppression]);
+            }
+            result
         })
         .collect();
     let run = Run::builder().tool(Tool::builder().driver(driver).build()).results(results).build();

@@ -12,14 +12,19 @@ pub fn render(verdicts: &[Verdict]) -> String {
         let counts = &verdict.counts;
         let _ = writeln!(
             out,
-            "{ok} {} - {} # {}: {} errors, {} warnings, {} infos",
+            "{ok} {} - {} # {}: {} errors, {} warnings, {} infos{}",
             number + 1,
             // A test point's description may not hold '#' unescaped.
             verdict.file.replace('\\', "\\\\").replace('#', "\\#"),
             verdict.verdict.as_str(),
             counts.errors,
             counts.warnings,
-            counts.infos
+            counts.infos,
+            if counts.acknowledged > 0 {
+                format!(", {} acknowledged", counts.acknowledged)
+            } else {
+                String::new()
+            }
         );
         if verdict.findings.is_empty() {
             continue;
@@ -39,6 +44,11 @@ pub fn render(verdicts: &[Verdict]) -> String {
                 if let Some(value) = value {
                     let _ = writeln!(out, "      {key}: {}", quote(value));
                 }
+            }
+            if let Some(accepted) = &finding.acknowledged {
+                out.push_str("      acknowledged:\n");
+                let _ = writeln!(out, "        reason: {}", quote(&accepted.reason));
+                let _ = writeln!(out, "        by: {}", quote(&accepted.by));
             }
         }
         out.push_str("  ...\n");

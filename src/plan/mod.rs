@@ -5,21 +5,25 @@
 //! every field known, every type right, every quantity with a unit. Any
 //! problem makes the plan invalid, with all problems reported at once.
 
+mod acknowledgement;
 mod artery;
 mod fields;
 /// "Did you mean …?": the closest of some known words to a misspelt one.
 pub(crate) use fields::suggest;
 pub mod json;
 pub mod parse;
+mod pointer;
 pub mod quantity;
 mod session;
 mod values;
 
 use crate::decimal::Decimal;
 pub use crate::names::Name;
+pub use acknowledgement::Acknowledgement;
 pub use artery::SessionArtery;
 use jiff::civil::Date;
 pub use parse::{parse_plan, ParseFailure, Problem};
+pub use pointer::JsonPointer;
 pub use quantity::{Amount, Dimension, Quantity, Unit};
 
 /// The `format` value of every plan this version reads.
@@ -29,7 +33,7 @@ pub const FORMAT: &str = "embolint.plan/1";
 /// format describes them. The reader of each section names its own fields;
 /// a test holds this list to them. The fuzzers and the property tests draw
 /// keys from it.
-pub const FIELD_NAMES: [&str; 38] = [
+pub const FIELD_NAMES: [&str; 43] = [
     "format",
     "plan_id",
     "patient",
@@ -68,6 +72,11 @@ pub const FIELD_NAMES: [&str; 38] = [
     "post_procedure",
     "route",
     "follow_up_days",
+    "acknowledgements",
+    "rule",
+    "path",
+    "reason",
+    "by",
 ];
 
 /// A treatment plan: one patient, one or more planned procedures.
@@ -86,6 +95,9 @@ pub struct Plan {
     pub prior_sessions: Vec<PriorSession>,
     /// The planned procedures; never empty.
     pub sessions: Vec<Session>,
+    /// Findings the planners have seen and accept, with their reasons; the
+    /// rule set decides which it honours.
+    pub acknowledgements: Vec<Acknowledgement>,
 }
 
 impl Plan {
@@ -293,7 +305,7 @@ mod tests {
 
     #[test]
     fn the_list_of_field_names_is_exactly_the_fields_the_readers_name() {
-        let sections: [&[&str]; 12] = [
+        let sections: [&[&str]; 13] = [
             super::parse::PLAN_FIELDS,
             super::parse::PATIENT_FIELDS,
             super::parse::INDICATION_FIELDS,
@@ -306,6 +318,7 @@ mod tests {
             super::session::SEDATIVE_FIELDS,
             super::session::POST_PROCEDURE_FIELDS,
             super::values::QUANTITY_FIELDS,
+            super::acknowledgement::ACKNOWLEDGEMENT_FIELDS,
         ];
         let read: BTreeSet<&str> = sections.into_iter().flatten().copied().collect();
         let listed: BTreeSet<&str> = FIELD_NAMES.into_iter().collect();

@@ -6,6 +6,7 @@
 //! format defines there, so a typo such as `diamter_mm` is never ignored.
 //! Sessions and arteries are read in [`super::session`].
 
+use super::acknowledgement::acknowledgements;
 use super::fields::{suggest, Field, ObjectReader, Pointer, Problems};
 use super::json::{self, clip, quote, Node};
 use super::session::sessions;
@@ -91,6 +92,7 @@ pub(super) const PLAN_FIELDS: &[&str] = &[
     "spinal_artery_mapping",
     "prior_sessions",
     "sessions",
+    "acknowledgements",
 ];
 
 fn plan(root: &Field<'_, '_>, synonyms: &Names, problems: &mut Problems) -> Option<Plan> {
@@ -107,6 +109,8 @@ fn plan(root: &Field<'_, '_>, synonyms: &Names, problems: &mut Problems) -> Opti
     });
     let sessions =
         reader.required("sessions", problems).and_then(|f| sessions(&f, synonyms, problems));
+    let acknowledgements =
+        optional(reader.optional("acknowledgements"), |f| acknowledgements(f, problems));
     format?;
     Some(Plan {
         plan_id: plan_id?,
@@ -115,6 +119,7 @@ fn plan(root: &Field<'_, '_>, synonyms: &Names, problems: &mut Problems) -> Opti
         spinal_artery_mapping: mapping?,
         prior_sessions: prior_sessions?.unwrap_or_default(),
         sessions: sessions?,
+        acknowledgements: acknowledgements?.unwrap_or_default(),
     })
 }
 

@@ -3,7 +3,10 @@
 
 use super::loader::LoadError;
 use super::params::Params;
-use super::{anatomy, care, dose, embolic, revision, schedule, sedation, Context, ResolvedPlan};
+use super::{
+    acknowledgement, anatomy, care, dose, embolic, revision, schedule, sedation, Context,
+    ResolvedPlan,
+};
 use crate::names::Names;
 use crate::verdict::Finding;
 
@@ -93,4 +96,6 @@ kinds! {
     "post-procedure-care" => PostProcedureCare(care::PostProcedureCare),
     "eligibility" => Eligibility(care::Eligibility),
     "plan-revision" => PlanRevision(revision::PlanRevision),
+    "acknowledgement-refused" => AcknowledgementRefused(acknowledgement::AcknowledgementRefused),
+    "acknowledgement-unused" => AcknowledgementUnused(acknowledgement::AcknowledgementUnused),
 }

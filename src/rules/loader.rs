@@ -1,6 +1,7 @@
 //! Reading a rule file (TOML) into a [`RuleSet`], refusing anything that is
 //! not exactly right, with the line and column of the problem.
 
+use super::acknowledgement::{NEVER_ACKNOWLEDGEABLE, REFUSED_RULE, UNUSED_RULE};
 use super::kind::{Check, KIND_NAMES};
 use super::params::{required, Params, Table};
 use super::{Rule, RuleSet, Synonyms};
@@ -156,6 +157,8 @@ fn read_rule(
         Some(check) => check?,
         None => return Err(unknown_kind(&kind)),
     };
+    let written = params.acknowledgeable.take();
+    let acknowledgeable = read_acknowledgeable(written, &id_text, &check, severity)?;
     if let Some((key, key_span)) = params.present().into_iter().next() {
         return Err(LoadError::at(
             key_span,
@@ -165,7 +168,16 @@ fn read_rule(
             ),
         ));
     }
-    let rule = Rule { id: id_text, severity, enabled, description, citation, rationale, check };
+    let rule = Rule {
+        id: id_text,
+        severity,
+        enabled,
+        description,
+        citation,
+        rationale,
+        acknowledgeable,
+        check,
+    };
     Ok((rule, id_span))
 }
 
@@ -176,8 +188,51 @@ fn read_rule(
 /// the file, and `sedation-protocol` is the protocol's regimen — so an older
 /// file is never read as switching them off. To change such a rule's
 /// severity or switch it off, a site writes the entry into its own file.
-const ADDED_LATER: &[(&str, Option<&str>)] =
-    &[("sedation-protocol", Some("sedation-dose-max")), ("plan-revision", None)];
+/// The two rules on acknowledgements are added for the same reason: without
+/// them a stale or refused acknowledgement would pass unremarked.
+const ADDED_LATER: &[(&str, Option<&str>)] = &[
+    ("sedation-protocol", Some("sedation-dose-max")),
+    ("plan-revision", None),
+    (REFUSED_RULE, None),
+    (UNUSED_RULE, None),
+];
+
+/// Whether a rule may be acknowledged: as its entry says, or by its
+/// severity when the entry does not say (a file written before
+/// acknowledgements: `warning` and `info` may be, `error` may not). The
+/// rules on acknowledgements must keep their ids, and none of
+/// [`NEVER_ACKNOWLEDGEABLE`] may be marked acknowledgeable.
+fn read_acknowledgeable(
+    written: Option<Spanned<bool>>,
+    id: &str,
+    check: &Check,
+    severity: Severity,
+) -> Result<bool, LoadError> {
+    let kind = check.kind();
+    if [REFUSED_RULE, UNUSED_RULE].contains(&kind) && id != kind {
+        return Err(LoadError {
+            span: None,
+            message: format!(
+                "the rule of kind `{kind}` must have the id `{kind}` (found `{id}`): planners \
+                 and their software know its findings by that id"
+            ),
+        });
+    }
+    match written {
+        Some(value) if *value.get_ref() && NEVER_ACKNOWLEDGEABLE.contains(&id) => {
+            Err(LoadError::at(
+                value.span(),
+                format!(
+                    "rule `{id}` can never be acknowledged: a finding about the acknowledgements \
+                     themselves cannot be accepted by one; write `acknowledgeable = false` or \
+                     leave the key out"
+                ),
+            ))
+        }
+        Some(value) => Ok(value.into_inner()),
+        None => Ok(!NEVER_ACKNOWLEDGEABLE.contains(&id) && severity != Severity::Error),
+    }
+}
 
 /// Adds the shipped entry of each rule of [`ADDED_LATER`] the file lacks.
 fn add_rules_added_later(rules: &mut Vec<Rule>) -> Result<(), LoadError> {
@@ -276,7 +331,7 @@ fn toml_error(error: toml::de::Error) -> LoadError {
             better.push_str(&format!(" (did you mean `{near}`?)"));
         }
         if message.matches('`').count() > 20 {
-            message = format!("{better}; a rule has id, kind, severity, enabled, description, citation and its kind's parameters");
+            message = format!("{better}; a rule has id, kind, severity, enabled, acknowledgeable, description, citation and its kind's parameters");
         } else {
             message =
                 format!("{better}; {}", message.split_once(", ").map_or("", |(_, rest)| rest));
@@ -304,6 +359,7 @@ fn nearest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::super::{RuleSet, BUILTIN_RULES};
+    use crate::verdict::Severity;
 
     /// The shipped file with `old` replaced by `new` within rule `rule`'s entry.
     fn edit(rule: &str, old: &str, new: &str) -> String {
@@ -461,14 +517,33 @@ mod tests {
         assert!(error.contains("has no [[rules]]"), "{error}");
     }
 
+    /// The shipped file as it was in rule set 2.0.0, before rules said
+    /// whether they may be acknowledged and before the two rules on
+    /// acknowledgements: what a site's copy written then looks like.
+    fn file_of_rule_set_2_0_0() -> String {
+        // The last section of the shipped file is the acknowledgements'.
+        let cut = BUILTIN_RULES.rfind("# ---").unwrap();
+        assert!(BUILTIN_RULES[cut..].lines().next().unwrap().ends_with(" acknowledgements"));
+        let old: Vec<&str> = BUILTIN_RULES[..cut]
+            .lines()
+            .filter(|line| !line.starts_with("acknowledgeable = "))
+            .collect();
+        let old = old.join("\n");
+        assert!(!old.lines().any(|line| line.starts_with("acknowledgeable")));
+        assert!(!old.contains("kind = \"acknowledgement-"));
+        old
+    }
+
     /// The shipped file as it was before `sedation-protocol` and
     /// `plan-revision` were rules of the set, and before `embolic-agent`
-    /// took `mixed_drugs`: what a site's copy written then looks like.
+    /// took `mixed_drugs` (rule set 1.0.0): what a site's copy written then
+    /// looks like.
     fn file_of_the_previous_rule_set() -> String {
-        // The last section of the shipped file is the history's.
-        let cut = BUILTIN_RULES.rfind("# ---").unwrap();
-        assert!(BUILTIN_RULES[cut..].lines().next().unwrap().ends_with(" history"));
-        let mut old = BUILTIN_RULES[..cut].to_string();
+        // The last section of the 2.0.0 file is the history's.
+        let file = file_of_rule_set_2_0_0();
+        let cut = file.rfind("# ---").unwrap();
+        assert!(file[cut..].lines().next().unwrap().ends_with(" history"));
+        let mut old = file[..cut].to_string();
         let start = old.find("[[rules]]\nid = \"sedation-protocol\"").unwrap();
         let end = start + old[start..].find("\n\n[[rules]]").unwrap() + 2;
         old.replace_range(start..end, "");
@@ -499,6 +574,74 @@ mod tests {
         let agent = |set: &RuleSet| set.rule("embolic-agent").unwrap().parameters_summary();
         assert_eq!(agent(&site), agent(&shipped));
         assert_ne!(site.sha256, shipped.sha256, "the hash stays that of the site's own file");
+    }
+
+    #[test]
+    fn a_site_file_of_rule_set_2_0_0_gets_the_rules_on_acknowledgements_and_defaults_by_severity() {
+        let site = RuleSet::from_toml(&file_of_rule_set_2_0_0(), "site.toml").unwrap();
+        let shipped = RuleSet::builtin().unwrap();
+        let ids = |set: &RuleSet| set.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&site), ids(&shipped), "the two new rules, last, as shipped");
+        for (old, new) in site.rules.iter().zip(&shipped.rules) {
+            assert_eq!(old.acknowledgeable, new.acknowledgeable, "{}", old.id);
+            let never = old.id.starts_with("acknowledgement-");
+            let by_severity = old.severity != Severity::Error && !never;
+            assert_eq!(old.acknowledgeable, by_severity, "{}", old.id);
+        }
+        for id in ["acknowledgement-refused", "acknowledgement-unused"] {
+            let rule = site.rule(id).unwrap();
+            assert!(rule.enabled && !rule.acknowledgeable, "{id}");
+            assert_eq!(rule.severity, shipped.rule(id).unwrap().severity);
+            assert_eq!(rule.citation, shipped.rule(id).unwrap().citation);
+        }
+        // The default follows the site's own severity, not the shipped one.
+        let lowered = file_of_rule_set_2_0_0().replacen(
+            "id = \"artery-count\"\nkind = \"artery-count\"\nseverity = \"warning\"",
+            "id = \"artery-count\"\nkind = \"artery-count\"\nseverity = \"error\"",
+            1,
+        );
+        let site = RuleSet::from_toml(&lowered, "site.toml").unwrap();
+        assert!(!site.rule("artery-count").unwrap().acknowledgeable);
+    }
+
+    #[test]
+    fn every_shipped_rule_says_whether_it_may_be_acknowledged_as_its_severity_says() {
+        let shipped = RuleSet::builtin().unwrap();
+        for rule in &shipped.rules {
+            let entry =
+                &BUILTIN_RULES[BUILTIN_RULES.find(&format!("id = \"{}\"", rule.id)).unwrap()..];
+            let entry = &entry[..entry.find("\n\n").unwrap_or(entry.len())];
+            let written = format!("acknowledgeable = {}", rule.acknowledgeable);
+            assert!(entry.contains(&written), "{} does not say {written}", rule.id);
+            let by_severity = rule.severity != Severity::Error;
+            let never = rule.id.starts_with("acknowledgement-");
+            assert_eq!(rule.acknowledgeable, by_severity && !never, "{}", rule.id);
+        }
+    }
+
+    #[test]
+    fn a_site_may_make_an_error_rule_acknowledgeable_but_never_the_rules_on_acknowledgements() {
+        let text = edit("session-spacing", "acknowledgeable = false", "acknowledgeable = true");
+        let site = RuleSet::from_toml(&text, "site.toml").unwrap();
+        assert!(site.rule("session-spacing").unwrap().acknowledgeable);
+        for id in ["acknowledgement-refused", "acknowledgement-unused"] {
+            let text = edit(id, "acknowledgeable = false", "acknowledgeable = true");
+            let line = line_of(&text, &format!("id = \"{id}\""), "acknowledgeable = true");
+            let error = error_of(&text);
+            assert!(
+                error.contains(&format!(
+                    "line {line}, column 19: rule `{id}` can never be acknowledged"
+                )),
+                "{error}"
+            );
+        }
+        let text =
+            edit("acknowledgement-unused", "id = \"acknowledgement-unused\"", "id = \"stale\"");
+        assert!(
+            error_of(&text).contains("the rule of kind `acknowledgement-unused` must have the id")
+        );
+        let text = edit("follow-up", "acknowledgeable = true", "acknowledgeable = \"yes\"");
+        assert!(error_of(&text).contains("invalid type"), "{}", error_of(&text));
     }
 
     #[test]

@@ -11,13 +11,17 @@
 //! - [`schedule`]: `session-spacing`, `course-length`, `follow-up`;
 //! - [`care`]: `sedation-dose-max`, `post-procedure-care`, `eligibility`;
 //! - `sedation`: `sedation-protocol`;
-//! - `revision`: `plan-revision`.
+//! - `revision`: `plan-revision`;
+//! - [`acknowledgement`]: the rules `acknowledgement-refused` and
+//!   `acknowledgement-unused`, and which findings a plan's acknowledgements
+//!   cover (they run after every other rule).
 //!
 //! [`loader`] reads a rule file strictly; [`kind`] ties kind names to their
 //! types. A plan is judged only after the rule set has resolved its names
 //! ([`RuleSet::resolve`] gives a [`ResolvedPlan`], which only that set can
 //! judge). Every rule yields a [`RuleOutcome`], passes included.
 
+pub mod acknowledgement;
 mod anatomy;
 mod care;
 mod context;
@@ -112,6 +116,11 @@ pub struct Rule {
     /// Why a rule that is not the protocol's is there (`plan-revision`, or
     /// a site's own rule), besides or instead of a citation.
     pub rationale: Option<String>,
+    /// Whether a plan's acknowledgement may accept its findings (they are
+    /// then listed but do not count). By default a `warning` or `info` rule
+    /// may be acknowledged and an `error` rule may not; the rules in
+    /// [`acknowledgement::NEVER_ACKNOWLEDGEABLE`] never may.
+    pub acknowledgeable: bool,
     /// What it checks, with its parameters.
     pub check: Check,
 }
@@ -128,20 +137,36 @@ impl Rule {
         self.check.summary()
     }
 
+    /// Whether this rule judges the plan's acknowledgements, after every
+    /// other rule, rather than the plan itself.
+    fn judges_acknowledgements(&self) -> bool {
+        matches!(self.check, Check::AcknowledgementRefused(_) | Check::AcknowledgementUnused(_))
+    }
+
     /// Runs the rule on a plan: its outcome, and its findings stamped with
     /// the rule's id, severity and citation.
     fn run(&self, plan: &ResolvedPlan, context: &Context) -> (RuleOutcome, Vec<Finding>) {
+        self.conclude(|| self.check.evaluate(plan, context))
+    }
+
+    /// The rule's outcome and stamped findings, from `evaluate` (`None`:
+    /// the rule does not apply), which is not called when the rule is off.
+    fn conclude(
+        &self,
+        evaluate: impl FnOnce() -> Option<Vec<Finding>>,
+    ) -> (RuleOutcome, Vec<Finding>) {
         let outcome = |result, findings| RuleOutcome {
             id: self.id.clone(),
             kind: self.kind().to_string(),
             severity: self.severity,
             outcome: result,
             findings,
+            acknowledged: 0,
         };
         if !self.enabled {
             return (outcome(RuleResult::Disabled, 0), Vec::new());
         }
-        let Some(findings) = self.check.evaluate(plan, context) else {
+        let Some(findings) = evaluate() else {
             return (outcome(RuleResult::NotApplicable, 0), Vec::new());
         };
         let found = findings.len();
@@ -173,11 +198,12 @@ impl Rule {
 
 impl serde::Serialize for Rule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut rule = serializer.serialize_struct("Rule", 9)?;
+        let mut rule = serializer.serialize_struct("Rule", 10)?;
         rule.serialize_field("id", &self.id)?;
         rule.serialize_field("kind", self.kind())?;
         rule.serialize_field("severity", &self.severity)?;
         rule.serialize_field("enabled", &self.enabled)?;
+        rule.serialize_field("acknowledgeable", &self.acknowledgeable)?;
         rule.serialize_field("description", &self.description)?;
         match &self.citation {
             Some(citation) => rule.serialize_field("citation", citation)?,
@@ -293,15 +319,35 @@ impl std::ops::Deref for ResolvedPlan<'_> {
 impl ResolvedPlan<'_> {
     /// Judges the plan with the rule set that resolved it: every finding,
     /// and one outcome per rule in file order.
+    ///
+    /// The plan's acknowledgements are applied to the findings of the other
+    /// rules first (an acknowledged finding is kept, marked, and no longer
+    /// counts); then the two rules on acknowledgements judge what became of
+    /// each one.
     pub fn evaluate(&self, context: &Context) -> (Vec<Finding>, Vec<RuleOutcome>) {
-        let mut findings = Vec::new();
-        let mut outcomes = Vec::with_capacity(self.rules.rules.len());
-        for rule in &self.rules.rules {
-            let (outcome, found) = rule.run(self, context);
-            outcomes.push(outcome);
-            findings.extend(found);
+        let rules = &self.rules.rules;
+        let mut runs: Vec<Option<(RuleOutcome, Vec<Finding>)>> = rules
+            .iter()
+            .map(|rule| (!rule.judges_acknowledgements()).then(|| rule.run(self, context)))
+            .collect();
+        let findings = runs.iter_mut().flatten().flat_map(|(_, findings)| findings.iter_mut());
+        let review = acknowledgement::apply(&self.plan.acknowledgements, self.rules, findings);
+        for (run, rule) in runs.iter_mut().zip(rules) {
+            if run.is_none() {
+                *run = Some(rule.conclude(|| match rule.check {
+                    Check::AcknowledgementRefused(_) => review.refused(),
+                    _ => review.unused(),
+                }));
+            }
         }
-        (findings, outcomes)
+        let mut all_findings = Vec::new();
+        let mut outcomes = Vec::with_capacity(rules.len());
+        for (mut outcome, findings) in runs.into_iter().flatten() {
+            outcome.acknowledged = findings.iter().filter(|f| f.acknowledged.is_some()).count();
+            outcomes.push(outcome);
+            all_findings.extend(findings);
+        }
+        (all_findings, outcomes)
     }
 }
 
@@ -440,6 +486,8 @@ mod shipped {
         ("eligibility", Severity::Warning),
         ("course-length", Severity::Info),
         ("plan-revision", Severity::Error),
+        ("acknowledgement-refused", Severity::Error),
+        ("acknowledgement-unused", Severity::Warning),
     ];
 
     /// Text compared modulo layout: words hyphenated across a line break
@@ -468,7 +516,7 @@ mod shipped {
     fn the_shipped_file_has_every_spec_rule_at_its_default_severity() {
         let rules = RuleSet::builtin().unwrap();
         assert_eq!(rules.id, "chiras-bone-chemoembolization");
-        assert_eq!(rules.version, "2.0.0");
+        assert_eq!(rules.version, "2.1.0");
         let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
         for (id, severity) in SPEC_RULES {
             let rule = rules.rule(id).unwrap_or_else(|| panic!("no rule {id} in {ids:?}"));
@@ -490,7 +538,11 @@ mod shipped {
             let citation = rule.citation.as_deref();
             let citation = citation.unwrap_or_else(|| panic!("{} has no citation", rule.id));
             if rule.rationale.is_some() {
-                assert_eq!(rule.id, "plan-revision", "only embolint's own rule has a rationale");
+                let own = ["plan-revision", "acknowledgement-refused", "acknowledgement-unused"];
+                assert!(
+                    own.contains(&rule.id.as_str()),
+                    "only embolint's own rules have a rationale"
+                );
                 let rationale = rule.rationale.as_deref().unwrap_or_default();
                 assert!(rationale.starts_with("embolint's own rule, not the paper's"));
             }

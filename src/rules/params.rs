@@ -71,6 +71,8 @@ params! {
     citation: String,
     /// Why a rule that is not the protocol's is there, instead of a citation.
     rationale: String,
+    /// Whether a plan may acknowledge the rule's findings.
+    acknowledgeable: bool,
     /// spinal-mapping-required: lesion regions needing the mapping.
     regions: Vec<String>,
     /// artery-dose-max: diameter from which the large caps apply.

@@ -129,6 +129,7 @@ pub fn spec_example() -> Plan {
             plan_id: Some("PLN-2026-0031".into()),
         }],
         sessions: vec![session(0, Some(2), "2026-11-05")],
+        acknowledgements: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::names::Name;
 use crate::plan::{Artery, DrugDose, Embolic, ParticleRange, PostProcedureDrug, Quantity};
 use crate::plan::{Sedative, SedativeDose, Session, Unit};
 
+mod acknowledgements;
 mod invalid;
 mod messages;
 
@@ -165,6 +166,7 @@ fn the_spec_example_reads_into_the_expected_model() {
             plan_id: Some("PLN-2026-0031".into()),
         }],
         sessions: vec![expected_session()],
+        acknowledgements: Vec::new(),
     };
     assert_eq!(parse(EXAMPLE).unwrap(), expected);
 }
