@@ -32,6 +32,7 @@ mod history_watch;
 mod hostile_input;
 mod hostile_names;
 mod properties;
+mod replay;
 mod watch_backlog;
 mod watch_bad_files;
 mod watch_burst;
