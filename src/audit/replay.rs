@@ -385,7 +385,7 @@ pub fn render(replayed: &Replayed) -> String {
     }
     if !replayed.not_replayed.is_empty() {
         out.push_str(&format!(
-            "\nCould not replay {} recorded plans:\n",
+            "\nPlans that could not be replayed ({}):\n",
             replayed.not_replayed.len()
         ));
         for skipped in &replayed.not_replayed {
@@ -413,13 +413,13 @@ pub fn render(replayed: &Replayed) -> String {
 }
 
 /// "12 plans change: 9 pass → fail, 3 fail → pass", or "no verdict
-/// changes: N plans replayed".
+/// changes: N plans replayed", and how many could not be replayed.
 pub fn summary_line(replayed: &Replayed) -> String {
+    let skipped = match replayed.not_replayed.len() {
+        0 => String::new(),
+        n => format!(" ({n} could not be replayed)"),
+    };
     if replayed.verdict_changes == 0 {
-        let skipped = match replayed.not_replayed.len() {
-            0 => String::new(),
-            n => format!(" ({n} could not be replayed)"),
-        };
         return format!("no verdict changes: {} plans replayed{skipped}", replayed.replayed);
     }
     let parts: Vec<String> = replayed
@@ -428,10 +428,111 @@ pub fn summary_line(replayed: &Replayed) -> String {
         .map(|t| format!("{} {} → {}", t.plans, t.before.as_str(), t.after.as_str()))
         .collect();
     let plans = if replayed.verdict_changes == 1 { "plan changes" } else { "plans change" };
-    format!("{} {plans}: {}", replayed.verdict_changes, parts.join(", "))
+    format!("{} {plans}: {}{skipped}", replayed.verdict_changes, parts.join(", "))
 }
 
 fn finding_line(finding: &FindingKey) -> String {
     let at = if finding.path.is_empty() { "the whole file" } else { &finding.path };
     format!("{} ({}) at {at}", finding.rule, finding.severity.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: &str, path: &str) -> FindingKey {
+        FindingKey { rule: rule.into(), severity: Severity::Error, path: path.into() }
+    }
+
+    #[test]
+    fn findings_are_compared_as_a_multiset_by_rule_severity_and_path() {
+        let a = finding("artery-dose-max", "/sessions/0/arteries/0/drugs/0/dose");
+        let b = finding("session-spacing", "/sessions/0/date");
+        let warning_b = FindingKey { severity: Severity::Warning, ..b.clone() };
+        let (added, removed) = difference(&[a.clone(), b.clone()], &[a.clone(), a.clone()]);
+        assert_eq!(added, vec![a.clone()], "a second finding of the same rule at the same place");
+        assert_eq!(removed, vec![b.clone()]);
+        let (added, removed) =
+            difference(std::slice::from_ref(&b), std::slice::from_ref(&warning_b));
+        assert_eq!((added, removed), (vec![warning_b], vec![b]), "a new severity is a change");
+        let same = std::slice::from_ref(&a);
+        assert_eq!(difference(same, same), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_recorded_place_outside_the_root_is_never_read() {
+        let root = Path::new("/nonexistent-root");
+        for place in ["../etc/passwd", "/etc/passwd", "passed/../../x", ""] {
+            let reason = archived_bytes(root, place, "00").unwrap_err();
+            assert!(reason.contains("not inside the root"), "{place}: {reason}");
+        }
+    }
+
+    fn report() -> Replayed {
+        let mut tally = Tally { replayed: 12, ..Tally::default() };
+        tally.count_rules(&[finding("artery-dose-max", "/a")], &[finding("artery-dose-max", "/a")]);
+        let added = vec![finding("artery-dose-max", "/sessions/0/arteries/0/drugs/0/dose")];
+        for (file, before, after) in [
+            ("passed/a.json", Outcome::Pass, Outcome::Fail),
+            ("passed/b.json", Outcome::Pass, Outcome::Fail),
+            ("failed/c.json", Outcome::Fail, Outcome::Pass),
+        ] {
+            tally.count_transition(before, after);
+            tally.count_rules(&[], &added);
+            let plan_id = Some(file.replace(".json", "").replace('/', "-"));
+            let change = PlanChange {
+                seq: Some(7),
+                file: file.into(),
+                plan_id,
+                before,
+                after,
+                added: added.clone(),
+                removed: vec![],
+            };
+            tally.changed.push(change);
+        }
+        tally.not_replayed.push(NotReplayed {
+            seq: Some(9),
+            file: "passed/d.json".into(),
+            reason: "missing: the file is no longer in its outcome folder".into(),
+            sha256: String::new(),
+        });
+        let rule_set = RuleSetRef {
+            id: "site-rules".into(),
+            version: "2.1.0".into(),
+            sha256: "0123456789abcdef".into(),
+        };
+        tally.into_replayed(rule_set, 0)
+    }
+
+    #[test]
+    fn the_text_report_starts_with_the_summary_line() {
+        insta::assert_snapshot!(render(&report()), @r"
+        3 plans change: 2 pass → fail, 1 fail → pass (1 could not be replayed)
+        12 plans judged again under site-rules 2.1.0 (sha256 0123456789ab).
+
+        Findings per rule, recorded → now:
+          artery-dose-max  1 → 4  (changed)
+
+        Plans that change:
+          passed/a.json (plan passed-a, log seq 7): pass → fail
+            + artery-dose-max (error) at /sessions/0/arteries/0/drugs/0/dose
+          passed/b.json (plan passed-b, log seq 7): pass → fail
+            + artery-dose-max (error) at /sessions/0/arteries/0/drugs/0/dose
+          failed/c.json (plan failed-c, log seq 7): fail → pass
+            + artery-dose-max (error) at /sessions/0/arteries/0/drugs/0/dose
+
+        Plans that could not be replayed (1):
+          passed/d.json (log seq 9): missing: the file is no longer in its outcome folder
+        ");
+    }
+
+    #[test]
+    fn with_no_verdict_change_the_summary_says_how_many_were_replayed() {
+        let replayed = Tally { replayed: 5, ..Tally::default() }.into_replayed(
+            RuleSetRef { id: "r".into(), version: "1".into(), sha256: "s".into() },
+            0,
+        );
+        assert_eq!(summary_line(&replayed), "no verdict changes: 5 plans replayed");
+    }
 }
