@@ -304,7 +304,17 @@ fn archived_bytes(root: &Path, moved_to: &str, sha256: &str) -> Result<Vec<u8>, 
     if !inside || moved_to.is_empty() {
         return Err("its recorded place is not inside the root; it was not read".into());
     }
-    let bytes = match read_plan_file(&root.join(relative), MAX_REPLAYED_PLAN_BYTES) {
+    let path = root.join(relative);
+    match std::fs::symlink_metadata(&path) {
+        Ok(found) if found.file_type().is_symlink() => {
+            return Err("it is a symbolic link, not the plan file itself; it was not read".into())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("missing: the file is no longer in its outcome folder".into())
+        }
+        _ => {}
+    }
+    let bytes = match read_plan_file(&path, MAX_REPLAYED_PLAN_BYTES) {
         Ok(PlanBytes::Read(bytes)) => bytes,
         Ok(PlanBytes::TooLarge { size, .. }) => {
             return Err(format!("it is larger than replay reads ({size} bytes)"))
@@ -466,6 +476,69 @@ mod tests {
             let reason = archived_bytes(root, place, "00").unwrap_err();
             assert!(reason.contains("not inside the root"), "{place}: {reason}");
         }
+    }
+
+    /// A root whose log holds `lines` (records and events, unchained).
+    fn root_with_log(lines: &[serde_json::Value]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("log")).unwrap();
+        std::fs::create_dir_all(dir.path().join("passed")).unwrap();
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(dir.path().join("log/decisions.jsonl"), text).unwrap();
+        dir
+    }
+
+    fn invalid_record(moved_to: &str, bytes: &[u8]) -> serde_json::Value {
+        serde_json::json!({
+            "verdict": "invalid", "file": "p.json", "sha256": sha256_hex(bytes),
+            "findings": [{"rule": "plan-format", "severity": "error", "path": "", "message": "m"}],
+            "watch": {"batch": 1, "inbox_name": "p.json", "moved_to": moved_to,
+                      "sidecar": format!("{moved_to}.verdict.json"), "elapsed_us": 1}
+        })
+    }
+
+    #[test]
+    fn a_plan_never_placed_is_reported_as_such_not_as_missing() {
+        let record = invalid_record("invalid/p.json", b"{}");
+        let event = serde_json::json!({
+            "event": "plan-not-placed", "at": "2026-12-01T00:00:00Z", "batch": 1,
+            "inbox_name": "p.json", "moved_to": "invalid/p.json", "sha256": sha256_hex(b"{}"),
+            "verdict": "invalid", "reason": "changed",
+            "message": "it was changed after it was read; it is judged again"
+        });
+        let root = root_with_log(&[record, event]);
+        let replayed = replay(root.path(), &RuleSet::builtin().unwrap()).unwrap();
+        assert_eq!(replayed.not_replayed.len(), 1);
+        let reason = &replayed.not_replayed[0].reason;
+        assert!(reason.starts_with("it was never placed there: it was changed"), "{reason}");
+    }
+
+    #[test]
+    fn a_symbolic_link_in_an_outcome_folder_is_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("p.json"), b"{}").unwrap();
+        let root = root_with_log(&[invalid_record("passed/p.json", b"{}")]);
+        std::os::unix::fs::symlink(
+            outside.path().join("p.json"),
+            root.path().join("passed/p.json"),
+        )
+        .unwrap();
+        let replayed = replay(root.path(), &RuleSet::builtin().unwrap()).unwrap();
+        assert_eq!(replayed.replayed, 0);
+        assert!(replayed.not_replayed[0].reason.contains("symbolic link"));
+    }
+
+    #[test]
+    fn an_invalid_plan_still_there_is_judged_again() {
+        let root = root_with_log(&[invalid_record("passed/p.json", b"{}")]);
+        std::fs::write(root.path().join("passed/p.json"), b"{}").unwrap();
+        let replayed = replay(root.path(), &RuleSet::builtin().unwrap()).unwrap();
+        assert_eq!(replayed.replayed, 1);
+        assert_eq!(replayed.verdict_changes, 0);
+        // The record's one finding, the new verdict's several: the findings
+        // change, the verdict does not.
+        assert_eq!(replayed.changed.len(), 1);
+        assert_eq!(replayed.changed[0].after, Outcome::Invalid);
     }
 
     fn report() -> Replayed {
