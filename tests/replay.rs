@@ -133,6 +133,28 @@ fn the_same_rules_change_nothing_and_exit_0_spacing_judged_as_it_was() {
     assert!(text.starts_with("no verdict changes: 8 plans replayed\n"), "{text}");
 }
 
+/// A plan withdrawn from the history no longer counts for spacing: replay
+/// replays the withdrawal too, so the plan judged after it still passes.
+#[test]
+fn a_withdrawal_in_the_log_is_replayed_so_spacing_is_judged_as_it_was() {
+    let mut site = Site::new();
+    let withdrawn = with_small_artery_dose(&plan_on("W-1", "PAT-W", "2026-11-02"), "2");
+    archive(&mut site, &[("withdrawn.json".into(), withdrawn)]);
+    let root = site.root();
+    let forget =
+        ["history", "--forget", "W-1", "--by", "Dr. Audit", "--reason", "cancelled", "--root"];
+    let output = site.run(&[&forget[..], &[root.to_str().unwrap()]].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let after = with_small_artery_dose(&plan_on("W-2", "PAT-W", "2026-11-10"), "2");
+    archive(&mut site, &[("after.json".into(), after)]);
+    let records = site.records();
+    assert_eq!(records[1]["verdict"], "pass", "W-1 was withdrawn before W-2 was judged");
+    let (code, report) = replay_json(&site, &shipped_rules(site.dir.path()));
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["replayed"], 2);
+    assert_eq!(report["changed"], serde_json::json!([]));
+}
+
 #[test]
 fn a_lowered_artery_cap_changes_exactly_the_plans_above_it_and_exits_1() {
     let mut site = Site::new();
