@@ -38,7 +38,8 @@
 //!   dropped files, crash recovery, history withdrawals, reloads, signals
 //!   and pseudonymised logs.
 //! - [`audit`]: the audit trail — the decision log and its hash chain,
-//!   `embolint verify-log`, and the patient history rebuilt from the log.
+//!   `embolint verify-log`, the patient history rebuilt from the log, and
+//!   `embolint replay`, the archived plans judged again under new rules.
 //!
 //! - [`formats`]: verdicts as JUnit XML, SARIF and TAP for other tools.
 //!

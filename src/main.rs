@@ -58,7 +58,7 @@ enum Command {
     /// Every plan the decision log recorded that is still in its outcome
     /// folder unchanged (its sha256 as recorded) is judged again, in the
     /// log's order, with the patient history as it stood when it was
-    /// judged. Nothing under ROOT is written. Prints a summary line, the
+    /// judged. Nothing under DIR is written. Prints a summary line, the
     /// findings per rule before and after, the plans whose verdict or
     /// findings change, and the plans that could not be replayed (missing
     /// or altered).
