@@ -44,7 +44,8 @@
 //!   (plans are staged into the inbox and recorded by the watch loop; see
 //!   [`watch::intake`]).
 //! - [`audit`]: the audit trail — the decision log and its hash chain,
-//!   `embolint verify-log`, and the patient history rebuilt from the log.
+//!   `embolint verify-log`, the patient history rebuilt from the log, and
+//!   `embolint replay`, the archived plans judged again under new rules.
 //!
 //! - [`formats`]: verdicts as JUnit XML, SARIF and TAP for other tools.
 //!

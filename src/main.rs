@@ -60,6 +60,20 @@ enum Command {
     /// 1 it is broken, or its last record is incomplete; 3 the log cannot be
     /// read.
     VerifyLog(VerifyLogArgs),
+    /// Judge the plans already judged again, under another rule set: what
+    /// would this rule change have done to our past plans?
+    ///
+    /// Every plan the decision log recorded that is still in its outcome
+    /// folder unchanged (its sha256 as recorded) is judged again, in the
+    /// log's order, with the patient history as it stood when it was
+    /// judged. Nothing under DIR is written. Prints a summary line, the
+    /// findings per rule before and after, the plans whose verdict or
+    /// findings change, and the plans that could not be replayed (missing
+    /// or altered).
+    ///
+    /// Exit status: 0 no verdict changes; 1 at least one verdict changes;
+    /// 3 embolint could not run (bad rule file, no decision log).
+    Replay(ReplayArgs),
     /// Show the settings `watch` would run with, and where each comes from:
     /// the command line, the config file, or the built-in default.
     ///
@@ -387,6 +401,21 @@ struct VerifyLogArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct ReplayArgs {
+    /// The rule file (TOML) to judge the past plans under.
+    #[arg(long, value_name = "FILE")]
+    rules: PathBuf,
+    /// The daemon's root folder: its decision log and outcome folders are
+    /// read, never written.
+    #[arg(long, value_name = "DIR")]
+    root: PathBuf,
+    /// Output format: text for people (a summary line first), or JSON for
+    /// software (one object).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
 struct ConfigArgs {
     /// The same options as `watch`.
     #[command(flatten)]
@@ -455,6 +484,12 @@ fn main() -> ExitCode {
                 first_key: args.first_key,
                 key_state: args.key_state,
             },
+            args.format.into(),
+            &mut std::io::stdout(),
+        ),
+        Command::Replay(args) => commands::replay::replay(
+            &args.rules,
+            &args.root,
             args.format.into(),
             &mut std::io::stdout(),
         ),

@@ -32,6 +32,7 @@ fn each_command_says_what_its_own_json_holds() {
         ("rules", "the whole rule set as one object"),
         ("history", "the sessions as a JSON array"),
         ("verify-log", "one report object"),
+        ("replay", "JSON for software (one object)"),
     ] {
         let output = embolint().args([command, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&output.stdout).replace(char::is_whitespace, " ");

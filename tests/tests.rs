@@ -34,6 +34,7 @@ mod history_watch;
 mod hostile_input;
 mod hostile_names;
 mod properties;
+mod replay;
 mod serve_api;
 mod serve_cds;
 mod serve_crash;

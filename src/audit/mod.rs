@@ -14,9 +14,12 @@
 //!   first broken line.
 //! - [`rebuild`]: `embolint history --rebuild`, a lost or damaged patient
 //!   history rebuilt from the log alone.
+//! - [`replay`]: `embolint replay`, the archived plans judged again under
+//!   another rule set, with the history rebuilt from the log as it goes.
 
 pub mod chain;
 pub mod decision_log;
 pub mod rebuild;
+pub mod replay;
 pub mod seal;
 pub mod verify;

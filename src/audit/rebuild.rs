@@ -58,7 +58,7 @@ pub fn rebuild(root: &Path) -> Result<Rebuilt, String> {
     {
         let history = History::open(&temp).map_err(|e| e.to_string())?;
         history.begin().map_err(|e| e.to_string())?;
-        replay(&layout.decisions(), &history, &mut rebuilt)?;
+        replay_log(&layout.decisions(), &history, &mut rebuilt, |_, _| Ok(()))?;
         history.commit().map_err(|e| e.to_string())?;
         let plans = history.plans().map_err(|e| e.to_string())?;
         rebuilt.plans = plans.len();
@@ -70,8 +70,27 @@ pub fn rebuild(root: &Path) -> Result<Rebuilt, String> {
     Ok(rebuilt)
 }
 
-/// Replays every line of the log into the open transaction.
-fn replay(decisions: &Path, history: &History, rebuilt: &mut Rebuilt) -> Result<(), String> {
+/// A line of the decision log that `embolint replay` looks at before its
+/// effect on the history is replayed.
+#[derive(Debug)]
+pub enum LogLine<'a> {
+    /// A decision record: a judged plan, its verdict and placement.
+    Decision(&'a serde_json::Value),
+    /// A plan that was judged but never placed where its record said.
+    NotPlaced(&'a NotPlacedEvent),
+}
+
+/// Replays every line of the log, in order, into `history` (inside a
+/// transaction the caller opened). `visit` sees each decision record and
+/// each `plan-not-placed` event just before its effect goes in, so that
+/// whoever visits sees the history exactly as it stood when the daemon
+/// judged that plan.
+pub fn replay_log(
+    decisions: &Path,
+    history: &History,
+    rebuilt: &mut Rebuilt,
+    mut visit: impl FnMut(LogLine<'_>, &History) -> Result<(), String>,
+) -> Result<(), String> {
     let file = std::fs::File::open(decisions)
         .map_err(|e| format!("cannot read the decision log {}: {e}", decisions.display()))?;
     for line in BufReader::new(file).split(b'\n') {
@@ -88,16 +107,22 @@ fn replay(decisions: &Path, history: &History, rebuilt: &mut Rebuilt) -> Result<
         } else if value.get("event").and_then(|e| e.as_str()) == Some(unplaced::EVENT) {
             let event: NotPlacedEvent = serde_json::from_value(value)
                 .map_err(|e| format!("a plan-not-placed record cannot be read: {e}"))?;
+            visit(LogLine::NotPlaced(&event), history)?;
             unplaced::undo(history, &event).map_err(|e| e.to_string())?;
         } else if value.get("event").is_some() {
             // The audit's own events change nothing in the history.
-        } else if value.get("verdict").and_then(|v| v.as_str()) == Some("pass") {
-            match rows_of(&value) {
-                Some(plan) => {
-                    history.put(&plan).map_err(|e| e.to_string())?;
-                    rebuilt.passed_records += 1;
+        } else {
+            if value.get("verdict").is_some() {
+                visit(LogLine::Decision(&value), history)?;
+            }
+            if value.get("verdict").and_then(|v| v.as_str()) == Some("pass") {
+                match rows_of(&value) {
+                    Some(plan) => {
+                        history.put(&plan).map_err(|e| e.to_string())?;
+                        rebuilt.passed_records += 1;
+                    }
+                    None => rebuilt.passed_without_rows += 1,
                 }
-                None => rebuilt.passed_without_rows += 1,
             }
         }
     }

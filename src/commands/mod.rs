@@ -11,6 +11,7 @@
 //! - [`history`]: show a patient's recorded sessions, withdraw a plan,
 //!   rebuild the history from the decision log.
 //! - [`verify_log`]: check the decision log's hash chain.
+//! - [`replay`]: judge the archived plans again under another rule set.
 //! - [`config`]: the daemon's settings in force and where each came from.
 //! - [`pseudonym`]: the name the operational logs give a patient.
 
@@ -18,6 +19,7 @@ pub mod check;
 pub mod config;
 pub mod history;
 pub mod pseudonym;
+pub mod replay;
 pub mod rules;
 pub mod verify_log;
 
