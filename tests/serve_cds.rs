@@ -215,7 +215,7 @@ fn an_override_of_an_acknowledgeable_card_is_recorded_as_an_acknowledgement_and_
         let (status, body) =
             post_json(&format!("{url}/feedback"), &[], &serde_json::to_vec(&feedback).unwrap());
         assert_eq!(status, 200, "{body}");
-        site.events().into_iter().filter(|e| e["event"] == "cds-feedback").next_back().unwrap()
+        site.events().into_iter().rfind(|e| e["event"] == "cds-feedback").unwrap()
     };
     let recorded = override_with(&reasons[0]);
     let acknowledgement = &recorded["acknowledgement"];
