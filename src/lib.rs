@@ -42,7 +42,7 @@
 //! - [`serve`]: `embolint serve` — the HTTP API and the CDS Hooks
 //!   `order-sign` service, a second intake of the daemon's one recorder
 //!   (plans are staged into the inbox and recorded by the watch loop; see
-//!   [`watch::intake`]).
+//!   [`recorder::intake`]).
 //! - [`audit`]: the audit trail — the decision log and its hash chain,
 //!   `embolint verify-log`, the patient history rebuilt from the log, and
 //!   `embolint replay`, the archived plans judged again under new rules.
@@ -65,6 +65,7 @@ pub mod history;
 pub mod levels;
 pub mod names;
 pub mod plan;
+pub mod recorder;
 pub mod report;
 pub mod rules;
 pub mod serve;

@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //! - [`service`]: the state the handlers share with the daemon's loop (the
-//!   loop is the one writer; see [`crate::watch::intake`]).
+//!   loop is the one writer; see [`crate::recorder::intake`]).
 //! - [`staging`]: how a plan received over HTTP enters the recorder (the
 //!   inbox, under a name made from its idempotency key).
 //! - [`index`]: the decision index, kept in step with the log.
@@ -173,7 +173,8 @@ fn attach(
 ) -> Result<(crate::watch::daemon::Daemon, Arc<service::Service>), Fatal> {
     let cannot = |e: std::io::Error| Fatal::Start(format!("cannot start the HTTP service: {e}"));
     let inbox = Folder::open(&daemon.layout.inbox).map_err(cannot)?;
-    crate::watch::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX).map_err(cannot)?;
+    crate::recorder::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX)
+        .map_err(cannot)?;
     let service = service::Service::new(
         &daemon.layout.decisions(),
         Arc::clone(wakes),
@@ -184,6 +185,6 @@ fn attach(
     )
     .map_err(cannot)?;
     let service = Arc::new(service);
-    daemon.intake = Some(Arc::clone(&service) as Arc<dyn crate::watch::intake::Intake>);
+    daemon.intake = Some(Arc::clone(&service) as Arc<dyn crate::recorder::intake::Intake>);
     Ok((daemon, service))
 }

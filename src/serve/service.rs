@@ -1,13 +1,13 @@
 //! What the HTTP handlers share with each other and with the daemon's loop
 //! (the one writer): the rules in force, the decision index, the requests
 //! waiting for their record, the events waiting to be recorded, and the
-//! metrics. The loop reaches it through [`crate::watch::intake::Intake`].
+//! metrics. The loop reaches it through [`crate::recorder::intake::Intake`].
 
 use super::index::DecisionIndex;
 use super::metrics::{BuildLabels, Metrics};
+use crate::recorder::intake::Intake;
 use crate::rules::RuleSet;
 use crate::watch::folder::Folder;
-use crate::watch::intake::Intake;
 use crate::watch::wake::Wake;
 use crate::watch::wake_queue::WakeQueue;
 use std::collections::HashMap;

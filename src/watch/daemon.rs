@@ -4,26 +4,26 @@
 //! patient history — whichever comes first. While the history is unusable,
 //! nothing is judged: plans wait in the inbox.
 
-use super::batch::{self, Judged, Placed};
-use super::claim::{self, claim, Content, Fingerprint, NotClaimed};
 use super::config::Settings;
 use super::fatal::{storage, Fatal};
 use super::file_name::{self, SIDECAR_SUFFIX};
-use super::forget;
 use super::inbox::Inbox;
-use super::intake::Intake;
-use super::judge::judge;
 use super::layout::{Folders, Layout};
 use super::logging::LogControl;
-use super::outcome;
-use super::patient_history::PatientHistory;
 use super::pseudonym;
 use super::rules_in_force::RulesInForce;
-use super::unplaced::{self, NotPlacedEvent};
 use super::wake::{FsWatch, Wake};
 use super::wake_queue::WakeQueue;
 use super::WatchArgs;
 use crate::audit::decision_log::{DecisionLog, Placement};
+use crate::recorder::batch::{self, Judged, Placed};
+use crate::recorder::claim::{self, claim, Content, Fingerprint, NotClaimed};
+use crate::recorder::forget;
+use crate::recorder::intake::Intake;
+use crate::recorder::judge::judge;
+use crate::recorder::outcome;
+use crate::recorder::patient_history::PatientHistory;
+use crate::recorder::unplaced::{self, NotPlacedEvent};
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};

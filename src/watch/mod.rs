@@ -39,40 +39,30 @@
 //! - [`intake`]: how another intake of the same process (the HTTP service)
 //!   feeds the loop and follows it.
 
-pub mod batch;
-pub mod claim;
 pub mod config;
 pub mod daemon;
-pub mod failpoint;
 pub mod fatal;
 pub mod file_name;
 pub mod folder;
-pub mod forget;
 pub mod inbox;
-pub mod intake;
-pub mod judge;
 pub mod layout;
 pub mod logging;
 pub mod oldest;
-pub mod outcome;
-pub mod patient_history;
 pub mod pseudonym;
 pub mod quiet;
-pub mod recovery;
 pub mod rules_in_force;
 pub mod service_manager;
-pub mod unplaced;
 pub mod wake;
 pub mod wake_queue;
 
 use crate::audit;
 use crate::audit::decision_log::SealOpened;
+use crate::recorder::patient_history::PatientHistory;
 use config::{LogFormat, Settings};
 use daemon::Daemon;
 use fatal::{storage, Fatal};
 use layout::Layout;
 use logging::LogControl;
-use patient_history::PatientHistory;
 use rules_in_force::RulesInForce;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -246,20 +236,31 @@ pub fn start(
     }
     log_seal(&tail.seal, &layout);
     for dir in [&folders.passed, &folders.failed, &folders.invalid] {
-        outcome::remove_stale_temps_in(dir, outcome::TEMP_PREFIX)
+        crate::recorder::outcome::remove_stale_temps_in(dir, crate::recorder::outcome::TEMP_PREFIX)
             .map_err(storage(format!("cleaning {}", dir.path().display())))?;
     }
-    outcome::remove_stale_temps(&layout.requests(), outcome::TEMP_PREFIX)
-        .map_err(storage(format!("cleaning {}", layout.requests().display())))?;
-    outcome::remove_stale_temps_in(&folders.inbox, claim::COPY_PREFIX)
-        .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
-    let mut recovered = recovery::recover(&folders, &tail, settings.max_plan_bytes)?;
+    crate::recorder::outcome::remove_stale_temps(
+        &layout.requests(),
+        crate::recorder::outcome::TEMP_PREFIX,
+    )
+    .map_err(storage(format!("cleaning {}", layout.requests().display())))?;
+    crate::recorder::outcome::remove_stale_temps_in(
+        &folders.inbox,
+        crate::recorder::claim::COPY_PREFIX,
+    )
+    .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
+    let mut recovered =
+        crate::recorder::recovery::recover(&folders, &tail, settings.max_plan_bytes)?;
     let mut log = log;
     let not_placed = record_not_placed(&mut log, &decisions, &mut recovered.not_placed)?;
     // The history catches up with the log's final batch now, or, if it is
     // unusable, as soon as it can be used (nothing is judged before).
-    let mut owed = patient_history::owed_by(&tail);
-    owed.extend(not_placed.into_iter().map(|e| patient_history::Owed::NotPlaced(Box::new(e))));
+    let mut owed = crate::recorder::patient_history::owed_by(&tail);
+    owed.extend(
+        not_placed
+            .into_iter()
+            .map(|e| crate::recorder::patient_history::Owed::NotPlaced(Box::new(e))),
+    );
     let mut history = PatientHistory::new(&layout, owed);
     let owed_at_start = history.owed();
     history.usable(Instant::now())?;
@@ -311,15 +312,15 @@ pub fn start(
 fn record_not_placed(
     log: &mut crate::audit::decision_log::DecisionLog,
     decisions: &std::path::Path,
-    found: &mut Vec<unplaced::NotPlacedEvent>,
-) -> Result<Vec<unplaced::NotPlacedEvent>, Fatal> {
+    found: &mut Vec<crate::recorder::unplaced::NotPlacedEvent>,
+) -> Result<Vec<crate::recorder::unplaced::NotPlacedEvent>, Fatal> {
     let mut events = std::mem::take(found);
     if events.is_empty() {
         return Ok(events);
     }
     for event in &mut events {
         if let Some(withdrawn) = &event.withdrawn {
-            event.restored = unplaced::earlier_version(decisions, withdrawn)
+            event.restored = crate::recorder::unplaced::earlier_version(decisions, withdrawn)
                 .map_err(storage(format!("reading the decision log {}", decisions.display())))?;
         }
     }
@@ -381,7 +382,7 @@ fn log_start(
     layout: &Layout,
     settings: &Settings,
     rules: &RulesInForce,
-    recovered: &recovery::Recovered,
+    recovered: &crate::recorder::recovery::Recovered,
     history: &PatientHistory,
     owed_at_start: usize,
 ) {
