@@ -179,12 +179,12 @@ fn attach(
         &daemon.layout.decisions(),
         Arc::clone(wakes),
         inbox,
-        daemon.history.path().to_path_buf(),
+        daemon.recorder.history().path().to_path_buf(),
         daemon.settings.max_plan_bytes,
         daemon.rules.set.clone(),
     )
     .map_err(cannot)?;
     let service = Arc::new(service);
-    daemon.intake = Some(Arc::clone(&service) as Arc<dyn crate::recorder::intake::Intake>);
+    daemon.recorder.follow_with(Arc::clone(&service) as Arc<dyn crate::recorder::intake::Intake>);
     Ok((daemon, service))
 }
