@@ -12,6 +12,8 @@
 //! - [`api`]: the `/v1/` handlers.
 //! - [`cds`]: CDS Hooks discovery, `order-sign` cards and feedback.
 //! - [`access`]: bearer tokens and CDS Hooks JWTs.
+//! - [`seen_tokens`]: the JWT ids already used, kept on disk until they
+//!   expire (a replay is refused also after a restart).
 //! - [`metrics`]: Prometheus metrics.
 
 // An error answer is an HTTP response, built where the problem is found and
@@ -24,6 +26,7 @@ pub mod cds;
 pub mod http;
 pub mod index;
 pub mod metrics;
+pub mod seen_tokens;
 pub mod service;
 pub mod staging;
 
@@ -86,7 +89,7 @@ pub fn run(args: ServeArgs) -> Result<(), crate::watch::fatal::Stopped> {
             return Err(Stopped::cannot_start(format!("embolint serve cannot start: {error}")));
         }
     };
-    let access = match access::Access::configure(&args) {
+    let mut access = match access::Access::configure(&args) {
         Ok(access) => access,
         Err(message) => {
             return Err(Stopped::cannot_start(format!("embolint serve cannot start: {message}")));
@@ -119,6 +122,14 @@ pub fn run(args: ServeArgs) -> Result<(), crate::watch::fatal::Stopped> {
             return Err(fatal.logged());
         }
     };
+    if let Err(error) = access.keep_seen_tokens_in(&daemon.layout.state) {
+        let message = format!(
+            "embolint serve cannot start: cannot keep the CDS Hooks JWT ids in {}: {error}",
+            daemon.layout.state.display()
+        );
+        tracing::error!("{message}");
+        return Err(Stopped { message, exit_code: 3, logged: true });
+    }
     let limits = http::Limits {
         read_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
         max_requests: args.max_requests.max(1),

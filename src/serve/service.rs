@@ -117,13 +117,14 @@ impl Service {
                 ))
             }
         };
-        let space =
-            match free_space(&file) {
-                Ok(space) => space,
-                Err(error) => return Some(format!(
+        let space = match free_space(&file) {
+            Ok(space) => space,
+            Err(error) => {
+                return Some(format!(
                     "the decision log's file system cannot be asked for its free space: {error}"
-                )),
-            };
+                ))
+            }
+        };
         if space.read_only {
             return Some(format!("the decision log {shown} is on a read-only file system"));
         }
