@@ -241,6 +241,8 @@ fn free_space(file: &std::fs::File) -> io::Result<Space> {
     if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut stat) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    // 64 bits wide here; narrower on 32-bit systems.
+    #[allow(clippy::useless_conversion)]
     let free_bytes = u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize));
     let read_only = stat.f_flag & libc::ST_RDONLY != 0;
     Ok(Space { free_bytes, read_only })
