@@ -312,3 +312,38 @@ fn a_valid_jwt_passes_and_expired_wrong_audience_unknown_issuer_bad_signature_or
     assert_eq!(call(&sign(&ehr, "ehr-1", claims("f", iss, &url, now + 300))), 200);
     drop(daemon);
 }
+
+#[test]
+fn a_jwt_replayed_after_a_kill_9_and_restart_still_gets_401() {
+    let mut site = Site::new();
+    let ehr = client_key("ehr-1");
+    let jwks = site.dir.path().join("clients.json");
+    let clients = json!({ "clients": [{ "iss": "https://ehr.example.org", "keys": [ehr.jwk] }] });
+    std::fs::write(&jwks, serde_json::to_vec(&clients).unwrap()).unwrap();
+    let port = crate::util::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let args = ["--listen", listen.as_str(), "--cds-jwks", jwks.to_str().unwrap()];
+    let url = format!("{public}/cds-services/embolint-order-sign");
+    let now = jiff::Timestamp::now().as_second();
+    let iss = "https://ehr.example.org";
+    let token = |jti: &str| {
+        let claims = json!({ "iss": iss, "sub": "client", "aud": url, "exp": now + 300, "iat": now, "jti": jti });
+        sign(&ehr, "ehr-1", claims)
+    };
+    let call = |token: &str, hook: &str| {
+        let auth = format!("Bearer {token}");
+        post_json(&url, &[("Authorization", auth.as_str())], &order_sign(hook, None)).0
+    };
+    let first = token("once-only");
+    let mut daemon = site.spawn_command("serve", &args, &[]);
+    daemon.wait_for_log("embolint serve answering HTTP");
+    assert_eq!(call(&first, "jwt-restart-1"), 200);
+    daemon.kill9();
+
+    let mut daemon = site.spawn_command("serve", &args, &[]);
+    daemon.wait_for_log("embolint serve answering HTTP");
+    assert_eq!(call(&first, "jwt-restart-2"), 401, "the same jti after a restart");
+    assert_eq!(call(&token("another"), "jwt-restart-3"), 200, "a new jti passes");
+    drop(daemon);
+}

@@ -42,6 +42,7 @@ mod watch_backlog;
 mod watch_bad_files;
 mod watch_burst;
 mod watch_crash;
+mod watch_links;
 mod watch_live;
 mod watch_perf_bounds;
 mod watch_perf_startup;

@@ -2,8 +2,8 @@
 //! is ever overwritten), atomic sidecars, moves, and the syncs that make
 //! them durable.
 
-use super::file_name::{numbered, SIDECAR_SUFFIX, TEXT_SIDECAR_SUFFIX};
-use super::folder::Folder;
+use crate::watch::file_name::{numbered, SIDECAR_SUFFIX, TEXT_SIDECAR_SUFFIX};
+use crate::watch::folder::Folder;
 use std::collections::HashSet;
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::{File, OpenOptions};

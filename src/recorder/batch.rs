@@ -24,15 +24,15 @@
 
 use super::claim::{claim, Fingerprint};
 use super::failpoint::{self, Step};
-use super::fatal::{storage, Fatal};
-use super::file_name;
-use super::file_name::TEXT_SIDECAR_SUFFIX;
-use super::folder::Folder;
-use super::layout::Folders;
 use super::outcome;
 use super::patient_history::PatientHistory;
 use crate::audit::decision_log::{record_line, DecisionLog, Placement};
 use crate::verdict::Verdict;
+use crate::watch::fatal::{storage, Fatal};
+use crate::watch::file_name;
+use crate::watch::file_name::TEXT_SIDECAR_SUFFIX;
+use crate::watch::folder::Folder;
+use crate::watch::layout::Folders;
 use std::ffi::{OsStr, OsString};
 use std::io;
 

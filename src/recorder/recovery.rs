@@ -17,14 +17,14 @@
 
 use super::batch::{sidecar_bytes, text_sidecar_bytes, text_sidecar_of};
 use super::claim::{claim, Fingerprint};
-use super::fatal::{storage, Fatal};
-use super::file_name;
-use super::folder::Folder;
-use super::layout::Folders;
 use super::outcome;
-use super::pseudonym;
 use super::unplaced::{self, NotPlacedEvent};
 use crate::audit::decision_log::{PastDecision, Tail};
+use crate::watch::fatal::{storage, Fatal};
+use crate::watch::file_name;
+use crate::watch::folder::Folder;
+use crate::watch::layout::Folders;
+use crate::watch::pseudonym;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStringExt;
 
