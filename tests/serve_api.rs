@@ -181,7 +181,7 @@ fn rules_health_readiness_and_metrics_answer() {
 }
 
 #[test]
-fn a_body_over_the_plan_size_limit_gets_413_and_a_body_not_json_gets_415() {
+fn a_body_over_the_plan_size_limit_gets_413_and_a_body_not_json_or_compressed_gets_415() {
     let mut site = Site::new();
     let (daemon, base) = site.serve(&["--max-plan-bytes", "1000"]);
     for path in ["/v1/check", "/v1/plans"] {
@@ -192,6 +192,10 @@ fn a_body_over_the_plan_size_limit_gets_413_and_a_body_not_json_gets_415() {
         let (status, body) = http("POST", &format!("{base}{path}"), &headers, Some(b"{}"));
         assert_eq!(status, 415, "{body}");
         assert!(body["error"].is_string());
+        let headers = [("Content-Type", "application/json"), ("Content-Encoding", "gzip")];
+        let (status, body) = http("POST", &format!("{base}{path}"), &headers, Some(b"{}"));
+        assert_eq!(status, 415, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("uncompressed"), "{body}");
     }
     let (status, verdict) = post_json(&format!("{base}/v1/check"), &[], b"");
     assert_eq!((status, verdict["verdict"].as_str()), (200, Some("invalid")));

@@ -49,7 +49,8 @@ pub fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
 }
 
 /// Reads a JSON request body of at most `limit` bytes: 415 when it is not
-/// `application/json`, 413 when it is larger, 408 when the client stalls.
+/// `application/json` or is compressed, 413 when it is larger, 408 when
+/// the client stalls.
 pub async fn read_json_body(
     headers: &HeaderMap,
     body: Body,
@@ -64,6 +65,15 @@ pub async fn read_json_body(
         return Err(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the body as JSON (Content-Type: application/json)",
+        ));
+    }
+    // A compressed plan is refused rather than judged (and recorded) as an
+    // invalid one: its bytes are not the plan the client meant.
+    let encoding = headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?"));
+    if let Some(encoding) = encoding.filter(|e| !e.trim().eq_ignore_ascii_case("identity")) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("send the body uncompressed (Content-Encoding {encoding:?} is not accepted)"),
         ));
     }
     let too_large = || {
