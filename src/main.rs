@@ -146,6 +146,12 @@ struct WatchFlags {
     /// Most plans whose decision records share one disk sync [default: 64].
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
+    /// Keep the patient history in a PostgreSQL database shared with other
+    /// daemons (postgres://USER:PASSWORD@HOST:PORT/DATABASE) instead of
+    /// ROOT/state/history.sqlite. Prefer `history_url` in the config file:
+    /// a password on the command line is visible to every local user.
+    #[arg(long, value_name = "URL")]
+    history_url: Option<String>,
 }
 
 /// Options of `embolint serve`: those of `watch`, and the HTTP side.
@@ -208,6 +214,7 @@ impl From<WatchFlags> for embolint::watch::WatchArgs {
             settle_millis: flags.settle_millis,
             max_plan_bytes: flags.max_plan_bytes,
             batch_size: flags.batch_size,
+            history_url: flags.history_url,
         }
     }
 }

@@ -246,15 +246,54 @@ pub fn patient_key(patient_id: &str) -> String {
 /// How long a locked database is waited for before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A PostgreSQL connection URL (`postgres://user:password@host/db`). It may
+/// hold a password, so it is never printed as it is: `Debug` and
+/// [`HistoryUrl::shown`] give it without.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HistoryUrl(String);
+
+impl HistoryUrl {
+    /// A URL, if `text` is one of PostgreSQL's (`postgres://` or
+    /// `postgresql://`); what is wrong with it otherwise.
+    pub fn new(text: &str) -> Result<HistoryUrl, String> {
+        if !postgres::is_url(text) {
+            return Err(format!(
+                "history_url must be a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE), \
+                 not `{}`",
+                if text.contains('@') { "(not shown: it may hold a password)" } else { text }
+            ));
+        }
+        text.parse::<::postgres::Config>().map_err(|e| {
+            format!("history_url {} cannot be read: {e}", postgres::shown_url(text))
+        })?;
+        Ok(HistoryUrl(text.to_string()))
+    }
+
+    /// The URL as given, password included: only for connecting.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL without its password, for people.
+    pub fn shown(&self) -> String {
+        postgres::shown_url(&self.0)
+    }
+}
+
+impl std::fmt::Debug for HistoryUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.shown())
+    }
+}
+
 /// Where a history is kept: the root's SQLite file, or a shared PostgreSQL
 /// database.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
     /// An embedded SQLite database file.
     File(std::path::PathBuf),
-    /// A PostgreSQL connection URL (`postgres://user:password@host/db`);
-    /// shown only through [`postgres::shown_url`], never with its password.
-    Postgres(String),
+    /// A shared PostgreSQL database.
+    Postgres(HistoryUrl),
 }
 
 impl Location {
@@ -263,7 +302,7 @@ impl Location {
     pub fn shown(&self) -> String {
         match self {
             Location::File(path) => path.display().to_string(),
-            Location::Postgres(url) => postgres::shown_url(url),
+            Location::Postgres(url) => url.shown(),
         }
     }
 
@@ -272,7 +311,7 @@ impl Location {
         match self {
             Location::File(path) => History::open_read_only(path),
             Location::Postgres(url) => {
-                Ok(History::Postgres(postgres::Postgres::open(url, None)?))
+                Ok(History::Postgres(postgres::Postgres::open(url.secret(), None)?))
             }
         }
     }

@@ -250,6 +250,11 @@ impl Postgres {
         Ok(())
     }
 
+    /// Whether the server still answers (outside a transaction).
+    pub fn ping(&self) -> Result<(), HistoryError> {
+        self.client.borrow_mut().batch_execute("SELECT 1").map_err(|e| self.error(e))
+    }
+
     /// Notes this daemon's root and host, once per start.
     pub fn note_site(&self, root: &str) -> Result<(), HistoryError> {
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();

@@ -53,7 +53,9 @@ fn dry_run(service: &Service, name: &str, bytes: &[u8]) -> Result<Vec<u8>, Strin
     let verdict = HISTORY.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
-            let opened = History::open_read_only(&service.history_path)
+            let opened = service
+                .history
+                .open_read_only()
                 .map_err(|e| format!("the patient history cannot be read now: {e}"))?;
             *cell = Some(opened);
         }
@@ -316,9 +318,9 @@ pub async fn decision(State(app): State<App>, Path(seq): Path<String>) -> Respon
 
 /// `GET /v1/patients/{id}/sessions`.
 pub async fn sessions(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let path = app.service.history_path.clone();
+    let location = app.service.history.clone();
     let found = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let history = History::open_read_only(&path).map_err(|e| e.to_string())?;
+        let history = location.open_read_only().map_err(|e| e.to_string())?;
         let sessions = history.sessions_of(&id).map_err(|e| e.to_string())?;
         serde_json::to_vec_pretty(&sessions).map_err(|e| e.to_string())
     })
@@ -340,9 +342,10 @@ pub async fn healthz() -> Response {
 /// `GET /readyz`: rules loaded, log writable, history usable.
 pub async fn readyz(State(app): State<App>) -> Response {
     if !app.service.history_usable() {
+        let cause = app.service.history_outage().unwrap_or_else(|| "cause not known yet".into());
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the patient history cannot be used now: no plan is judged until it can",
+            format!("the patient history cannot be used now: no plan is judged until it can ({cause})"),
         );
     }
     axum::Json(serde_json::json!({ "status": "ready" })).into_response()

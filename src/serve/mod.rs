@@ -178,7 +178,7 @@ fn attach(
         &daemon.layout.decisions(),
         Arc::clone(wakes),
         inbox,
-        daemon.history.path().to_path_buf(),
+        daemon.history.location(),
         daemon.settings.max_plan_bytes,
         daemon.rules.set.clone(),
     )

@@ -12,7 +12,6 @@ use crate::watch::wake::Wake;
 use crate::watch::wake_queue::WakeQueue;
 use std::collections::HashMap;
 use std::io;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use tokio::sync::oneshot;
@@ -30,12 +29,14 @@ pub struct Service {
     pub wakes: Arc<WakeQueue>,
     /// The inbox, held open: HTTP plans are staged there.
     pub inbox: Folder,
-    /// The history database, opened read-only by dry runs.
-    pub history_path: PathBuf,
+    /// The history (file or shared database), opened read-only by dry runs.
+    pub history: crate::history::Location,
     /// Largest plan accepted, in bytes (larger bodies get 413).
     pub max_plan_bytes: u64,
     /// Whether the patient history can be used now.
     history_usable: AtomicBool,
+    /// Why it cannot, when it cannot (for `/readyz`).
+    history_outage: Mutex<Option<String>>,
     /// The metrics.
     pub metrics: Metrics,
 }
@@ -63,7 +64,7 @@ impl Service {
         log: &std::path::Path,
         wakes: Arc<WakeQueue>,
         inbox: Folder,
-        history_path: PathBuf,
+        history: crate::history::Location,
         max_plan_bytes: u64,
         rules: RuleSet,
     ) -> io::Result<Service> {
@@ -75,9 +76,10 @@ impl Service {
             events: Mutex::new(Vec::new()),
             wakes,
             inbox,
-            history_path,
+            history,
             max_plan_bytes,
             history_usable: AtomicBool::new(true),
+            history_outage: Mutex::new(None),
             metrics: Metrics::new(),
         })
     }
@@ -95,6 +97,11 @@ impl Service {
     /// Whether the patient history can be used now.
     pub fn history_usable(&self) -> bool {
         self.history_usable.load(Ordering::SeqCst)
+    }
+
+    /// Why the patient history cannot be used now, if the loop said.
+    pub fn history_outage(&self) -> Option<String> {
+        self.history_outage.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Hands an event line (one JSON object, no newline) to the loop; the
@@ -179,5 +186,12 @@ impl Intake for Service {
         self.history_usable.store(history_usable, Ordering::SeqCst);
         self.metrics.history_usable.set(i64::from(history_usable));
         self.metrics.inbox_plans.set(i64::try_from(inbox_plans).unwrap_or(i64::MAX));
+    }
+
+    fn history_outage(&self, cause: Option<&str>) {
+        let mut held = self.history_outage.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.as_deref() != cause {
+            *held = cause.map(str::to_string);
+        }
     }
 }

@@ -4,6 +4,9 @@
 //! 1. read and judge each plan; choose its unique destination;
 //!    a passed plan's history rows go into the batch's open history
 //!    transaction at once (see `patient_history`);
+//!    (with the shared history, step 3 comes here instead, before the
+//!    log: see `patient_history`; if it fails nothing is recorded and the
+//!    plans stay in the inbox);
 //! 2. append every decision record (naming that destination, and carrying
 //!    a passed plan's history rows) to the log and sync it: from here the
 //!    decisions are final;
@@ -74,7 +77,9 @@ pub enum Placed {
     },
 }
 
-/// Records and places a batch (steps 2–6). Returns each plan's fate.
+/// Records and places a batch (steps 2–6). Returns each plan's fate, or
+/// `None` when the shared history could not take the batch before its
+/// records were written (nothing was recorded).
 ///
 /// Every file is written, renamed and removed through the held `folders`
 /// (see `folder`), never by path, so nothing lands outside the root even
@@ -84,7 +89,7 @@ pub fn commit(
     log: &mut DecisionLog,
     history: &mut PatientHistory,
     batch: &[Judged],
-) -> Result<Vec<Placed>, Fatal> {
+) -> Result<Option<Vec<Placed>>, Fatal> {
     failpoint::begin_batch();
     // A folder swapped while running stops the daemon before anything is
     // written (the plans stay in the inbox, unrecorded).
@@ -106,6 +111,9 @@ pub fn commit(
         let torn = lines.get(..cut).unwrap_or_default();
         log.write_unsynced(torn).map_err(storage("writing a torn record"))?;
         failpoint::crash();
+    }
+    if !history.before_log(&lines) {
+        return Ok(None);
     }
     log.append(&lines).map_err(storage(log_action))?;
     failpoint::hit(Step::AfterLog);
@@ -145,7 +153,7 @@ pub fn commit(
     for dir in touched {
         dir.sync().map_err(storage(format!("syncing the folder {}", dir.path().display())))?;
     }
-    Ok(fates)
+    Ok(Some(fates))
 }
 
 /// The held outcome folder and name of a place the daemon chose itself

@@ -129,6 +129,7 @@ impl Daemon {
         let action = format!("syncing the decision log {}", log.path().display());
         intake.append_waiting(&mut |lines| log.append(lines)).map_err(storage(action))?;
         intake.status(history_usable, self.inbox.tracked());
+        intake.history_outage(self.history.outage());
         Ok(())
     }
 
@@ -165,7 +166,8 @@ impl Daemon {
             if self.requests_due {
                 self.run_requests()?;
             }
-            if !self.history.usable(Instant::now())? || !self.history.begin_batch() {
+            let batch = self.log.last_batch() + 1;
+            if !self.history.usable(Instant::now())? || !self.history.begin_batch(batch) {
                 break;
             }
             let judged = self.judge_batch(chunk)?;
@@ -203,6 +205,9 @@ impl Daemon {
                     }
                 }
                 Judging::NotReady => {}
+                // Another daemon judges this patient now: the plan waits
+                // for the next batch; this one is recorded as it stands.
+                Judging::HistoryFailed(error) if error.is_patient_busy() => break,
                 Judging::HistoryFailed(error) => {
                     self.history.fail(error);
                     break;
@@ -227,7 +232,12 @@ impl Daemon {
         for plan in &mut judged {
             plan.placement.batch = number;
         }
-        let fates = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?;
+        let Some(fates) = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?
+        else {
+            // The shared history failed before the records were written:
+            // nothing is recorded; the plans stay in the inbox.
+            return Ok(());
+        };
         let mut not_placed = Vec::new();
         for (plan, fate) in judged.iter().zip(fates) {
             self.inbox.forget(&plan.name);

@@ -110,6 +110,10 @@ pub struct WatchArgs {
     pub max_plan_bytes: Option<u64>,
     /// Most plans whose decision records share one disk sync [default: 64].
     pub batch_size: Option<usize>,
+    /// A patient history shared with other daemons, on PostgreSQL
+    /// (postgres://USER:PASSWORD@HOST:PORT/DATABASE) [default: the root's
+    /// state/history.sqlite].
+    pub history_url: Option<String>,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; returns the process exit code:
@@ -261,6 +265,20 @@ pub fn start(
     let mut owed = patient_history::owed_by(&tail);
     owed.extend(not_placed.into_iter().map(|e| patient_history::Owed::NotPlaced(Box::new(e))));
     let mut history = PatientHistory::new(&layout, owed);
+    match &settings.history_url {
+        Some(url) => {
+            let site = crate::history::site::id(&layout.state)
+                .map_err(storage(format!("reading this root's id in {}", layout.state.display())))?;
+            crate::history::site::write_synced(
+                &layout.state,
+                crate::history::site::SHARED_MARKER,
+                &url.shown(),
+            )
+            .map_err(storage(format!("noting the shared history in {}", layout.state.display())))?;
+            history = history.shared(url.clone(), site, &layout, log.last_batch());
+        }
+        None => refuse_lost_shared_history(&layout)?,
+    }
     let owed_at_start = history.owed();
     history.usable(Instant::now())?;
     let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
@@ -303,6 +321,21 @@ pub fn start(
     };
     daemon.watch_settings_dirs();
     Ok(daemon)
+}
+
+/// A root that was served with a shared history must not quietly go back
+/// to an empty SQLite file when the config loses its `history_url`: every
+/// patient would be forgotten.
+fn refuse_lost_shared_history(layout: &Layout) -> Result<(), Fatal> {
+    match crate::history::site::shared_marker(&layout.state) {
+        Some(shown) => Err(Fatal::Start(format!(
+            "this root was served with the shared patient history {shown}, but no history_url \
+             is set now: set it again (config history_url or --history-url). To go back to a \
+             history of this root's own, remove {} after making sure that is meant",
+            layout.state.join(crate::history::site::SHARED_MARKER).display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Writes, synced, the `plan-not-placed` records recovery found missing,
@@ -400,7 +433,7 @@ fn log_start(
         recovered_moves = recovered.moved,
         recovered_sidecars = recovered.sidecars,
         abandoned_records = recovered.abandoned,
-        history = %history.path().display(),
+        history = %history.shown(),
         history_usable = history.outage().is_none(),
         history_changes_to_catch_up = owed_at_start,
         pid = std::process::id(),
