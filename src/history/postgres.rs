@@ -250,6 +250,16 @@ impl Postgres {
         Ok(())
     }
 
+    /// Inside a transaction: waits for, and holds until it ends, the lock
+    /// that schema changes and the one-time copy of a history take.
+    pub fn lock_migration(&self) -> Result<(), HistoryError> {
+        self.client
+            .borrow_mut()
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
     /// Whether the server still answers (outside a transaction).
     pub fn ping(&self) -> Result<(), HistoryError> {
         self.client.borrow_mut().batch_execute("SELECT 1").map_err(|e| self.error(e))
