@@ -1,0 +1,277 @@
+//! Several daemons, one patient history (PostgreSQL): each test starts a
+//! private PostgreSQL 15 server (`util::postgres`) and real daemons on
+//! roots of their own, all with `--history-url` naming that server.
+//!
+//! - Two daemons judging, at the same moment, plans of one patient whose
+//!   sessions are too close together: exactly one of them passes.
+//! - A revision judged at one site replaces the earlier version for the
+//!   other; a plan judged after a withdrawal at the other site is not held
+//!   against the withdrawn plan.
+//! - kill -9 of either daemon during a burst, several times, and the server
+//!   stopped mid-burst and started again: every plan gets exactly one
+//!   record, the pairs still have exactly one pass each, and the shared
+//!   history equals the passed plans of both logs.
+//! - `history --migrate-to` copies a root's SQLite history once and refuses
+//!   the second time; the root cannot then be started without the URL.
+
+use crate::util::{self, plan_on, postgres::Cluster, wait_until, Daemon, Site};
+use embolint::history::{HistoryUrl, Location, RecordedPlan};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Day D and D + 14 days: sessions too close together (one month apart
+/// at least, says the protocol).
+const DAY_D: &str = "2026-11-05";
+const DAY_D_PLUS_14: &str = "2026-11-19";
+
+/// Starts `embolint watch` on `site` with the shared history of `cluster`.
+fn start(site: &mut Site, cluster: &Cluster, extra: &[&str]) -> Daemon {
+    let url = cluster.url();
+    let mut args = vec!["--history-url", url.as_str(), "--rescan-interval-secs", "1"];
+    args.extend_from_slice(extra);
+    site.start(&args)
+}
+
+/// Every plan the shared history holds, by plan id.
+fn shared_plans(cluster: &Cluster) -> Vec<RecordedPlan> {
+    let location = Location::Postgres(HistoryUrl::new(&cluster.url()).unwrap());
+    location.open_read_only().unwrap().plans().unwrap()
+}
+
+/// The passed plans of several logs, as their history rows, by plan id.
+fn history_of_logs(sites: &[&Site]) -> Vec<RecordedPlan> {
+    let mut plans = BTreeMap::new();
+    for site in sites {
+        for plan in site.history_from_log() {
+            assert!(plans.insert(plan.plan_id.clone(), plan).is_none(), "one plan id per site");
+        }
+    }
+    plans.into_values().collect()
+}
+
+/// The verdict of the one record of inbox file `name` at `site`.
+fn verdict_of(site: &Site, name: &str) -> String {
+    let by_name = site.records_by_name();
+    let records = by_name.get(name).unwrap_or_else(|| panic!("no record for {name}"));
+    assert_eq!(records.len(), 1, "{name}: one record");
+    records[0]["verdict"].as_str().unwrap().to_string()
+}
+
+/// Writes every plan under a temporary name first, then renames them all
+/// in, alternating between the two inboxes, so both daemons find them at
+/// the same moment.
+fn drop_all_at_once(a: &Site, b: &Site, plans_a: &[(String, String)], plans_b: &[(String, String)]) {
+    let stage = |site: &Site, plans: &[(String, String)]| -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
+        let inbox = site.inbox();
+        plans
+            .iter()
+            .map(|(name, text)| {
+                let temp = inbox.join(format!(".{name}.tmp"));
+                std::fs::write(&temp, text).unwrap();
+                (temp, inbox.join(name))
+            })
+            .collect()
+    };
+    let (staged_a, staged_b) = (stage(a, plans_a), stage(b, plans_b));
+    for (x, y) in staged_a.iter().zip(&staged_b) {
+        std::fs::rename(&x.0, &x.1).unwrap();
+        std::fs::rename(&y.0, &y.1).unwrap();
+    }
+}
+
+/// `count` pairs of plans of one patient each, too close together: pair i
+/// is `a-i.json` (day D) for site A and `b-i.json` (day D + 14) for site B.
+fn conflicting_pairs(count: usize, tag: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let plan = |site: &str, i: usize, day: &str| {
+        let name = format!("{site}-{i}.json");
+        let text = plan_on(&format!("PLN-{tag}-{site}-{i}"), &format!("PAT-{tag}-{i}"), day);
+        (name, text)
+    };
+    let a = (0..count).map(|i| plan("a", i, DAY_D)).collect();
+    let b = (0..count).map(|i| plan("b", i, DAY_D_PLUS_14)).collect();
+    (a, b)
+}
+
+/// Asserts that of each pair exactly one plan passed, and the other failed
+/// on the spacing.
+fn assert_one_of_each_pair_passes(a: &Site, b: &Site, count: usize) {
+    for i in 0..count {
+        let (va, vb) = (verdict_of(a, &format!("a-{i}.json")), verdict_of(b, &format!("b-{i}.json")));
+        let passes = [&va, &vb].iter().filter(|v| v.as_str() == "pass").count();
+        assert_eq!(passes, 1, "pair {i}: site A {va}, site B {vb}: exactly one must pass");
+        assert!(va == "fail" || vb == "fail", "pair {i}: the other fails ({va}, {vb})");
+    }
+}
+
+#[test]
+fn two_daemons_pass_exactly_one_of_each_pair_of_conflicting_plans() {
+    let cluster = Cluster::start();
+    let (mut a, mut b) = (Site::new(), Site::new());
+    let _da = start(&mut a, &cluster, &[]);
+    let _db = start(&mut b, &cluster, &[]);
+    let (plans_a, plans_b) = conflicting_pairs(50, "race");
+    drop_all_at_once(&a, &b, &plans_a, &plans_b);
+    a.wait_for_records(50);
+    b.wait_for_records(50);
+    wait_until("every plan placed", || a.placed() == 50 && b.placed() == 50);
+    assert_one_of_each_pair_passes(&a, &b, 50);
+    // The loser's finding names the winner's plan.
+    for record in a.records().iter().chain(b.records().iter()) {
+        if record["verdict"] == "fail" {
+            let text = record["findings"].to_string();
+            assert!(text.contains("session-spacing"), "{text}");
+        }
+    }
+    assert_eq!(shared_plans(&cluster), history_of_logs(&[&a, &b]));
+    // Each decision of both sites has its copy, for review across sites.
+    let copies: i64 =
+        cluster.client().query_one("SELECT count(*) FROM decisions", &[]).unwrap().get(0);
+    assert_eq!(copies, 100);
+}
+
+#[test]
+fn a_revision_at_one_site_replaces_the_earlier_version_at_the_other_and_a_withdrawal_counts_everywhere(
+) {
+    let cluster = Cluster::start();
+    let (mut a, mut b) = (Site::new(), Site::new());
+    let _da = start(&mut a, &cluster, &[]);
+    let _db = start(&mut b, &cluster, &[]);
+    let first = a.judge("x.json", &plan_on("PLN-X", "PAT-R", DAY_D));
+    assert_eq!(first["verdict"], "pass");
+    let held = b.judge("y.json", &plan_on("PLN-Y", "PAT-R", DAY_D_PLUS_14));
+    assert_eq!(held["verdict"], "fail", "held against PLN-X passed at the other site");
+    // The revision of PLN-X at site A moves its session two months on.
+    let revised = a.judge("x2.json", &plan_on("PLN-X", "PAT-R", "2027-01-20"));
+    assert_eq!(revised["verdict"], "pass");
+    let again = b.judge("y2.json", &plan_on("PLN-Y", "PAT-R", DAY_D_PLUS_14));
+    assert_eq!(again["verdict"], "pass", "the earlier version no longer counts: {again}");
+    // Read from site B's side with `history --history-url`.
+    let output = b.run(&["history", "PAT-R", "--history-url", &cluster.url(), "--format", "json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sessions: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let seen: Vec<(String, String)> = sessions
+        .iter()
+        .map(|s| (s["plan_id"].as_str().unwrap().into(), s["date"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("PLN-Y".to_string(), DAY_D_PLUS_14.to_string()), ("PLN-X".into(), "2027-01-20".into())]
+    );
+
+    // A withdrawal at site B (of the plan B passed) counts at site A.
+    let forget = b.spawn_forget("PLN-Y", "dr. b").wait_with_output().unwrap();
+    assert!(forget.status.success(), "{}", String::from_utf8_lossy(&forget.stderr));
+    let after = a.judge("z.json", &plan_on("PLN-Z", "PAT-R", "2026-11-25"));
+    assert_eq!(after["verdict"], "pass", "not held against the withdrawn PLN-Y: {after}");
+    assert_eq!(shared_plans(&cluster), history_of_logs(&[&a, &b]));
+}
+
+#[test]
+fn kill_9_of_either_daemon_and_a_lost_server_mid_burst_lose_and_duplicate_nothing() {
+    let cluster = Cluster::start();
+    let (mut a, mut b) = (Site::new(), Site::new());
+    let small = ["--batch-size", "3", "--settle-millis", "50"];
+    let mut da = Some(start(&mut a, &cluster, &small));
+    let mut db = Some(start(&mut b, &cluster, &small));
+    let pairs = 60;
+    let (plans_a, plans_b) = conflicting_pairs(pairs, "crash");
+    drop_all_at_once(&a, &b, &plans_a, &plans_b);
+    // Three rounds: kill A, kill B, lose the server; each at a moment the
+    // burst is in full swing (more records than the round before).
+    for round in 0..3 {
+        let seen = a.records().len() + b.records().len();
+        let target = (seen + 12).min(2 * pairs - 1);
+        wait_until("the burst to go on", || a.records().len() + b.records().len() >= target);
+        match round % 3 {
+            0 => {
+                da.take().unwrap().kill9();
+                da = Some(start(&mut a, &cluster, &small));
+            }
+            1 => {
+                db.take().unwrap().kill9();
+                db = Some(start(&mut b, &cluster, &small));
+            }
+            _ => {
+                cluster.stop();
+                std::thread::sleep(Duration::from_millis(1500));
+                let during = a.records().len() + b.records().len();
+                std::thread::sleep(Duration::from_millis(1500));
+                assert_eq!(
+                    a.records().len() + b.records().len(),
+                    during,
+                    "nothing is judged while the server is gone"
+                );
+                cluster.resume();
+            }
+        }
+    }
+    wait_until("every plan placed", || a.placed() == pairs && b.placed() == pairs);
+    let names = |plans: &[(String, String)]| plans.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    a.assert_each_once(&names(&plans_a));
+    b.assert_each_once(&names(&plans_b));
+    assert_one_of_each_pair_passes(&a, &b, pairs);
+    assert_eq!(shared_plans(&cluster), history_of_logs(&[&a, &b]));
+    let da = da.unwrap();
+    let outage = da.log_lines("patient history unavailable");
+    assert!(!outage.is_empty(), "the outage is logged: {}", da.stderr());
+    assert!(!da.log_lines("usable again").is_empty(), "and the recovery");
+}
+
+#[test]
+fn migrate_to_copies_a_history_once_and_refuses_the_second_time() {
+    let cluster = Cluster::start();
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    assert_eq!(site.judge("x.json", &plan_on("PLN-M", "PAT-M", DAY_D))["verdict"], "pass");
+    assert_eq!(daemon.terminate().code(), Some(0));
+    let root = site.root();
+    let migrate = |site: &Site| {
+        site.run(&["history", "--root", root.to_str().unwrap(), "--migrate-to", &cluster.url()])
+    };
+    let first = migrate(&site);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(said.contains("copied 1 plans"), "{said}");
+    assert!(!said.contains("not-shown"), "the password is never printed: {said}");
+    assert_eq!(shared_plans(&cluster), site.history_in_db());
+    let second = migrate(&site);
+    assert_eq!(second.status.code(), Some(3));
+    let refused = String::from_utf8_lossy(&second.stderr);
+    assert!(refused.contains("already holds a patient history"), "{refused}");
+    // The root now lives on the shared history: without the URL it is
+    // refused; with it, its patients are still known.
+    let (status, log) = site.spawn(&[], &[]).wait_exit_keeping_log();
+    assert_eq!(status.code(), Some(3), "{log}");
+    assert!(log.contains("no history_url is set now"), "{log}");
+    let _daemon = start(&mut site, &cluster, &[]);
+    let close = site.judge("y.json", &plan_on("PLN-N", "PAT-M", DAY_D_PLUS_14));
+    assert_eq!(close["verdict"], "fail", "held against the copied plan");
+}
+
+#[test]
+fn while_the_server_is_gone_nothing_is_judged_readyz_says_why_and_judging_resumes() {
+    let cluster = Cluster::start();
+    let mut site = Site::new();
+    let url = cluster.url();
+    let (mut daemon, base) = site.serve(&["--history-url", &url]);
+    assert_eq!(util::http("GET", &format!("{base}/readyz"), &[], None).0, 200);
+    cluster.stop();
+    wait_until("readyz to say not ready", || {
+        util::http("GET", &format!("{base}/readyz"), &[], None).0 == 503
+    });
+    let (_, body) = util::http("GET", &format!("{base}/readyz"), &[], None);
+    let message = body["error"].as_str().unwrap();
+    assert!(message.contains("cannot be reached"), "{message}");
+    assert!(!message.contains("not-shown"), "never the password: {message}");
+    site.drop_plan("p.json", &plan_on("PLN-O", "PAT-O", DAY_D));
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(site.records().is_empty(), "nothing judged while the server is gone");
+    assert!(site.inbox().join("p.json").exists(), "the plan waits in the inbox");
+    cluster.resume();
+    site.wait_for_records(1);
+    daemon.wait_for_log("usable again");
+    assert_eq!(daemon.log_lines("patient history unavailable").len(), 1, "logged once");
+    wait_until("ready again", || util::http("GET", &format!("{base}/readyz"), &[], None).0 == 200);
+    assert!(!daemon.stderr().contains("not-shown"), "the password is never logged");
+}
