@@ -390,14 +390,7 @@ pub fn forget_directly(
 ) -> Result<ForgetAnswer, DirectError> {
     let layout = Layout::new(root);
     let marker = crate::history::site::shared_marker(&layout.state);
-    if let (Some(shown), None) = (&marker, shared) {
-        return Err(DirectError::Failed(format!(
-            "{} keeps its patient history in the shared database {shown}: give its URL with \
-             --history-url (or start embolint watch on the root, which carries the withdrawal out)",
-            root.display()
-        )));
-    }
-    if shared.is_none() && !layout.history().exists() {
+    if marker.is_none() && shared.is_none() && !layout.history().exists() {
         return Err(DirectError::Failed(format!(
             "{} has no history database ({}): is it the root embolint watch serves?",
             root.display(),
@@ -409,6 +402,13 @@ pub fn forget_directly(
         Err(LockError::Held { .. }) => return Err(DirectError::DaemonRunning),
         Err(error) => return Err(DirectError::Failed(error.to_string())),
     };
+    if let (Some(shown), None) = (&marker, shared) {
+        return Err(DirectError::Failed(format!(
+            "{} keeps its patient history in the shared database {shown}: give its URL with \
+             --history-url (or start embolint watch on the root, which carries the withdrawal out)",
+            root.display()
+        )));
+    }
     let failed = |fatal: Fatal| DirectError::Failed(fatal.to_string());
     let decisions = layout.decisions();
     let (mut log, tail) = DecisionLog::open(&decisions, &layout.state).map_err(|e| {
