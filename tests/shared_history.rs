@@ -219,6 +219,43 @@ fn kill_9_of_either_daemon_and_a_lost_server_mid_burst_lose_and_duplicate_nothin
 }
 
 #[test]
+fn a_batch_committed_to_the_shared_history_but_never_logged_is_taken_back_and_judged_again() {
+    let cluster = Cluster::start();
+    let (mut a, mut b) = (Site::new(), Site::new());
+    let url = cluster.url();
+    let args = ["--history-url", url.as_str()];
+    let crash = [("EMBOLINT_WATCH_FAILPOINT", "after-shared-history:1")];
+    let da = a.spawn(&args, &crash);
+    a.drop_plan("a.json", &plan_on("PLN-A", "PAT-C", DAY_D));
+    let (status, log) = da.wait_exit_keeping_log();
+    assert!(status.code().is_none(), "killed at the failpoint: {log}");
+    assert!(a.records().is_empty(), "nothing reached A's log");
+    assert_eq!(shared_plans(&cluster).len(), 1, "but the database holds its rows");
+    // Meanwhile site B is held against those rows: a false alarm at worst,
+    // never a second pass.
+    let _db = start(&mut b, &cluster, &[]);
+    let held = b.judge("b.json", &plan_on("PLN-B", "PAT-C", DAY_D_PLUS_14));
+    assert_eq!(held["verdict"], "fail");
+    // A starts again: its unlogged rows are taken back, and its plan, still
+    // in its inbox, is judged again and recorded once.
+    let mut da = start(&mut a, &cluster, &[]);
+    a.wait_for_records(1);
+    da.wait_for_log("took back from the shared history");
+    a.assert_each_once(&["a.json".to_string()]);
+    assert_eq!(verdict_of(&a, "a.json"), "pass");
+    assert_eq!(shared_plans(&cluster), history_of_logs(&[&a, &b]));
+    let copies: Vec<String> = cluster
+        .client()
+        .query("SELECT checked_at FROM decisions WHERE plan_id = 'PLN-A'", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let logged = a.records()[0]["checked_at"].as_str().unwrap().to_string();
+    assert_eq!(copies, [logged], "one decision copy: the record's, not the lost one's");
+}
+
+#[test]
 fn migrate_to_copies_a_history_once_and_refuses_the_second_time() {
     let cluster = Cluster::start();
     let mut site = Site::new();

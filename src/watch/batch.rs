@@ -115,6 +115,7 @@ pub fn commit(
     if !history.before_log(&lines) {
         return Ok(None);
     }
+    failpoint::hit(Step::AfterSharedHistory);
     log.append(&lines).map_err(storage(log_action))?;
     failpoint::hit(Step::AfterLog);
     history.finish_batch(batch.iter().filter_map(|j| j.placement.history.clone()).collect());
