@@ -4,8 +4,8 @@
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use embolint::audit::seal::FirstKey;
 use embolint::audit::verify::Anchor;
-use embolint::history::{HistoryUrl, Location};
 use embolint::commands::{self, check::CheckOptions, history::ForgetOptions, Error, Status};
+use embolint::history::{HistoryUrl, Location};
 use embolint::watch::config::ConfigOrigin;
 use embolint::watch::layout::Layout;
 use std::io::IsTerminal;

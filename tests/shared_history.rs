@@ -61,8 +61,8 @@ fn verdict_of(site: &Site, name: &str) -> String {
 /// Writes every plan under a temporary name first, then renames them all
 /// in, alternating between the two inboxes, so both daemons find them at
 /// the same moment.
-fn drop_all_at_once(a: &Site, b: &Site, plans_a: &[(String, String)], plans_b: &[(String, String)]) {
-    let stage = |site: &Site, plans: &[(String, String)]| -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
+fn drop_all_at_once(a: &Site, b: &Site, plans_a: &[Named], plans_b: &[Named]) {
+    let stage = |site: &Site, plans: &[Named]| -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
         let inbox = site.inbox();
         plans
             .iter()
@@ -80,9 +80,12 @@ fn drop_all_at_once(a: &Site, b: &Site, plans_a: &[(String, String)], plans_b: &
     }
 }
 
+/// A plan file to drop: its name and its text.
+type Named = (String, String);
+
 /// `count` pairs of plans of one patient each, too close together: pair i
 /// is `a-i.json` (day D) for site A and `b-i.json` (day D + 14) for site B.
-fn conflicting_pairs(count: usize, tag: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn conflicting_pairs(count: usize, tag: &str) -> (Vec<Named>, Vec<Named>) {
     let plan = |site: &str, i: usize, day: &str| {
         let name = format!("{site}-{i}.json");
         let text = plan_on(&format!("PLN-{tag}-{site}-{i}"), &format!("PAT-{tag}-{i}"), day);
@@ -97,7 +100,8 @@ fn conflicting_pairs(count: usize, tag: &str) -> (Vec<(String, String)>, Vec<(St
 /// on the spacing.
 fn assert_one_of_each_pair_passes(a: &Site, b: &Site, count: usize) {
     for i in 0..count {
-        let (va, vb) = (verdict_of(a, &format!("a-{i}.json")), verdict_of(b, &format!("b-{i}.json")));
+        let (va, vb) =
+            (verdict_of(a, &format!("a-{i}.json")), verdict_of(b, &format!("b-{i}.json")));
         let passes = [&va, &vb].iter().filter(|v| v.as_str() == "pass").count();
         assert_eq!(passes, 1, "pair {i}: site A {va}, site B {vb}: exactly one must pass");
         assert!(va == "fail" || vb == "fail", "pair {i}: the other fails ({va}, {vb})");
@@ -207,7 +211,7 @@ fn kill_9_of_either_daemon_and_a_lost_server_mid_burst_lose_and_duplicate_nothin
         }
     }
     wait_until("every plan placed", || a.placed() == pairs && b.placed() == pairs);
-    let names = |plans: &[(String, String)]| plans.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let names = |plans: &[Named]| plans.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     a.assert_each_once(&names(&plans_a));
     b.assert_each_once(&names(&plans_b));
     assert_one_of_each_pair_passes(&a, &b, pairs);

@@ -145,9 +145,8 @@ pub fn rebuild(root: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Result<
 pub fn migrate_to(root: &Path, url: &HistoryUrl, out: &mut dyn Write) -> Result<Status, Error> {
     let cannot = |e: String| Error::CannotRun(format!("cannot copy the history: {e}"));
     let layout = Layout::new(root);
-    let _lock = crate::watch::layout::lock(&layout).map_err(|e| {
-        cannot(format!("{e} (stop embolint watch on this root first)"))
-    })?;
+    let _lock = crate::watch::layout::lock(&layout)
+        .map_err(|e| cannot(format!("{e} (stop embolint watch on this root first)")))?;
     let local = History::open_read_only(&layout.history()).map_err(|e| cannot(e.to_string()))?;
     let plans = local.plans().map_err(|e| cannot(e.to_string()))?;
     let site = crate::history::site::id(&layout.state)

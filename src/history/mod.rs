@@ -311,7 +311,7 @@ impl Location {
         match self {
             Location::File(path) => History::open_read_only(path),
             Location::Postgres(url) => {
-                Ok(History::Postgres(postgres::Postgres::open(url.secret(), None)?))
+                Ok(History::Postgres(Box::new(postgres::Postgres::open(url.secret(), None)?)))
             }
         }
     }
@@ -321,8 +321,8 @@ impl Location {
 pub enum History {
     /// The embedded SQLite database.
     Sqlite(sqlite::Sqlite),
-    /// The shared PostgreSQL database.
-    Postgres(postgres::Postgres),
+    /// The shared PostgreSQL database (boxed: its client is large).
+    Postgres(Box<postgres::Postgres>),
 }
 
 impl History {
@@ -345,7 +345,7 @@ impl History {
     /// Connects to the shared history at `url` for writing as daemon
     /// `site`, applying the schema's migrations.
     pub fn open_shared(url: &str, site: &str) -> Result<History, HistoryError> {
-        postgres::Postgres::open(url, Some(site)).map(History::Postgres)
+        postgres::Postgres::open(url, Some(site)).map(|db| History::Postgres(Box::new(db)))
     }
 
     /// The database, as shown in messages (never with a password).

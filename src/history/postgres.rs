@@ -157,10 +157,9 @@ impl Postgres {
         }
         config.application_name("embolint");
         config.keepalives_idle(Duration::from_secs(30));
-        let client = config.connect(NoTls).map_err(|e| HistoryError::Unreachable {
-            url: shown.clone(),
-            detail: detail(&e),
-        })?;
+        let client = config
+            .connect(NoTls)
+            .map_err(|e| HistoryError::Unreachable { url: shown.clone(), detail: detail(&e) })?;
         let db = Postgres {
             client: RefCell::new(client),
             shown,
@@ -228,7 +227,8 @@ impl Postgres {
     }
 
     fn migrate_in_transaction(&self) -> Result<(), HistoryError> {
-        let run = |sql: &str| self.client.borrow_mut().batch_execute(sql).map_err(|e| self.error(e));
+        let run =
+            |sql: &str| self.client.borrow_mut().batch_execute(sql).map_err(|e| self.error(e));
         self.client
             .borrow_mut()
             .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -237,7 +237,11 @@ impl Postgres {
         let version = self.schema_version()?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
-            return Err(HistoryError::TooNew { path: self.shown.clone(), found: version, supported });
+            return Err(HistoryError::TooNew {
+                path: self.shown.clone(),
+                found: version,
+                supported,
+            });
         }
         for sql in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
             run(sql)?;
@@ -338,7 +342,9 @@ impl Postgres {
                 }
                 return Err(error);
             }
-            client.batch_execute("RELEASE SAVEPOINT before_patient_lock").map_err(|e| self.error(e))?;
+            client
+                .batch_execute("RELEASE SAVEPOINT before_patient_lock")
+                .map_err(|e| self.error(e))?;
         }
         self.locks.borrow_mut().insert(key);
         Ok(())
@@ -460,9 +466,9 @@ impl Postgres {
     /// row, to be put back if this batch's records never reach the log).
     pub fn put(&self, plan: &RecordedPlan) -> Result<(), HistoryError> {
         let earlier = self.plans_where("WHERE p.plan_id = $1", &[&plan.plan_id])?.pop();
-        let replaces = earlier.map(|(plan, site, batch)| {
-            serde_json::json!({ "plan": plan, "site": site, "batch": batch })
-        });
+        let replaces = earlier.map(
+            |(plan, site, batch)| serde_json::json!({ "plan": plan, "site": site, "batch": batch }),
+        );
         self.insert(plan, self.site(), self.batch.get(), replaces.as_ref())
     }
 
@@ -592,15 +598,20 @@ impl Postgres {
             self.remove(&plan_id)?;
             undone += 1;
             let Some(replaced) = replaces else { continue };
-            let plan: RecordedPlan = serde_json::from_value(replaced["plan"].clone())
-                .map_err(|e| self.corrupt(format!("a replaced version kept in plan {plan_id}: {e}")))?;
+            let plan: RecordedPlan =
+                serde_json::from_value(replaced["plan"].clone()).map_err(|e| {
+                    self.corrupt(format!("a replaced version kept in plan {plan_id}: {e}"))
+                })?;
             let site = replaced["site"].as_str().unwrap_or_default().to_string();
             let batch = replaced["batch"].as_i64().unwrap_or(0);
             self.insert(&plan, &site, batch, None)?;
         }
         self.client
             .borrow_mut()
-            .execute("DELETE FROM decisions WHERE site = $1 AND batch > $2", &[&self.site(), &logged])
+            .execute(
+                "DELETE FROM decisions WHERE site = $1 AND batch > $2",
+                &[&self.site(), &logged],
+            )
             .map_err(|e| self.error(e))?;
         Ok(undone)
     }

@@ -22,9 +22,7 @@
 //! Version 1 had no prior sessions and no `patient_key`; opening it for
 //! writing migrates it (its rows are kept, each patient's key worked out).
 
-use super::{
-    patient_key, HistoryError, PriorRecord, RecordedPlan, RecordedSession, BUSY_TIMEOUT,
-};
+use super::{patient_key, HistoryError, PriorRecord, RecordedPlan, RecordedSession, BUSY_TIMEOUT};
 use jiff::civil::Date;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::Path;

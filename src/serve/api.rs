@@ -345,7 +345,9 @@ pub async fn readyz(State(app): State<App>) -> Response {
         let cause = app.service.history_outage().unwrap_or_else(|| "cause not known yet".into());
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("the patient history cannot be used now: no plan is judged until it can ({cause})"),
+            format!(
+                "the patient history cannot be used now: no plan is judged until it can ({cause})"
+            ),
         );
     }
     axum::Json(serde_json::json!({ "status": "ready" })).into_response()

@@ -481,8 +481,7 @@ mod tests {
     fn a_shared_history_url_is_taken_from_the_file_and_never_shown_with_its_password() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("embolint.toml");
-        std::fs::write(&path, "history_url = \"postgres://emb:s3cret@db:5432/history\"\n")
-            .unwrap();
+        std::fs::write(&path, "history_url = \"postgres://emb:s3cret@db:5432/history\"\n").unwrap();
         let list = ["--root", "/x", "--config", path.to_str().unwrap()];
         let settings = Settings::resolve(&args(&list)).unwrap();
         let url = settings.history_url.clone().unwrap();

@@ -267,8 +267,10 @@ pub fn start(
     let mut history = PatientHistory::new(&layout, owed);
     match &settings.history_url {
         Some(url) => {
-            let site = crate::history::site::id(&layout.state)
-                .map_err(storage(format!("reading this root's id in {}", layout.state.display())))?;
+            let site = crate::history::site::id(&layout.state).map_err(storage(format!(
+                "reading this root's id in {}",
+                layout.state.display()
+            )))?;
             crate::history::site::write_synced(
                 &layout.state,
                 crate::history::site::SHARED_MARKER,

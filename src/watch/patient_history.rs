@@ -330,10 +330,8 @@ impl PatientHistory {
             return false;
         };
         let history = &opened.history;
-        let done = history
-            .begin()
-            .and_then(|()| withdraw(history, event))
-            .and_then(|_| history.commit());
+        let done =
+            history.begin().and_then(|()| withdraw(history, event)).and_then(|_| history.commit());
         match done {
             Ok(()) => true,
             Err(error) => {

@@ -132,4 +132,3 @@ fn run_as_postgres(args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
-
