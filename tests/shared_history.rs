@@ -282,6 +282,9 @@ fn migrate_to_copies_a_history_once_and_refuses_the_second_time() {
     assert!(refused.contains("already holds a patient history"), "{refused}");
     // The root now lives on the shared history: without the URL it is
     // refused; with it, its patients are still known.
+    let show = site.run(&["history", "PAT-M", "--root", root.to_str().unwrap()]);
+    assert_eq!(show.status.code(), Some(3), "the old file is not read as if current");
+    assert!(String::from_utf8_lossy(&show.stderr).contains("--history-url"));
     let (status, log) = site.spawn(&[], &[]).wait_exit_keeping_log();
     assert_eq!(status.code(), Some(3), "{log}");
     assert!(log.contains("no history_url is set now"), "{log}");
