@@ -642,9 +642,9 @@ fn history(args: HistoryArgs) -> Result<Status, Error> {
             commands::history::forget(&root, &options, format, out)
         }
         (root, database, Some(patient_id), None) => {
-            let shared = root.as_ref().and_then(|root| {
-                embolint::history::site::shared_marker(&Layout::new(root).state)
-            });
+            let shared = root
+                .as_ref()
+                .and_then(|root| embolint::history::site::shared_marker(&Layout::new(root).state));
             if let (Some(shown), None) = (shared, &history_url) {
                 return Err(Error::CannotRun(format!(
                     "this root keeps its patient history in the shared database {shown}: give \

@@ -93,7 +93,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Settings of every connection: a daemon never waits long for a patient
 /// another daemon holds, and a daemon stopped while holding a transaction
 /// (a frozen process) does not hold its patients for ever.
-const SESSION_SETTINGS: &str = "SET lock_timeout = '10s';
+const SESSION_SETTINGS: &str = "SET client_min_messages = warning;
+     SET lock_timeout = '10s';
      SET statement_timeout = '60s';
      SET idle_in_transaction_session_timeout = '60s'";
 
