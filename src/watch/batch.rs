@@ -3,10 +3,10 @@
 //!
 //! 1. read and judge each plan; choose its unique destination;
 //!    a passed plan's history rows go into the batch's open history
-//!    transaction at once (see `patient_history`);
-//!    (with the shared history, step 3 comes here instead, before the
-//!    log: see `patient_history`; if it fails nothing is recorded and the
-//!    plans stay in the inbox);
+//!    transaction at once (see `patient_history`). With the shared
+//!    (PostgreSQL) history, step 3 comes here instead, before the log (see
+//!    `patient_history` for why); if it fails nothing is recorded and the
+//!    plans stay in the inbox;
 //! 2. append every decision record (naming that destination, and carrying
 //!    a passed plan's history rows) to the log and sync it: from here the
 //!    decisions are final;
