@@ -256,7 +256,8 @@ struct CheckArgs {
     /// A rule file (TOML) to use instead of the built-in protocol rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
-    /// A history database (the daemon's ROOT/state/history.sqlite), opened
+    /// A history database (the daemon's ROOT/state/history.sqlite, or a
+    /// shared history's postgres://USER:PASSWORD@HOST:PORT/DATABASE), opened
     /// read-only: session spacing is then also checked against the sessions
     /// of the patient's other plans that passed.
     #[arg(long, value_name = "DB")]

@@ -163,6 +163,14 @@ fn a_revision_at_one_site_replaces_the_earlier_version_at_the_other_and_a_withdr
     // The revision of PLN-X at site A moves its session two months on.
     let revised = a.judge("x2.json", &plan_on("PLN-X", "PAT-R", "2027-01-20"));
     assert_eq!(revised["verdict"], "pass");
+    // `check --history URL` (read-only) sees the revision too.
+    let file = b.dir.path().join("y-check.json");
+    std::fs::write(&file, plan_on("PLN-Y", "PAT-R", DAY_D_PLUS_14)).unwrap();
+    let url = cluster.url();
+    let checked = b.run(&["check", "--format", "json", "--history", &url, file.to_str().unwrap()]);
+    let verdict: Value = serde_json::from_slice(&checked.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&checked.stderr)));
+    assert_eq!(verdict["verdict"], "pass", "{verdict}");
     let again = b.judge("y2.json", &plan_on("PLN-Y", "PAT-R", DAY_D_PLUS_14));
     assert_eq!(again["verdict"], "pass", "the earlier version no longer counts: {again}");
     // Read from site B's side with `history --history-url`.
