@@ -28,10 +28,10 @@
 use super::{patient_key, HistoryError, PriorRecord, RecordedPlan, RecordedSession};
 use jiff::civil::Date;
 use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls, Row};
+use postgres::{Client, Config, NoTls, Row, Statement};
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// Schema migrations, in order; `embolint_schema.version` counts those applied.
@@ -112,6 +112,10 @@ pub struct Postgres {
     batch: Cell<i64>,
     /// The patient locks the open transaction holds.
     locks: RefCell<HashSet<i64>>,
+    /// Statements prepared on this connection, by their SQL: every passed
+    /// plan runs the same few, and preparing each again doubled the round
+    /// trips to the server.
+    statements: RefCell<HashMap<String, Statement>>,
 }
 
 /// The URL as shown to people: user, hosts, ports and database, never the
@@ -173,6 +177,7 @@ impl Postgres {
             in_transaction: Cell::new(false),
             batch: Cell::new(0),
             locks: RefCell::new(HashSet::new()),
+            statements: RefCell::new(HashMap::new()),
         };
         db.client.borrow_mut().batch_execute(SESSION_SETTINGS).map_err(|e| db.error(e))?;
         match site {
@@ -270,6 +275,16 @@ impl Postgres {
         Ok(())
     }
 
+    /// `sql`, prepared on this connection once.
+    fn prepared(&self, client: &mut Client, sql: &str) -> Result<Statement, HistoryError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql).map_err(|e| self.error(e))?;
+        self.statements.borrow_mut().insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
     /// Whether the server still answers (outside a transaction).
     pub fn ping(&self) -> Result<(), HistoryError> {
         self.client.borrow_mut().batch_execute("SELECT 1").map_err(|e| self.error(e))
@@ -328,10 +343,8 @@ impl Postgres {
             return Ok(());
         }
         let mut client = self.client.borrow_mut();
-        let taken: bool = client
-            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
-            .map_err(|e| self.error(e))?
-            .get(0);
+        let statement = self.prepared(&mut client, "SELECT pg_try_advisory_xact_lock($1)")?;
+        let taken: bool = client.query_one(&statement, &[&key]).map_err(|e| self.error(e))?.get(0);
         if !taken {
             if !self.locks.borrow().is_empty() {
                 return Err(HistoryError::PatientBusy { url: self.shown.clone() });
@@ -359,19 +372,19 @@ impl Postgres {
     /// Every recorded session of `patient_id` (compared as a name), oldest
     /// first, in the same order as the SQLite history gives them.
     pub fn sessions_of(&self, patient_id: &str) -> Result<Vec<RecordedSession>, HistoryError> {
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(
-                "SELECT COALESCE(s.of_plan, p.plan_id), s.number, s.idx, s.date, p.recorded_at,
-                        p.patient_id, s.prior, p.plan_id
-                 FROM plans p JOIN sessions s ON s.plan_id = p.plan_id
-                 WHERE p.patient_key = $1
-                 ORDER BY s.date, COALESCE(s.of_plan, p.plan_id) COLLATE \"C\",
-                          p.plan_id COLLATE \"C\", s.prior, s.idx",
-                &[&patient_key(patient_id)],
-            )
-            .map_err(|e| self.error(e))?;
+        let mut client = self.client.borrow_mut();
+        let statement = self.prepared(
+            &mut client,
+            "SELECT COALESCE(s.of_plan, p.plan_id), s.number, s.idx, s.date, p.recorded_at,
+                    p.patient_id, s.prior, p.plan_id
+             FROM plans p JOIN sessions s ON s.plan_id = p.plan_id
+             WHERE p.patient_key = $1
+             ORDER BY s.date, COALESCE(s.of_plan, p.plan_id) COLLATE \"C\",
+                      p.plan_id COLLATE \"C\", s.prior, s.idx",
+        )?;
+        let rows =
+            client.query(&statement, &[&patient_key(patient_id)]).map_err(|e| self.error(e))?;
+        drop(client);
         let mut sessions = Vec::with_capacity(rows.len());
         for row in rows {
             let number: Option<i64> = self.get(&row, 1)?;
@@ -431,7 +444,10 @@ impl Postgres {
              FROM plans p LEFT JOIN sessions s ON s.plan_id = p.plan_id
              {filter} ORDER BY p.plan_id COLLATE \"C\", s.prior, s.idx"
         );
-        let rows = self.client.borrow_mut().query(&sql, values).map_err(|e| self.error(e))?;
+        let mut client = self.client.borrow_mut();
+        let statement = self.prepared(&mut client, &sql)?;
+        let rows = client.query(&statement, values).map_err(|e| self.error(e))?;
+        drop(client);
         let mut plans: Vec<(RecordedPlan, String, i64)> = Vec::new();
         for row in rows {
             let plan_id: String = self.get(&row, 0)?;
@@ -489,7 +505,8 @@ impl Postgres {
     ) -> Result<(), HistoryError> {
         let mut client = self.client.borrow_mut();
         let mut run = |sql: &str, values: &[&(dyn postgres::types::ToSql + Sync)]| {
-            client.execute(sql, values).map_err(|e| self.error(e))
+            let statement = self.prepared(&mut client, sql)?;
+            client.execute(&statement, values).map_err(|e| self.error(e))
         };
         run("DELETE FROM plans WHERE plan_id = $1", &[&plan.plan_id])?;
         run(
@@ -555,12 +572,16 @@ impl Postgres {
                 .map_err(|e| self.corrupt(format!("a decision record to copy: {e}")))?;
             let text = |pointer: &str| record.pointer(pointer).and_then(|v| v.as_str());
             let patient = text("/patient_id").map(patient_key);
+            let statement = self.prepared(
+                &mut client,
+                "INSERT INTO decisions (site, batch, position, verdict, file, plan_id,
+                                        patient_key, decision_key, checked_at, record)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (site, batch, position) DO NOTHING",
+            )?;
             client
                 .execute(
-                    "INSERT INTO decisions (site, batch, position, verdict, file, plan_id,
-                                            patient_key, decision_key, checked_at, record)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                     ON CONFLICT (site, batch, position) DO NOTHING",
+                    &statement,
                     &[
                         &self.site(),
                         &self.batch.get(),
