@@ -350,6 +350,9 @@ pub async fn readyz(State(app): State<App>) -> Response {
             ),
         );
     }
+    if let Some(reason) = app.service.log_unwritable() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, reason);
+    }
     axum::Json(serde_json::json!({ "status": "ready" })).into_response()
 }
 

@@ -1,17 +1,18 @@
 //! What the HTTP handlers share with each other and with the daemon's loop
 //! (the one writer): the rules in force, the decision index, the requests
 //! waiting for their record, the events waiting to be recorded, and the
-//! metrics. The loop reaches it through [`crate::watch::intake::Intake`].
+//! metrics. The loop reaches it through [`crate::recorder::intake::Intake`].
 
 use super::index::DecisionIndex;
 use super::metrics::{BuildLabels, Metrics};
+use crate::recorder::intake::Intake;
 use crate::rules::RuleSet;
 use crate::watch::folder::Folder;
-use crate::watch::intake::Intake;
 use crate::watch::wake::Wake;
 use crate::watch::wake_queue::WakeQueue;
 use std::collections::HashMap;
 use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use tokio::sync::oneshot;
@@ -31,6 +32,8 @@ pub struct Service {
     pub inbox: Folder,
     /// The history (file or shared database), opened read-only by dry runs.
     pub history: crate::history::Location,
+    /// The decision log, looked at by `/readyz` (never written here).
+    pub log_path: PathBuf,
     /// Largest plan accepted, in bytes (larger bodies get 413).
     pub max_plan_bytes: u64,
     /// Whether the patient history can be used now.
@@ -68,6 +71,7 @@ impl Service {
         max_plan_bytes: u64,
         rules: RuleSet,
     ) -> io::Result<Service> {
+        let log_path = log.to_path_buf();
         let mut index = DecisionIndex::open(log)?;
         index.catch_up()?;
         Ok(Service {
@@ -77,6 +81,7 @@ impl Service {
             wakes,
             inbox,
             history,
+            log_path,
             max_plan_bytes,
             history_usable: AtomicBool::new(true),
             history_outage: Mutex::new(None),
@@ -102,6 +107,44 @@ impl Service {
     /// Why the patient history cannot be used now, if the loop said.
     pub fn history_outage(&self) -> Option<String> {
         self.history_outage.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Why the decision log cannot take the next record, if it cannot: it
+    /// cannot be opened for writing (removed, replaced by a folder, its
+    /// permissions taken away), its file system is read-only, or fewer
+    /// bytes are free there than two of the largest plans take. A record
+    /// that cannot be written stops the daemon; this says so beforehand,
+    /// so that a load balancer sends plans elsewhere.
+    pub fn log_unwritable(&self) -> Option<String> {
+        let shown = self.log_path.display();
+        let file = match std::fs::OpenOptions::new().append(true).open(&self.log_path) {
+            Ok(file) => file,
+            Err(error) => {
+                return Some(format!(
+                    "the decision log {shown} cannot be opened for writing: {error}"
+                ))
+            }
+        };
+        let space = match free_space(&file) {
+            Ok(space) => space,
+            Err(error) => {
+                return Some(format!(
+                    "the decision log's file system cannot be asked for its free space: {error}"
+                ))
+            }
+        };
+        if space.read_only {
+            return Some(format!("the decision log {shown} is on a read-only file system"));
+        }
+        let needed = self.max_plan_bytes.saturating_mul(2);
+        if space.free_bytes < needed {
+            return Some(format!(
+                "the decision log's file system has {} bytes free, fewer than the {needed} the \
+                 next records may take: free some space",
+                space.free_bytes
+            ));
+        }
+        None
     }
 
     /// Hands an event line (one JSON object, no newline) to the loop; the
@@ -194,4 +237,28 @@ impl Intake for Service {
             *held = cause.map(str::to_string);
         }
     }
+}
+
+/// What `fstatvfs` says of a file's file system.
+struct Space {
+    /// Bytes an unprivileged writer may still take.
+    free_bytes: u64,
+    /// Mounted read-only.
+    read_only: bool,
+}
+
+/// The free space and mount flags of the file system holding `file`.
+fn free_space(file: &std::fs::File) -> io::Result<Space> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fstatvfs only writes the zeroed struct it is given, and the
+    // descriptor stays open for the call (borrowed from `file`).
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // 64 bits wide here; narrower on 32-bit systems.
+    #[allow(clippy::useless_conversion)]
+    let free_bytes = u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize));
+    let read_only = stat.f_flag & libc::ST_RDONLY != 0;
+    Ok(Space { free_bytes, read_only })
 }
