@@ -5,7 +5,7 @@ use super::index::Filter;
 use super::service::Service;
 use super::staging::{self, Staged};
 use crate::check::{self as checker, sha256_hex, PlanFile};
-use crate::history::History;
+use crate::history::{History, Location};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -39,8 +39,16 @@ pub async fn check(
     let name = query.get("file").cloned().unwrap_or_else(|| "request-body".into());
     // Judging takes tens of microseconds (a plan at the size limit, about
     // a millisecond): done on the worker itself, with its own read-only
-    // connection to the history, rather than handed to another thread.
-    match dry_run(&service, &name, &bytes) {
+    // connection to the history, rather than handed to another thread. The
+    // shared history's client blocks on a runtime of its own, which cannot
+    // run inside a worker of this one: the worker hands its other tasks
+    // over first (its connection stays its own).
+    let judged = if matches!(service.history, Location::Postgres(_)) {
+        tokio::task::block_in_place(|| dry_run(&service, &name, &bytes))
+    } else {
+        dry_run(&service, &name, &bytes)
+    };
+    match judged {
         Ok(verdict) => json_bytes(StatusCode::OK, verdict),
         Err(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
     }
