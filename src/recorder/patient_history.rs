@@ -206,7 +206,7 @@ impl PatientHistory {
     pub fn usable(&mut self, now: Instant) -> Result<bool, Fatal> {
         if let Some(opened) = self.open.as_ref().filter(|_| self.shared.is_none()) {
             if file_identity(&self.path) != Some(opened.file) {
-                tracing::warn!(history = %self.path.display(), "the history database file was replaced or removed while open; opening it again");
+                tracing::warn!(history = %self.shown(), "the history database file was replaced or removed while open; opening it again");
                 self.open = None;
             }
         }
@@ -220,7 +220,7 @@ impl PatientHistory {
         match self.restore() {
             Ok(()) => {
                 if self.outage.take().is_some() {
-                    tracing::info!(history = %self.path.display(), "the patient history is usable again; judging the plans waiting in the inbox");
+                    tracing::info!(history = %self.shown(), "the patient history is usable again; judging the plans waiting in the inbox");
                 }
                 self.retry_at = None;
                 self.finish_requests()?;
@@ -371,7 +371,7 @@ impl PatientHistory {
         let cause = error.to_string();
         if self.outage.is_none() {
             tracing::error!(
-                history = %self.path.display(),
+                history = %self.shown(),
                 retry_every_secs = RETRY_EVERY.as_secs(),
                 "patient history unavailable: {cause}. No plan is judged until it is usable \
                  again: plans stay in the inbox, and embolint tries again every {} seconds",
