@@ -16,6 +16,9 @@
 //! - Plans posted to `serve` (POST /v1/plans) and plans dropped at another
 //!   site share the history: exactly one of each conflicting pair passes,
 //!   and the service's readers (sessions, dry runs) see the other site.
+//! - The server stopped while a batch's transaction is open (the daemon
+//!   waiting there for a patient's lock): nothing of it is recorded, and
+//!   the plan is judged once when the server is back.
 //! - Reconciliation at start-up: a withdrawal logged but not yet applied
 //!   is carried out once; a second start changes nothing.
 //! - `history --migrate-to` copies a root's SQLite history once and refuses
@@ -311,6 +314,54 @@ fn kill_9_of_either_daemon_and_a_lost_server_mid_burst_lose_and_duplicate_nothin
     assert!(logs.contains("usable again"), "and the recovery");
     assert!(!logs.contains("not-shown"), "never the password");
     drop((da, db));
+}
+
+/// The advisory lock a daemon takes on `patient` (as `history::postgres`).
+fn patient_lock(patient: &str) -> i64 {
+    use sha2::Digest;
+    let key = embolint::history::patient_key(patient);
+    let digest = sha2::Sha256::digest(format!("embolint patient {key}").as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().unwrap())
+}
+
+#[test]
+fn a_server_lost_while_a_batch_is_open_records_nothing_of_it_and_the_plan_is_judged_once_later() {
+    let cluster = Cluster::start();
+    let url = cluster.url();
+    let mut a = Site::new();
+    let mut da = start(&mut a, &url, &[]);
+    // This test holds patient PAT-Q's lock, so A's batch opens its
+    // transaction, takes the plan up and waits for the lock: the server is
+    // stopped at that moment.
+    let mut holder = cluster.client();
+    let mut held = holder.transaction().unwrap();
+    held.execute("SELECT pg_advisory_xact_lock($1)", &[&patient_lock("PAT-Q")]).unwrap();
+    a.drop_plan("q.json", &plan_on("PLN-Q", "PAT-Q", DAY_D));
+    wait_until("A's batch to wait for the patient", || {
+        let waiting: i64 = cluster
+            .client()
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        waiting == 1
+    });
+    cluster.stop();
+    drop(held);
+    drop(holder);
+    da.wait_for_log("patient history unavailable");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(a.records().is_empty(), "nothing of the open batch is recorded");
+    assert!(a.inbox().join("q.json").exists(), "the plan waits in the inbox");
+    cluster.resume();
+    a.wait_for_records(1);
+    da.wait_for_log("usable again");
+    wait_until("q.json placed", || a.placed() == 1);
+    a.assert_each_once(&["q.json".to_string()]);
+    assert_eq!(verdict_of(&a, "q.json"), "pass");
+    assert_eq!(shared_plans(&url), history_of_logs(&[&a]));
 }
 
 #[test]
