@@ -58,7 +58,20 @@ pub async fn check(
 fn dry_run(service: &Service, name: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
     let started = Instant::now();
     let rules = service.rules();
-    let verdict = HISTORY.with(|cell| {
+    let verdict = with_history(service, |history| {
+        checker::check(PlanFile::new(name, bytes), &rules, Some(history)).map(|c| c.verdict)
+    })?;
+    service.metrics.check_seconds.observe(started.elapsed().as_secs_f64());
+    serde_json::to_vec(&verdict).map_err(|e| e.to_string())
+}
+
+/// Runs `read` on this thread's read-only connection to the history,
+/// opened on first use and again after an error.
+fn with_history<T, E: std::fmt::Display>(
+    service: &Service,
+    read: impl FnOnce(&History) -> Result<T, E>,
+) -> Result<T, String> {
+    HISTORY.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
             let opened = service
@@ -68,15 +81,11 @@ fn dry_run(service: &Service, name: &str, bytes: &[u8]) -> Result<Vec<u8>, Strin
             *cell = Some(opened);
         }
         let history = cell.as_ref().ok_or("the patient history cannot be read now")?;
-        checker::check(PlanFile::new(name, bytes), &rules, Some(history))
-            .map(|c| c.verdict)
-            .map_err(|e| {
-                *cell = None;
-                format!("the patient history cannot be read now: {e}")
-            })
-    })?;
-    service.metrics.check_seconds.observe(started.elapsed().as_secs_f64());
-    serde_json::to_vec(&verdict).map_err(|e| e.to_string())
+        read(history).map_err(|e| {
+            *cell = None;
+            format!("the patient history cannot be read now: {e}")
+        })
+    })
 }
 
 /// `POST /v1/plans`: judges and records the body as a dropped plan; answers
@@ -327,12 +336,23 @@ pub async fn decision(State(app): State<App>, Path(seq): Path<String>) -> Respon
 /// `GET /v1/patients/{id}/sessions`.
 pub async fn sessions(State(app): State<App>, Path(id): Path<String>) -> Response {
     let location = app.service.history.clone();
-    let found = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let history = location.open_read_only().map_err(|e| e.to_string())?;
-        let sessions = history.sessions_of(&id).map_err(|e| e.to_string())?;
-        serde_json::to_vec_pretty(&sessions).map_err(|e| e.to_string())
-    })
-    .await;
+    let found = if matches!(location, Location::Postgres(_)) {
+        // On the worker's own connection (see `check`), rather than a new
+        // connection to the server per request.
+        let service = Arc::clone(&app.service);
+        Ok(tokio::task::block_in_place(|| {
+            with_history(&service, |history| history.sessions_of(&id)).and_then(|sessions| {
+                serde_json::to_vec_pretty(&sessions).map_err(|e| e.to_string())
+            })
+        }))
+    } else {
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+            let history = location.open_read_only().map_err(|e| e.to_string())?;
+            let sessions = history.sessions_of(&id).map_err(|e| e.to_string())?;
+            serde_json::to_vec_pretty(&sessions).map_err(|e| e.to_string())
+        })
+        .await
+    };
     match found {
         Ok(Ok(body)) => json_bytes(StatusCode::OK, body),
         Ok(Err(e)) => {
