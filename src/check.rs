@@ -126,6 +126,8 @@ pub fn check(
     };
     let (known, earlier) = match history {
         Some(history) => {
+            // No other daemon judges this patient until this batch ends.
+            history.lock_patient(&plan.patient.id)?;
             let earlier = history.plan(&plan.plan_id)?;
             let sessions = history.sessions_of(&plan.patient.id)?;
             (Some(patient_history(&plan, sessions, earlier.as_ref())), earlier)

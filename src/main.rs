@@ -5,6 +5,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use embolint::audit::seal::FirstKey;
 use embolint::audit::verify::Anchor;
 use embolint::commands::{self, check::CheckOptions, history::ForgetOptions, Error, Status};
+use embolint::history::{HistoryUrl, Location};
 use embolint::watch::config::ConfigOrigin;
 use embolint::watch::layout::Layout;
 use std::io::IsTerminal;
@@ -146,6 +147,12 @@ struct WatchFlags {
     /// Most plans whose decision records share one disk sync [default: 64].
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
+    /// Keep the patient history in a PostgreSQL database shared with other
+    /// daemons (postgres://USER:PASSWORD@HOST:PORT/DATABASE) instead of
+    /// ROOT/state/history.sqlite. Prefer `history_url` in the config file:
+    /// a password on the command line is visible to every local user.
+    #[arg(long, value_name = "URL")]
+    history_url: Option<String>,
 }
 
 /// Options of `embolint serve`: those of `watch`, and the HTTP side.
@@ -208,6 +215,7 @@ impl From<WatchFlags> for embolint::watch::WatchArgs {
             settle_millis: flags.settle_millis,
             max_plan_bytes: flags.max_plan_bytes,
             batch_size: flags.batch_size,
+            history_url: flags.history_url,
         }
     }
 }
@@ -248,7 +256,8 @@ struct CheckArgs {
     /// A rule file (TOML) to use instead of the built-in protocol rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
-    /// A history database (the daemon's ROOT/state/history.sqlite), opened
+    /// A history database (the daemon's ROOT/state/history.sqlite, or a
+    /// shared history's postgres://USER:PASSWORD@HOST:PORT/DATABASE), opened
     /// read-only: session spacing is then also checked against the sessions
     /// of the patient's other plans that passed.
     #[arg(long, value_name = "DB")]
@@ -327,25 +336,36 @@ struct HistoryArgs {
     /// The patient whose recorded sessions are listed.
     #[arg(
         value_name = "PATIENT_ID",
-        required_unless_present_any = ["forget", "rebuild"],
-        conflicts_with_all = ["forget", "rebuild"]
+        required_unless_present_any = ["forget", "rebuild", "migrate_to"],
+        conflicts_with_all = ["forget", "rebuild", "migrate_to"]
     )]
     patient_id: Option<String>,
     /// Output format: text for people, or JSON for software (the sessions as a
     /// JSON array; with --forget, the answer as one JSON object).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// The daemon's root folder; its history is ROOT/state/history.sqlite.
+    /// The daemon's root folder; its history is ROOT/state/history.sqlite
+    /// (unless it is served with a shared history: then give --history-url).
     #[arg(
         long,
         value_name = "DIR",
         conflicts_with = "history",
-        required_unless_present = "history"
+        required_unless_present_any = ["history", "history_url"]
     )]
     root: Option<PathBuf>,
     /// A history database file.
-    #[arg(long, value_name = "DB")]
+    #[arg(long, value_name = "DB", conflicts_with = "history_url")]
     history: Option<PathBuf>,
+    /// The shared history (postgres://USER:PASSWORD@HOST:PORT/DATABASE):
+    /// the patient's sessions are read from it; with --forget and no daemon
+    /// running, the withdrawal is made in it.
+    #[arg(long, value_name = "URL")]
+    history_url: Option<String>,
+    /// Copy ROOT/state/history.sqlite into the shared history at URL, once
+    /// (with `embolint watch` stopped). Refused when that database already
+    /// holds a history. Afterwards serve the root with history_url = URL.
+    #[arg(long, value_name = "URL", requires = "root", conflicts_with_all = ["forget", "rebuild"])]
+    migrate_to: Option<String>,
     /// Withdraw a cancelled plan from the root's history, so later plans of
     /// its patient are no longer judged against it. The withdrawal is written
     /// to the decision log with --by and the time. Needs --root: a running
@@ -603,6 +623,11 @@ fn check(args: CheckArgs) -> Result<Status, Error> {
 fn history(args: HistoryArgs) -> Result<Status, Error> {
     let out = &mut std::io::stdout().lock();
     let format = args.format.into();
+    let url = |text: &str| HistoryUrl::new(text).map_err(Error::CannotRun);
+    let history_url = args.history_url.as_deref().map(url).transpose()?;
+    if let (Some(root), Some(target)) = (&args.root, &args.migrate_to) {
+        return commands::history::migrate_to(root, &url(target)?, out);
+    }
     match (args.root, args.history, args.patient_id, args.forget) {
         (Some(root), _, _, _) if args.rebuild => {
             commands::history::rebuild(&root, out, &mut std::io::stderr())
@@ -613,16 +638,32 @@ fn history(args: HistoryArgs) -> Result<Status, Error> {
                 by: args.by.unwrap_or_default(),
                 reason: args.reason.unwrap_or_default(),
                 wait: Duration::from_secs(args.wait_secs),
+                history_url,
             };
             commands::history::forget(&root, &options, format, out)
         }
         (root, database, Some(patient_id), None) => {
-            let Some(database) = database.or(root.map(|root| Layout::new(&root).history())) else {
-                return Err(Error::CannotRun(
-                    "give PATIENT_ID and --root DIR or --history DB".to_string(),
-                ));
+            let shared = root
+                .as_ref()
+                .and_then(|root| embolint::history::site::shared_marker(&Layout::new(root).state));
+            if let (Some(shown), None) = (shared, &history_url) {
+                return Err(Error::CannotRun(format!(
+                    "this root keeps its patient history in the shared database {shown}: give \
+                     its URL with --history-url"
+                )));
+            }
+            let file = database.or(root.map(|root| Layout::new(&root).history()));
+            let location = match (history_url, file) {
+                (Some(url), _) => Location::Postgres(url),
+                (None, Some(file)) => Location::File(file),
+                (None, None) => {
+                    return Err(Error::CannotRun(
+                        "give PATIENT_ID and --root DIR, --history DB or --history-url URL"
+                            .to_string(),
+                    ))
+                }
             };
-            commands::history::show(&database, &patient_id, format, out)
+            commands::history::show(&location, &patient_id, format, out)
         }
         _ => Err(Error::CannotRun("give PATIENT_ID and --root DIR or --history DB".to_string())),
     }

@@ -38,6 +38,7 @@ mod replay;
 mod serve_api;
 mod serve_cds;
 mod serve_crash;
+mod shared_history;
 mod watch_backlog;
 mod watch_bad_files;
 mod watch_burst;

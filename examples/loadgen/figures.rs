@@ -27,6 +27,8 @@ pub struct Context {
     pub fs_type: String,
     /// Whether the daemon keeps `state/history.sqlite`.
     pub history: bool,
+    /// Whether the daemon uses a shared PostgreSQL history instead.
+    pub shared_history: bool,
     /// CPUs online.
     pub cpus: usize,
     /// The 1-minute load average when the phase began.
@@ -47,6 +49,7 @@ impl Context {
             root: root.display().to_string(),
             fs_type: fs_type(root),
             history,
+            shared_history: args.history_url.is_some(),
             cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
             load_at_start: load_average(),
             aged: None,
@@ -342,7 +345,11 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "  daemon      settle {settle} · batch {batch} · history {}",
-            if c.history { "on" } else { "off" }
+            match (c.shared_history, c.history) {
+                (true, _) => "shared (PostgreSQL)",
+                (false, true) => "on (SQLite)",
+                (false, false) => "off",
+            }
         )?;
         writeln!(
             f,

@@ -100,6 +100,11 @@ struct Args {
     /// The daemon's batch size, written to its config file [default: the daemon's, 64].
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
+    /// A shared PostgreSQL history for the daemon (postgres://...), written
+    /// to its config file [default: the root's own SQLite history]. Use an
+    /// empty database per run (scripts/bench-shared-history does).
+    #[arg(long, value_name = "URL")]
+    history_url: Option<String>,
     /// The daemon's binary.
     #[arg(long, value_name = "PATH", default_value = DEFAULT_BINARY)]
     binary: PathBuf,
@@ -260,6 +265,9 @@ impl Site {
         }
         if let Some(n) = args.batch_size {
             text.push_str(&format!("batch_size = {n}\n"));
+        }
+        if let Some(url) = &args.history_url {
+            text.push_str(&format!("history_url = {url:?}\n"));
         }
         if text.is_empty() {
             return Ok(None);

@@ -184,6 +184,11 @@ impl DecisionLog {
         Ok((log, tail))
     }
 
+    /// The number of the last batch written (0 for none).
+    pub fn last_batch(&self) -> u64 {
+        self.last_batch
+    }
+
     /// The number for a new batch.
     pub fn next_batch(&mut self) -> u64 {
         self.last_batch += 1;

@@ -37,8 +37,9 @@ pub struct CheckOptions {
     pub format: CheckFormat,
     /// A rule file replacing the built-in rule set.
     pub rules: Option<PathBuf>,
-    /// A history database, opened read-only, for session spacing against
-    /// the patient's other passed plans.
+    /// A history database (a file, or a shared history's postgres:// URL),
+    /// opened read-only, for session spacing against the patient's other
+    /// passed plans.
     pub history: Option<PathBuf>,
     /// Whether the text report may colour its lines (a terminal, no
     /// `NO_COLOR`).
@@ -46,6 +47,18 @@ pub struct CheckOptions {
     /// A plan that passes with a warning makes the run a
     /// [`Status::Failure`] too (its verdict stays `pass`).
     pub fail_on_warn: bool,
+}
+
+/// Opens `--history` read-only: a PostgreSQL URL names the shared history,
+/// anything else a SQLite file.
+fn open_history(given: &std::path::Path) -> Result<History, String> {
+    let text = given.to_string_lossy();
+    let location = if crate::history::postgres::is_url(&text) {
+        crate::history::Location::Postgres(crate::history::HistoryUrl::new(&text)?)
+    } else {
+        crate::history::Location::File(given.to_path_buf())
+    };
+    location.open_read_only().map_err(|e| e.to_string())
 }
 
 /// Judges every plan named by `options`, writing one verdict per plan to
@@ -60,12 +73,8 @@ pub fn check(
     err: &mut dyn Write,
 ) -> Result<Status, Error> {
     let rules = load_rules(options.rules.as_deref())?;
-    let history = options
-        .history
-        .as_deref()
-        .map(History::open_read_only)
-        .transpose()
-        .map_err(|e| Error::CannotRun(e.to_string()))?;
+    let history =
+        options.history.as_deref().map(open_history).transpose().map_err(Error::CannotRun)?;
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for path in &options.paths {

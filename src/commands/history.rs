@@ -1,8 +1,9 @@
 //! `embolint history`: a patient's recorded sessions; withdrawing a
-//! cancelled plan; rebuilding the history from the decision log.
+//! cancelled plan; rebuilding the history from the decision log; copying a
+//! root's SQLite history into a shared PostgreSQL history, once.
 
 use super::{write_answer, Error, Format, Status};
-use crate::history::History;
+use crate::history::{History, HistoryUrl, Location};
 use crate::recorder::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
 use crate::report;
 use crate::watch::layout::Layout;
@@ -10,16 +11,16 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-/// Prints the sessions recorded for `patient_id` in the history database
-/// at `database`.
+/// Prints the sessions recorded for `patient_id` in the history at
+/// `database` (a file, or the shared database).
 pub fn show(
-    database: &Path,
+    database: &Location,
     patient_id: &str,
     format: Format,
     out: &mut dyn Write,
 ) -> Result<Status, Error> {
     let cannot = |e: crate::history::HistoryError| Error::CannotRun(e.to_string());
-    let history = History::open_read_only(database).map_err(cannot)?;
+    let history = database.open_read_only().map_err(cannot)?;
     let sessions = history.sessions_of(patient_id).map_err(cannot)?;
     write_answer(out, format, &sessions, |sessions| report::render_history(patient_id, sessions))?;
     Ok(Status::Success)
@@ -36,6 +37,9 @@ pub struct ForgetOptions {
     pub reason: String,
     /// How long to wait for a running daemon to carry it out.
     pub wait: Duration,
+    /// The root's shared history, when it has one: needed only when no
+    /// daemon runs (a running one knows it).
+    pub history_url: Option<HistoryUrl>,
 }
 
 /// Withdraws a plan from the root's history: at once when no daemon serves
@@ -53,7 +57,7 @@ pub fn forget(
         reason: options.reason.clone(),
         requested_at: jiff::Timestamp::now(),
     };
-    let answer = match forget::forget_directly(root, &request) {
+    let answer = match forget::forget_directly(root, &request, options.history_url.as_ref()) {
         Ok(answer) => answer,
         Err(DirectError::DaemonRunning) => {
             ask_daemon(root, &request, options.wait).map_err(Error::CannotRun)?
@@ -129,5 +133,63 @@ pub fn rebuild(root: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             rebuilt.unreadable_lines
         )?;
     }
+    Ok(Status::Success)
+}
+
+/// Copies the SQLite history of `root` into the shared history at `url`,
+/// once: refused when the shared database already holds a history (a
+/// second copy would bring back plans withdrawn or revised there since).
+/// Afterwards the root must be served with that `history_url`: starting
+/// it without is refused, so that the daemon never goes back to its own
+/// file unnoticed.
+pub fn migrate_to(root: &Path, url: &HistoryUrl, out: &mut dyn Write) -> Result<Status, Error> {
+    let cannot = |e: String| Error::CannotRun(format!("cannot copy the history: {e}"));
+    let layout = Layout::new(root);
+    let _lock = crate::watch::layout::lock(&layout)
+        .map_err(|e| cannot(format!("{e} (stop embolint watch on this root first)")))?;
+    let local = History::open_read_only(&layout.history()).map_err(|e| cannot(e.to_string()))?;
+    let plans = local.plans().map_err(|e| cannot(e.to_string()))?;
+    let site = crate::history::site::id(&layout.state)
+        .map_err(|e| cannot(format!("cannot read this root's id: {e}")))?;
+    let shared = History::open_shared(url.secret(), &site).map_err(|e| cannot(e.to_string()))?;
+    let History::Postgres(db) = &shared else {
+        return Err(cannot("not a shared history".into()));
+    };
+    let copy = || -> Result<(), crate::history::HistoryError> {
+        db.begin(0)?;
+        db.lock_migration()?;
+        if db.holds_history()? {
+            return Err(crate::history::HistoryError::Server {
+                url: url.shown(),
+                detail: "it already holds a patient history; nothing was copied (copying again \
+                         could bring back plans withdrawn or revised there since)"
+                    .into(),
+            });
+        }
+        db.note_site(&layout.root.display().to_string())?;
+        for plan in &plans {
+            db.put(plan)?;
+        }
+        db.commit()
+    };
+    if let Err(error) = copy() {
+        db.rollback();
+        return Err(cannot(error.to_string()));
+    }
+    crate::history::site::write_synced(
+        &layout.state,
+        crate::history::site::SHARED_MARKER,
+        &url.shown(),
+    )
+    .map_err(|e| cannot(format!("the copy is made, but the root cannot note it: {e}")))?;
+    writeln!(
+        out,
+        "copied {} plans from {} into the shared history {}; serve this root with \
+         history_url set to it from now on ({} is no longer used)",
+        plans.len(),
+        layout.history().display(),
+        url.shown(),
+        layout.history().display()
+    )?;
     Ok(Status::Success)
 }

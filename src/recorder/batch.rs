@@ -3,7 +3,10 @@
 //!
 //! 1. read and judge each plan; choose its unique destination;
 //!    a passed plan's history rows go into the batch's open history
-//!    transaction at once (see `patient_history`);
+//!    transaction at once (see `patient_history`). With the shared
+//!    (PostgreSQL) history, step 3 comes here instead, before the log (see
+//!    `patient_history` for why); if it fails nothing is recorded and the
+//!    plans stay in the inbox;
 //! 2. append every decision record (naming that destination, and carrying
 //!    a passed plan's history rows) to the log and sync it: from here the
 //!    decisions are final;
@@ -76,7 +79,9 @@ pub enum Placed {
     },
 }
 
-/// Records and places a batch (steps 2–6). Returns each plan's fate.
+/// Records and places a batch (steps 2–6). Returns each plan's fate, or
+/// `None` when the shared history could not take the batch before its
+/// records were written (nothing was recorded).
 ///
 /// Every file is written, renamed and removed through the held `folders`
 /// (see `folder`), never by path, so nothing lands outside the root even
@@ -86,7 +91,7 @@ pub fn commit(
     log: &mut DecisionLog,
     history: &mut PatientHistory,
     batch: &[Judged],
-) -> Result<Vec<Placed>, Fatal> {
+) -> Result<Option<Vec<Placed>>, Fatal> {
     failpoint::begin_batch();
     // A folder swapped while running stops the daemon before anything is
     // written (the plans stay in the inbox, unrecorded).
@@ -109,6 +114,10 @@ pub fn commit(
         log.write_unsynced(torn).map_err(storage("writing a torn record"))?;
         failpoint::crash();
     }
+    if !history.before_log(&lines) {
+        return Ok(None);
+    }
+    failpoint::hit(Step::AfterSharedHistory);
     log.append(&lines).map_err(storage(log_action))?;
     failpoint::hit(Step::AfterLog);
     history.finish_batch(batch.iter().filter_map(|j| j.placement.history.clone()).collect());
@@ -155,7 +164,7 @@ pub fn commit(
     for dir in touched {
         dir.sync().map_err(storage(format!("syncing the folder {}", dir.path().display())))?;
     }
-    Ok(fates)
+    Ok(Some(fates))
 }
 
 /// The held outcome folder and name of a place the daemon chose itself

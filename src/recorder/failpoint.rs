@@ -31,6 +31,8 @@ pub use on::*;
 pub enum Step {
     /// Half of the batch's records written, not synced: a torn line.
     TornLog,
+    /// The shared history committed, the records not yet written.
+    AfterSharedHistory,
     /// Records synced, the history not yet committed.
     AfterLog,
     /// The history committed, no sidecar written.
@@ -53,6 +55,7 @@ impl Step {
     fn name(self) -> &'static str {
         match self {
             Step::TornLog => "torn-log",
+            Step::AfterSharedHistory => "after-shared-history",
             Step::AfterLog => "after-log",
             Step::AfterHistory => "after-history",
             Step::AfterSidecars => "after-sidecars",

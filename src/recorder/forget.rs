@@ -157,7 +157,7 @@ pub fn forget(
             let message = format!(
                 "no plan {} is in the history {}: nothing was withdrawn (check the plan id)",
                 request.plan_id,
-                history.path().display()
+                history.shown()
             );
             let answer = ForgetAnswer { outcome: ForgetOutcome::NotRecorded, message, event: None };
             return Ok(Forgot::Done(Box::new(answer)));
@@ -380,9 +380,17 @@ pub enum DirectError {
 /// Carries out a withdrawal with no daemon running: takes the root's lock,
 /// first brings the history up to date with the decision log (as a daemon's
 /// start-up would), then withdraws.
-pub fn forget_directly(root: &Path, request: &ForgetRequest) -> Result<ForgetAnswer, DirectError> {
+///
+/// A root served with the shared history needs its URL (`shared`): without
+/// it the withdrawal is refused, never made in an unused local file.
+pub fn forget_directly(
+    root: &Path,
+    request: &ForgetRequest,
+    shared: Option<&crate::history::HistoryUrl>,
+) -> Result<ForgetAnswer, DirectError> {
     let layout = Layout::new(root);
-    if !layout.history().exists() {
+    let marker = crate::history::site::shared_marker(&layout.state);
+    if marker.is_none() && shared.is_none() && !layout.history().exists() {
         return Err(DirectError::Failed(format!(
             "{} has no history database ({}): is it the root embolint watch serves?",
             root.display(),
@@ -394,12 +402,24 @@ pub fn forget_directly(root: &Path, request: &ForgetRequest) -> Result<ForgetAns
         Err(LockError::Held { .. }) => return Err(DirectError::DaemonRunning),
         Err(error) => return Err(DirectError::Failed(error.to_string())),
     };
+    if let (Some(shown), None) = (&marker, shared) {
+        return Err(DirectError::Failed(format!(
+            "{} keeps its patient history in the shared database {shown}: give its URL with \
+             --history-url (or start embolint watch on the root, which carries the withdrawal out)",
+            root.display()
+        )));
+    }
     let failed = |fatal: Fatal| DirectError::Failed(fatal.to_string());
     let decisions = layout.decisions();
     let (mut log, tail) = DecisionLog::open(&decisions, &layout.state).map_err(|e| {
         DirectError::Failed(format!("cannot open the decision log {}: {e}", decisions.display()))
     })?;
     let mut history = PatientHistory::new(&layout, owed_by(&tail));
+    if let Some(url) = shared {
+        let site = crate::history::site::id(&layout.state)
+            .map_err(|e| DirectError::Failed(format!("cannot read this root's id: {e}")))?;
+        history = history.shared(url.clone(), site, &layout, log.last_batch());
+    }
     let unavailable = |history: &PatientHistory| {
         DirectError::Failed(history.outage().unwrap_or("the history is unavailable").to_string())
     };

@@ -38,4 +38,7 @@ pub trait Intake: Send + Sync {
     /// Whether the patient history can be used now, and how many plans the
     /// inbox holds that are not yet judged.
     fn status(&self, history_usable: bool, inbox_plans: usize);
+    /// Why the patient history cannot be used now (`None` once it can), so
+    /// that readiness checks can say why.
+    fn history_outage(&self, _cause: Option<&str>) {}
 }

@@ -11,7 +11,9 @@
 //!        crate::watch (the loop): lists the inbox, waits for plans to settle
 //!                     │
 //!                     ▼  Recorder::record(ready names, rules)  — one batch
-//!   claim ─► judge ─► [history rows into the batch transaction]
+//!   claim ─► judge ─► [history rows into the batch transaction; the
+//!                      shared history (PostgreSQL) commits it here, before
+//!                      the log: see patient_history]
 //!                     │
 //!                     ▼  batch::commit — the group commit
 //!   records appended + ONE log sync ─► history commit ─► sidecars + sync
@@ -83,6 +85,7 @@ pub mod taking;
 pub mod unplaced;
 
 use crate::audit::decision_log::DecisionLog;
+use crate::history::HistoryUrl;
 use crate::rules::RuleSet;
 use crate::watch::fatal::{storage, Fatal};
 use crate::watch::layout::{Folders, Layout};
@@ -154,7 +157,15 @@ impl Recorder {
     /// Opens the decision log (cutting a record torn by a crash), finishes
     /// the batch a crash interrupted, records what recovery found could
     /// not be placed, and opens the history, catching it up with the log.
-    pub fn open(layout: &Layout, folders: Folders, max_plan_bytes: u64) -> Result<Opened, Fatal> {
+    /// With `history_url` the history is the shared one on PostgreSQL (see
+    /// [`patient_history`]); without it, a root that was served with a
+    /// shared history is refused (its own file is out of date).
+    pub fn open(
+        layout: &Layout,
+        folders: Folders,
+        max_plan_bytes: u64,
+        history_url: Option<&HistoryUrl>,
+    ) -> Result<Opened, Fatal> {
         let decisions = layout.decisions();
         let (mut log, tail) = DecisionLog::open(&decisions, &layout.state)
             .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
@@ -189,6 +200,25 @@ impl Recorder {
         let mut owed = patient_history::owed_by(&tail);
         owed.extend(not_placed.into_iter().map(|e| patient_history::Owed::NotPlaced(Box::new(e))));
         let mut history = PatientHistory::new(layout, owed);
+        match history_url {
+            Some(url) => {
+                let site = crate::history::site::id(&layout.state).map_err(storage(format!(
+                    "reading this root's id in {}",
+                    layout.state.display()
+                )))?;
+                crate::history::site::write_synced(
+                    &layout.state,
+                    crate::history::site::SHARED_MARKER,
+                    &url.shown(),
+                )
+                .map_err(storage(format!(
+                    "noting the shared history in {}",
+                    layout.state.display()
+                )))?;
+                history = history.shared(url.clone(), site, layout, log.last_batch());
+            }
+            None => refuse_lost_shared_history(layout)?,
+        }
         let owed_at_start = history.owed();
         history.usable(Instant::now())?;
         let recorder =
@@ -234,7 +264,8 @@ impl Recorder {
         plans: &[(OsString, Fingerprint)],
         judging: &Judging,
     ) -> Result<Option<Vec<(OsString, Taken)>>, Fatal> {
-        if !self.history.usable(Instant::now())? || !self.history.begin_batch() {
+        let batch = self.log.last_batch() + 1;
+        if !self.history.usable(Instant::now())? || !self.history.begin_batch(batch) {
             return Ok(None);
         }
         let mut taken = Vec::with_capacity(plans.len());
@@ -278,6 +309,9 @@ impl Recorder {
                 }
                 taking::Outcome::Left(then) => taken.push((name.clone(), then)),
                 taking::Outcome::NotNow => {}
+                // Another daemon judges this patient now: the plan waits
+                // for the next batch; this one is recorded as it stands.
+                taking::Outcome::HistoryFailed(error) if error.is_patient_busy() => break,
                 taking::Outcome::HistoryFailed(error) => {
                     self.history.fail(error);
                     break;
@@ -307,7 +341,12 @@ impl Recorder {
         for plan in &mut judged {
             plan.placement.batch = number;
         }
-        let fates = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?;
+        let Some(fates) = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?
+        else {
+            // The shared history failed before the records were written:
+            // nothing is recorded; the plans stay in the inbox.
+            return Ok(());
+        };
         let mut not_placed = Vec::new();
         for (plan, fate) in judged.iter().zip(fates) {
             taken.push((plan.name.clone(), Taken::Recorded));
@@ -327,6 +366,7 @@ impl Recorder {
         let action = format!("syncing the decision log {}", log.path().display());
         follower.append_waiting(&mut |lines| log.append(lines)).map_err(storage(action))?;
         follower.status(history_usable, inbox_plans);
+        follower.history_outage(self.history.outage());
         Ok(())
     }
 
@@ -356,6 +396,21 @@ impl Recorder {
     /// `name` (see [`Intake::already_recorded`]).
     fn already_recorded(&self, name: &std::ffi::OsStr) -> bool {
         self.follower.as_ref().is_some_and(|follower| follower.already_recorded(name))
+    }
+}
+
+/// A root that was served with a shared history must not quietly go back
+/// to an empty SQLite file when the config loses its `history_url`: every
+/// patient would be forgotten.
+fn refuse_lost_shared_history(layout: &Layout) -> Result<(), Fatal> {
+    match crate::history::site::shared_marker(&layout.state) {
+        Some(shown) => Err(Fatal::Start(format!(
+            "this root was served with the shared patient history {shown}, but no history_url \
+             is set now: set it again (config history_url or --history-url). To go back to a \
+             history of this root's own, remove {} after making sure that is meant",
+            layout.state.join(crate::history::site::SHARED_MARKER).display()
+        ))),
+        None => Ok(()),
     }
 }
 

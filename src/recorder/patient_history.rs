@@ -26,6 +26,26 @@
 //! events after the final batch are applied again at start-up. Replaying
 //! is idempotent, and done in log order.
 //!
+//! # The shared history (PostgreSQL): the database first, then the log
+//! With several daemons on one history, the order above would leave a
+//! window — records on disk, rows not yet committed — in which a crash, or
+//! a server lost at the commit, lets another daemon pass a conflicting plan
+//! of the same patient: two passes. So with the shared history a batch
+//! commits to the database *before* its records are written
+//! ([`PatientHistory::before_log`]): its rows carry this root's id and batch
+//! number, and the copy of each record goes with them. If the daemon stops
+//! between that commit and the log, the database holds rows of a batch the
+//! log never recorded — for a while they can only make another daemon
+//! *fail* a plan, never pass one — and at the next start (or reconnection)
+//! every row of this root with a batch number above the log's last batch
+//! is taken back, putting back the version it had replaced
+//! (`undo_unlogged`); the plans, still in the inbox, are judged again. A
+//! commit that fails, or whose outcome is unknown, records nothing: the
+//! plans stay in the inbox and the same clean-up runs once the server is
+//! back. Records of the log the database lacks are applied only if their
+//! decision never reached it (a restored backup): a revision or withdrawal
+//! made since at another site is never undone.
+//!
 //! # Outages
 //! When the database cannot be opened, is locked beyond its timeout, is
 //! damaged, or goes missing, nothing is judged: plans stay in the inbox, the
@@ -35,7 +55,7 @@
 
 use super::forget::{self, ForgetEvent};
 use super::unplaced::{self, NotPlacedEvent};
-use crate::history::{History, HistoryError, RecordedPlan};
+use crate::history::{History, HistoryError, HistoryUrl, Location, RecordedPlan};
 use crate::watch::fatal::Fatal;
 use crate::watch::layout::Layout;
 use std::os::unix::fs::MetadataExt;
@@ -65,6 +85,25 @@ struct Opened {
     file: (u64, u64),
 }
 
+/// The shared history this daemon writes to.
+struct Shared {
+    /// Its URL.
+    url: HistoryUrl,
+    /// This root's id in it.
+    site: String,
+    /// This root's folder, noted in the database for people.
+    root: String,
+    /// The last batch whose records are in this root's log: rows of this
+    /// root with a later batch number were never recorded.
+    logged_batch: u64,
+    /// The batch of the open transaction.
+    batch: u64,
+    /// When the idle connection was last found alive.
+    checked_at: Option<Instant>,
+    /// The open batch is committed, its records not yet written.
+    committed: bool,
+}
+
 /// The daemon's handle on the history database.
 pub struct PatientHistory {
     /// `ROOT/state/history.sqlite`.
@@ -84,6 +123,8 @@ pub struct PatientHistory {
     outage: Option<String>,
     /// When to try again during an outage.
     retry_at: Option<Instant>,
+    /// The shared history, when one is configured instead of the file.
+    shared: Option<Shared>,
 }
 
 impl PatientHistory {
@@ -99,7 +140,44 @@ impl PatientHistory {
             in_batch: false,
             outage: None,
             retry_at: None,
+            shared: None,
         }
+    }
+
+    /// The same, on the shared history at `url` instead of the root's file,
+    /// as the root with id `site` whose log's last batch is `logged_batch`.
+    pub fn shared(
+        mut self,
+        url: HistoryUrl,
+        site: String,
+        layout: &Layout,
+        logged_batch: u64,
+    ) -> PatientHistory {
+        let root = layout.root.display().to_string();
+        self.shared = Some(Shared {
+            url,
+            site,
+            root,
+            logged_batch,
+            batch: 0,
+            checked_at: None,
+            committed: false,
+        });
+        self
+    }
+
+    /// Where the history is, for readers (the service's dry runs).
+    pub fn location(&self) -> Location {
+        match &self.shared {
+            Some(shared) => Location::Postgres(shared.url.clone()),
+            None => Location::File(self.path.clone()),
+        }
+    }
+
+    /// The history as shown in messages: the file, or the URL without its
+    /// password.
+    pub fn shown(&self) -> String {
+        self.location().shown()
     }
 
     /// The database file.
@@ -126,12 +204,13 @@ impl PatientHistory {
     /// file that was opened, and owes nothing. During an outage, tries to
     /// open it and apply what is owed, at most every [`RETRY_EVERY`].
     pub fn usable(&mut self, now: Instant) -> Result<bool, Fatal> {
-        if let Some(opened) = &self.open {
+        if let Some(opened) = self.open.as_ref().filter(|_| self.shared.is_none()) {
             if file_identity(&self.path) != Some(opened.file) {
-                tracing::warn!(history = %self.path.display(), "the history database file was replaced or removed while open; opening it again");
+                tracing::warn!(history = %self.shown(), "the history database file was replaced or removed while open; opening it again");
                 self.open = None;
             }
         }
+        self.check_shared_connection(now);
         if self.open.is_some() && self.owed.is_empty() {
             return Ok(true);
         }
@@ -141,7 +220,7 @@ impl PatientHistory {
         match self.restore() {
             Ok(()) => {
                 if self.outage.take().is_some() {
-                    tracing::info!(history = %self.path.display(), "the patient history is usable again; judging the plans waiting in the inbox");
+                    tracing::info!(history = %self.shown(), "the patient history is usable again; judging the plans waiting in the inbox");
                 }
                 self.retry_at = None;
                 self.finish_requests()?;
@@ -159,11 +238,15 @@ impl PatientHistory {
         self.open.as_ref().map(|o| &o.history)
     }
 
-    /// Opens the batch transaction (taking the write lock now); `false`
-    /// (and an outage) when it cannot be taken.
-    pub fn begin_batch(&mut self) -> bool {
+    /// Opens the transaction of batch `batch` (taking the write lock now);
+    /// `false` (and an outage) when it cannot be taken.
+    pub fn begin_batch(&mut self, batch: u64) -> bool {
         let Some(opened) = &self.open else { return false };
-        match opened.history.begin() {
+        if let Some(shared) = &mut self.shared {
+            shared.batch = batch;
+            shared.committed = false;
+        }
+        match opened.history.begin_batch(batch) {
             Ok(()) => {
                 self.in_batch = true;
                 true
@@ -189,11 +272,42 @@ impl PatientHistory {
         }
     }
 
+    /// Before the batch's records (`lines`) are written: with the shared
+    /// history, stores their copies and commits the batch (see the module
+    /// documentation). `false` when that failed or the batch was already
+    /// lost: then nothing may be recorded, and the plans stay in the inbox.
+    /// Nothing to do for the SQLite history, which commits after the log.
+    pub fn before_log(&mut self, lines: &[u8]) -> bool {
+        let Some(shared) = &mut self.shared else { return true };
+        let Some(opened) = self.open.as_ref().filter(|_| self.in_batch) else { return false };
+        let History::Postgres(db) = &opened.history else { return false };
+        match db.store_decisions(lines).and_then(|()| db.commit()) {
+            Ok(()) => {
+                shared.committed = true;
+                true
+            }
+            Err(error) => {
+                self.fail(error);
+                false
+            }
+        }
+    }
+
     /// After the batch's records are synced: commits its transaction, or,
     /// if that cannot be done, owes `passed` (the rows of its passed plans)
-    /// to the database.
+    /// to the database. The shared history committed before the log: the
+    /// batch is now recorded there too. A batch that recorded nothing (no
+    /// plan was judged) is abandoned.
     pub fn finish_batch(&mut self, passed: Vec<RecordedPlan>) {
         let in_batch = std::mem::replace(&mut self.in_batch, false);
+        if let Some(shared) = &mut self.shared {
+            if std::mem::replace(&mut shared.committed, false) {
+                shared.logged_batch = shared.batch;
+            } else if let Some(opened) = &self.open {
+                opened.history.rollback();
+            }
+            return;
+        }
         let committed = match &self.open {
             Some(opened) if in_batch => opened.history.commit(),
             _ => {
@@ -216,10 +330,8 @@ impl PatientHistory {
             return false;
         };
         let history = &opened.history;
-        let done = history
-            .begin()
-            .and_then(|()| history.remove(&event.plan_id))
-            .and_then(|_| history.commit());
+        let done =
+            history.begin().and_then(|()| withdraw(history, event)).and_then(|_| history.commit());
         match done {
             Ok(()) => true,
             Err(error) => {
@@ -259,7 +371,7 @@ impl PatientHistory {
         let cause = error.to_string();
         if self.outage.is_none() {
             tracing::error!(
-                history = %self.path.display(),
+                history = %self.shown(),
                 retry_every_secs = RETRY_EVERY.as_secs(),
                 "patient history unavailable: {cause}. No plan is judged until it is usable \
                  again: plans stay in the inbox, and embolint tries again every {} seconds",
@@ -276,6 +388,9 @@ impl PatientHistory {
     /// read but not written (locked) is still unusable, since every batch
     /// writes.
     fn restore(&mut self) -> Result<(), HistoryError> {
+        if self.open.is_none() && self.shared.is_some() {
+            self.open_shared()?;
+        }
         if self.open.is_none() {
             let history = if log_holds_decisions(&self.decisions) {
                 History::open_existing(&self.path)?
@@ -290,6 +405,17 @@ impl PatientHistory {
         let history = &opened.history;
         history.begin()?;
         let mut applied = 0;
+        if let (History::Postgres(db), Some(shared)) = (history, &self.shared) {
+            let undone = db.undo_unlogged(shared.logged_batch)?;
+            if undone > 0 {
+                tracing::warn!(
+                    plans = undone,
+                    "took back from the shared history the rows of a batch whose decisions never \
+                     reached this root's log (embolint stopped, or the server was lost, between \
+                     the two); those plans are still in the inbox and are judged again"
+                );
+            }
+        }
         for change in &self.owed {
             match change {
                 Owed::Record(plan) => {
@@ -299,7 +425,7 @@ impl PatientHistory {
                     }
                 }
                 Owed::Forget(event) => {
-                    applied += usize::from(history.remove(&event.plan_id)?.is_some());
+                    applied += usize::from(withdraw(history, event)?);
                 }
                 Owed::NotPlaced(event) => {
                     applied += usize::from(unplaced::undo(history, event)?);
@@ -316,6 +442,33 @@ impl PatientHistory {
         Ok(())
     }
 
+    /// While idle, asks the shared history's server, at most every
+    /// [`RETRY_EVERY`], whether it is still there: a server gone is an
+    /// outage (logged, and said by `/readyz`) before any plan arrives.
+    fn check_shared_connection(&mut self, now: Instant) {
+        let Some(shared) = &mut self.shared else { return };
+        let Some(Opened { history: History::Postgres(db), .. }) = &self.open else { return };
+        if shared.checked_at.is_some_and(|at| now < at + RETRY_EVERY) {
+            return;
+        }
+        shared.checked_at = Some(now);
+        if let Err(error) = db.ping() {
+            self.fail(error);
+        }
+    }
+
+    /// Connects to the shared history (migrating its schema) and notes this
+    /// root in it.
+    fn open_shared(&mut self) -> Result<(), HistoryError> {
+        let Some(shared) = &self.shared else { return Ok(()) };
+        let history = History::open_shared(shared.url.secret(), &shared.site)?;
+        if let History::Postgres(db) = &history {
+            db.note_site(&shared.root)?;
+        }
+        self.open = Some(Opened { history, file: (0, 0) });
+        Ok(())
+    }
+
     /// After owed changes are applied: answers the forget requests whose
     /// withdrawal was among them.
     fn finish_requests(&mut self) -> Result<(), Fatal> {
@@ -326,6 +479,18 @@ impl PatientHistory {
         }
         Ok(())
     }
+}
+
+/// Inside an open transaction: removes the version of the plan that a
+/// withdrawal named, if it is still the one in force (a later revision,
+/// perhaps passed at another site, is not withdrawn by it). Whether
+/// anything changed.
+fn withdraw(history: &History, event: &ForgetEvent) -> Result<bool, HistoryError> {
+    let now = history.plan(&event.plan_id)?;
+    if now.as_ref().map(|p| &p.decision_key) != Some(&event.withdrawn.decision_key) {
+        return Ok(false);
+    }
+    Ok(history.remove(&event.plan_id)?.is_some())
 }
 
 /// What the log's tail says the database may lack: the passed plans of the

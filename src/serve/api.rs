@@ -5,7 +5,7 @@ use super::index::Filter;
 use super::service::Service;
 use super::staging::{self, Staged};
 use crate::check::{self as checker, sha256_hex, PlanFile};
-use crate::history::History;
+use crate::history::{History, Location};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -39,8 +39,16 @@ pub async fn check(
     let name = query.get("file").cloned().unwrap_or_else(|| "request-body".into());
     // Judging takes tens of microseconds (a plan at the size limit, about
     // a millisecond): done on the worker itself, with its own read-only
-    // connection to the history, rather than handed to another thread.
-    match dry_run(&service, &name, &bytes) {
+    // connection to the history, rather than handed to another thread. The
+    // shared history's client blocks on a runtime of its own, which cannot
+    // run inside a worker of this one: the worker hands its other tasks
+    // over first (its connection stays its own).
+    let judged = if matches!(service.history, Location::Postgres(_)) {
+        tokio::task::block_in_place(|| dry_run(&service, &name, &bytes))
+    } else {
+        dry_run(&service, &name, &bytes)
+    };
+    match judged {
         Ok(verdict) => json_bytes(StatusCode::OK, verdict),
         Err(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
     }
@@ -50,23 +58,34 @@ pub async fn check(
 fn dry_run(service: &Service, name: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
     let started = Instant::now();
     let rules = service.rules();
-    let verdict = HISTORY.with(|cell| {
+    let verdict = with_history(service, |history| {
+        checker::check(PlanFile::new(name, bytes), &rules, Some(history)).map(|c| c.verdict)
+    })?;
+    service.metrics.check_seconds.observe(started.elapsed().as_secs_f64());
+    serde_json::to_vec(&verdict).map_err(|e| e.to_string())
+}
+
+/// Runs `read` on this thread's read-only connection to the history,
+/// opened on first use and again after an error.
+fn with_history<T, E: std::fmt::Display>(
+    service: &Service,
+    read: impl FnOnce(&History) -> Result<T, E>,
+) -> Result<T, String> {
+    HISTORY.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
-            let opened = History::open_read_only(&service.history_path)
+            let opened = service
+                .history
+                .open_read_only()
                 .map_err(|e| format!("the patient history cannot be read now: {e}"))?;
             *cell = Some(opened);
         }
         let history = cell.as_ref().ok_or("the patient history cannot be read now")?;
-        checker::check(PlanFile::new(name, bytes), &rules, Some(history))
-            .map(|c| c.verdict)
-            .map_err(|e| {
-                *cell = None;
-                format!("the patient history cannot be read now: {e}")
-            })
-    })?;
-    service.metrics.check_seconds.observe(started.elapsed().as_secs_f64());
-    serde_json::to_vec(&verdict).map_err(|e| e.to_string())
+        read(history).map_err(|e| {
+            *cell = None;
+            format!("the patient history cannot be read now: {e}")
+        })
+    })
 }
 
 /// `POST /v1/plans`: judges and records the body as a dropped plan; answers
@@ -316,13 +335,24 @@ pub async fn decision(State(app): State<App>, Path(seq): Path<String>) -> Respon
 
 /// `GET /v1/patients/{id}/sessions`.
 pub async fn sessions(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let path = app.service.history_path.clone();
-    let found = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let history = History::open_read_only(&path).map_err(|e| e.to_string())?;
-        let sessions = history.sessions_of(&id).map_err(|e| e.to_string())?;
-        serde_json::to_vec_pretty(&sessions).map_err(|e| e.to_string())
-    })
-    .await;
+    let location = app.service.history.clone();
+    let found = if matches!(location, Location::Postgres(_)) {
+        // On the worker's own connection (see `check`), rather than a new
+        // connection to the server per request.
+        let service = Arc::clone(&app.service);
+        Ok(tokio::task::block_in_place(|| {
+            with_history(&service, |history| history.sessions_of(&id)).and_then(|sessions| {
+                serde_json::to_vec_pretty(&sessions).map_err(|e| e.to_string())
+            })
+        }))
+    } else {
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+            let history = location.open_read_only().map_err(|e| e.to_string())?;
+            let sessions = history.sessions_of(&id).map_err(|e| e.to_string())?;
+            serde_json::to_vec_pretty(&sessions).map_err(|e| e.to_string())
+        })
+        .await
+    };
     match found {
         Ok(Ok(body)) => json_bytes(StatusCode::OK, body),
         Ok(Err(e)) => {
@@ -340,9 +370,12 @@ pub async fn healthz() -> Response {
 /// `GET /readyz`: rules loaded, log writable, history usable.
 pub async fn readyz(State(app): State<App>) -> Response {
     if !app.service.history_usable() {
+        let cause = app.service.history_outage().unwrap_or_else(|| "cause not known yet".into());
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the patient history cannot be used now: no plan is judged until it can",
+            format!(
+                "the patient history cannot be used now: no plan is judged until it can ({cause})"
+            ),
         );
     }
     if let Some(reason) = app.service.log_unwritable() {

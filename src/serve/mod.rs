@@ -190,7 +190,7 @@ fn attach(
         &daemon.layout.decisions(),
         Arc::clone(wakes),
         inbox,
-        daemon.recorder.history().path().to_path_buf(),
+        daemon.recorder.history().location(),
         daemon.settings.max_plan_bytes,
         daemon.rules.set.clone(),
     )

@@ -30,14 +30,16 @@ pub struct Service {
     pub wakes: Arc<WakeQueue>,
     /// The inbox, held open: HTTP plans are staged there.
     pub inbox: Folder,
-    /// The history database, opened read-only by dry runs.
-    pub history_path: PathBuf,
+    /// The history (file or shared database), opened read-only by dry runs.
+    pub history: crate::history::Location,
     /// The decision log, looked at by `/readyz` (never written here).
     pub log_path: PathBuf,
     /// Largest plan accepted, in bytes (larger bodies get 413).
     pub max_plan_bytes: u64,
     /// Whether the patient history can be used now.
     history_usable: AtomicBool,
+    /// Why it cannot, when it cannot (for `/readyz`).
+    history_outage: Mutex<Option<String>>,
     /// The metrics.
     pub metrics: Metrics,
 }
@@ -65,7 +67,7 @@ impl Service {
         log: &std::path::Path,
         wakes: Arc<WakeQueue>,
         inbox: Folder,
-        history_path: PathBuf,
+        history: crate::history::Location,
         max_plan_bytes: u64,
         rules: RuleSet,
     ) -> io::Result<Service> {
@@ -78,10 +80,11 @@ impl Service {
             events: Mutex::new(Vec::new()),
             wakes,
             inbox,
-            history_path,
+            history,
             log_path,
             max_plan_bytes,
             history_usable: AtomicBool::new(true),
+            history_outage: Mutex::new(None),
             metrics: Metrics::new(),
         })
     }
@@ -99,6 +102,11 @@ impl Service {
     /// Whether the patient history can be used now.
     pub fn history_usable(&self) -> bool {
         self.history_usable.load(Ordering::SeqCst)
+    }
+
+    /// Why the patient history cannot be used now, if the loop said.
+    pub fn history_outage(&self) -> Option<String> {
+        self.history_outage.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Why the decision log cannot take the next record, if it cannot: it
@@ -221,6 +229,13 @@ impl Intake for Service {
         self.history_usable.store(history_usable, Ordering::SeqCst);
         self.metrics.history_usable.set(i64::from(history_usable));
         self.metrics.inbox_plans.set(i64::try_from(inbox_plans).unwrap_or(i64::MAX));
+    }
+
+    fn history_outage(&self, cause: Option<&str>) {
+        let mut held = self.history_outage.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.as_deref() != cause {
+            *held = cause.map(str::to_string);
+        }
     }
 }
 

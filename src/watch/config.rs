@@ -7,6 +7,7 @@
 
 use super::pseudonym::{PatientIdsInLogs, PseudonymKey};
 use super::WatchArgs;
+use crate::history::HistoryUrl;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,6 +59,9 @@ pub struct Settings {
     pub patient_ids_in_logs: PatientIdsInLogs,
     /// The pseudonyms' secret key; `None`: the one in `state/pseudonym.key`.
     pub pseudonym_key: Option<PseudonymKey>,
+    /// A patient history shared with other daemons, on PostgreSQL; `None`:
+    /// the root's own `state/history.sqlite`.
+    pub history_url: Option<HistoryUrl>,
 }
 
 /// The config file as written: every key optional, none unknown.
@@ -74,6 +78,7 @@ struct ConfigFile {
     log_level: Option<String>,
     patient_ids_in_logs: Option<PatientIdsInLogs>,
     pseudonym_key: Option<String>,
+    history_url: Option<String>,
 }
 
 /// A config that cannot be used, with what to change.
@@ -238,6 +243,14 @@ impl Settings {
                 },
                 source(false, file.pseudonym_key.is_some()),
             ),
+            shown(
+                "history_url",
+                match &settings.history_url {
+                    Some(url) => url.shown(),
+                    None => "not set: the root's state/history.sqlite".into(),
+                },
+                source(args.history_url.is_some(), file.history_url.is_some()),
+            ),
         ])
     }
 
@@ -280,6 +293,13 @@ impl Settings {
                 .pseudonym_key
                 .as_deref()
                 .map(PseudonymKey::new)
+                .transpose()
+                .map_err(ConfigError::Invalid)?,
+            history_url: args
+                .history_url
+                .as_deref()
+                .or(file.history_url.as_deref())
+                .map(HistoryUrl::new)
                 .transpose()
                 .map_err(ConfigError::Invalid)?,
         };
@@ -455,6 +475,24 @@ mod tests {
         assert_eq!(discover(None, None, &missing), None, "no system file: built-in defaults");
         std::fs::write(&system, "").unwrap();
         assert_eq!(discover(None, None, &system), Some((system.clone(), ConfigOrigin::System)));
+    }
+
+    #[test]
+    fn a_shared_history_url_is_taken_from_the_file_and_never_shown_with_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embolint.toml");
+        std::fs::write(&path, "history_url = \"postgres://emb:s3cret@db:5432/history\"\n").unwrap();
+        let list = ["--root", "/x", "--config", path.to_str().unwrap()];
+        let settings = Settings::resolve(&args(&list)).unwrap();
+        let url = settings.history_url.clone().unwrap();
+        assert_eq!(url.secret(), "postgres://emb:s3cret@db:5432/history");
+        assert!(!format!("{settings:?}").contains("s3cret"), "never in a log line");
+        let shown = Settings::explain(&args(&list), None).unwrap();
+        let line = shown.iter().find(|s| s.key == "history_url").unwrap();
+        assert_eq!(line.value, "postgres://emb@db:5432/history");
+        std::fs::write(&path, "history_url = \"/var/lib/h.sqlite\"\n").unwrap();
+        let error = Settings::resolve(&args(&list)).unwrap_err();
+        assert!(error.to_string().contains("must be a PostgreSQL URL"), "{error}");
     }
 
     #[test]

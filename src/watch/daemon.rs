@@ -249,6 +249,13 @@ impl Daemon {
             );
             new.root = self.settings.root.clone();
         }
+        if new.history_url != self.settings.history_url {
+            tracing::warn!(
+                "the config names another patient history (history_url); it changes only with a \
+                 restart"
+            );
+            new.history_url = self.settings.history_url.clone();
+        }
         if new.log_format != self.settings.log_format {
             tracing::warn!("the config names another log format; it changes only with a restart");
             new.log_format = self.settings.log_format;

@@ -94,6 +94,10 @@ pub struct WatchArgs {
     pub max_plan_bytes: Option<u64>,
     /// Most plans whose decision records share one disk sync [default: 64].
     pub batch_size: Option<usize>,
+    /// A patient history shared with other daemons, on PostgreSQL
+    /// (postgres://USER:PASSWORD@HOST:PORT/DATABASE) [default: the root's
+    /// state/history.sqlite].
+    pub history_url: Option<String>,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; returns the process exit code:
@@ -210,7 +214,8 @@ pub fn start(
     let key = settings.pseudonym_key.as_ref();
     pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
         .map_err(Fatal::Start)?;
-    let opened = Recorder::open(&layout, folders, settings.max_plan_bytes)?;
+    let opened =
+        Recorder::open(&layout, folders, settings.max_plan_bytes, settings.history_url.as_ref())?;
     let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
     let fs_watch = match FsWatch::start(
         &layout.inbox,
@@ -315,7 +320,7 @@ fn log_start(
         recovered_moves = recovered.moved,
         recovered_sidecars = recovered.sidecars,
         abandoned_records = recovered.abandoned,
-        history = %history.path().display(),
+        history = %history.shown(),
         history_usable = history.outage().is_none(),
         history_changes_to_catch_up = opened.owed_at_start,
         pid = std::process::id(),

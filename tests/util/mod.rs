@@ -3,6 +3,8 @@
 //! times), and check the folder protocol's invariants.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use embolint::history::{History, RecordedPlan};
 use serde_json::Value;
 use std::collections::BTreeMap;

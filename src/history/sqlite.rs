@@ -1,12 +1,9 @@
-//! Patient history (SPEC §5): the sessions of every plan that passed, kept
-//! per patient in an embedded SQLite database, so `session-spacing` also
-//! catches two plans of one patient dropped on different days.
+//! The embedded history: one SQLite file per root (`state/history.sqlite`).
 //!
-//! The daemon keeps it at `ROOT/state/history.sqlite`; `check --history DB`
-//! opens it read-only. The schema is versioned with `PRAGMA user_version`
-//! and migrated in code ([`MIGRATIONS`]); the database runs in WAL mode, so
-//! readers (`check --history`, `embolint history`) never wait for the daemon
-//! and the daemon never waits for them.
+//! The schema is versioned with `PRAGMA user_version` and migrated in code
+//! ([`MIGRATIONS`]); the database runs in WAL mode, so readers (`check
+//! --history`, `embolint history`) never wait for the daemon and the daemon
+//! never waits for them.
 //!
 //! # Schema (version 2)
 //! - `plans(plan_id PRIMARY KEY, patient_id, file_sha256, recorded_at,
@@ -24,191 +21,14 @@
 //!
 //! Version 1 had no prior sessions and no `patient_key`; opening it for
 //! writing migrates it (its rows are kept, each patient's key worked out).
-//!
-//! A daemon batch writes inside one transaction ([`History::begin`] …
-//! [`History::commit`]): plans judged later in the batch read the rows of
-//! plans passed earlier in it, and nothing is visible to others, or durable,
-//! until the batch's decision records are on disk and the batch commits.
 
+use super::{patient_key, HistoryError, PriorRecord, RecordedPlan, RecordedSession, BUSY_TIMEOUT};
 use jiff::civil::Date;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::path::Path;
-use std::time::Duration;
-
-/// A session of a plan that passed earlier, as kept in the history.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct RecordedSession {
-    /// The patient it belongs to: only this patient's new plans are judged
-    /// against it.
-    pub patient_id: String,
-    /// The plan it is a session of, named in findings; this plan (any
-    /// version of it) is never judged against it.
-    pub plan_id: String,
-    /// The plan whose file recorded it as one of its `prior_sessions`;
-    /// `None` for a planned session of `plan_id` itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub listed_by: Option<String>,
-    /// The session's `number` in that plan, when it had one.
-    pub number: Option<u64>,
-    /// Position in that plan's `sessions` (in the listing plan's
-    /// `prior_sessions` for a prior session).
-    pub index: usize,
-    /// The day of the session: what spacing is measured from.
-    pub date: Date,
-    /// When that plan was judged (UTC).
-    pub recorded_at: jiff::Timestamp,
-}
-
-/// A session as a recorded plan lists it: (index in the plan's `sessions`,
-/// its `number` if given, its date).
-pub type PlannedSession = (usize, Option<u64>, Date);
-
-/// A passed plan as the history records it. The daemon writes the same
-/// object into the plan's decision record (`watch.history`), so the log
-/// alone can finish, or rebuild, the history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordedPlan {
-    /// The plan's id: a later plan with the same id replaces this one.
-    pub plan_id: String,
-    /// The patient whose sessions these are.
-    pub patient_id: String,
-    /// sha256 of the plan file's bytes.
-    pub file_sha256: String,
-    /// When it was judged (UTC).
-    pub recorded_at: jiff::Timestamp,
-    /// sha256 of the rule set that passed it.
-    pub rule_set_sha256: String,
-    /// The decision record that passed it (links history to the decision log).
-    pub decision_key: String,
-    /// Its sessions: (index, number, date).
-    #[serde(serialize_with = "sessions_out", deserialize_with = "sessions_in")]
-    pub sessions: Vec<PlannedSession>,
-    /// Its `prior_sessions`: sessions of the patient too. Absent from
-    /// decision records written before they were recorded (read as none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub prior_sessions: Vec<PriorRecord>,
-}
-
-/// A prior session as a recorded plan lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PriorRecord {
-    /// Position in the plan's `prior_sessions`.
-    pub index: usize,
-    /// The plan it names, if it names one: it is a session of that plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_id: Option<String>,
-    /// The day of the session.
-    pub date: Date,
-}
-
-/// A session as written in JSON: named members, not a tuple.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SessionRow {
-    index: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    number: Option<u64>,
-    date: Date,
-}
-
-fn sessions_out<S: Serializer>(sessions: &[PlannedSession], out: S) -> Result<S::Ok, S::Error> {
-    out.collect_seq(sessions.iter().map(|&(index, number, date)| SessionRow {
-        index,
-        number,
-        date,
-    }))
-}
-
-fn sessions_in<'de, D: Deserializer<'de>>(input: D) -> Result<Vec<PlannedSession>, D::Error> {
-    let rows = Vec::<SessionRow>::deserialize(input)?;
-    Ok(rows.into_iter().map(|r| (r.index, r.number, r.date)).collect())
-}
-
-/// Why the history could not be used. A plan is never passed without it.
-#[derive(Debug, thiserror::Error)]
-pub enum HistoryError {
-    /// The file could not be opened (missing for a read-only use, no
-    /// permission, a folder in its place).
-    #[error("the history database {path} cannot be opened: {source}")]
-    Open {
-        /// The database file.
-        path: String,
-        /// SQLite's reason.
-        source: rusqlite::Error,
-    },
-    /// The daemon's database is gone although decisions were already made
-    /// with it: an empty new one would silently forget every patient.
-    #[error(
-        "the history database {path} is missing, but the decision log already holds decisions: \
-         restore it from a backup, or rebuild it from the decision log (stop embolint, run \
-         `embolint history --rebuild --root DIR`, start embolint)"
-    )]
-    Missing {
-        /// The database file.
-        path: String,
-    },
-    /// Another process holds a lock longer than [`BUSY_TIMEOUT`].
-    #[error(
-        "the history database {path} is locked by another process beyond the {}-second \
-         timeout: close the program holding it (a database browser, a backup tool, an sqlite3 \
-         shell)",
-        BUSY_TIMEOUT.as_secs()
-    )]
-    Busy {
-        /// The database file.
-        path: String,
-    },
-    /// Not a database, or a damaged one.
-    #[error(
-        "the history database {path} is damaged or not an embolint history ({detail}): restore \
-         it from a backup, or rebuild it from the decision log (stop embolint, move the damaged \
-         file away, run `embolint history --rebuild --root DIR`)"
-    )]
-    Corrupt {
-        /// The database file.
-        path: String,
-        /// What was wrong.
-        detail: String,
-    },
-    /// Written by a newer embolint, whose schema this one does not know.
-    #[error("the history database {path} has schema version {found}, newer than this embolint ({supported}); upgrade embolint")]
-    TooNew {
-        /// The database file.
-        path: String,
-        /// Its `user_version`.
-        found: i64,
-        /// The newest version this embolint knows.
-        supported: i64,
-    },
-    /// Written by an older embolint, and opened read-only, so it cannot be
-    /// migrated here.
-    #[error(
-        "the history database {path} has schema version {found}, older than this embolint's \
-         ({supported}): start the embolint daemon on its root once (it migrates the database, \
-         keeping every row), then try again"
-    )]
-    TooOld {
-        /// The database file.
-        path: String,
-        /// Its `user_version`.
-        found: i64,
-        /// The version this embolint reads.
-        supported: i64,
-    },
-    /// Any other SQLite failure (disk full, I/O error, read-only file).
-    #[error("the history database {path} failed: {source}")]
-    Query {
-        /// The database file.
-        path: String,
-        /// SQLite's reason.
-        source: rusqlite::Error,
-    },
-}
 
 /// Code run after a migration's SQL, in its transaction.
-type MigrationCode = fn(&History) -> Result<(), HistoryError>;
+type MigrationCode = fn(&Sqlite) -> Result<(), HistoryError>;
 
 /// One step of the schema: SQL, then (when the SQL cannot do it alone)
 /// code that fills in what the SQL added.
@@ -261,63 +81,53 @@ const MIGRATIONS: &[Migration] = &[
          ALTER TABLE plans ADD COLUMN patient_key TEXT NOT NULL DEFAULT '';
          DROP INDEX plans_by_patient;
          CREATE INDEX plans_by_patient_key ON plans(patient_key);",
-        then: Some(History::fill_patient_keys),
+        then: Some(Sqlite::fill_patient_keys),
     },
 ];
-
-/// How the history looks a patient up: the id compared as a name (SPEC
-/// §5), so "PAT-W ", "pat-w" and "PAT-W" are one patient.
-pub fn patient_key(patient_id: &str) -> String {
-    crate::names::normalize(patient_id)
-}
-
-/// How long a locked database is waited for before giving up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// An open history database.
-pub struct History {
+/// An open SQLite history database.
+pub struct Sqlite {
     /// The SQLite connection.
     connection: Connection,
     /// For messages.
     path: String,
 }
 
-impl History {
+impl Sqlite {
     /// Opens (creating and migrating as needed) a database for writing.
-    pub fn open(path: &Path) -> Result<History, HistoryError> {
+    pub fn open(path: &Path) -> Result<Sqlite, HistoryError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        History::open_writable(path, flags)
+        Sqlite::open_writable(path, flags)
     }
 
     /// Opens an existing database for writing (migrating it as needed);
     /// [`HistoryError::Missing`] when there is no file.
-    pub fn open_existing(path: &Path) -> Result<History, HistoryError> {
+    pub fn open_existing(path: &Path) -> Result<Sqlite, HistoryError> {
         if !path.exists() {
             return Err(HistoryError::Missing { path: path.display().to_string() });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        History::open_writable(path, flags)
+        Sqlite::open_writable(path, flags)
     }
 
-    fn open_writable(path: &Path, flags: OpenFlags) -> Result<History, HistoryError> {
+    fn open_writable(path: &Path, flags: OpenFlags) -> Result<Sqlite, HistoryError> {
         let shown = path.display().to_string();
         let connection = Connection::open_with_flags(path, flags)
             .map_err(|source| HistoryError::Open { path: shown.clone(), source })?;
-        let history = History { connection, path: shown };
+        let history = Sqlite { connection, path: shown };
         history.configure(true)?;
         history.migrate()?;
         Ok(history)
     }
 
     /// Opens an existing database read-only (`check --history DB`).
-    pub fn open_read_only(path: &Path) -> Result<History, HistoryError> {
+    pub fn open_read_only(path: &Path) -> Result<Sqlite, HistoryError> {
         let shown = path.display().to_string();
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(path, flags)
             .map_err(|source| HistoryError::Open { path: shown.clone(), source })?;
-        let history = History { connection, path: shown };
+        let history = Sqlite { connection, path: shown };
         history.configure(false)?;
         let version = history.schema_version()?;
         let supported = MIGRATIONS.len() as i64;
@@ -370,7 +180,7 @@ impl History {
         Ok(())
     }
 
-    fn schema_version(&self) -> Result<i64, HistoryError> {
+    pub(super) fn schema_version(&self) -> Result<i64, HistoryError> {
         self.connection
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(|e| self.error(e))
@@ -473,18 +283,6 @@ impl History {
             });
         }
         Ok(sessions)
-    }
-
-    /// Records a plan that passed, replacing an earlier version with the same
-    /// `plan_id` (a revision), in one transaction.
-    pub fn record(&mut self, plan: &RecordedPlan) -> Result<(), HistoryError> {
-        self.in_transaction(|history| history.put(plan))
-    }
-
-    /// Withdraws a plan (a cancelled one), in one transaction; returns its
-    /// record if it was there.
-    pub fn forget(&mut self, plan_id: &str) -> Result<Option<RecordedPlan>, HistoryError> {
-        self.in_transaction(|history| history.remove(plan_id))
     }
 
     /// True when the decision record `key` has its plan in the history.
@@ -645,22 +443,6 @@ impl History {
         Ok(found)
     }
 
-    /// Runs `work` in its own transaction: committed if it succeeds,
-    /// rolled back if it fails.
-    fn in_transaction<T>(
-        &mut self,
-        work: impl FnOnce(&History) -> Result<T, HistoryError>,
-    ) -> Result<T, HistoryError> {
-        self.begin()?;
-        match work(self).and_then(|value| self.commit().map(|()| value)) {
-            Ok(value) => Ok(value),
-            Err(e) => {
-                self.rollback();
-                Err(e)
-            }
-        }
-    }
-
     fn timestamp(&self, text: &str) -> Result<jiff::Timestamp, HistoryError> {
         text.parse().map_err(|_| self.corrupt(format!("bad time `{text}`")))
     }
@@ -691,6 +473,14 @@ fn error(path: &str, source: rusqlite::Error) -> HistoryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::History;
+
+    fn schema_version(history: &History) -> i64 {
+        match history {
+            History::Sqlite(db) => db.schema_version().unwrap(),
+            History::Postgres(_) => unreachable!(),
+        }
+    }
 
     fn plan(plan_id: &str, patient: &str, dates: &[&str]) -> RecordedPlan {
         RecordedPlan {
@@ -744,7 +534,7 @@ mod tests {
         let error = History::open_read_only(&path).err().unwrap().to_string();
         assert!(error.contains("older than this embolint's"), "{error}");
         let history = History::open(&path).unwrap();
-        assert_eq!(history.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(schema_version(&history), MIGRATIONS.len() as i64);
         let sessions = history.sessions_of("pat-w").unwrap();
         let dates: Vec<_> = sessions.iter().map(|s| s.date.to_string()).collect();
         assert_eq!(dates, ["2026-10-29", "2026-11-30"]);
