@@ -13,6 +13,7 @@
 //! - [`cds`]: CDS Hooks discovery, `order-sign` cards and feedback.
 //! - [`access`]: bearer tokens and CDS Hooks JWTs.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`page`]: the review page at `/`, for people.
 
 // An error answer is an HTTP response, built where the problem is found and
 // sent as is: boxing it would only add an allocation per refused request.
@@ -24,6 +25,7 @@ pub mod cds;
 pub mod http;
 pub mod index;
 pub mod metrics;
+pub mod page;
 pub mod service;
 pub mod staging;
 
@@ -175,6 +177,7 @@ fn attach(
     let inbox = Folder::open(&daemon.layout.inbox).map_err(cannot)?;
     crate::watch::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX).map_err(cannot)?;
     let service = service::Service::new(
+        &daemon.layout.root,
         &daemon.layout.decisions(),
         Arc::clone(wakes),
         inbox,

@@ -38,6 +38,16 @@ pub struct Service {
     history_usable: AtomicBool,
     /// The metrics.
     pub metrics: Metrics,
+    /// The served root: the review page reads judged plans from its
+    /// outcome folders.
+    pub root: PathBuf,
+    /// The decision log.
+    pub log_path: PathBuf,
+    /// The persistent decision index the review page reads
+    /// (`state/decisions-index.sqlite`).
+    pub index_path: PathBuf,
+    /// That index, opened at the first page asked for.
+    review_index: Mutex<Option<crate::audit::decision_index::DecisionIndex>>,
 }
 
 /// The index and the waiters, under one lock, so a waiter registered after
@@ -60,6 +70,7 @@ impl Recorded {
 impl Service {
     /// The state for a root whose log is at `log` (indexed at once).
     pub fn new(
+        root: &std::path::Path,
         log: &std::path::Path,
         wakes: Arc<WakeQueue>,
         inbox: Folder,
@@ -79,6 +90,12 @@ impl Service {
             max_plan_bytes,
             history_usable: AtomicBool::new(true),
             metrics: Metrics::new(),
+            root: root.to_path_buf(),
+            log_path: log.to_path_buf(),
+            index_path: crate::watch::layout::Layout::new(root)
+                .state
+                .join(crate::audit::decision_index::FILE_NAME),
+            review_index: Mutex::new(None),
         })
     }
 
@@ -90,6 +107,13 @@ impl Service {
     /// The index and waiters, locked.
     pub fn recorded(&self) -> MutexGuard<'_, Recorded> {
         self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The review page's decision index (`None` until first opened).
+    pub fn review_index(
+        &self,
+    ) -> MutexGuard<'_, Option<crate::audit::decision_index::DecisionIndex>> {
+        self.review_index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether the patient history can be used now.
