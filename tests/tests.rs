@@ -35,6 +35,7 @@ mod hostile_input;
 mod hostile_names;
 mod properties;
 mod replay;
+mod review_browser;
 mod review_log;
 mod serve_api;
 mod serve_cds;

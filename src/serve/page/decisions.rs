@@ -143,11 +143,11 @@ fn list_page(
             }
             div {
                 label for="since" { "From (YYYY-MM-DD)" }
-                input #since type="date" name="since" value=(value(&filter.since));
+                input #since type="text" name="since" value=(value(&filter.since)) placeholder="YYYY-MM-DD" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" size="10";
             }
             div {
                 label for="until" { "To (YYYY-MM-DD)" }
-                input #until type="date" name="until" value=(value(&filter.until));
+                input #until type="text" name="until" value=(value(&filter.until)) placeholder="YYYY-MM-DD" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" size="10";
             }
             div { button type="submit" { "Show" } " " a href="/" { "Clear" } }
         }
@@ -174,7 +174,7 @@ fn list_page(
                     @for d in found {
                         tr.decision data-verdict=(d.verdict) {
                             td.num { a href={ "/decisions/" (d.seq) } { (d.seq) } }
-                            td { (day_and_time(&d.checked_at)) }
+                            td.date { (day_and_time(&d.checked_at)) }
                             td { (verdict_badge(&d.verdict)) }
                             td { a href={ "/decisions/" (d.seq) } { (d.file) } }
                             td { (d.plan_id.as_deref().unwrap_or("—")) }
@@ -205,6 +205,11 @@ fn list_page(
         }
     };
     frame("Decisions", true, body)
+}
+
+/// "1 error", "2 errors".
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A verdict as a word in its colour (the word itself carries the meaning).
@@ -314,7 +319,7 @@ fn decision_page(seq: u64, record: &Value, plan: Result<Vec<u8>, String>) -> Mar
             }
             dt { "Checked (UTC)" } dd { (day_and_time(text(record, "/checked_at").unwrap_or(""))) }
             dt { "Findings that count" }
-            dd { (count("errors")) " errors, " (count("warnings")) " warnings, " (count("infos")) " notes; " (count("acknowledged")) " acknowledged" }
+            dd { (counted(count("errors"), "error", "errors")) ", " (counted(count("warnings"), "warning", "warnings")) ", " (counted(count("infos"), "note", "notes")) "; " (count("acknowledged")) " acknowledged" }
             dt { "Rule set" }
             dd { (text(record, "/rule_set/id").unwrap_or("?")) " " (text(record, "/rule_set/version").unwrap_or("")) }
             dt { "Placed in" } dd.pointer { (text(record, "/watch/moved_to").unwrap_or("—")) }

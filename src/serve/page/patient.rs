@@ -307,7 +307,7 @@ fn patient_page(
                 tbody {
                     @for view in sessions {
                         tr {
-                            td { (view.session.date.to_string()) }
+                            td.date { (view.session.date.to_string()) }
                             td {
                                 @if let Some(seq) = view.refused_by {
                                     "in a plan that failed (" a href={ "/decisions/" (seq) } { "decision " (seq) } "): not recorded"
@@ -346,7 +346,7 @@ fn patient_page(
                 @for d in decisions {
                     tr {
                         td.num { a href={ "/decisions/" (d.seq) } { (d.seq) } }
-                        td { (day_and_time(&d.checked_at)) }
+                        td.date { (day_and_time(&d.checked_at)) }
                         td { (verdict_badge(&d.verdict)) }
                         td { (d.plan_id.as_deref().unwrap_or("—")) }
                         td { @if d.rules.is_empty() { "none" } @else { (d.rules.join(", ")) } }
@@ -403,9 +403,9 @@ fn timeline(sessions: &[SessionView], limits: &Limits) -> Markup {
                     title { (limits.months) "-month window after the session of " (view.session.date.to_string()) }
                 }
             }
-            line.axis x1=(left) y1=(axis_y) x2=(width - right) y2=(axis_y);
+            line.axis x1=(left) y1=(axis_y) x2=(width - right) y2=(axis_y) {}
             @let today_x = x(today);
-            line.axis x1=(format!("{today_x:.1}")) y1="25" x2=(format!("{today_x:.1}")) y2="100" stroke-dasharray="4 3";
+            line.axis x1=(format!("{today_x:.1}")) y1="25" x2=(format!("{today_x:.1}")) y2="100" stroke-dasharray="4 3" {}
             text x=(format!("{today_x:.1}")) y="20" text-anchor="middle" { "today" }
             @for (i, view) in sessions.iter().enumerate() {
                 @let cx = x(view.session.date);

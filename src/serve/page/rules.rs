@@ -16,6 +16,9 @@ use std::sync::Arc;
 /// Most weeks drawn (the latest).
 const MOST_WEEKS: i64 = 52;
 
+/// Fewest weeks drawn, so a new rule's few weeks read as a short time.
+const LEAST_WEEKS: i64 = 12;
+
 /// The rules in force as JSON (as `embolint rules --format json` gives them).
 fn rules_json(app: &App) -> Vec<Value> {
     let rules = app.service.rules();
@@ -107,7 +110,7 @@ pub async fn one(State(app): State<App>, Path(id): Path<String>) -> Response {
             None => { p { "This rule is not in the rule set in force; it fired under an earlier one." } }
         }
         h2 #chart-heading { "Decisions it fired in, per week" }
-        p { (total) " decisions in all." }
+        p { (total) @if total == 1 { " decision" } @else { " decisions" } " in all." }
         (chart(&weeks))
         details {
             summary { "The same, as a table" }
@@ -128,7 +131,8 @@ fn monday_of(date: Date) -> Date {
 }
 
 /// Counts per day summed per week, every week from the first with a count
-/// (at most [`MOST_WEEKS`] back) to this week, empty weeks included.
+/// (at least [`LEAST_WEEKS`], at most [`MOST_WEEKS`] back) to this week,
+/// empty weeks included.
 fn weekly(by_day: &[(String, u64)]) -> Vec<(Date, u64)> {
     let this_week = monday_of(jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
     let mut counts: BTreeMap<Date, u64> = BTreeMap::new();
@@ -140,7 +144,10 @@ fn weekly(by_day: &[(String, u64)]) -> Vec<(Date, u64)> {
     let earliest =
         this_week.checked_sub(jiff::Span::new().weeks(MOST_WEEKS - 1)).unwrap_or(this_week);
     let last = counts.keys().next_back().copied().unwrap_or(this_week).max(this_week);
-    let mut week = counts.keys().next().copied().unwrap_or(this_week).max(earliest);
+    let latest_start =
+        this_week.checked_sub(jiff::Span::new().weeks(LEAST_WEEKS - 1)).unwrap_or(this_week);
+    let mut week =
+        counts.keys().next().copied().unwrap_or(this_week).min(latest_start).max(earliest);
     let mut weeks = Vec::new();
     while week <= last {
         weeks.push((week, counts.get(&week).copied().unwrap_or(0)));
@@ -163,7 +170,7 @@ fn chart(weeks: &[(Date, u64)]) -> Markup {
     html! {
         svg #chart viewBox={ "0 0 " (width) " " (height) } width=(width) height=(height) role="img" aria-labelledby="chart-title" {
             title #chart-title { "Decisions per week, from the week of " (first) " to the week of " (last) "; at most " (most) " in a week" }
-            line.axis x1=(left) y1=(height - bottom) x2=(width - 10.0) y2=(height - bottom);
+            line.axis x1=(left) y1=(height - bottom) x2=(width - 10.0) y2=(height - bottom) {}
             text x=(left - 6.0) y=(15.0 + 4.0) text-anchor="end" { (most) }
             text x=(left - 6.0) y=(height - bottom) text-anchor="end" { "0" }
             @for (i, (week, n)) in weeks.iter().enumerate() {

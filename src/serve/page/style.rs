@@ -58,7 +58,11 @@ svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 .refused { fill: #fff; stroke: var(--fail); stroke-width: 2; stroke-dasharray: 3 2; }
 .too-close, .refused.too-close { fill: var(--fail); stroke: var(--fail); }
 .bar { fill: var(--link); }
-.legend { display: flex; flex-wrap: wrap; gap: 1rem; font-size: .9rem; color: var(--muted); }
+td.date { white-space: nowrap; }
+dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1.2rem; }
+dl.summary dt { font-weight: 600; }
+dl.summary dd { margin: 0; }
+.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1rem; font-size: .9rem; color: var(--muted); }
 .pager { display: flex; gap: 1rem; }
 .downloads a { margin-right: 1rem; }
 @media print {
