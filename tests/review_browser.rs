@@ -121,9 +121,19 @@ impl Browser {
         })
     }
 
-    fn click(&self, locator: Locator<'_>) {
+    /// Clicks a link or a submit button and waits for the page it leads
+    /// to: the click returns once the browser has the click, not once the
+    /// next page has replaced this one, so the old page's `<html>` is
+    /// watched until it is gone.
+    fn follow(&self, locator: Locator<'_>) {
         self.runtime.block_on(async {
+            let old_page = self.client().find(Locator::Css("html")).await.unwrap();
             self.client().find(locator).await.unwrap().click().await.unwrap();
+            let started = Instant::now();
+            while old_page.tag_name().await.is_ok() {
+                assert!(started.elapsed() < util::PATIENCE, "the click led to no new page");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         });
     }
 
@@ -214,7 +224,7 @@ fn review_page_lists_the_decisions_and_a_filter_narrows_them_without_javascript(
     assert_eq!(browser.text("h1"), "Decisions");
     browser.screenshot("review-index");
     browser.select("#verdict", "fail");
-    browser.click(Locator::Css("form.filters button[type=submit]"));
+    browser.follow(Locator::Css("form.filters button[type=submit]"));
     assert!(browser.url().contains("verdict=fail"), "{}", browser.url());
     let files: Vec<String> = browser.texts("#decisions tr.decision td:nth-child(4)");
     assert_eq!(files, ["x.json", "c.json"]);
@@ -222,7 +232,7 @@ fn review_page_lists_the_decisions_and_a_filter_narrows_them_without_javascript(
     // A patient filter typed in, with a slash and a space.
     browser.goto(&format!("{base}/"));
     browser.type_into("#patient", "PAT/2 b");
-    browser.click(Locator::Css("form.filters button[type=submit]"));
+    browser.follow(Locator::Css("form.filters button[type=submit]"));
     assert_eq!(browser.count("#decisions tr.decision"), 3);
     browser.goto(&format!("{base}/?since=2000-01-01&until=2000-12-31"));
     assert_eq!(browser.text("#no-decisions"), "No decision matches these filters.");
@@ -235,7 +245,7 @@ fn review_patient_page_draws_one_mark_per_session_and_shades_the_window_after_ea
     let browser = Browser::start(false);
     browser.goto(&format!("{base}/"));
     // The link of a patient id with a slash and a space leads to that patient.
-    browser.click(Locator::LinkText("PAT/2 b"));
+    browser.follow(Locator::LinkText("PAT/2 b"));
     assert_eq!(browser.text("h1"), "Patient PAT/2 b");
     assert!(browser.url().ends_with("/patients/PAT%2F2%20b"), "{}", browser.url());
     assert_eq!(browser.count("svg#timeline .session"), 3, "two recorded, one of the failed plan");
@@ -310,10 +320,10 @@ fn review_page_off_loopback_asks_for_the_token_and_shows_no_patient_before() {
     }
     browser.screenshot("review-sign-in");
     browser.type_into("#token", "not-the-token");
-    browser.click(Locator::Css("form button[type=submit]"));
+    browser.follow(Locator::Css("form button[type=submit]"));
     assert!(browser.text(".problem").contains("not this service's token"));
     browser.type_into("#token", "a-long-random-service-token-0123456789");
-    browser.click(Locator::Css("form button[type=submit]"));
+    browser.follow(Locator::Css("form button[type=submit]"));
     assert_eq!(browser.count("#decisions tr.decision"), 1, "{}", browser.source());
     assert!(browser.text("#decisions").contains("PAT-SECRET"));
     drop(daemon);

@@ -37,6 +37,7 @@ mod properties;
 mod replay;
 mod review_browser;
 mod review_log;
+mod review_page;
 mod serve_api;
 mod serve_cds;
 mod serve_crash;
