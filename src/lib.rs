@@ -36,13 +36,17 @@
 //! - [`commands`]: each command of `embolint` without the command line:
 //!   options as plain values in, text to the writers it is given, a status
 //!   or an error out.
-//! - [`watch`]: the daemon — the watched folder's protocol, safe reading of
-//!   dropped files, crash recovery, history withdrawals, reloads, signals
-//!   and pseudonymised logs.
+//! - [`recorder`]: the one writer of a root's decision log, patient history
+//!   and outcome folders — safe reading of inbox files, judging, decision
+//!   records with group commit, crash recovery, history withdrawals. Every
+//!   intake feeds it.
+//! - [`watch`]: the daemon — the watched folder's protocol (an intake of
+//!   the recorder, and the loop that runs it), reloads, signals and
+//!   pseudonymised logs.
 //! - [`serve`]: `embolint serve` — the HTTP API and the CDS Hooks
-//!   `order-sign` service, a second intake of the daemon's one recorder
-//!   (plans are staged into the inbox and recorded by the watch loop; see
-//!   [`watch::intake`]).
+//!   `order-sign` service, a second intake of the same recorder (plans are
+//!   staged into the inbox and recorded with the folder's; see
+//!   [`recorder::intake`]).
 //! - [`audit`]: the audit trail — the decision log and its hash chain,
 //!   `embolint verify-log`, the patient history rebuilt from the log, and
 //!   `embolint replay`, the archived plans judged again under new rules.
@@ -65,6 +69,7 @@ pub mod history;
 pub mod levels;
 pub mod names;
 pub mod plan;
+pub mod recorder;
 pub mod report;
 pub mod rules;
 pub mod serve;

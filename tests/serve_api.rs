@@ -320,3 +320,26 @@ fn sighup_reloads_the_rule_file_and_v1_rules_shows_the_new_rules() {
     });
     drop(daemon);
 }
+
+#[test]
+fn readyz_is_503_naming_the_decision_log_while_it_cannot_be_written_and_200_again_after() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let readyz = format!("{base}/readyz");
+    assert_eq!(http("GET", &readyz, &[], None).0, 200);
+    let log = site.root().join("log/decisions.jsonl");
+    let aside = site.root().join("log/decisions.jsonl.aside");
+    assert!(log.is_file(), "the log exists from the start");
+    // Root passes permission checks, so the log is made unwritable by
+    // putting a folder in its place.
+    fs::rename(&log, &aside).unwrap();
+    fs::create_dir(&log).unwrap();
+    let (status, body) = http("GET", &readyz, &[], None);
+    assert_eq!(status, 503, "{body}");
+    let reason = body["error"].as_str().unwrap();
+    assert!(reason.contains("decision log") && reason.contains("writing"), "{reason}");
+    fs::remove_dir(&log).unwrap();
+    fs::rename(&aside, &log).unwrap();
+    assert_eq!(http("GET", &readyz, &[], None).0, 200);
+    drop(daemon);
+}

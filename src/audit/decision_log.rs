@@ -18,8 +18,8 @@
 use super::chain::{self, Head, GENESIS};
 use super::seal::{self, Key, KeyState, Sealer};
 use crate::check::sha256_hex;
+use crate::recorder::failpoint::{self, Fault};
 use crate::verdict::Verdict;
-use crate::watch::failpoint::{self, Fault};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};

@@ -10,9 +10,9 @@
 
 use super::decision_log::Placement;
 use crate::history::{History, RecordedPlan};
-use crate::watch::forget::{ForgetEvent, EVENT};
+use crate::recorder::forget::{ForgetEvent, EVENT};
+use crate::recorder::unplaced::{self, NotPlacedEvent};
 use crate::watch::layout::{self, Layout};
-use crate::watch::unplaced::{self, NotPlacedEvent};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -65,7 +65,7 @@ pub fn rebuild(root: &Path) -> Result<Rebuilt, String> {
         rebuilt.patients = plans.iter().map(|p| &p.patient_id).collect::<BTreeSet<_>>().len();
     }
     std::fs::rename(&temp, &target)
-        .and_then(|()| crate::watch::outcome::sync_dir(&layout.state))
+        .and_then(|()| crate::recorder::outcome::sync_dir(&layout.state))
         .map_err(|e| format!("cannot put the rebuilt database in place: {e}"))?;
     Ok(rebuilt)
 }

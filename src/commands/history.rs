@@ -3,8 +3,8 @@
 
 use super::{write_answer, Error, Format, Status};
 use crate::history::History;
+use crate::recorder::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
 use crate::report;
-use crate::watch::forget::{self, DirectError, ForgetAnswer, ForgetOutcome, ForgetRequest};
 use crate::watch::layout::Layout;
 use std::io::Write;
 use std::path::Path;

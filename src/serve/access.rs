@@ -5,12 +5,12 @@
 //! key of its issuer in `--cds-jwks`: signature, `iss`, `aud` (the
 //! endpoint's URL), `exp`, and a `jti` never seen before.
 
+use super::seen_tokens::SeenTokens;
 use super::ServeArgs;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 /// The access rules in force.
@@ -25,8 +25,10 @@ pub struct Access {
     jwt_required: bool,
     /// The service's base URL as clients see it, for `aud`.
     pub public_url: String,
-    /// `jti`s seen, with their expiry, so a replayed token is refused.
-    seen_jti: Mutex<HashMap<String, u64>>,
+    /// `jti`s seen, with their expiry, so a replayed token is refused
+    /// (kept under `state/` once [`Access::keep_seen_tokens_in`] is
+    /// called, so also after a restart).
+    seen_jti: Mutex<SeenTokens>,
 }
 
 /// One CDS client of the JWKS file.
@@ -107,8 +109,19 @@ impl Access {
             jwt_required: !loopback,
             clients,
             public_url,
-            seen_jti: Mutex::new(HashMap::new()),
+            seen_jti: Mutex::new(SeenTokens::in_memory()),
         })
+    }
+
+    /// Keeps the `jti`s of accepted CDS Hooks JWTs in the root's `state/`
+    /// folder (read back now), so that a token is refused a second time
+    /// also after a restart. Only when JWTs are checked.
+    pub fn keep_seen_tokens_in(&mut self, state: &std::path::Path) -> std::io::Result<()> {
+        if self.clients.is_some() {
+            *self.seen_jti.get_mut().unwrap_or_else(PoisonError::into_inner) =
+                SeenTokens::open(state, now_secs())?;
+        }
+        Ok(())
     }
 
     /// Checks a `/v1/` request's `Authorization` header; the error is the
@@ -156,16 +169,28 @@ impl Access {
         }
     }
 
-    /// Checks a CDS Hooks request's JWT for the endpoint at `path`; the
-    /// error is the 401 message.
-    pub fn check_jwt(&self, authorization: Option<&str>, path: &str) -> Result<(), String> {
+    /// Checks a CDS Hooks request's JWT for the endpoint at `path`.
+    pub fn check_jwt(&self, authorization: Option<&str>, path: &str) -> Result<(), JwtRefused> {
+        self.verify_jwt(authorization, path)
+            .map_err(JwtRefused::Unauthorized)?
+            .map_or(Ok(()), |claims| self.first_use(claims))
+    }
+
+    /// Verifies the JWT's signature, issuer, audience and expiry; its
+    /// claims when it has to be checked for a replay, `None` when no JWT
+    /// is asked for; the error is the 401 message.
+    fn verify_jwt(
+        &self,
+        authorization: Option<&str>,
+        path: &str,
+    ) -> Result<Option<Claims>, String> {
         let Some(clients) = &self.clients else {
             if self.jwt_required {
                 return Err("CDS Hooks requests need a JWT, and this service was started \
                             without --cds-jwks: no client can be trusted"
                     .into());
             }
-            return Ok(());
+            return Ok(None);
         };
         let token = authorization
             .and_then(|h| h.strip_prefix("Bearer "))
@@ -196,23 +221,27 @@ impl Access {
         for jwk in keys {
             let Ok(key) = DecodingKey::from_jwk(jwk) else { continue };
             match jsonwebtoken::decode::<Claims>(token, &key, &validation) {
-                Ok(data) => return self.first_use(data.claims),
+                Ok(data) => return Ok(Some(data.claims)),
                 Err(error) => problem = format!("the JWT is refused: {error}"),
             }
         }
         Err(problem)
     }
 
-    /// Refuses a `jti` seen before (a replayed token); forgets expired ones.
-    fn first_use(&self, claims: Claims) -> Result<(), String> {
-        let jti = claims.jti.ok_or("the JWT has no jti")?;
-        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+    /// Refuses a `jti` seen before (a replayed token), and keeps a new one
+    /// (on disk, synced) before the token is let through.
+    fn first_use(&self, claims: Claims) -> Result<(), JwtRefused> {
+        let refused = |m: &str| JwtRefused::Unauthorized(m.to_string());
+        let jti = claims.jti.ok_or_else(|| refused("the JWT has no jti"))?;
         let mut seen = self.seen_jti.lock().unwrap_or_else(PoisonError::into_inner);
-        seen.retain(|_, exp| *exp + 60 >= now);
-        if seen.insert(jti, claims.exp).is_some() {
-            return Err("the JWT was used before (its jti is replayed)".into());
+        match seen.first_use(&jti, claims.exp, now_secs()) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(refused("the JWT was used before (its jti is replayed)")),
+            Err(error) => Err(JwtRefused::CannotRemember(format!(
+                "the JWT's id cannot be kept to refuse a replay of it ({error}); the request is \
+                 refused: try again once the root's state folder can be written"
+            ))),
         }
-        Ok(())
     }
 }
 
@@ -222,6 +251,21 @@ fn page_cookie(token_sha256: &[u8; 32]) -> String {
     hasher.update(b"embolint review page cookie\0");
     hasher.update(token_sha256);
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a CDS Hooks request's JWT was not let through.
+#[derive(Debug)]
+pub enum JwtRefused {
+    /// No valid, first-used JWT (401): the message says what is wrong.
+    Unauthorized(String),
+    /// The JWT is valid but its id could not be kept on disk, so a replay
+    /// of it could not be refused (503).
+    CannotRemember(String),
+}
+
+/// Seconds since 1970, now.
+fn now_secs() -> u64 {
+    u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0)
 }
 
 /// The `iss` claim, read before the signature is checked (only to choose

@@ -345,6 +345,9 @@ pub async fn readyz(State(app): State<App>) -> Response {
             "the patient history cannot be used now: no plan is judged until it can",
         );
     }
+    if let Some(reason) = app.service.log_unwritable() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, reason);
+    }
     axum::Json(serde_json::json!({ "status": "ready" })).into_response()
 }
 

@@ -3,7 +3,7 @@
 //! and body (tower-http), and a graceful stop on SIGTERM that answers the
 //! requests in hand first.
 
-use super::access::Access;
+use super::access::{Access, JwtRefused};
 use super::service::Service;
 use super::{api, cds};
 use axum::body::Body;
@@ -136,7 +136,8 @@ async fn jwt(State(app): State<App>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     match app.access.check_jwt(given, &path) {
         Ok(()) => next.run(request).await,
-        Err(message) => error(StatusCode::UNAUTHORIZED, message),
+        Err(JwtRefused::Unauthorized(message)) => error(StatusCode::UNAUTHORIZED, message),
+        Err(JwtRefused::CannotRemember(message)) => error(StatusCode::SERVICE_UNAVAILABLE, message),
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //! - [`service`]: the state the handlers share with the daemon's loop (the
-//!   loop is the one writer; see [`crate::watch::intake`]).
+//!   loop is the one writer; see [`crate::recorder::intake`]).
 //! - [`staging`]: how a plan received over HTTP enters the recorder (the
 //!   inbox, under a name made from its idempotency key).
 //! - [`index`]: the decision index, kept in step with the log.
@@ -12,6 +12,8 @@
 //! - [`api`]: the `/v1/` handlers.
 //! - [`cds`]: CDS Hooks discovery, `order-sign` cards and feedback.
 //! - [`access`]: bearer tokens and CDS Hooks JWTs.
+//! - [`seen_tokens`]: the JWT ids already used, kept on disk until they
+//!   expire (a replay is refused also after a restart).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`page`]: the review page at `/`, for people.
 
@@ -26,6 +28,7 @@ pub mod http;
 pub mod index;
 pub mod metrics;
 pub mod page;
+pub mod seen_tokens;
 pub mod service;
 pub mod staging;
 
@@ -88,7 +91,7 @@ pub fn run(args: ServeArgs) -> Result<(), crate::watch::fatal::Stopped> {
             return Err(Stopped::cannot_start(format!("embolint serve cannot start: {error}")));
         }
     };
-    let access = match access::Access::configure(&args) {
+    let mut access = match access::Access::configure(&args) {
         Ok(access) => access,
         Err(message) => {
             return Err(Stopped::cannot_start(format!("embolint serve cannot start: {message}")));
@@ -121,6 +124,14 @@ pub fn run(args: ServeArgs) -> Result<(), crate::watch::fatal::Stopped> {
             return Err(fatal.logged());
         }
     };
+    if let Err(error) = access.keep_seen_tokens_in(&daemon.layout.state) {
+        let message = format!(
+            "embolint serve cannot start: cannot keep the CDS Hooks JWT ids in {}: {error}",
+            daemon.layout.state.display()
+        );
+        tracing::error!("{message}");
+        return Err(Stopped { message, exit_code: 3, logged: true });
+    }
     let limits = http::Limits {
         read_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
         max_requests: args.max_requests.max(1),
@@ -175,18 +186,19 @@ fn attach(
 ) -> Result<(crate::watch::daemon::Daemon, Arc<service::Service>), Fatal> {
     let cannot = |e: std::io::Error| Fatal::Start(format!("cannot start the HTTP service: {e}"));
     let inbox = Folder::open(&daemon.layout.inbox).map_err(cannot)?;
-    crate::watch::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX).map_err(cannot)?;
+    crate::recorder::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX)
+        .map_err(cannot)?;
     let service = service::Service::new(
         &daemon.layout.root,
         &daemon.layout.decisions(),
         Arc::clone(wakes),
         inbox,
-        daemon.history.path().to_path_buf(),
+        daemon.recorder.history().path().to_path_buf(),
         daemon.settings.max_plan_bytes,
         daemon.rules.set.clone(),
     )
     .map_err(cannot)?;
     let service = Arc::new(service);
-    daemon.intake = Some(Arc::clone(&service) as Arc<dyn crate::watch::intake::Intake>);
+    daemon.recorder.follow_with(Arc::clone(&service) as Arc<dyn crate::recorder::intake::Intake>);
     Ok((daemon, service))
 }

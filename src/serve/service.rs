@@ -1,13 +1,13 @@
 //! What the HTTP handlers share with each other and with the daemon's loop
 //! (the one writer): the rules in force, the decision index, the requests
 //! waiting for their record, the events waiting to be recorded, and the
-//! metrics. The loop reaches it through [`crate::watch::intake::Intake`].
+//! metrics. The loop reaches it through [`crate::recorder::intake::Intake`].
 
 use super::index::DecisionIndex;
 use super::metrics::{BuildLabels, Metrics};
+use crate::recorder::intake::Intake;
 use crate::rules::RuleSet;
 use crate::watch::folder::Folder;
-use crate::watch::intake::Intake;
 use crate::watch::wake::Wake;
 use crate::watch::wake_queue::WakeQueue;
 use std::collections::HashMap;
@@ -32,6 +32,8 @@ pub struct Service {
     pub inbox: Folder,
     /// The history database, opened read-only by dry runs.
     pub history_path: PathBuf,
+    /// The decision log, looked at by `/readyz` (never written here).
+    pub log_path: PathBuf,
     /// Largest plan accepted, in bytes (larger bodies get 413).
     pub max_plan_bytes: u64,
     /// Whether the patient history can be used now.
@@ -41,8 +43,6 @@ pub struct Service {
     /// The served root: the review page reads judged plans from its
     /// outcome folders.
     pub root: PathBuf,
-    /// The decision log.
-    pub log_path: PathBuf,
     /// The persistent decision index the review page reads
     /// (`state/decisions-index.sqlite`).
     pub index_path: PathBuf,
@@ -78,6 +78,7 @@ impl Service {
         max_plan_bytes: u64,
         rules: RuleSet,
     ) -> io::Result<Service> {
+        let log_path = log.to_path_buf();
         let mut index = DecisionIndex::open(log)?;
         index.catch_up()?;
         Ok(Service {
@@ -87,11 +88,11 @@ impl Service {
             wakes,
             inbox,
             history_path,
+            log_path,
             max_plan_bytes,
             history_usable: AtomicBool::new(true),
             metrics: Metrics::new(),
             root: root.to_path_buf(),
-            log_path: log.to_path_buf(),
             index_path: crate::watch::layout::Layout::new(root)
                 .state
                 .join(crate::audit::decision_index::FILE_NAME),
@@ -119,6 +120,44 @@ impl Service {
     /// Whether the patient history can be used now.
     pub fn history_usable(&self) -> bool {
         self.history_usable.load(Ordering::SeqCst)
+    }
+
+    /// Why the decision log cannot take the next record, if it cannot: it
+    /// cannot be opened for writing (removed, replaced by a folder, its
+    /// permissions taken away), its file system is read-only, or fewer
+    /// bytes are free there than two of the largest plans take. A record
+    /// that cannot be written stops the daemon; this says so beforehand,
+    /// so that a load balancer sends plans elsewhere.
+    pub fn log_unwritable(&self) -> Option<String> {
+        let shown = self.log_path.display();
+        let file = match std::fs::OpenOptions::new().append(true).open(&self.log_path) {
+            Ok(file) => file,
+            Err(error) => {
+                return Some(format!(
+                    "the decision log {shown} cannot be opened for writing: {error}"
+                ))
+            }
+        };
+        let space = match free_space(&file) {
+            Ok(space) => space,
+            Err(error) => {
+                return Some(format!(
+                    "the decision log's file system cannot be asked for its free space: {error}"
+                ))
+            }
+        };
+        if space.read_only {
+            return Some(format!("the decision log {shown} is on a read-only file system"));
+        }
+        let needed = self.max_plan_bytes.saturating_mul(2);
+        if space.free_bytes < needed {
+            return Some(format!(
+                "the decision log's file system has {} bytes free, fewer than the {needed} the \
+                 next records may take: free some space",
+                space.free_bytes
+            ));
+        }
+        None
     }
 
     /// Hands an event line (one JSON object, no newline) to the loop; the
@@ -204,4 +243,28 @@ impl Intake for Service {
         self.metrics.history_usable.set(i64::from(history_usable));
         self.metrics.inbox_plans.set(i64::try_from(inbox_plans).unwrap_or(i64::MAX));
     }
+}
+
+/// What `fstatvfs` says of a file's file system.
+struct Space {
+    /// Bytes an unprivileged writer may still take.
+    free_bytes: u64,
+    /// Mounted read-only.
+    read_only: bool,
+}
+
+/// The free space and mount flags of the file system holding `file`.
+fn free_space(file: &std::fs::File) -> io::Result<Space> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fstatvfs only writes the zeroed struct it is given, and the
+    // descriptor stays open for the call (borrowed from `file`).
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // 64 bits wide here; narrower on 32-bit systems.
+    #[allow(clippy::useless_conversion)]
+    let free_bytes = u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize));
+    let read_only = stat.f_flag & libc::ST_RDONLY != 0;
+    Ok(Space { free_bytes, read_only })
 }

@@ -4,28 +4,19 @@
 //! patient history — whichever comes first. While the history is unusable,
 //! nothing is judged: plans wait in the inbox.
 
-use super::batch::{self, Judged, Placed};
-use super::claim::{self, claim, Content, Fingerprint, NotClaimed};
 use super::config::Settings;
 use super::fatal::{storage, Fatal};
-use super::file_name::{self, SIDECAR_SUFFIX};
-use super::forget;
 use super::inbox::Inbox;
-use super::intake::Intake;
-use super::judge::judge;
-use super::layout::{Folders, Layout};
+use super::layout::Layout;
 use super::logging::LogControl;
-use super::outcome;
-use super::patient_history::PatientHistory;
 use super::pseudonym;
 use super::rules_in_force::RulesInForce;
-use super::unplaced::{self, NotPlacedEvent};
 use super::wake::{FsWatch, Wake};
 use super::wake_queue::WakeQueue;
 use super::WatchArgs;
-use crate::audit::decision_log::{DecisionLog, Placement};
-use std::collections::HashSet;
-use std::ffi::{OsStr, OsString};
+use crate::recorder::claim::Fingerprint;
+use crate::recorder::{Judging, Recorder, Taken};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -35,19 +26,15 @@ use std::time::Instant;
 pub struct Daemon {
     /// The served folders, by path (for messages, the history, requests).
     pub layout: Layout,
-    /// The root, inbox and outcome folders, held open: plans and verdict
-    /// files are read and written only through these.
-    pub folders: Folders,
     /// The settings in force.
     pub settings: Settings,
     /// The command line, re-applied over a reloaded config file.
     pub args: WatchArgs,
     /// The rules judging plans.
     pub rules: RulesInForce,
-    /// The decision log.
-    pub log: DecisionLog,
-    /// The patient history, judged against and recorded into.
-    pub history: PatientHistory,
+    /// The one writer of the decision log, the history and the outcome
+    /// folders: every plan this loop finds ready is recorded by it.
+    pub recorder: Recorder,
     /// Withdrawal requests may be waiting (an event, a re-scan, start-up).
     pub requests_due: bool,
     /// The inbox as known.
@@ -66,8 +53,6 @@ pub struct Daemon {
     pub watchdog: super::service_manager::Watchdog,
     /// The last config error logged, so it is logged once, not every scan.
     pub config_refused: Option<String>,
-    /// Another intake fed by this loop (the HTTP service), if any.
-    pub intake: Option<Arc<dyn Intake>>,
     /// Held for the daemon's life: no second daemon serves this root.
     pub _lock: super::layout::RootLock,
 }
@@ -76,15 +61,13 @@ impl Daemon {
     /// Serves the inbox until SIGTERM/SIGINT (`Ok`) or a fatal error.
     pub fn serve(&mut self) -> Result<(), Fatal> {
         self.inbox.scan(Instant::now())?;
-        if let Some(intake) = &self.intake {
-            intake.rules_in_force(&self.rules.set);
-            intake.appended();
-        }
+        self.recorder.tell_rules(&self.rules.set);
+        self.recorder.tell_appended();
         super::service_manager::ready(&format!("serving {}", self.layout.inbox.display()));
         while !self.stopping() {
             let now = Instant::now();
             self.watchdog.ping_if_due(now);
-            let usable = self.history.usable(now)?;
+            let usable = self.recorder.ready(now)?;
             self.serve_intake(usable)?;
             if usable && self.requests_due {
                 self.run_requests()?;
@@ -101,7 +84,7 @@ impl Daemon {
                 }
             }
             let due = if usable { self.inbox.next_due(self.settings.settle) } else { None };
-            let deadline = [due, self.history.retry_at(), self.watchdog.due()]
+            let deadline = [due, self.recorder.history().retry_at(), self.watchdog.due()]
                 .into_iter()
                 .flatten()
                 .fold(self.next_rescan, Instant::min);
@@ -112,7 +95,7 @@ impl Daemon {
             if Instant::now() >= self.next_rescan {
                 self.reload_settings();
                 self.inbox.scan(Instant::now())?;
-                self.folders.check().map_err(storage("checking the root's folders"))?;
+                self.recorder.folders().check().map_err(storage("checking the root's folders"))?;
                 self.requests_due = true;
                 self.next_rescan = Instant::now() + self.settings.rescan_interval;
             }
@@ -121,22 +104,10 @@ impl Daemon {
         Ok(())
     }
 
-    /// Records the events another intake handed over, and tells it how
-    /// things stand.
+    /// Has the recorder record the events another intake handed over, and
+    /// tell it how things stand.
     fn serve_intake(&mut self, history_usable: bool) -> Result<(), Fatal> {
-        let Some(intake) = self.intake.clone() else { return Ok(()) };
-        let log = &mut self.log;
-        let action = format!("syncing the decision log {}", log.path().display());
-        intake.append_waiting(&mut |lines| log.append(lines)).map_err(storage(action))?;
-        intake.status(history_usable, self.inbox.tracked());
-        Ok(())
-    }
-
-    /// Tells another intake that the log grew.
-    fn tell_appended(&self) {
-        if let Some(intake) = &self.intake {
-            intake.appended();
-        }
+        self.recorder.record_events(history_usable, self.inbox.tracked())
     }
 
     /// Whether SIGTERM or SIGINT asked to stop.
@@ -147,16 +118,15 @@ impl Daemon {
     /// Carries out waiting withdrawal requests (between batches).
     fn run_requests(&mut self) -> Result<(), Fatal> {
         self.requests_due = false;
-        forget::run_requests(&self.layout.requests(), &mut self.log, &mut self.history)?;
-        self.tell_appended();
         // Requests left because the history failed are taken up once it is back.
-        self.requests_due = self.history.outage().is_some();
+        self.requests_due = self.recorder.carry_out_requests()?;
         Ok(())
     }
 
-    /// Judges and places ready plans, a batch at a time; stops early, after
-    /// placing the plans in hand, when asked to stop or when the history
-    /// becomes unusable (the plans not judged stay in the inbox).
+    /// Has the recorder judge and place ready plans, a batch at a time;
+    /// stops early, after placing the plans in hand, when asked to stop or
+    /// when the history becomes unusable (the plans not judged stay in the
+    /// inbox).
     fn process(&mut self, ready: Vec<(OsString, Fingerprint)>) -> Result<(), Fatal> {
         for chunk in ready.chunks(self.settings.batch_size) {
             if self.stopping() {
@@ -165,177 +135,23 @@ impl Daemon {
             if self.requests_due {
                 self.run_requests()?;
             }
-            if !self.history.usable(Instant::now())? || !self.history.begin_batch() {
-                break;
-            }
-            let judged = self.judge_batch(chunk)?;
-            if judged.is_empty() {
-                self.history.finish_batch(Vec::new());
-            } else {
-                self.commit(judged)?;
+            let judging = Judging {
+                rules: &self.rules.set,
+                max_plan_bytes: self.settings.max_plan_bytes,
+                stop: &self.stop,
+            };
+            let Some(taken) = self.recorder.record(chunk, &judging)? else { break };
+            let now = Instant::now();
+            for (name, taken) in taken {
+                match taken {
+                    Taken::Recorded | Taken::Gone => self.inbox.forget(&name),
+                    Taken::LookAgain => self.inbox.look_at(&name, now),
+                    Taken::Postponed => self.inbox.postpone(&name, now),
+                }
             }
             self.drain_wakes()?;
         }
         Ok(())
-    }
-
-    /// Judges the plans of one batch, inside the history's batch
-    /// transaction; stops at the first plan the history fails for.
-    fn judge_batch(&mut self, chunk: &[(OsString, Fingerprint)]) -> Result<Vec<Judged>, Fatal> {
-        let mut judged = Vec::with_capacity(chunk.len());
-        let mut reserved = HashSet::new();
-        for (name, fingerprint) in chunk {
-            if self.stopping() {
-                break;
-            }
-            match self.judge_one(name, fingerprint, &mut reserved)? {
-                Judging::Judged(mut plan) => {
-                    if let Some(rows) = &plan.placement.history {
-                        // What its rows replace, to put back if it is not placed.
-                        let database = self.history.database();
-                        plan.replaces = database.and_then(|h| h.plan(&rows.plan_id).ok().flatten());
-                    }
-                    let recorded =
-                        plan.placement.history.as_ref().map_or(true, |rows| self.history.put(rows));
-                    judged.push(*plan);
-                    if !recorded {
-                        break;
-                    }
-                }
-                Judging::NotReady => {}
-                Judging::HistoryFailed(error) => {
-                    self.history.fail(error);
-                    break;
-                }
-            }
-        }
-        Ok(judged)
-    }
-
-    /// Records and places judged plans (see `batch`).
-    fn commit(&mut self, mut judged: Vec<Judged>) -> Result<(), Fatal> {
-        let staged = self.intake.as_ref().is_some_and(|i| judged.iter().any(|j| i.staged(&j.name)));
-        if staged {
-            // Plans staged by another intake: their names in the inbox are
-            // made durable before their records (one sync for the batch).
-            self.folders.inbox.sync().map_err(storage(format!(
-                "syncing the inbox {}",
-                self.folders.inbox.path().display()
-            )))?;
-        }
-        let number = self.log.next_batch();
-        for plan in &mut judged {
-            plan.placement.batch = number;
-        }
-        let fates = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?;
-        let mut not_placed = Vec::new();
-        for (plan, fate) in judged.iter().zip(fates) {
-            self.inbox.forget(&plan.name);
-            report(plan, &fate);
-            not_placed.extend(NotPlacedEvent::of(plan, &fate));
-        }
-        let recorded = unplaced::record(&mut self.log, &mut self.history, &not_placed);
-        self.tell_appended();
-        recorded
-    }
-
-    /// Reads and judges one plan and chooses its destination.
-    fn judge_one(
-        &mut self,
-        name: &OsStr,
-        fingerprint: &Fingerprint,
-        reserved: &mut HashSet<PathBuf>,
-    ) -> Result<Judging, Fatal> {
-        let started = Instant::now();
-        let limit = self.settings.max_plan_bytes;
-        if self.intake.as_ref().is_some_and(|intake| intake.already_recorded(name)) {
-            let shown = file_name::for_log(&file_name::display(name));
-            match self.folders.inbox.remove_file(name) {
-                Ok(()) => {
-                    tracing::info!(file = %shown, "a retried HTTP plan whose first copy is already recorded: removed unrecorded")
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(storage(format!("removing the retried plan {shown}"))(e)),
-            }
-            self.inbox.forget(name);
-            return Ok(Judging::NotReady);
-        }
-        let claimed = match claim(&self.folders.inbox, name, fingerprint, limit) {
-            Ok(claimed) => claimed,
-            Err(NotClaimed::Gone) => {
-                self.inbox.forget(name);
-                return Ok(Judging::NotReady);
-            }
-            Err(NotClaimed::Changed) => {
-                self.inbox.look_at(name, Instant::now());
-                return Ok(Judging::NotReady);
-            }
-            Err(NotClaimed::Io(error)) => {
-                tracing::warn!(file = %file_name::for_log(&file_name::display(name)), %error, "cannot read this inbox file now; trying again in a minute");
-                self.inbox.postpone(name, Instant::now());
-                return Ok(Judging::NotReady);
-            }
-        };
-        if claimed.links > 1 {
-            if let Content::Bytes(bytes) = &claimed.content {
-                return self.take_own_copy(name, &claimed, bytes);
-            }
-        }
-        let Some(history) = self.history.database() else { return Ok(Judging::NotReady) };
-        let checked = match judge(name, &claimed, &self.rules.set, limit, history) {
-            Ok(checked) => checked,
-            Err(error) => return Ok(Judging::HistoryFailed(error)),
-        };
-        let folder = checked.verdict.verdict.folder();
-        let dir = self.folders.of(checked.verdict.verdict);
-        let base = file_name::outcome_base(name);
-        let dest = outcome::pick_name(dir, &base, reserved)
-            .map_err(storage(format!("choosing a name in {}", dir.path().display())))?;
-        let moved_to = format!("{folder}/{dest}");
-        let decision_key = format!("{} {moved_to}", checked.verdict.checked_at);
-        let placement = Placement {
-            batch: 0,
-            inbox_name: file_name::display(name),
-            inbox_name_hex: file_name::hex_if_not_utf8(name),
-            sidecar: format!("{moved_to}{SIDECAR_SUFFIX}"),
-            history: checked.to_record(decision_key),
-            moved_to,
-            elapsed_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        };
-        Ok(Judging::Judged(Box::new(Judged {
-            name: name.to_os_string(),
-            fingerprint: claimed.fingerprint,
-            max_plan_bytes: limit,
-            verdict: checked.verdict,
-            placement,
-            replaces: None,
-        })))
-    }
-
-    /// A plan hard-linked to another name (perhaps outside the root) could
-    /// change through that name after its verdict: the inbox name is first
-    /// given a private copy of the bytes read, which is then judged like
-    /// any new file (the other name is left alone).
-    fn take_own_copy(
-        &mut self,
-        name: &OsStr,
-        claimed: &claim::Claim,
-        bytes: &[u8],
-    ) -> Result<Judging, Fatal> {
-        let shown = file_name::for_log(&file_name::display(name));
-        match claim::take_own_copy(&self.folders.inbox, name, claimed, bytes) {
-            Ok(true) => tracing::info!(
-                file = %shown,
-                links = claimed.links,
-                "the plan has other names (hard links); embolint judges and places a copy of                  its own, so that what is placed cannot change through another name"
-            ),
-            Ok(false) => {}
-            Err(error) => {
-                return Err(storage(format!("copying the hard-linked plan {shown}"))(error))
-            }
-        }
-        self.inbox.look_at(name, Instant::now());
-        Ok(Judging::NotReady)
     }
 
     /// Takes every wake-up already queued, without waiting.
@@ -385,7 +201,7 @@ impl Daemon {
             Wake::Requests => self.requests_due = true,
             Wake::Stop => tracing::info!("asked to stop: finishing the plans in hand"),
             Wake::Intake => {
-                let usable = self.history.outage().is_none();
+                let usable = self.recorder.history().outage().is_none();
                 self.serve_intake(usable)?;
             }
         }
@@ -419,9 +235,7 @@ impl Daemon {
             }
         }
         self.rules.switch_to(self.settings.rules.clone().as_deref());
-        if let Some(intake) = &self.intake {
-            intake.rules_in_force(&self.rules.set);
-        }
+        self.recorder.tell_rules(&self.rules.set);
         self.watch_settings_dirs();
     }
 
@@ -467,57 +281,6 @@ impl Daemon {
                 tracing::warn!(dir = %dir.display(), %error, "cannot watch this folder for rule or config changes; they are still picked up by the periodic re-scan or SIGHUP");
             }
         }
-    }
-}
-
-/// What came of trying to judge one inbox plan.
-enum Judging {
-    /// Judged, with its destination.
-    Judged(Box<Judged>),
-    /// Not ready after all (changed, gone, unreadable for now).
-    NotReady,
-    /// The history failed: the plan could not be fully checked and stays.
-    HistoryFailed(crate::history::HistoryError),
-}
-
-/// Logs the outcome of one plan: one line per verdict. The patient is
-/// named as the config chooses (a pseudonym by default), also inside the
-/// file name and plan id.
-fn report(plan: &Judged, fate: &Placed) {
-    let verdict = &plan.verdict;
-    let elapsed_ms = plan.placement.elapsed_us as f64 / 1000.0;
-    let patient_id = verdict.patient_id.as_deref();
-    let file = pseudonym::mask(&verdict.file, patient_id);
-    match fate {
-        Placed::Moved => tracing::info!(
-            file = %file_name::for_log(&file),
-            plan_id = %file_name::for_log(&pseudonym::mask(verdict.plan_id.as_deref().unwrap_or("-"), patient_id)),
-            patient = %patient_id.map_or("-".into(), pseudonym::in_log),
-            verdict = verdict.verdict.as_str(),
-            errors = verdict.counts.errors,
-            warnings = verdict.counts.warnings,
-            infos = verdict.counts.infos,
-            elapsed_ms,
-            moved_to = %pseudonym::mask(&plan.placement.moved_to, patient_id),
-            "plan judged"
-        ),
-        Placed::Vanished => tracing::warn!(
-            file = %file_name::for_log(&file),
-            verdict = verdict.verdict.as_str(),
-            "plan judged and recorded, but removed from the inbox by someone else before it could be moved: it could not be placed (a plan-not-placed record says so; its history rows are taken out)"
-        ),
-        Placed::Replaced => tracing::warn!(
-            file = %file_name::for_log(&file),
-            verdict = verdict.verdict.as_str(),
-            "plan judged and recorded, but replaced in the inbox before it could be moved: it could not be placed (a plan-not-placed record says so; its history rows are taken out); the new version is judged on its own"
-        ),
-        Placed::Changed { back_as } => tracing::warn!(
-            file = %file_name::for_log(&file),
-            verdict = verdict.verdict.as_str(),
-            sha256_judged = %verdict.sha256,
-            back_in_inbox_as = %file_name::for_log(&pseudonym::mask(&file_name::display(back_as), patient_id)),
-            "plan judged and recorded, but it changed after it was read (written again in place, or swapped at the moment of the move); it could not be placed (a plan-not-placed record says so; its history rows are taken out); it was put back into the inbox and is judged again, as a new version"
-        ),
     }
 }
 

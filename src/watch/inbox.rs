@@ -21,11 +21,11 @@
 //! untracked plans it meets, so older plans are still judged first (a
 //! revision after the version it revises).
 
-use super::claim::{EntryKind, Fingerprint};
-use super::failpoint;
 use super::file_name::{self, NameKind};
 use super::oldest::Oldest;
 use super::quiet::quiet_for;
+use crate::recorder::claim::{EntryKind, Fingerprint};
+use crate::recorder::failpoint;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};

@@ -6,6 +6,10 @@
 //! moves to `passed/`, `failed/` or `invalid/` with `NAME.verdict.json`
 //! beside it.
 //!
+//! The watcher is one intake of the recorder ([`crate::recorder`]): it
+//! finds the plans that have settled in the inbox and hands them, a batch at
+//! a time, to the recorder, which reads, judges, records and places them.
+//!
 //! # Layout
 //! - [`config`]: settings — defaults, config file, flags.
 //! - [`layout`]: the root's folders, held open, and the lock against a
@@ -16,63 +20,43 @@
 //! - [`inbox`]: the listing, and which plans have settled.
 //! - [`quiet`]: how long a listed file has already been quiet (its ctime).
 //! - [`oldest`]: the oldest few of many plans, in bounded memory.
-//! - [`claim`]: reading one file safely (no links, no FIFOs, size-limited).
-//! - [`judge`]: the verdict on what was read.
-//! - [`patient_history`]: judging with the patient history, recording
-//!   passed plans in it, in step with the decision log; outages.
-//! - [`forget`]: withdrawing a cancelled plan from the history.
-//!
-//! The decision log it writes, its chain, `verify-log` and the history
-//! rebuild are the audit trail: [`crate::audit`].
-//! - [`outcome`]: unique names, sidecars, moves and syncs.
-//! - [`batch`]: the crash-safe order of one batch.
-//! - [`unplaced`]: a judged plan that could not be placed: its record of
-//!   its own, its history rows taken out again.
-//! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
 //! - [`rules_in_force`]: the rule set, reloaded when its file changes.
 //! - [`wake`]: file-system hints and signals, through one queue.
 //! - [`wake_queue`]: that queue, bounded for hints.
-//! - [`daemon`]: the loop.
+//! - [`daemon`]: the loop; it owns the recorder.
 //! - [`logging`], [`fatal`]: operational logs; errors that stop the daemon.
 //! - [`pseudonym`]: patient ids in operational logs, pseudonymised.
-//! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
-//! - [`intake`]: how another intake of the same process (the HTTP service)
-//!   feeds the loop and follows it.
+//! - [`service_manager`]: systemd readiness and watchdog.
+//!
+//! Reading, judging, recording and placing a plan, recovery, the patient
+//! history and withdrawals are the recorder's: [`crate::recorder`]. The
+//! decision log it writes, its chain, `verify-log` and the history rebuild
+//! are the audit trail: [`crate::audit`].
 
-pub mod batch;
-pub mod claim;
 pub mod config;
 pub mod daemon;
-pub mod failpoint;
 pub mod fatal;
 pub mod file_name;
 pub mod folder;
-pub mod forget;
 pub mod inbox;
-pub mod intake;
-pub mod judge;
 pub mod layout;
 pub mod logging;
 pub mod oldest;
-pub mod outcome;
-pub mod patient_history;
 pub mod pseudonym;
 pub mod quiet;
-pub mod recovery;
 pub mod rules_in_force;
 pub mod service_manager;
-pub mod unplaced;
 pub mod wake;
 pub mod wake_queue;
 
 use crate::audit;
 use crate::audit::decision_log::SealOpened;
+use crate::recorder::{self, Recorder};
 use config::{LogFormat, Settings};
 use daemon::Daemon;
 use fatal::{storage, Fatal};
 use layout::Layout;
 use logging::LogControl;
-use patient_history::PatientHistory;
 use rules_in_force::RulesInForce;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -226,43 +210,7 @@ pub fn start(
     let key = settings.pseudonym_key.as_ref();
     pseudonym::put_in_force(settings.patient_ids_in_logs, key, &layout.state)
         .map_err(Fatal::Start)?;
-    let decisions = layout.decisions();
-    let (log, tail) = crate::audit::decision_log::DecisionLog::open(&decisions, &layout.state)
-        .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
-    if tail.repaired_bytes > 0 || tail.unreadable_lines > 0 {
-        tracing::warn!(
-            cut_bytes = tail.repaired_bytes,
-            unreadable_lines = tail.unreadable_lines,
-            "the decision log ended in a record torn by a crash; it was cut (its plan was never moved and is judged again)"
-        );
-    }
-    if tail.unchained_lines > 0 {
-        tracing::warn!(
-            lines = tail.unchained_lines,
-            "the decision log ends in lines without the chain (seq, prev_sha256): written by an \
-             embolint without it, or altered; new lines are chained after them, and \
-             `embolint verify-log` reports where the chain breaks"
-        );
-    }
-    log_seal(&tail.seal, &layout);
-    for dir in [&folders.passed, &folders.failed, &folders.invalid] {
-        outcome::remove_stale_temps_in(dir, outcome::TEMP_PREFIX)
-            .map_err(storage(format!("cleaning {}", dir.path().display())))?;
-    }
-    outcome::remove_stale_temps(&layout.requests(), outcome::TEMP_PREFIX)
-        .map_err(storage(format!("cleaning {}", layout.requests().display())))?;
-    outcome::remove_stale_temps_in(&folders.inbox, claim::COPY_PREFIX)
-        .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
-    let mut recovered = recovery::recover(&folders, &tail, settings.max_plan_bytes)?;
-    let mut log = log;
-    let not_placed = record_not_placed(&mut log, &decisions, &mut recovered.not_placed)?;
-    // The history catches up with the log's final batch now, or, if it is
-    // unusable, as soon as it can be used (nothing is judged before).
-    let mut owed = patient_history::owed_by(&tail);
-    owed.extend(not_placed.into_iter().map(|e| patient_history::Owed::NotPlaced(Box::new(e))));
-    let mut history = PatientHistory::new(&layout, owed);
-    let owed_at_start = history.owed();
-    history.usable(Instant::now())?;
+    let opened = Recorder::open(&layout, folders, settings.max_plan_bytes)?;
     let inbox = inbox::Inbox::new(&layout.inbox).map_err(cannot_serve)?;
     let fs_watch = match FsWatch::start(
         &layout.inbox,
@@ -280,17 +228,15 @@ pub fn start(
             None
         }
     };
-    log_start(&layout, &settings, &rules, &recovered, &history, owed_at_start);
+    log_start(&layout, &settings, &rules, &opened);
     let mut daemon = Daemon {
         next_rescan: Instant::now() + settings.rescan_interval,
         watchdog: service_manager::Watchdog::from_environment(),
         layout,
-        folders,
         settings,
         args,
         rules,
-        log,
-        history,
+        recorder: opened.recorder,
         requests_due: true,
         inbox,
         wakes: channel.wakes,
@@ -298,46 +244,16 @@ pub fn start(
         fs_watch,
         logs,
         config_refused: None,
-        intake: None,
         _lock: lock,
     };
     daemon.watch_settings_dirs();
     Ok(daemon)
 }
 
-/// Writes, synced, the `plan-not-placed` records recovery found missing,
-/// each with the earlier version its rows had replaced (from the log), and
-/// returns them for the history to apply.
-fn record_not_placed(
-    log: &mut crate::audit::decision_log::DecisionLog,
-    decisions: &std::path::Path,
-    found: &mut Vec<unplaced::NotPlacedEvent>,
-) -> Result<Vec<unplaced::NotPlacedEvent>, Fatal> {
-    let mut events = std::mem::take(found);
-    if events.is_empty() {
-        return Ok(events);
-    }
-    for event in &mut events {
-        if let Some(withdrawn) = &event.withdrawn {
-            event.restored = unplaced::earlier_version(decisions, withdrawn)
-                .map_err(storage(format!("reading the decision log {}", decisions.display())))?;
-        }
-    }
-    let mut lines = Vec::new();
-    for event in &events {
-        let line = serde_json::to_vec(event).map_err(std::io::Error::other);
-        lines.extend(line.map_err(storage("writing a plan-not-placed record"))?);
-        lines.push(b'\n');
-    }
-    log.append(&lines)
-        .map_err(storage(format!("syncing the decision log {}", decisions.display())))?;
-    Ok(events)
-}
-
 /// Says what the start-up check of the decision log's seal found: loudly
 /// when the log's end does not agree with the audit key; and, at every
 /// start, that a first key still on the machine must go to the auditor.
-fn log_seal(opened: &SealOpened, layout: &Layout) {
+pub(crate) fn log_seal(opened: &SealOpened, layout: &Layout) {
     match opened {
         SealOpened::Continued => {}
         SealOpened::Started { first_key, unsealed_lines } => tracing::warn!(
@@ -381,10 +297,9 @@ fn log_start(
     layout: &Layout,
     settings: &Settings,
     rules: &RulesInForce,
-    recovered: &recovery::Recovered,
-    history: &PatientHistory,
-    owed_at_start: usize,
+    opened: &recorder::Opened,
 ) {
+    let (recovered, history) = (&opened.recovered, opened.recorder.history());
     tracing::info!(
         root = %layout.root.display(),
         rules = %rules.origin(),
@@ -402,7 +317,7 @@ fn log_start(
         abandoned_records = recovered.abandoned,
         history = %history.path().display(),
         history_usable = history.outage().is_none(),
-        history_changes_to_catch_up = owed_at_start,
+        history_changes_to_catch_up = opened.owed_at_start,
         pid = std::process::id(),
         "embolint watch started"
     );

@@ -18,7 +18,7 @@
 //! A ctime in the future (the wall clock was set back since) gives no
 //! credit: the plan waits the whole settle time, as without this.
 
-use super::claim::Fingerprint;
+use crate::recorder::claim::Fingerprint;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Taken off a ctime's age: the kernel stamps ctime from a coarse clock

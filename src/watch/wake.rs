@@ -115,6 +115,7 @@ fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
         _ => None,
     };
     let destination = rename_destination(&event.kind, event.paths.len());
+    let created = matches!(event.kind, EventKind::Create(_));
     event
         .paths
         .into_iter()
@@ -130,7 +131,7 @@ fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
             }
             (Some(parent), Some(name)) if parent == inbox => Some(Wake::Inbox {
                 name: name.to_os_string(),
-                writing,
+                writing: if created && made_whole(&path) { Some(false) } else { writing },
                 renamed_in: destination == Some(index),
             }),
             (Some(parent), _) if parent == dirs.requests => Some(Wake::Requests),
@@ -139,6 +140,24 @@ fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
             _ => Some(Wake::Settings(path)),
         })
         .collect()
+}
+
+/// Whether a name just created in the inbox came into being whole, so that
+/// no writer can be holding it open: a symbolic link (`ln -s`: its target
+/// is written with the link, at once) or a second name of an existing file
+/// (`ln`: a hard link, `st_nlink` above one). Neither is followed by the
+/// "closed after writing" event a writer's new file brings, so taking their
+/// creation for a writer at work would hold them for the writer grace (60
+/// s). They still wait the settle time like any file not renamed in, and a
+/// change made through another name of a hard-linked file (its ctime)
+/// starts that wait again; the daemon then judges a private copy of the
+/// bytes it read (see `recorder::claim::take_own_copy`). A file a writer
+/// creates (`cp`, an editor, a slow script) has one name when it is
+/// created, and is waited for as before.
+fn made_whole(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|meta| meta.file_type().is_symlink() || (meta.is_file() && meta.nlink() > 1))
 }
 
 /// Which of an event's paths, if any, is the new name of a renamed file.
@@ -254,5 +273,33 @@ mod tests {
         let seen = wakes_for(&wakes, "a.json");
         assert!(!seen.is_empty());
         assert!(seen.iter().all(|(_, renamed_in)| !renamed_in), "{seen:?}");
+    }
+
+    #[test]
+    fn a_hard_link_or_a_symbolic_link_made_in_the_inbox_is_not_taken_for_a_writer() {
+        let (dir, inbox, requests) = watched_folders();
+        let outside = dir.path().join("plan.json");
+        std::fs::write(&outside, b"{}").unwrap();
+        let (send, wakes) = channel();
+        let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
+        std::fs::hard_link(&outside, inbox.join("linked.json")).unwrap();
+        let seen = wakes_for(&wakes, "linked.json");
+        assert!(!seen.is_empty());
+        assert!(seen.iter().all(|(writing, _)| *writing != Some(true)), "{seen:?}");
+        std::os::unix::fs::symlink(&outside, inbox.join("symlink.json")).unwrap();
+        let seen = wakes_for(&wakes, "symlink.json");
+        assert!(!seen.is_empty());
+        assert!(seen.iter().all(|(writing, _)| *writing != Some(true)), "{seen:?}");
+    }
+
+    #[test]
+    fn a_file_created_by_a_writer_is_taken_for_a_writer_until_it_is_closed() {
+        let (_dir, inbox, requests) = watched_folders();
+        let (send, wakes) = channel();
+        let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
+        let file = std::fs::File::create(inbox.join("a.json")).unwrap();
+        let seen = wakes_for(&wakes, "a.json");
+        assert_eq!(seen.first(), Some(&(Some(true), false)), "{seen:?}");
+        drop(file);
     }
 }

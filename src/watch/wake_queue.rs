@@ -9,8 +9,8 @@
 //! (hints only say where to look first; the listing is the truth). Signals,
 //! settings and request wake-ups are never dropped.
 
-use super::failpoint;
 use super::wake::Wake;
+use crate::recorder::failpoint;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};

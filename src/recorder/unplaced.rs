@@ -20,12 +20,12 @@
 //! history rebuild replays them in log order.
 
 use super::batch::{Judged, Placed};
-use super::fatal::{storage, Fatal};
-use super::file_name;
 use super::forget;
 use super::patient_history::PatientHistory;
 use crate::audit::decision_log::{DecisionLog, PastDecision, Placement};
 use crate::history::{History, HistoryError, RecordedPlan};
+use crate::watch::fatal::{storage, Fatal};
+use crate::watch::file_name;
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;

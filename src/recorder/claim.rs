@@ -2,8 +2,8 @@
 //! opening anything but a regular file, never reading more than the size
 //! limit into memory, and noticing when the file changes under us.
 
-use super::folder::Folder;
 use crate::check::sha256_hex;
+use crate::watch::folder::Folder;
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Write};

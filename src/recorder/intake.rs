@@ -1,21 +1,22 @@
-//! Other intakes of the same recorder. The daemon's loop is the one writer
-//! of the decision log, the history and the outcome folders; another intake
-//! in the same process (the HTTP service, `crate::serve`) feeds it and
-//! follows it through this trait, never by writing itself:
+//! Other intakes of the same recorder. The recorder (run by the daemon's
+//! loop) is the one writer of the decision log, the history and the outcome
+//! folders; another intake in the same process (the HTTP service,
+//! `crate::serve`) feeds it and follows it through this trait, never by
+//! writing itself:
 //!
 //! - a plan it receives is put into the inbox under a name of its own
 //!   (see `crate::serve::staging`) and judged, recorded and placed by the
-//!   loop like any dropped plan, in the loop's batches (one log sync per
+//!   recorder like any dropped plan, in the same batches (one log sync per
 //!   batch: the group commit);
 //! - an event it must record (CDS Hooks feedback) is handed over here and
-//!   appended by the loop between batches;
+//!   appended by the recorder between batches;
 //! - it learns that the log grew, which rules are in force, and whether the
 //!   history can be used, from the calls below.
 
 use crate::rules::RuleSet;
 use std::io;
 
-/// What the daemon's loop tells, and takes from, another intake.
+/// What the recorder tells, and takes from, another intake.
 pub trait Intake: Send + Sync {
     /// Appends the events waiting to be recorded, with `append` (one call,
     /// the lines synced when it returns `Ok`), and tells their senders.

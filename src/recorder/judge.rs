@@ -3,11 +3,11 @@
 //! checker cannot be given.
 
 use super::claim::{Claim, Content};
-use super::file_name;
 use crate::check::{check, oversized_verdict, Checked, PlanFile, PLAN_FORMAT_RULE};
 use crate::history::{History, HistoryError};
 use crate::rules::RuleSet;
 use crate::verdict::{Finding, Severity, Verdict};
+use crate::watch::file_name;
 use std::ffi::OsStr;
 
 /// Judges what was read from inbox file `name`. An error means the plan

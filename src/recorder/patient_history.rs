@@ -33,11 +33,11 @@
 //! [`RETRY_EVERY`]. Changes the log holds but the database lacks are kept
 //! ([`Owed`]) and applied first when it is back.
 
-use super::fatal::Fatal;
 use super::forget::{self, ForgetEvent};
-use super::layout::Layout;
 use super::unplaced::{self, NotPlacedEvent};
 use crate::history::{History, HistoryError, RecordedPlan};
+use crate::watch::fatal::Fatal;
+use crate::watch::layout::Layout;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

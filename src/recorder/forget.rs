@@ -24,12 +24,12 @@
 //! second event. A request that already has its answer is only removed.
 
 use super::failpoint::{self, Step};
-use super::fatal::{storage, Fatal};
-use super::layout::{self, Layout, LockError};
 use super::outcome;
 use super::patient_history::{owed_by, PatientHistory};
 use crate::audit::decision_log::DecisionLog;
 use crate::history::RecordedPlan;
+use crate::watch::fatal::{storage, Fatal};
+use crate::watch::layout::{self, Layout, LockError};
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::Path;
@@ -190,7 +190,7 @@ pub fn forget(
         return Ok(Forgot::Owed);
     }
     failpoint::hit(Step::AfterForgetHistory);
-    let patient = super::pseudonym::in_log(&event.patient_id);
+    let patient = crate::watch::pseudonym::in_log(&event.patient_id);
     tracing::info!(plan_id = %event.plan_id, %patient, by = %event.by, "plan withdrawn from the patient history");
     Ok(Forgot::Done(Box::new(ForgetAnswer::withdrawn(&event))))
 }

@@ -1,0 +1,389 @@
+//! The recorder: the one writer of a root's decision log, patient history
+//! and outcome folders. Every plan embolint records, whichever way it came
+//! in, is read, judged, recorded, entered in the history, given its verdict
+//! file and moved by this component, in batches that share one disk sync.
+//!
+//! # Who calls whom
+//! ```text
+//!  folder drops ──► inbox/ ◄── HTTP /v1/plans, CDS order-sign (crate::serve::staging:
+//!                     │          written, synced, renamed in under a name made
+//!                     │          from the idempotency key)
+//!        crate::watch (the loop): lists the inbox, waits for plans to settle
+//!                     │
+//!                     ▼  Recorder::record(ready names, rules)  — one batch
+//!   claim ─► judge ─► [history rows into the batch transaction]
+//!                     │
+//!                     ▼  batch::commit — the group commit
+//!   records appended + ONE log sync ─► history commit ─► sidecars + sync
+//!   ─► renames (sidecar, then plan) ─► folder syncs
+//!                     │
+//!                     ▼  Intake::appended (the follower: crate::serve)
+//!   the decision index catches up; waiting HTTP requests get their record
+//! ```
+//! The folder watcher ([`crate::watch`]) owns the recorder and calls it
+//! from its one loop thread: [`Recorder::record`] for the plans that are
+//! ready, [`Recorder::record_events`] for events another intake hands over
+//! (CDS Hooks feedback), [`Recorder::carry_out_requests`] for withdrawals.
+//! The HTTP service never writes the log, the history or an outcome folder:
+//! it stages plans into the inbox and follows the recorder through
+//! [`intake::Intake`], the trait the recorder calls back.
+//!
+//! # Group commit
+//! It happens in [`batch::commit`], once per batch of up to `batch_size`
+//! plans (whatever their intake): every record of the batch is appended
+//! with one write and made durable with one sync of the log, then the
+//! history transaction that holds the batch's passed plans commits, then
+//! every verdict file is written and the outcome folders synced once. A
+//! request of `/v1/plans` is answered only after its plan's batch is
+//! placed, so its 201 always names a durable record.
+//!
+//! # Why both intakes stay exactly-once
+//! The inbox is the one queue, and it is on disk. A dropped plan is there
+//! before the recorder sees it; a plan received over HTTP is written there,
+//! synced, under a name derived from its idempotency key, and the inbox's
+//! entry is synced before the batch's records are written. So a plan either
+//! is in the inbox (not yet recorded: it will be) or has its record in the
+//! log (naming its inbox name, so its idempotency key), never both without
+//! the log saying so: after a kill -9, [`recovery`] finishes the log's final
+//! batch from its records, and a retried request finds its first record by
+//! name, or its plan still waiting, and is never recorded twice
+//! ([`intake::Intake::already_recorded`]). The next batch starts only when
+//! the previous one is placed and synced, so only the final batch can be
+//! unfinished. A failed sync of the log, the history or a folder stops the
+//! daemon ([`crate::watch::fatal`]): nothing is answered as recorded that
+//! might not be.
+//!
+//! # Layout
+//! - [`claim`]: reading one inbox file safely (no links, no FIFOs,
+//!   size-limited, noticing changes).
+//! - [`judge`]: the verdict on what was read.
+//! - [`patient_history`]: judging with the patient history, recording
+//!   passed plans in it, in step with the decision log; outages.
+//! - [`batch`]: the crash-safe order of one batch: the group commit.
+//! - [`outcome`]: unique names, sidecars, moves and syncs.
+//! - [`unplaced`]: a judged plan that could not be placed: its record of
+//!   its own, its history rows taken out again.
+//! - [`recovery`]: finishing, at start-up, the batch a crash interrupted.
+//! - [`forget`]: withdrawing a cancelled plan from the history.
+//! - [`intake`]: what the recorder tells another intake that follows it.
+//! - [`failpoint`]: a test hook that crashes the daemon at an exact step.
+//! - [`taking`]: one plan of a batch, from its inbox name to its judged
+//!   record (the step before the group commit).
+
+pub mod batch;
+pub mod claim;
+pub mod failpoint;
+pub mod forget;
+pub mod intake;
+pub mod judge;
+pub mod outcome;
+pub mod patient_history;
+pub mod recovery;
+pub mod taking;
+pub mod unplaced;
+
+use crate::audit::decision_log::DecisionLog;
+use crate::rules::RuleSet;
+use crate::watch::fatal::{storage, Fatal};
+use crate::watch::layout::{Folders, Layout};
+use batch::Judged;
+use claim::Fingerprint;
+use intake::Intake;
+use patient_history::PatientHistory;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use unplaced::NotPlacedEvent;
+
+/// The one writer of a root's decision log, history and outcome folders.
+pub struct Recorder {
+    /// The root's inbox and outcome folders, held open: plans are read and
+    /// verdict files written and moved only through these, so nothing
+    /// lands outside the root.
+    folders: Folders,
+    /// The decision log, the source of truth.
+    log: DecisionLog,
+    /// The patient history, judged against and recorded into.
+    history: PatientHistory,
+    /// Where withdrawal requests wait (`state/requests`).
+    requests: PathBuf,
+    /// Another intake that follows the records (the HTTP service), if any.
+    follower: Option<Arc<dyn Intake>>,
+}
+
+/// How the plans of a batch are judged.
+pub struct Judging<'a> {
+    /// The rule set in force.
+    pub rules: &'a RuleSet,
+    /// Largest plan file read, in bytes; larger files are invalid.
+    pub max_plan_bytes: u64,
+    /// Set by SIGTERM/SIGINT: no plan is taken up after it is set (the
+    /// plans in hand are recorded and placed).
+    pub stop: &'a AtomicBool,
+}
+
+/// What became of one ready inbox plan handed to [`Recorder::record`]:
+/// what the intake that listed it should do with that name now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Taken {
+    /// Recorded (placed, or recorded as not placed): done.
+    Recorded,
+    /// No longer in the inbox (or a retried HTTP copy whose first copy is
+    /// recorded, removed unrecorded): done.
+    Gone,
+    /// Changed since it was listed, or given a private copy (hard links):
+    /// look at it again once it settles.
+    LookAgain,
+    /// Cannot be read now: try again later.
+    Postponed,
+}
+
+/// A recorder just opened, and what opening it found.
+pub struct Opened {
+    /// The recorder.
+    pub recorder: Recorder,
+    /// What recovery finished of the batch a crash interrupted.
+    pub recovered: recovery::Recovered,
+    /// History changes the log held and the database lacked at start-up.
+    pub owed_at_start: usize,
+}
+
+impl Recorder {
+    /// Opens the decision log (cutting a record torn by a crash), finishes
+    /// the batch a crash interrupted, records what recovery found could
+    /// not be placed, and opens the history, catching it up with the log.
+    pub fn open(layout: &Layout, folders: Folders, max_plan_bytes: u64) -> Result<Opened, Fatal> {
+        let decisions = layout.decisions();
+        let (mut log, tail) = DecisionLog::open(&decisions, &layout.state)
+            .map_err(storage(format!("opening the decision log {}", decisions.display())))?;
+        if tail.repaired_bytes > 0 || tail.unreadable_lines > 0 {
+            tracing::warn!(
+                cut_bytes = tail.repaired_bytes,
+                unreadable_lines = tail.unreadable_lines,
+                "the decision log ended in a record torn by a crash; it was cut (its plan was never moved and is judged again)"
+            );
+        }
+        if tail.unchained_lines > 0 {
+            tracing::warn!(
+                lines = tail.unchained_lines,
+                "the decision log ends in lines without the chain (seq, prev_sha256): written by an \
+                 embolint without it, or altered; new lines are chained after them, and \
+                 `embolint verify-log` reports where the chain breaks"
+            );
+        }
+        crate::watch::log_seal(&tail.seal, layout);
+        for dir in [&folders.passed, &folders.failed, &folders.invalid] {
+            outcome::remove_stale_temps_in(dir, outcome::TEMP_PREFIX)
+                .map_err(storage(format!("cleaning {}", dir.path().display())))?;
+        }
+        outcome::remove_stale_temps(&layout.requests(), outcome::TEMP_PREFIX)
+            .map_err(storage(format!("cleaning {}", layout.requests().display())))?;
+        outcome::remove_stale_temps_in(&folders.inbox, claim::COPY_PREFIX)
+            .map_err(storage(format!("cleaning {}", layout.inbox.display())))?;
+        let mut recovered = recovery::recover(&folders, &tail, max_plan_bytes)?;
+        let not_placed = record_not_placed(&mut log, &decisions, &mut recovered.not_placed)?;
+        // The history catches up with the log's final batch now, or, if it
+        // is unusable, as soon as it can be used (nothing is judged before).
+        let mut owed = patient_history::owed_by(&tail);
+        owed.extend(not_placed.into_iter().map(|e| patient_history::Owed::NotPlaced(Box::new(e))));
+        let mut history = PatientHistory::new(layout, owed);
+        let owed_at_start = history.owed();
+        history.usable(Instant::now())?;
+        let recorder =
+            Recorder { folders, log, history, requests: layout.requests(), follower: None };
+        Ok(Opened { recorder, recovered, owed_at_start })
+    }
+
+    /// Has `follower` told of every record from now on.
+    pub fn follow_with(&mut self, follower: Arc<dyn Intake>) {
+        self.follower = Some(follower);
+    }
+
+    /// The root's folders, held open.
+    pub fn folders(&self) -> &Folders {
+        &self.folders
+    }
+
+    /// The patient history.
+    pub fn history(&self) -> &PatientHistory {
+        &self.history
+    }
+
+    /// The decision log's path.
+    pub fn log_path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// Whether plans can be recorded now: the history is usable (it is
+    /// tried again when its retry is due). An error is fatal.
+    pub fn ready(&mut self, now: Instant) -> Result<bool, Fatal> {
+        self.history.usable(now)
+    }
+
+    /// Judges, records and places one batch of ready inbox plans (at most
+    /// `batch_size`, listed in the inbox by an intake): one decision record
+    /// each, with one log sync for the batch. Returns what became of each
+    /// name taken up, or `None` when the history could not be used (then
+    /// nothing was taken up; the plans stay in the inbox). A plan left out
+    /// of the answer (a stop, or the history failing mid-batch) stays in
+    /// the inbox as it was.
+    pub fn record(
+        &mut self,
+        plans: &[(OsString, Fingerprint)],
+        judging: &Judging,
+    ) -> Result<Option<Vec<(OsString, Taken)>>, Fatal> {
+        if !self.history.usable(Instant::now())? || !self.history.begin_batch() {
+            return Ok(None);
+        }
+        let mut taken = Vec::with_capacity(plans.len());
+        let judged = self.judge_batch(plans, judging, &mut taken)?;
+        if judged.is_empty() {
+            self.history.finish_batch(Vec::new());
+        } else {
+            self.commit(judged, &mut taken)?;
+        }
+        Ok(Some(taken))
+    }
+
+    /// Judges the plans of one batch, inside the history's batch
+    /// transaction; stops at the first plan the history fails for.
+    fn judge_batch(
+        &mut self,
+        plans: &[(OsString, Fingerprint)],
+        judging: &Judging,
+        taken: &mut Vec<(OsString, Taken)>,
+    ) -> Result<Vec<Judged>, Fatal> {
+        let mut judged = Vec::with_capacity(plans.len());
+        let mut reserved = std::collections::HashSet::new();
+        for (name, fingerprint) in plans {
+            if judging.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let plan = taking::Plan { name, fingerprint };
+            match taking::take(self, plan, judging, &mut reserved)? {
+                taking::Outcome::Judged(mut plan) => {
+                    if let Some(rows) = &plan.placement.history {
+                        // What its rows replace, to put back if it is not placed.
+                        let database = self.history.database();
+                        plan.replaces = database.and_then(|h| h.plan(&rows.plan_id).ok().flatten());
+                    }
+                    let recorded =
+                        plan.placement.history.as_ref().map_or(true, |rows| self.history.put(rows));
+                    judged.push(*plan);
+                    if !recorded {
+                        break;
+                    }
+                }
+                taking::Outcome::Left(then) => taken.push((name.clone(), then)),
+                taking::Outcome::NotNow => {}
+                taking::Outcome::HistoryFailed(error) => {
+                    self.history.fail(error);
+                    break;
+                }
+            }
+        }
+        Ok(judged)
+    }
+
+    /// Records and places judged plans (see [`batch`]).
+    fn commit(
+        &mut self,
+        mut judged: Vec<Judged>,
+        taken: &mut Vec<(OsString, Taken)>,
+    ) -> Result<(), Fatal> {
+        let staged =
+            self.follower.as_ref().is_some_and(|i| judged.iter().any(|j| i.staged(&j.name)));
+        if staged {
+            // Plans staged by another intake: their names in the inbox are
+            // made durable before their records (one sync for the batch).
+            self.folders.inbox.sync().map_err(storage(format!(
+                "syncing the inbox {}",
+                self.folders.inbox.path().display()
+            )))?;
+        }
+        let number = self.log.next_batch();
+        for plan in &mut judged {
+            plan.placement.batch = number;
+        }
+        let fates = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?;
+        let mut not_placed = Vec::new();
+        for (plan, fate) in judged.iter().zip(fates) {
+            taken.push((plan.name.clone(), Taken::Recorded));
+            taking::report(plan, &fate);
+            not_placed.extend(NotPlacedEvent::of(plan, &fate));
+        }
+        let recorded = unplaced::record(&mut self.log, &mut self.history, &not_placed);
+        self.tell_appended();
+        recorded
+    }
+
+    /// Appends the events another intake handed over (CDS Hooks
+    /// feedback), synced, and tells it how things stand.
+    pub fn record_events(&mut self, history_usable: bool, inbox_plans: usize) -> Result<(), Fatal> {
+        let Some(follower) = self.follower.clone() else { return Ok(()) };
+        let log = &mut self.log;
+        let action = format!("syncing the decision log {}", log.path().display());
+        follower.append_waiting(&mut |lines| log.append(lines)).map_err(storage(action))?;
+        follower.status(history_usable, inbox_plans);
+        Ok(())
+    }
+
+    /// Carries out waiting withdrawal requests (between batches). Returns
+    /// whether some are left because the history could not be used.
+    pub fn carry_out_requests(&mut self) -> Result<bool, Fatal> {
+        forget::run_requests(&self.requests, &mut self.log, &mut self.history)?;
+        self.tell_appended();
+        Ok(self.history.outage().is_some())
+    }
+
+    /// Tells the follower the rule set in force (at start-up, on reload).
+    pub fn tell_rules(&self, rules: &RuleSet) {
+        if let Some(follower) = &self.follower {
+            follower.rules_in_force(rules);
+        }
+    }
+
+    /// Tells the follower that the log grew.
+    pub fn tell_appended(&self) {
+        if let Some(follower) = &self.follower {
+            follower.appended();
+        }
+    }
+
+    /// Whether another intake has already recorded the plan staged as
+    /// `name` (see [`Intake::already_recorded`]).
+    fn already_recorded(&self, name: &std::ffi::OsStr) -> bool {
+        self.follower.as_ref().is_some_and(|follower| follower.already_recorded(name))
+    }
+}
+
+/// Writes, synced, the `plan-not-placed` records recovery found missing,
+/// each with the earlier version its rows had replaced (from the log), and
+/// returns them for the history to apply.
+fn record_not_placed(
+    log: &mut DecisionLog,
+    decisions: &Path,
+    found: &mut Vec<NotPlacedEvent>,
+) -> Result<Vec<NotPlacedEvent>, Fatal> {
+    let mut events = std::mem::take(found);
+    if events.is_empty() {
+        return Ok(events);
+    }
+    for event in &mut events {
+        if let Some(withdrawn) = &event.withdrawn {
+            event.restored = unplaced::earlier_version(decisions, withdrawn)
+                .map_err(storage(format!("reading the decision log {}", decisions.display())))?;
+        }
+    }
+    let mut lines = Vec::new();
+    for event in &events {
+        let line = serde_json::to_vec(event).map_err(std::io::Error::other);
+        lines.extend(line.map_err(storage("writing a plan-not-placed record"))?);
+        lines.push(b'\n');
+    }
+    log.append(&lines)
+        .map_err(storage(format!("syncing the decision log {}", decisions.display())))?;
+    Ok(events)
+}
