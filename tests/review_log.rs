@@ -172,6 +172,9 @@ fn log_of_a_root_without_a_decision_log_exits_3_and_a_bad_date_is_refused() {
     let output = log(&site, &["--since", "5 Nov 2026"]);
     assert_eq!(output.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&output.stderr).contains("YYYY-MM-DD"));
+    let output = log(&site, &["--verdict", "maybe"]);
+    assert_eq!(output.status.code(), Some(3), "a usage error exits 3, never 1 or 2");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pass, fail, invalid"));
 }
 
 /// Runs `embolint log` in a pseudo-terminal (util-linux `script`).
@@ -234,4 +237,60 @@ fn log_indexes_the_log_again_when_it_was_replaced_by_a_shorter_one() {
     let first_two: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
     std::fs::write(&path, first_two).unwrap();
     assert_eq!(files(&stdout(&log(&site, &[]))), ["b-fail.json", "a-pass.json"]);
+}
+
+#[test]
+fn log_builds_the_index_again_when_it_was_deleted_or_damaged_and_answers_as_before() {
+    let site = site_with_decisions();
+    let listed = stdout(&log(&site, &[]));
+    let as_json = stdout(&log(&site, &["--format", "json"]));
+    let index = site.root().join("state/decisions-index.sqlite");
+    assert!(index.is_file());
+    // Deleted (with its write-ahead files): built again, same answers.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", index.display()));
+    }
+    assert_eq!(stdout(&log(&site, &[])), listed);
+    assert!(index.is_file(), "the index is kept again");
+    // Damaged (not a database any more): removed and built again, not an error.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", index.display()));
+    }
+    std::fs::write(&index, b"this is not an SQLite database, it was overwritten".repeat(100))
+        .unwrap();
+    let output = log(&site, &["--format", "json"]);
+    assert_eq!(stdout(&output), as_json);
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(&std::fs::read(&index).unwrap()[..16], b"SQLite format 3\0", "built again");
+    assert_eq!(stdout(&log(&site, &["--verdict", "fail"])).lines().count(), 2);
+}
+
+#[test]
+fn log_never_answers_from_an_index_of_another_log_restored_from_a_backup_that_then_grew() {
+    // The root is restored from a backup taken after two decisions, with
+    // the index of five kept; the daemon then makes four new decisions, so
+    // the log is longer than what the index covered, but not the same log.
+    let mut site = site_with_decisions();
+    assert_eq!(files(&stdout(&log(&site, &[]))).len(), 5);
+    let path = site.root().join("log/decisions.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first_two: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, &first_two).unwrap();
+    let daemon = site.start(&[]);
+    let new = ["f.json", "g.json", "h.json", "i.json"];
+    for (i, name) in new.iter().enumerate() {
+        site.drop_plan(name, &plan_on(&format!("PLN-N{i}"), "PAT-NEW", "2026-11-05"));
+        site.wait_for_records(3 + i);
+    }
+    assert!(daemon.terminate().success());
+    assert!(std::fs::metadata(&path).unwrap().len() > text.len() as u64, "the log grew past");
+    assert_eq!(
+        files(&stdout(&log(&site, &[]))),
+        ["i.json", "h.json", "g.json", "f.json", "b-fail.json", "a-pass.json"]
+    );
+    let records = json_records(&log(&site, &["--patient", "PAT-0007", "--format", "json"]));
+    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [2], "only the decision still in the log");
+    assert_eq!(stdout(&log(&site, &["--verdict", "invalid"])).lines().count(), 1);
+    assert!(stdout(&log(&site, &["--verdict", "invalid"])).starts_with("no decision matches"));
 }

@@ -176,3 +176,93 @@ fn off_loopback_the_page_needs_the_token_and_its_cookie_is_secure_httponly_and_s
     assert_eq!(status, 401);
     drop(daemon);
 }
+
+/// Markup a plan could smuggle in, each to be shown as text only.
+const HOSTILE: [&str; 4] = ["<script", "<img", "<b>", "<i>"];
+
+/// Asserts that no hostile markup reached `page` as markup.
+fn assert_inert(what: &str, page: &Page) {
+    for tag in HOSTILE {
+        assert!(!page.body.contains(tag), "{what} carries {tag} as markup:\n{}", page.body);
+    }
+}
+
+#[test]
+fn everything_a_plan_brings_is_shown_as_text_file_names_patient_ids_and_free_text() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let patient = r#""><script>alert(1)</script>' & <b>P/1"#;
+    let plan_id = r#"<img src=x onerror=alert(2)>"#;
+    let reason = r#"</td></tr></table><script>alert(3)</script>"#;
+    let by = r#"Dr "Quote" O'Hara & <b>co</b>"#;
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&plan_on("PLN", "x", "2026-11-05")).unwrap();
+    plan["plan_id"] = plan_id.into();
+    plan["patient"]["id"] = patient.into();
+    plan["acknowledgements"] =
+        serde_json::json!([{ "rule": "course-length", "reason": reason, "by": by }]);
+    let file = r#"q"<i>x&'.json"#;
+    site.drop_plan(file, &plan.to_string());
+    site.wait_for_records(1);
+    util::wait_until("placed", || site.every_record_placed());
+    let record = site.records().remove(0);
+    assert_eq!(record["patient_id"], patient, "{record}");
+
+    let list = get(&format!("{base}/"), None);
+    assert_eq!(list.status, 200);
+    assert_inert("the list", &list);
+    assert!(list.body.contains("&lt;img src=x onerror=alert(2)&gt;"), "{}", list.body);
+    assert!(list.body.contains("q&quot;&lt;i&gt;x&amp;'.json"), "{}", list.body);
+    // The patient's link is one path segment, whatever the id holds.
+    let link = format!("/patients/{}", percent(patient));
+    assert!(list.body.contains(&format!("href=\"{link}\"")), "{}", list.body);
+
+    let decision = get(&format!("{base}/decisions/1"), None);
+    assert_eq!(decision.status, 200);
+    assert_inert("the decision", &decision);
+    assert!(decision.body.contains("&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;script&gt;"));
+    assert!(decision.body.contains("Dr &quot;Quote&quot; O'Hara &amp; &lt;b&gt;co&lt;/b&gt;"));
+    assert!(decision.body.contains("Acknowledged by"), "the acknowledgement is shown");
+
+    let patient_page = get(&format!("{base}{link}"), None);
+    assert_eq!(patient_page.status, 200, "{}", patient_page.body);
+    assert_inert("the patient's page", &patient_page);
+    assert!(patient_page.body.contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    // What is typed into the filters comes back in the form as text.
+    let filtered = get(&format!("{base}/?patient={}&rule=%3Cb%3E", percent(patient)), None);
+    assert_inert("the filtered list", &filtered);
+    assert_eq!(filtered.body.matches("<tr class=\"decision\"").count(), 0, "no rule <b> fired");
+    let by_patient = get(&format!("{base}/?patient={}", percent(patient)), None);
+    assert_eq!(by_patient.body.matches("<tr class=\"decision\"").count(), 1);
+    for refused in [
+        format!("/?since={}", percent("<script>")),
+        format!("/rules/{}", percent("<script>x")),
+        format!("/patients/{}", percent("<img src=x onerror=y>")),
+    ] {
+        let page = get(&format!("{base}{refused}"), None);
+        assert!(page.status >= 400, "{refused}");
+        assert_inert(&refused, &page);
+        assert!(page.body.contains("&lt;"), "{refused}: what was asked is shown as text");
+    }
+    // The download's name cannot break out of its header.
+    let download = get(&format!("{base}/decisions/1/plan"), None);
+    assert_eq!(
+        download.header("content-disposition"),
+        Some("attachment; filename=\"q__i_x__.json\"")
+    );
+    drop(daemon);
+}
+
+/// Every byte but letters, digits and `-._~` percent-encoded.
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

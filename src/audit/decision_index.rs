@@ -133,6 +133,42 @@ impl DecisionIndex {
         Self::with_connection(log_path, db, index_path.display().to_string())
     }
 
+    /// Opens the index as [`DecisionIndex::open`] does; an index file that
+    /// is not a database, or a damaged one, is removed and built again
+    /// from the log (it holds nothing the log does not), rather than
+    /// standing between people and the decisions.
+    ///
+    /// # Errors
+    /// The log cannot be opened, or the index cannot be created or read
+    /// for another reason (a lock held too long, a folder not writable).
+    pub fn open_or_rebuild(
+        log_path: &Path,
+        index_path: &Path,
+    ) -> Result<DecisionIndex, IndexError> {
+        match Self::open(log_path, index_path) {
+            Err(IndexError::Database { source, .. }) if is_damaged(&source) => {
+                tracing::warn!(
+                    index = %index_path.display(),
+                    "the decision index is damaged ({source}): removed, and built again from the \
+                     decision log"
+                );
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut path = index_path.as_os_str().to_owned();
+                    path.push(suffix);
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(source) => {
+                            return Err(IndexError::Log { path: PathBuf::from(path), source })
+                        }
+                    }
+                }
+                Self::open(log_path, index_path)
+            }
+            other => other,
+        }
+    }
+
     /// An index held in memory only, for a root whose `state/` cannot be
     /// written (a read-only copy for an auditor): built from the whole log
     /// each time.
@@ -488,11 +524,20 @@ pub fn open_for_root(root: &Path) -> Result<(DecisionIndex, bool), IndexError> {
     let state = layout.state;
     let writable = std::fs::symlink_metadata(&state).is_ok_and(|m| m.is_dir());
     if writable {
-        if let Ok(index) = DecisionIndex::open(&log, &state.join(FILE_NAME)) {
+        if let Ok(index) = DecisionIndex::open_or_rebuild(&log, &state.join(FILE_NAME)) {
             return Ok((index, true));
         }
     }
     DecisionIndex::in_memory(&log).map(|index| (index, false))
+}
+
+/// Whether SQLite says the index file is not a database or is damaged
+/// (not merely busy or unwritable).
+fn is_damaged(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
 }
 
 /// Whether the log still holds the indexed part unchanged: at least as

@@ -211,7 +211,7 @@ pub async fn with_index<T: Send + 'static>(
     let done = tokio::task::spawn_blocking(move || {
         let mut guard = service.review_index();
         if guard.is_none() {
-            let opened = DecisionIndex::open(&service.log_path, &service.index_path)
+            let opened = DecisionIndex::open_or_rebuild(&service.log_path, &service.index_path)
                 .map_err(|e| e.to_string())?;
             *guard = Some(opened);
         }
