@@ -80,7 +80,7 @@ impl Service {
     ) -> io::Result<Service> {
         let log_path = log.to_path_buf();
         let mut index = DecisionIndex::open(log)?;
-        index.catch_up()?;
+        index.catch_up_at_start()?;
         Ok(Service {
             rules: RwLock::new(Arc::new(rules)),
             recorded: Mutex::new(Recorded { index, waiters: HashMap::new() }),
