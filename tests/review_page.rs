@@ -266,3 +266,29 @@ fn percent(text: &str) -> String {
         })
         .collect()
 }
+
+/// The rows of the patient page's table of sessions.
+fn session_rows(page: &Page) -> usize {
+    let table = page.body.split("id=\"sessions\"").nth(1).unwrap_or_default();
+    let table = table.split("</table>").next().unwrap_or_default();
+    table.split("<tbody>").nth(1).unwrap_or_default().matches("<tr").count()
+}
+
+#[test]
+fn the_patient_page_shows_a_session_recorded_after_it_was_first_opened() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    site.drop_plan("a.json", &plan_on("PLN-A", "PAT-1", "2026-11-05"));
+    site.wait_for_records(1);
+    util::wait_until("placed", || site.every_record_placed());
+    let first = get(&format!("{base}/patients/PAT-1"), None);
+    assert_eq!(session_rows(&first), 1, "{}", first.body);
+    site.drop_plan("b.json", &plan_on("PLN-B", "PAT-1", "2027-01-20"));
+    site.wait_for_records(2);
+    util::wait_until("placed", || site.every_record_placed());
+    assert_eq!(site.records()[1]["verdict"], "pass");
+    let second = get(&format!("{base}/patients/PAT-1"), None);
+    assert_eq!(session_rows(&second), 2, "the history is read as it is now:\n{}", second.body);
+    assert!(second.body.contains("2027-01-20"));
+    drop(daemon);
+}

@@ -48,6 +48,10 @@ pub struct Service {
     pub index_path: PathBuf,
     /// That index, opened at the first page asked for.
     review_index: Mutex<Option<crate::audit::decision_index::DecisionIndex>>,
+    /// The patient history, opened read-only once for the patient pages
+    /// (opening checks the whole database: a third of a second for a
+    /// million recorded plans).
+    review_history: Mutex<Option<crate::history::History>>,
 }
 
 /// The index and the waiters, under one lock, so a waiter registered after
@@ -97,6 +101,7 @@ impl Service {
                 .state
                 .join(crate::audit::decision_index::FILE_NAME),
             review_index: Mutex::new(None),
+            review_history: Mutex::new(None),
         })
     }
 
@@ -115,6 +120,12 @@ impl Service {
         &self,
     ) -> MutexGuard<'_, Option<crate::audit::decision_index::DecisionIndex>> {
         self.review_index.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The review page's read-only patient history (`None` until first
+    /// opened).
+    pub fn review_history(&self) -> MutexGuard<'_, Option<crate::history::History>> {
+        self.review_history.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether the patient history can be used now.

@@ -124,12 +124,20 @@ fn sessions_of(
     rules: &RuleSet,
     limits: &Limits,
 ) -> Result<Vec<SessionView>, String> {
-    let recorded = match History::open_read_only(&service.history_path) {
-        Ok(history) => history.sessions_of(patient).map_err(|e| e.to_string())?,
-        // No history yet (nothing has passed): no sessions.
-        Err(_) if !service.history_path.exists() => Vec::new(),
-        Err(e) => return Err(format!("the patient history cannot be read: {e}")),
+    let mut history = service.review_history();
+    if history.is_none() {
+        match History::open_read_only(&service.history_path) {
+            Ok(opened) => *history = Some(opened),
+            // No history yet (nothing has passed): no sessions.
+            Err(_) if !service.history_path.exists() => {}
+            Err(e) => return Err(format!("the patient history cannot be read: {e}")),
+        }
+    }
+    let recorded = match history.as_ref() {
+        Some(history) => history.sessions_of(patient).map_err(|e| e.to_string())?,
+        None => Vec::new(),
     };
+    drop(history);
     let mut sessions_by_plan: HashMap<String, Option<Vec<PlanSession>>> = HashMap::new();
     let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut views: Vec<SessionView> = Vec::new();
