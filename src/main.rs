@@ -75,6 +75,20 @@ enum Command {
     /// Exit status: 0 no verdict changes; 1 at least one verdict changes;
     /// 3 embolint could not run (bad rule file, no decision log).
     Replay(ReplayArgs),
+    /// List the decisions of a root, newest first: one line per decision
+    /// (time in UTC, verdict, file, plan, patient, the rules that fired),
+    /// or the decision records themselves as JSON Lines.
+    ///
+    /// Decisions are looked up in the decision index
+    /// (ROOT/state/decisions-index.sqlite), which is brought up to date with
+    /// the log first; nothing else under ROOT is written, and it works while
+    /// the daemon runs. Patient ids are compared as the history compares
+    /// them (case and spacing aside).
+    ///
+    /// Exit status: 0 listed (also when no decision matches: it says so);
+    /// 3 embolint could not run (no decision log under ROOT, an unreadable
+    /// index).
+    Log(LogArgs),
     /// Show the settings `watch` would run with, and where each comes from:
     /// the command line, the config file, or the built-in default.
     ///
@@ -436,6 +450,58 @@ struct ReplayArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct LogArgs {
+    /// The daemon's root folder: its decision log is read, never written.
+    #[arg(long, value_name = "DIR")]
+    root: PathBuf,
+    /// Only decisions with this verdict.
+    #[arg(long, value_enum)]
+    verdict: Option<VerdictChoice>,
+    /// Only decisions where this rule has findings (a rule id, as
+    /// `embolint rules` lists them).
+    #[arg(long, value_name = "RULE_ID")]
+    rule: Option<String>,
+    /// Only decisions about this patient.
+    #[arg(long, value_name = "PATIENT_ID")]
+    patient: Option<String>,
+    /// Only decisions made on this day or later (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = iso_date)]
+    since: Option<String>,
+    /// Only decisions made on this day or earlier (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = iso_date)]
+    until: Option<String>,
+    /// At most this many decisions (the newest) [default: all].
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Output format: text for people (one aligned line per decision), or
+    /// JSON Lines for software (each decision record as the log holds it).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// When to colour the verdicts: auto (on a terminal, unless NO_COLOR is
+    /// set), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+}
+
+/// A verdict, for `log --verdict`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum VerdictChoice {
+    /// No error finding that counts.
+    Pass,
+    /// At least one error finding that is not acknowledged.
+    Fail,
+    /// Not a readable plan.
+    Invalid,
+}
+
+/// A date as `YYYY-MM-DD`.
+fn iso_date(text: &str) -> Result<String, String> {
+    text.parse::<jiff::civil::Date>()
+        .map(|date| date.to_string())
+        .map_err(|_| format!("{text:?} is not a date written YYYY-MM-DD"))
+}
+
+#[derive(Debug, clap::Args)]
 struct ConfigArgs {
     /// The same options as `watch`.
     #[command(flatten)]
@@ -513,6 +579,7 @@ fn main() -> ExitCode {
             args.format.into(),
             &mut std::io::stdout(),
         ),
+        Command::Log(args) => log(args),
         Command::Completions { shell } => completions(shell),
         Command::Man { out_dir } => man_pages(&out_dir),
         Command::Pseudonym(args) => commands::pseudonym::print(
@@ -618,6 +685,40 @@ fn check(args: CheckArgs) -> Result<Status, Error> {
         fail_on_warn: args.fail_on_warn,
     };
     commands::check::check(&options, &mut std::io::stdout().lock(), &mut std::io::stderr())
+}
+
+/// Whether to colour text for a terminal: `--color`, else a terminal
+/// without NO_COLOR (set to anything but the empty string; no-color.org).
+fn use_color(choice: ColorChoice) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && !no_color,
+    }
+}
+
+fn log(args: LogArgs) -> Result<Status, Error> {
+    let verdict = args.verdict.map(|v| match v {
+        VerdictChoice::Pass => "pass",
+        VerdictChoice::Fail => "fail",
+        VerdictChoice::Invalid => "invalid",
+    });
+    let options = commands::log::LogOptions {
+        root: args.root,
+        filter: embolint::audit::decision_index::Filter {
+            verdict: verdict.map(str::to_string),
+            rule: args.rule,
+            patient: args.patient,
+            since: args.since,
+            until: args.until,
+            before: None,
+        },
+        limit: args.limit,
+        format: args.format.into(),
+        color: matches!(args.format, Format::Text) && use_color(args.color),
+    };
+    commands::log::log(&options, &mut std::io::stdout().lock(), &mut std::io::stderr())
 }
 
 fn history(args: HistoryArgs) -> Result<Status, Error> {

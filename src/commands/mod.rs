@@ -10,6 +10,7 @@
 //! - [`rules`]: list the rule set.
 //! - [`history`]: show a patient's recorded sessions, withdraw a plan,
 //!   rebuild the history from the decision log.
+//! - [`log`]: the decisions of a root, filtered, through the decision index.
 //! - [`verify_log`]: check the decision log's hash chain.
 //! - [`replay`]: judge the archived plans again under another rule set.
 //! - [`config`]: the daemon's settings in force and where each came from.
@@ -18,6 +19,7 @@
 pub mod check;
 pub mod config;
 pub mod history;
+pub mod log;
 pub mod pseudonym;
 pub mod replay;
 pub mod rules;
@@ -29,9 +31,10 @@ use std::io::Write;
 use std::path::Path;
 
 /// How a command writes its answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// For people: readable lines and a summary.
+    #[default]
     Text,
     /// For software: JSON (JSON Lines when there are several answers).
     Json,

@@ -140,6 +140,35 @@ impl Access {
         }
     }
 
+    /// Whether the service has a token (always off loopback): the review
+    /// page then asks for it before it shows anything of a patient.
+    pub fn token_required(&self) -> bool {
+        self.token_sha256.is_some()
+    }
+
+    /// The review page's cookie for a signed-in browser, when `token` is
+    /// the service's token. The cookie is derived from the token, never the
+    /// token itself, so a cookie cannot be used as a bearer token.
+    pub fn page_cookie_for(&self, token: &str) -> Option<String> {
+        let expected = self.token_sha256?;
+        let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        (given == expected).then(|| page_cookie(&expected))
+    }
+
+    /// Whether `value` is the review page's cookie.
+    pub fn is_page_cookie(&self, value: &str) -> bool {
+        match &self.token_sha256 {
+            // Compared as hashes, so the time taken does not tell where
+            // they differ.
+            Some(token) => {
+                let expected: [u8; 32] = Sha256::digest(page_cookie(token).as_bytes()).into();
+                let given: [u8; 32] = Sha256::digest(value.as_bytes()).into();
+                expected == given
+            }
+            None => true,
+        }
+    }
+
     /// Checks a CDS Hooks request's JWT for the endpoint at `path`.
     pub fn check_jwt(&self, authorization: Option<&str>, path: &str) -> Result<(), JwtRefused> {
         self.verify_jwt(authorization, path)
@@ -214,6 +243,14 @@ impl Access {
             ))),
         }
     }
+}
+
+/// The review page's cookie value for the token whose sha256 is `token`.
+fn page_cookie(token_sha256: &[u8; 32]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"embolint review page cookie\0");
+    hasher.update(token_sha256);
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Why a CDS Hooks request's JWT was not let through.

@@ -119,6 +119,7 @@ pub fn router(app: App, limits: Limits) -> Router {
     Router::new()
         .merge(v1)
         .merge(cds)
+        .merge(super::page::routes(app.clone()))
         .route("/cds-services", get(cds::discovery))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))

@@ -107,6 +107,21 @@ impl DecisionIndex {
     /// Reads the lines appended since the last call; returns the decision
     /// records among them.
     pub fn catch_up(&mut self) -> io::Result<Vec<NewRecord>> {
+        self.catch_up_keeping(true)
+    }
+
+    /// Indexes the whole log at start-up, without keeping the records: a
+    /// log of a million decisions would otherwise be held in memory whole,
+    /// parsed.
+    ///
+    /// # Errors
+    /// The log cannot be read.
+    pub fn catch_up_at_start(&mut self) -> io::Result<()> {
+        self.catch_up_keeping(false).map(drop)
+    }
+
+    /// [`DecisionIndex::catch_up`], keeping the new records or not.
+    fn catch_up_keeping(&mut self, keep: bool) -> io::Result<Vec<NewRecord>> {
         let mut added = Vec::new();
         self.log.seek(SeekFrom::Start(self.read_to))?;
         // Line by line, so a long log is never held in memory at once.
@@ -126,7 +141,9 @@ impl DecisionIndex {
             let Some(seq) = value.get("seq").and_then(|s| s.as_u64()) else { continue };
             self.lines.insert(seq, (start, text.len()));
             if let Some(record) = self.add_record(seq, start, text.len(), value) {
-                added.push(record);
+                if keep {
+                    added.push(record);
+                }
             }
         }
         Ok(added)

@@ -15,6 +15,7 @@
 //! - [`seen_tokens`]: the JWT ids already used, kept on disk until they
 //!   expire (a replay is refused also after a restart).
 //! - [`metrics`]: Prometheus metrics.
+//! - [`page`]: the review page at `/`, for people.
 
 // An error answer is an HTTP response, built where the problem is found and
 // sent as is: boxing it would only add an allocation per refused request.
@@ -26,6 +27,7 @@ pub mod cds;
 pub mod http;
 pub mod index;
 pub mod metrics;
+pub mod page;
 pub mod seen_tokens;
 pub mod service;
 pub mod staging;
@@ -187,6 +189,7 @@ fn attach(
     crate::recorder::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX)
         .map_err(cannot)?;
     let service = service::Service::new(
+        &daemon.layout.root,
         &daemon.layout.decisions(),
         Arc::clone(wakes),
         inbox,

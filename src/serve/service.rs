@@ -42,6 +42,18 @@ pub struct Service {
     history_outage: Mutex<Option<String>>,
     /// The metrics.
     pub metrics: Metrics,
+    /// The served root: the review page reads judged plans from its
+    /// outcome folders.
+    pub root: PathBuf,
+    /// The persistent decision index the review page reads
+    /// (`state/decisions-index.sqlite`).
+    pub index_path: PathBuf,
+    /// That index, opened at the first page asked for.
+    review_index: Mutex<Option<crate::audit::decision_index::DecisionIndex>>,
+    /// The patient history, opened read-only once for the patient pages
+    /// (opening checks the whole database: a third of a second for a
+    /// million recorded plans).
+    review_history: Mutex<Option<crate::history::History>>,
 }
 
 /// The index and the waiters, under one lock, so a waiter registered after
@@ -64,6 +76,7 @@ impl Recorded {
 impl Service {
     /// The state for a root whose log is at `log` (indexed at once).
     pub fn new(
+        root: &std::path::Path,
         log: &std::path::Path,
         wakes: Arc<WakeQueue>,
         inbox: Folder,
@@ -73,7 +86,7 @@ impl Service {
     ) -> io::Result<Service> {
         let log_path = log.to_path_buf();
         let mut index = DecisionIndex::open(log)?;
-        index.catch_up()?;
+        index.catch_up_at_start()?;
         Ok(Service {
             rules: RwLock::new(Arc::new(rules)),
             recorded: Mutex::new(Recorded { index, waiters: HashMap::new() }),
@@ -86,6 +99,12 @@ impl Service {
             history_usable: AtomicBool::new(true),
             history_outage: Mutex::new(None),
             metrics: Metrics::new(),
+            root: root.to_path_buf(),
+            index_path: crate::watch::layout::Layout::new(root)
+                .state
+                .join(crate::audit::decision_index::FILE_NAME),
+            review_index: Mutex::new(None),
+            review_history: Mutex::new(None),
         })
     }
 
@@ -97,6 +116,19 @@ impl Service {
     /// The index and waiters, locked.
     pub fn recorded(&self) -> MutexGuard<'_, Recorded> {
         self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The review page's decision index (`None` until first opened).
+    pub fn review_index(
+        &self,
+    ) -> MutexGuard<'_, Option<crate::audit::decision_index::DecisionIndex>> {
+        self.review_index.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The review page's read-only patient history (`None` until first
+    /// opened).
+    pub fn review_history(&self) -> MutexGuard<'_, Option<crate::history::History>> {
+        self.review_history.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether the patient history can be used now.
