@@ -26,14 +26,20 @@ pub enum Region {
 }
 
 impl Region {
-    /// The region a level's letters stand for, if they stand for one.
+    /// The region a level's letters stand for, if they stand for one
+    /// (in either case: `T`, `t`, `Th`, `TH`).
     fn of(letters: &str) -> Option<Region> {
-        match letters {
-            "c" => Some(Region::Cervical),
-            "t" | "th" | "d" => Some(Region::Thoracic),
-            "l" => Some(Region::Lumbar),
-            "s" => Some(Region::Sacral),
-            _ => None,
+        let is = |word: &str| letters.eq_ignore_ascii_case(word);
+        if is("c") {
+            Some(Region::Cervical)
+        } else if is("t") || is("th") || is("d") {
+            Some(Region::Thoracic)
+        } else if is("l") {
+            Some(Region::Lumbar)
+        } else if is("s") {
+            Some(Region::Sacral)
+        } else {
+            None
         }
     }
 
@@ -106,13 +112,10 @@ impl fmt::Display for Side {
 /// The levels and sides one or more texts name, as (level, side) pairs.
 pub type Pairs = BTreeSet<(Level, Side)>;
 
-/// The words of a text: its longest runs of ASCII letters and digits,
-/// lowercased.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect()
+/// The words of a text: its longest runs of ASCII letters and digits (as
+/// written; they are compared without regard to case).
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty())
 }
 
 /// The levels a text names, in order, each once.
@@ -124,14 +127,14 @@ fn words(text: &str) -> Vec<String> {
 /// assert!(levels("T9a TL1 T14").is_empty());
 /// ```
 pub fn levels(text: &str) -> Vec<Level> {
-    let words = words(text);
+    let mut words = words(text).peekable();
     let mut found: Vec<Level> = Vec::new();
-    for (i, word) in words.iter().enumerate() {
+    while let Some(word) = words.next() {
         let letters_end = word.find(|c: char| c.is_ascii_digit()).unwrap_or(word.len());
         let (letters, digits) = word.split_at(letters_end);
         let level = if digits.is_empty() {
             // A letter as a word, followed by a word that is a number.
-            words.get(i + 1).and_then(|next| Level::read(letters, next))
+            words.peek().and_then(|next| Level::read(letters, next))
         } else {
             Level::read(letters, digits)
         };
@@ -149,12 +152,12 @@ pub fn names_a_level(text: &str) -> bool {
 
 /// The sides a text names: the words `left` and `right`.
 pub fn sides(text: &str) -> Vec<Side> {
-    let words = words(text);
+    let names = |side: &str| words(text).any(|word| word.eq_ignore_ascii_case(side));
     let mut sides = Vec::new();
-    if words.iter().any(|w| w == "left") {
+    if names("left") {
         sides.push(Side::Left);
     }
-    if words.iter().any(|w| w == "right") {
+    if names("right") {
         sides.push(Side::Right);
     }
     sides

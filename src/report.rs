@@ -46,8 +46,8 @@ impl Style {
 pub fn render_verdict(verdict: &Verdict, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
-    let _ =
-        writeln!(out, "{}: {}{}", verdict.file, style.outcome(verdict.verdict), identity(verdict));
+    let file = shown_file_name(&verdict.file);
+    let _ = writeln!(out, "{file}: {}{}", style.outcome(verdict.verdict), identity(verdict));
     let (acknowledged, counted): (Vec<&Finding>, Vec<&Finding>) =
         verdict.findings.iter().partition(|f| f.acknowledged.is_some());
     for (severity, rule, findings) in by_severity_and_rule(&counted) {
@@ -94,6 +94,18 @@ fn by_severity_and_rule<'f>(
         }
     }
     groups
+}
+
+/// A file name as the report shows it: as it is, unless it holds a control
+/// character (a line break in a name would split the report's first line,
+/// a terminal escape would act on the terminal); then quoted and escaped:
+/// `"two\nlines.json"`.
+fn shown_file_name(file: &str) -> std::borrow::Cow<'_, str> {
+    if file.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(format!("{file:?}"))
+    } else {
+        std::borrow::Cow::Borrowed(file)
+    }
 }
 
 /// The plan and patient, when they could be read.

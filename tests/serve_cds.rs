@@ -158,12 +158,86 @@ fn feedback_overridden_is_recorded_naming_the_decision_and_feedback_on_an_unknow
     assert_eq!(recorded["outcome"], "overridden");
     assert_eq!(recorded["override_reason"]["userComment"], "Discussed at the tumour board");
     assert_eq!(recorded["rule"], answer["cards"][0]["source"]["topic"]["code"]);
+    // An error card offers no override reason, and overriding it is no
+    // acknowledgement: the finding stands.
+    assert!(answer["cards"][0].get("overrideReasons").is_none(), "{answer}");
+    assert!(recorded.get("acknowledgement").is_none(), "{recorded}");
+    let why = recorded["not_an_acknowledgement"].as_str().unwrap();
+    assert!(why.contains("may not be acknowledged"), "{why}");
     let mut unknown = feedback.clone();
     unknown["feedback"][0]["card"] = "8f6b5a1e-0000-4000-8000-000000000000".into();
     let (status, body) =
         post_json(&format!("{url}/feedback"), &[], &serde_json::to_vec(&unknown).unwrap());
     assert_eq!(status, 404, "{body}");
     assert_eq!(site.events().iter().filter(|e| e["event"] == "cds-feedback").count(), 1);
+    drop(daemon);
+}
+
+/// The card of a warning (a rule a plan may acknowledge) offers embolint's
+/// override reasons; overriding it with one of them is recorded as the
+/// acknowledgement it amounts to, in the plan's vocabulary (rule, path,
+/// reason, by), and the decision stays as it was. An override with a reason
+/// of another system is recorded as given, as no acknowledgement.
+#[test]
+fn an_override_of_an_acknowledgeable_card_is_recorded_as_an_acknowledgement_and_changes_no_decision(
+) {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let warned = include_str!("../examples/plans/warn-follow-up.json");
+    let (status, answer) = post_json(&url, &[], &order_sign("warn-1", Some(warned)));
+    assert_eq!(status, 200, "{answer}");
+    let cards = answer["cards"].as_array().unwrap();
+    let card = cards.iter().find(|c| c["source"]["topic"]["code"] == "follow-up").expect("a card");
+    assert_eq!(card["indicator"], "warning");
+    let reasons = card["overrideReasons"].as_array().expect("override reasons");
+    assert!(!reasons.is_empty());
+    for reason in reasons {
+        assert_eq!(reason["system"], "urn:embolint:cds:override-reason");
+        assert!(reason["code"].is_string() && reason["display"].is_string(), "{reason}");
+    }
+    let decision = site.records()[0].clone();
+    let finding = decision["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "follow-up")
+        .unwrap()
+        .clone();
+
+    let override_with = |reason: &Value| {
+        let feedback = json!({ "feedback": [{
+            "card": card["uuid"],
+            "outcome": "overridden",
+            "overrideReason": { "reason": reason, "userComment": "  Follow-up at the referring centre  " },
+            "outcomeTimestamp": "2026-11-05T09:15:00Z"
+        }]});
+        let (status, body) =
+            post_json(&format!("{url}/feedback"), &[], &serde_json::to_vec(&feedback).unwrap());
+        assert_eq!(status, 200, "{body}");
+        site.events().into_iter().rfind(|e| e["event"] == "cds-feedback").unwrap()
+    };
+    let recorded = override_with(&reasons[0]);
+    let acknowledgement = &recorded["acknowledgement"];
+    assert_eq!(acknowledgement["rule"], "follow-up");
+    assert_eq!(acknowledgement["path"], finding["path"]);
+    let reason = acknowledgement["reason"].as_str().unwrap();
+    let display = reasons[0]["display"].as_str().unwrap();
+    assert_eq!(reason, format!("{display}: Follow-up at the referring centre"));
+    assert!(acknowledgement["by"].as_str().is_some_and(|by| !by.trim().is_empty()));
+    assert!(recorded.get("not_an_acknowledgement").is_none(), "{recorded}");
+
+    let foreign =
+        json!({ "system": "http://example.org/override-reasons", "code": "clinically-justified" });
+    let recorded = override_with(&foreign);
+    assert!(recorded.get("acknowledgement").is_none(), "{recorded}");
+    assert_eq!(recorded["override_reason"]["reason"], foreign, "recorded as given");
+    assert!(recorded["not_an_acknowledgement"].as_str().unwrap().contains("overrideReasons"));
+
+    // The decision stands as it was judged.
+    let records = site.records();
+    assert_eq!(records.len(), 1, "feedback adds no decision");
+    assert_eq!(records[0], decision);
     drop(daemon);
 }
 

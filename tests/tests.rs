@@ -46,6 +46,7 @@ mod watch_links;
 mod watch_live;
 mod watch_perf_bounds;
 mod watch_perf_startup;
+mod watch_readable_verdict;
 mod watch_reload;
 mod watch_rename_latency;
 mod watch_root;

@@ -30,8 +30,10 @@ use std::path::{Component, Path, PathBuf};
 pub const MAX_REPLAYED_PLAN_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What a finding is, for comparing two verdicts on one plan: its rule,
-/// severity and place in the plan. Its message is not compared (it names
-/// the limit in force, which is what a new rule set changes).
+/// severity and place in the plan, and whether an acknowledgement of the
+/// plan accepted it (a warning that stops being accepted under new rules
+/// counts again: a change the site must see). Its message is not compared
+/// (it names the limit in force, which is what a new rule set changes).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FindingKey {
     /// The rule that fired.
@@ -40,6 +42,17 @@ pub struct FindingKey {
     pub severity: Severity,
     /// JSON Pointer into the plan.
     pub path: String,
+    /// Accepted by the plan's acknowledgement (listed, not counted). Read
+    /// from a record's `acknowledged` object; shown only when true.
+    #[serde(default, deserialize_with = "is_present", skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
+}
+
+/// Whether a record gives a finding's `acknowledged` (an object naming
+/// who accepted it and why; `null` or absent is not acknowledged).
+fn is_present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(!value.is_null())
 }
 
 /// A plan whose verdict or findings change under the new rule set.
@@ -225,6 +238,7 @@ impl Tally {
                 rule: f.rule.clone(),
                 severity: f.severity,
                 path: f.path.clone(),
+                acknowledged: f.acknowledged.is_some(),
             })
             .collect();
         self.count_rules(&record.findings, &now);
@@ -443,7 +457,8 @@ pub fn summary_line(replayed: &Replayed) -> String {
 
 fn finding_line(finding: &FindingKey) -> String {
     let at = if finding.path.is_empty() { "the whole file" } else { &finding.path };
-    format!("{} ({}) at {at}", finding.rule, finding.severity.as_str())
+    let accepted = if finding.acknowledged { ", acknowledged" } else { "" };
+    format!("{} ({}{accepted}) at {at}", finding.rule, finding.severity.as_str())
 }
 
 #[cfg(test)]
@@ -451,7 +466,12 @@ mod tests {
     use super::*;
 
     fn finding(rule: &str, path: &str) -> FindingKey {
-        FindingKey { rule: rule.into(), severity: Severity::Error, path: path.into() }
+        FindingKey {
+            rule: rule.into(),
+            severity: Severity::Error,
+            path: path.into(),
+            acknowledged: false,
+        }
     }
 
     #[test]
@@ -467,6 +487,27 @@ mod tests {
         assert_eq!((added, removed), (vec![warning_b], vec![b]), "a new severity is a change");
         let same = std::slice::from_ref(&a);
         assert_eq!(difference(same, same), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_finding_that_stops_being_acknowledged_is_a_change() {
+        let recorded: FindingKey = serde_json::from_value(serde_json::json!({
+            "rule": "follow-up", "severity": "warning", "path": "/follow_up", "message": "…",
+            "acknowledged": { "reason": "seen at the referring centre", "by": "Dr A" }
+        }))
+        .unwrap();
+        assert!(recorded.acknowledged, "read from the record's acknowledged object");
+        let counted = FindingKey { acknowledged: false, ..recorded.clone() };
+        let (added, removed) =
+            difference(std::slice::from_ref(&recorded), std::slice::from_ref(&counted));
+        assert_eq!((added, removed), (vec![counted.clone()], vec![recorded.clone()]));
+        assert!(finding_line(&recorded).contains("acknowledged"));
+        assert!(!finding_line(&counted).contains("acknowledged"));
+        let plain: FindingKey = serde_json::from_value(serde_json::json!({
+            "rule": "follow-up", "severity": "warning", "path": "/follow_up", "acknowledged": null
+        }))
+        .unwrap();
+        assert_eq!(plain, counted);
     }
 
     #[test]

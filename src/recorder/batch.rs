@@ -9,11 +9,12 @@
 //!    decisions are final;
 //! 3. commit the history transaction (or, if it cannot be, owe its rows to
 //!    the database: nothing more is judged until they are in);
-//! 4. write every sidecar to a temporary file and sync the file system;
+//! 4. write every sidecar (the verdict as JSON, and as text for people) to
+//!    a temporary file and sync the file system;
 //! 5. rename each sidecar into place, then move its plan beside it, and
 //!    read the moved plan back: if its bytes are not the ones judged (it
 //!    was written to, or swapped, after its reading), it goes back into the
-//!    inbox, its sidecar is taken back, and it is judged again as a new
+//!    inbox, its sidecars are taken back, and it is judged again as a new
 //!    version (its first record stands for the version read);
 //! 6. sync the inbox and outcome folders.
 //!
@@ -29,6 +30,7 @@ use crate::audit::decision_log::{record_line, DecisionLog, Placement};
 use crate::verdict::Verdict;
 use crate::watch::fatal::{storage, Fatal};
 use crate::watch::file_name;
+use crate::watch::file_name::TEXT_SIDECAR_SUFFIX;
 use crate::watch::folder::Folder;
 use crate::watch::layout::Folders;
 use std::ffi::{OsStr, OsString};
@@ -116,9 +118,13 @@ pub fn commit(
     for judged in batch {
         let (dir, _) = place(folders, &judged.placement.sidecar)?;
         let bytes = sidecar_bytes(&judged.verdict).map_err(storage("writing a verdict file"))?;
-        let temp = outcome::write_temp_in(dir, &bytes)
-            .map_err(storage(format!("writing a verdict file in {}", dir.path().display())))?;
-        temps.push(temp);
+        let written = |bytes: &[u8]| {
+            outcome::write_temp_in(dir, bytes)
+                .map_err(storage(format!("writing a verdict file in {}", dir.path().display())))
+        };
+        let json = written(&bytes)?;
+        let text = written(text_sidecar_bytes(&judged.verdict).as_bytes())?;
+        temps.push((json, text));
     }
     folders.root.sync_file_system().map_err(storage(format!(
         "syncing the verdict files under {}",
@@ -128,12 +134,16 @@ pub fn commit(
 
     let mut touched: Vec<&Folder> = vec![&folders.inbox];
     let mut fates = Vec::with_capacity(batch.len());
-    for (judged, temp) in batch.iter().zip(temps) {
-        let (dir, sidecar) = place(folders, &judged.placement.sidecar)?;
-        dir.rename_no_replace(&temp, dir, sidecar).map_err(storage(format!(
-            "placing the verdict file {}",
-            dir.path().join(sidecar).display()
-        )))?;
+    for (judged, (json, text)) in batch.iter().zip(temps) {
+        let text_sidecar = text_sidecar_of(&judged.placement);
+        for (temp, relative) in [(json, judged.placement.sidecar.as_str()), (text, &text_sidecar)] {
+            let (dir, sidecar) = place(folders, relative)?;
+            dir.rename_no_replace(&temp, dir, sidecar).map_err(storage(format!(
+                "placing the verdict file {}",
+                dir.path().join(sidecar).display()
+            )))?;
+        }
+        let (dir, _) = place(folders, &judged.placement.sidecar)?;
         let fate = move_plan(folders, judged)?;
         if !touched.iter().any(|t| std::ptr::eq(*t, dir)) {
             touched.push(dir);
@@ -164,9 +174,21 @@ pub fn sidecar_bytes(verdict: &impl serde::Serialize) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The text sidecar's content: the report `embolint check` prints (errors
+/// first, then warnings, each rule's citation once), without colour.
+pub fn text_sidecar_bytes(verdict: &Verdict) -> String {
+    crate::report::render_verdict(verdict, false)
+}
+
+/// Where the text sidecar of a placement goes, relative to the root
+/// (`passed/NAME.json.verdict.txt`, beside the JSON one).
+pub fn text_sidecar_of(placement: &Placement) -> String {
+    format!("{}{TEXT_SIDECAR_SUFFIX}", placement.moved_to)
+}
+
 /// Moves the plan to its destination, unless it vanished or was replaced
 /// since it was read, and proves that what was moved is what was judged;
-/// when it is not, the sidecar is taken back, as no judged plan goes with it.
+/// when it is not, the sidecars are taken back, as no judged plan goes with it.
 fn move_plan(folders: &Folders, judged: &Judged) -> Result<Placed, Fatal> {
     let (dir, to) = place(folders, &judged.placement.moved_to)?;
     let read = &judged.fingerprint;
@@ -183,11 +205,14 @@ fn move_plan(folders: &Folders, judged: &Judged) -> Result<Placed, Fatal> {
             }
         },
     };
-    let (dir, sidecar) = place(folders, &judged.placement.sidecar)?;
-    dir.remove_file(sidecar).map_err(storage(format!(
-        "taking back the verdict file {}",
-        dir.path().join(sidecar).display()
-    )))?;
+    let text_sidecar = text_sidecar_of(&judged.placement);
+    for relative in [judged.placement.sidecar.as_str(), &text_sidecar] {
+        let (dir, sidecar) = place(folders, relative)?;
+        dir.remove_file(sidecar).map_err(storage(format!(
+            "taking back the verdict file {}",
+            dir.path().join(sidecar).display()
+        )))?;
+    }
     Ok(fate)
 }
 

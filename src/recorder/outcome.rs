@@ -2,7 +2,7 @@
 //! is ever overwritten), atomic sidecars, moves, and the syncs that make
 //! them durable.
 
-use crate::watch::file_name::{numbered, SIDECAR_SUFFIX};
+use crate::watch::file_name::{numbered, SIDECAR_SUFFIX, TEXT_SIDECAR_SUFFIX};
 use crate::watch::folder::Folder;
 use std::collections::HashSet;
 use std::ffi::{CString, OsStr, OsString};
@@ -21,21 +21,30 @@ pub const TEMP_PREFIX: &str = ".embolint-sidecar-";
 const MAX_VARIANTS: u32 = 99_999;
 
 /// Chooses a name in `dir`, starting from `base`, such that neither the
-/// name nor its sidecar exists nor is already `reserved` by this batch
-/// (as a plan or as a sidecar: a plan may be named like another plan's
-/// sidecar, `p.json.verdict.json`). Reserves both.
+/// name nor its two sidecars (JSON and text) exist nor are already
+/// `reserved` by this batch (as a plan or as a sidecar: a plan may be named
+/// like another plan's sidecar, `p.json.verdict.json`). Reserves all three.
 pub fn pick_name(dir: &Folder, base: &str, reserved: &mut HashSet<PathBuf>) -> io::Result<String> {
     for n in 1..=MAX_VARIANTS {
         let name = if n == 1 { base.to_string() } else { numbered(base, n) };
-        let sidecar_name = format!("{name}{SIDECAR_SUFFIX}");
-        let plan = dir.path().join(&name);
-        let sidecar = dir.path().join(&sidecar_name);
-        let free = |path: &PathBuf, name: &str| -> io::Result<bool> {
-            Ok(!reserved.contains(path) && !dir.exists(OsStr::new(name))?)
-        };
-        if free(&plan, &name)? && free(&sidecar, &sidecar_name)? {
-            reserved.insert(plan);
-            reserved.insert(sidecar);
+        let names = [
+            name.clone(),
+            format!("{name}{SIDECAR_SUFFIX}"),
+            format!("{name}{TEXT_SIDECAR_SUFFIX}"),
+        ];
+        let mut all_free = true;
+        for candidate in &names {
+            let taken = reserved.contains(&dir.path().join(candidate))
+                || dir.exists(OsStr::new(candidate))?;
+            if taken {
+                all_free = false;
+                break;
+            }
+        }
+        if all_free {
+            for candidate in &names {
+                reserved.insert(dir.path().join(candidate));
+            }
             return Ok(name);
         }
     }

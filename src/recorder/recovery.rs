@@ -2,8 +2,8 @@
 //!
 //! Only the log's final batch can be unfinished (see `batch`). For each of
 //! its records:
-//! - the plan is at its destination: it was moved; write the sidecar if it
-//!   is missing (a power loss can lose a rename);
+//! - the plan is at its destination: it was moved; write a sidecar (JSON
+//!   or text) that is missing (a power loss can lose a rename);
 //! - the plan is still in the inbox under the same name with the same
 //!   sha256: finish its placement from the record, writing no new record;
 //! - otherwise the plan left the inbox, or was replaced there by different
@@ -15,7 +15,7 @@
 //! A crash during recovery leaves the same final batch, so recovery runs
 //! again from the start; every step is idempotent.
 
-use super::batch::sidecar_bytes;
+use super::batch::{sidecar_bytes, text_sidecar_bytes, text_sidecar_of};
 use super::claim::{claim, Fingerprint};
 use super::outcome;
 use super::unplaced::{self, NotPlacedEvent};
@@ -65,9 +65,12 @@ fn recover_one(
     let placement = &decision.placement;
     // A record is data read from disk: it must not steer a write anywhere
     // but an outcome folder.
-    let (Some((dir, dest)), Some((sidecar_dir, sidecar))) =
-        (folders.place(&placement.moved_to), folders.place(&placement.sidecar))
-    else {
+    let text_sidecar_path = text_sidecar_of(placement);
+    let (Some((dir, dest)), Some((sidecar_dir, sidecar)), Some((_, text_sidecar))) = (
+        folders.place(&placement.moved_to),
+        folders.place(&placement.sidecar),
+        folders.place(&text_sidecar_path),
+    ) else {
         tracing::error!(moved_to = %placement.moved_to, "decision record names a place outside the outcome folders; ignored");
         return Ok(());
     };
@@ -78,6 +81,10 @@ fn recover_one(
     if exists(dir, dest)? {
         if !exists(sidecar_dir, sidecar)? {
             write_sidecar(sidecar_dir, sidecar, &decision.verdict)?;
+            recovered.sidecars += 1;
+        }
+        if !exists(sidecar_dir, text_sidecar)? {
+            write_text_sidecar(sidecar_dir, text_sidecar, &decision.verdict)?;
             recovered.sidecars += 1;
         }
         return Ok(());
@@ -104,17 +111,22 @@ fn recover_one(
             let gone = !inbox.exists(&name).unwrap_or(false);
             recovered.not_placed.push(NotPlacedEvent::left_while_stopped(decision, gone));
         }
-        if exists(sidecar_dir, sidecar)? {
-            let shown = sidecar_dir.path().join(sidecar);
-            sidecar_dir
-                .remove_file(sidecar)
-                .map_err(storage(format!("removing {}", shown.display())))?;
+        for name in [sidecar, text_sidecar] {
+            if exists(sidecar_dir, name)? {
+                let shown = sidecar_dir.path().join(name);
+                sidecar_dir
+                    .remove_file(name)
+                    .map_err(storage(format!("removing {}", shown.display())))?;
+            }
         }
         recovered.abandoned += 1;
         return Ok(());
     }
     if !exists(sidecar_dir, sidecar)? {
         write_sidecar(sidecar_dir, sidecar, &decision.verdict)?;
+    }
+    if !exists(sidecar_dir, text_sidecar)? {
+        write_text_sidecar(sidecar_dir, text_sidecar, &decision.verdict)?;
     }
     let shown = dir.path().join(dest);
     inbox
@@ -138,7 +150,31 @@ fn inbox_name(decision: &PastDecision) -> OsString {
 fn write_sidecar(dir: &Folder, name: &OsStr, verdict: &serde_json::Value) -> Result<(), Fatal> {
     let action = || format!("writing the verdict file {}", dir.path().join(name).display());
     let bytes = sidecar_bytes(verdict).map_err(storage(action()))?;
-    let temp = outcome::write_temp_in(dir, &bytes).map_err(storage(action()))?;
-    dir.open_read(&temp).and_then(|f| f.sync_all()).map_err(storage(action()))?;
-    dir.rename_no_replace(&temp, dir, name).map_err(storage(action()))
+    write_durably(dir, name, &bytes).map_err(storage(action()))
+}
+
+/// Writes the text sidecar from the record's verdict. A record the text
+/// report cannot read back (written by a version with other verdict fields)
+/// gets none: its JSON sidecar and record say everything.
+fn write_text_sidecar(
+    dir: &Folder,
+    name: &OsStr,
+    verdict: &serde_json::Value,
+) -> Result<(), Fatal> {
+    let action = || format!("writing the verdict file {}", dir.path().join(name).display());
+    match serde_json::from_value::<crate::verdict::Verdict>(verdict.clone()) {
+        Ok(verdict) => write_durably(dir, name, text_sidecar_bytes(&verdict).as_bytes())
+            .map_err(storage(action())),
+        Err(error) => {
+            tracing::warn!(%error, file = %dir.path().join(name).display(), "the record's verdict cannot be shown as text; only its JSON verdict file is written");
+            Ok(())
+        }
+    }
+}
+
+/// Temporary file, sync, rename: the file is whole at its name or absent.
+fn write_durably(dir: &Folder, name: &OsStr, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = outcome::write_temp_in(dir, bytes)?;
+    dir.open_read(&temp).and_then(|f| f.sync_all())?;
+    dir.rename_no_replace(&temp, dir, name)
 }

@@ -151,10 +151,13 @@ impl RuleKind for SpinalFeederExcluded {
     fn evaluate(&self, plan: &ResolvedPlan, _context: &Context) -> Option<Vec<Finding>> {
         let spinal_origins: &[Name] =
             plan.spinal_artery_mapping.as_ref().map_or(&[], |m| m.origins.as_slice());
+        // The levels and sides of each mapped origin, read once for all arteries.
+        let spinal_pairs: Vec<(&Name, Pairs)> =
+            spinal_origins.iter().map(|origin| (origin, levels::pairs(&origin.written))).collect();
         let mut findings = Vec::new();
         for session in &plan.sessions {
             for artery in session.treated_arteries() {
-                let reasons = reasons(&artery, spinal_origins);
+                let reasons = reasons(&artery, spinal_origins, &spinal_pairs);
                 if !reasons.is_empty() {
                     findings.push(finding(session, &artery, &reasons));
                 }
@@ -192,8 +195,12 @@ fn artery_pairs(artery: &SessionArtery) -> Pairs {
 
 /// Why a treated artery counts as arising with a spinal artery, each a
 /// clause; empty if it does not. `spinal_origins` are the origins listed in
-/// the mapping.
-fn reasons(artery: &SessionArtery, spinal_origins: &[Name]) -> Vec<String> {
+/// the mapping, `spinal_pairs` each with the levels and sides it names.
+fn reasons(
+    artery: &SessionArtery,
+    spinal_origins: &[Name],
+    spinal_pairs: &[(&Name, Pairs)],
+) -> Vec<String> {
     let mut reasons = Vec::new();
     if artery.marked_as_spinal() {
         reasons.push(MARKED.to_string());
@@ -214,9 +221,8 @@ fn reasons(artery: &SessionArtery, spinal_origins: &[Name]) -> Vec<String> {
     }
     if reasons.is_empty() {
         let pairs = artery_pairs(artery);
-        let met = spinal_origins.iter().find_map(|spinal| {
-            let shared: Pairs =
-                levels::pairs(&spinal.written).intersection(&pairs).copied().collect();
+        let met = spinal_pairs.iter().find_map(|(spinal, spinal_pairs)| {
+            let shared: Pairs = spinal_pairs.intersection(&pairs).copied().collect();
             (!shared.is_empty()).then_some((spinal, shared))
         });
         if let Some((spinal, shared)) = met {

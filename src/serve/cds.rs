@@ -10,11 +10,20 @@
 //! `seq` and the finding's index, and a tag from the record line's hash, so
 //! feedback on a card finds the decision it answers without a table, and a
 //! made-up uuid finds none.
+//!
+//! Overrides speak the language of a plan's acknowledgements: a card whose
+//! finding's rule may be acknowledged offers [`override_reasons`]; feedback
+//! that overrides such a card with one of them is recorded with the
+//! acknowledgement it amounts to (`rule`, `path`, `reason`, `by`). Any other
+//! override is recorded as given, with why it is no acknowledgement. Neither
+//! changes the decision: the recorded verdict stands, and only a plan that
+//! carries the acknowledgement is judged with it.
 
 use super::api::{record, Recorded};
 use super::http::{error, read_json_body, App};
 use super::service::Service;
 use crate::check::sha256_hex;
+use crate::rules::RuleSet;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -85,7 +94,7 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
             );
         };
         match record(Arc::clone(&app.service), name, plan).await {
-            Recorded::Record(line, _) => cards.extend(cards_of(&line)),
+            Recorded::Record(line, _) => cards.extend(cards_of(&line, &app.service.rules())),
             Recorded::Refused(answer) => return answer,
         }
     }
@@ -167,7 +176,7 @@ impl HookRequest {
 
 /// The cards of one decision record: one per finding that counts; one
 /// critical card listing the problems of an invalid plan.
-fn cards_of(line: &[u8]) -> Vec<Value> {
+fn cards_of(line: &[u8], rules: &RuleSet) -> Vec<Value> {
     let Ok(record) = serde_json::from_slice::<Value>(line) else { return Vec::new() };
     let seq = record.get("seq").and_then(|s| s.as_u64()).unwrap_or(0);
     let tag = sha256_hex(line);
@@ -214,15 +223,82 @@ fn cards_of(line: &[u8]) -> Vec<Value> {
         if let Some(citation) = finding.get("citation").and_then(|v| v.as_str()) {
             detail.push_str(&format!("\n\n**Protocol:**\n\n> {citation}"));
         }
-        cards.push(json!({
+        let mut card = json!({
             "uuid": card_uuid(seq, i, &tag),
             "summary": summary(&rule, &text(finding, "message")),
             "indicator": indicator,
             "detail": detail,
             "source": { "label": label, "topic": { "code": rule, "display": rule } },
-        }));
+        });
+        if acknowledgeable(rules, &rule) {
+            card["overrideReasons"] = override_reasons();
+        }
+        cards.push(card);
     }
     cards
+}
+
+/// The code system of embolint's override reasons.
+pub const OVERRIDE_REASON_SYSTEM: &str = "urn:embolint:cds:override-reason";
+
+/// The reasons a clinician may give for overriding a card whose finding may
+/// be acknowledged: each, with the comment, is the acknowledgement's reason.
+const OVERRIDE_REASONS: [(&str, &str); 2] = [
+    ("clinically-justified", "Accepted: clinically justified for this patient"),
+    ("multidisciplinary-decision", "Accepted: decided by the multidisciplinary team"),
+];
+
+/// [`OVERRIDE_REASONS`] as CDS Hooks codings.
+fn override_reasons() -> Value {
+    OVERRIDE_REASONS
+        .iter()
+        .map(|(code, display)| {
+            json!({ "system": OVERRIDE_REASON_SYSTEM, "code": code, "display": display })
+        })
+        .collect()
+}
+
+/// Whether the rule set in force lets a plan acknowledge this rule's
+/// findings (an unknown rule may not be).
+fn acknowledgeable(rules: &RuleSet, rule: &str) -> bool {
+    rules.rule(rule).is_some_and(|rule| rule.acknowledgeable)
+}
+
+/// What an `overridden` feedback entry amounts to in the vocabulary of
+/// acknowledgements: `Ok` the acknowledgement, `Err` why it is none.
+fn as_acknowledgement(
+    rules: &RuleSet,
+    rule: &str,
+    path: &str,
+    override_reason: Option<&Value>,
+) -> Result<Value, String> {
+    if !acknowledgeable(rules, rule) {
+        return Err(format!(
+            "the rule {rule} may not be acknowledged: its finding stands whatever the override"
+        ));
+    }
+    let reason = override_reason.and_then(|r| r.get("reason"));
+    let code = reason.and_then(|r| r.get("code")).and_then(Value::as_str);
+    let system = reason.and_then(|r| r.get("system")).and_then(Value::as_str);
+    let known = OVERRIDE_REASONS.iter().find(|(c, _)| Some(*c) == code);
+    let Some((_, display)) = known.filter(|_| system == Some(OVERRIDE_REASON_SYSTEM)) else {
+        return Err("the override gives none of the card's overrideReasons".to_string());
+    };
+    let comment = override_reason
+        .and_then(|r| r.get("userComment"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let reason = match comment {
+        Some(comment) => format!("{display}: {comment}"),
+        None => display.to_string(),
+    };
+    Ok(json!({
+        "rule": rule,
+        "path": path,
+        "reason": reason,
+        "by": "the ordering system's user (CDS Hooks feedback does not name them)",
+    }))
 }
 
 /// A summary under 140 characters: the rule and the start of its message.
@@ -261,7 +337,7 @@ fn card_uuid(seq: u64, index: usize, line_sha256: &str) -> String {
 
 /// The record `seq` and finding index a card uuid names, if it is one of
 /// this service's cards (its tag matches the record).
-fn card_of(service: &Service, card: &str) -> Option<(u64, usize, Value)> {
+fn card_of(service: &Service, card: &str) -> Option<(u64, usize, Value, String)> {
     let bytes = *uuid::Uuid::parse_str(card).ok()?.as_bytes();
     let mut seq_bytes = [0u8; 8];
     seq_bytes.get_mut(2..)?.copy_from_slice(bytes.get(..6)?);
@@ -277,7 +353,8 @@ fn card_of(service: &Service, card: &str) -> Option<(u64, usize, Value)> {
     } else {
         record.pointer(&format!("/findings/{index}/rule"))?.clone()
     };
-    Some((seq, index, rule))
+    let path = record.pointer(&format!("/findings/{index}/path")).and_then(Value::as_str);
+    Some((seq, index, rule, path.unwrap_or("").to_string()))
 }
 
 /// `POST /cds-services/embolint-order-sign/feedback`: each entry becomes a
@@ -307,13 +384,18 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
                 "a feedback outcome is \"accepted\" or \"overridden\"",
             );
         }
-        let Some((seq, index, rule)) = card_of(&app.service, card) else {
+        let Some((seq, index, rule, path)) = card_of(&app.service, card) else {
             return error(
                 StatusCode::NOT_FOUND,
                 format!("no card {card:?} was given by this service"),
             );
         };
-        let line = json!({
+        let override_reason = entry.get("overrideReason");
+        let acknowledgement = (outcome == "overridden").then(|| {
+            let rule_id = rule.as_str().unwrap_or("");
+            as_acknowledgement(&app.service.rules(), rule_id, &path, override_reason)
+        });
+        let mut line = json!({
             "event": "cds-feedback",
             "decision_seq": seq,
             "finding": index,
@@ -324,6 +406,11 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
             "outcome_timestamp": entry.get("outcomeTimestamp"),
             "at": jiff::Timestamp::now(),
         });
+        match acknowledgement {
+            Some(Ok(acknowledgement)) => line["acknowledgement"] = acknowledgement,
+            Some(Err(why)) => line["not_an_acknowledgement"] = why.into(),
+            None => {}
+        }
         match serde_json::to_vec(&line) {
             Ok(line) => lines.push(line),
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

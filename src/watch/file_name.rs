@@ -8,6 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 pub const NAME_MAX: usize = 255;
 /// Suffix of the verdict written beside a plan.
 pub const SIDECAR_SUFFIX: &str = ".verdict.json";
+/// Suffix of the same verdict as text for people, also beside the plan:
+/// what `embolint check` prints, so a pass with warnings is told from a
+/// clean pass without opening the JSON.
+pub const TEXT_SIDECAR_SUFFIX: &str = ".verdict.txt";
 /// Longest plan name that leaves room for the sidecar suffix and a unique
 /// counter (`.99999`) in the outcome folder.
 pub const MAX_PLAN_NAME: usize = NAME_MAX - SIDECAR_SUFFIX.len() - 6;

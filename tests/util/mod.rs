@@ -198,7 +198,11 @@ impl Site {
         let mut names: Vec<String> = match fs::read_dir(self.root().join(folder)) {
             Ok(entries) => entries
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.ends_with(".verdict.json") && !n.starts_with('.'))
+                .filter(|n| {
+                    !n.ends_with(".verdict.json")
+                        && !n.ends_with(".verdict.txt")
+                        && !n.starts_with('.')
+                })
                 .collect(),
             Err(_) => Vec::new(),
         };
@@ -363,6 +367,15 @@ impl Site {
             let sidecar: Value = serde_json::from_slice(&fs::read(&sidecar).unwrap()).unwrap();
             assert_eq!(sidecar["verdict"], record["verdict"], "{name}: sidecar disagrees");
             assert_eq!(sidecar["sha256"], record["sha256"], "{name}: sidecar disagrees");
+            // The same verdict as text for people, beside it.
+            let text = self.root().join(format!("{moved_to}.verdict.txt"));
+            let text = fs::read_to_string(&text)
+                .unwrap_or_else(|e| panic!("{name}: no text verdict beside it: {e}"));
+            let shown = verdict.to_uppercase();
+            assert!(
+                text.lines().next().is_some_and(|first| first.contains(&shown)),
+                "{name}: the text verdict does not lead with {shown}: {text}"
+            );
             assert!(!inbox.join(name).exists(), "{name}: still in the inbox");
         }
         let expected: std::collections::HashSet<&String> = expected.iter().collect();
@@ -595,7 +608,8 @@ pub fn placed_files_not_matching_their_verdict(root: &Path) -> Vec<String> {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             let meta = fs::symlink_metadata(&path).unwrap();
-            if name.ends_with(".verdict.json") || !meta.is_file() || meta.len() > 1024 * 1024 {
+            let sidecar = name.ends_with(".verdict.json") || name.ends_with(".verdict.txt");
+            if sidecar || !meta.is_file() || meta.len() > 1024 * 1024 {
                 continue;
             }
             let mut sidecar = path.clone().into_os_string();
