@@ -201,13 +201,9 @@ pub fn text_sidecar_of(placement: &Placement) -> String {
 fn move_plan(folders: &Folders, judged: &Judged) -> Result<Placed, Fatal> {
     let (dir, to) = place(folders, &judged.placement.moved_to)?;
     let read = &judged.fingerprint;
-    let fate = match folders.inbox.metadata(&judged.name) {
+    let fate = match folders.inbox.fingerprint(&judged.name) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
-        Ok(now)
-            if (Fingerprint::of(&now).dev, Fingerprint::of(&now).ino) != (read.dev, read.ino) =>
-        {
-            Placed::Replaced
-        }
+        Ok(now) if (now.dev, now.ino) != (read.dev, read.ino) => Placed::Replaced,
         _ => match folders.inbox.rename_no_replace(&judged.name, dir, to) {
             Ok(()) if moved_as_judged(dir, to, judged) => return Ok(Placed::Moved),
             Ok(()) => Placed::Changed { back_as: put_back(folders, dir, to, &judged.name)? },
@@ -234,8 +230,8 @@ fn move_plan(folders: &Folders, judged: &Judged) -> Result<Placed, Fatal> {
 /// hard link made after its reading). A file that cannot be read now
 /// counts as changed.
 fn moved_as_judged(dir: &Folder, name: &OsStr, judged: &Judged) -> bool {
-    let Ok(now) = dir.metadata(name) else { return false };
-    claim(dir, name, &Fingerprint::of(&now), judged.max_plan_bytes)
+    let Ok(now) = dir.fingerprint(name) else { return false };
+    claim(dir, name, &now, judged.max_plan_bytes)
         .is_ok_and(|found| found.sha256 == judged.verdict.sha256 && found.links <= 1)
 }
 

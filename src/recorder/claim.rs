@@ -28,6 +28,20 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// The fingerprint of a raw `lstat`/`fstat` result.
+    // The stat fields are 64 bits wide here; narrower on 32-bit systems.
+    #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+    pub fn of_stat(stat: &libc::stat) -> Fingerprint {
+        Fingerprint {
+            dev: stat.st_dev as u64,
+            ino: stat.st_ino as u64,
+            size: u64::try_from(stat.st_size).unwrap_or(0),
+            mtime: (i64::from(stat.st_mtime), i64::from(stat.st_mtime_nsec)),
+            ctime: (i64::from(stat.st_ctime), i64::from(stat.st_ctime_nsec)),
+            kind: u32::from(stat.st_mode) & libc::S_IFMT,
+        }
+    }
+
     /// The fingerprint of an `lstat`/`fstat` result.
     pub fn of(meta: &Metadata) -> Fingerprint {
         Fingerprint {
@@ -147,20 +161,22 @@ pub fn claim(
     if before != *seen || before.kind != libc::S_IFREG {
         return Err(NotClaimed::Changed);
     }
-    let (content, sha256) = read_limited(&file, limit).map_err(NotClaimed::Io)?;
+    let (content, sha256) = read_limited(&file, limit, before.size).map_err(NotClaimed::Io)?;
     let read_as_seen = match &content {
         Content::Bytes(bytes) => bytes.len() as u64 == before.size,
         _ => before.size > limit,
     };
-    if fingerprint_of(&file)? != before || !read_as_seen {
+    // One look after reading gives both the proof that nothing changed
+    // while it was read and the number of its names.
+    let after = file.metadata().map_err(NotClaimed::Io)?;
+    if Fingerprint::of(&after) != before || !read_as_seen {
         return Err(NotClaimed::Changed);
     }
     let content = match content {
         Content::Oversized(_) => Content::Oversized(before.size),
         other => other,
     };
-    let links = file.metadata().map_err(NotClaimed::Io)?.nlink();
-    Ok(Claim { sha256, content, fingerprint: before, links })
+    Ok(Claim { sha256, content, fingerprint: before, links: after.nlink() })
 }
 
 /// Prefix of the private copies [`take_own_copy`] makes in the inbox (a
@@ -192,7 +208,7 @@ pub fn take_own_copy(
     // Exchanged, not renamed over: a new version renamed in meanwhile must
     // not be lost; it is put back.
     dir.exchange(&temp, name)?;
-    let swapped_out = Fingerprint::of(&dir.metadata(&temp)?);
+    let swapped_out = dir.fingerprint(&temp)?;
     let same =
         (swapped_out.dev, swapped_out.ino) == (claimed.fingerprint.dev, claimed.fingerprint.ino);
     if !same {
@@ -212,8 +228,11 @@ fn fingerprint_of(file: &File) -> Result<Fingerprint, NotClaimed> {
 /// limit, otherwise just enough to know it is over (never the rest: a huge
 /// file must not stall the daemon). Returns the content and the sha256 of
 /// the bytes read; `Oversized` carries the bytes read, not the file's size.
-fn read_limited(file: &File, limit: u64) -> io::Result<(Content, String)> {
-    let mut kept = Vec::new();
+/// `size` (from `fstat`) only sizes the buffer, so that a plan is read in
+/// one call instead of a dozen growing ones; what is read decides.
+fn read_limited(file: &File, limit: u64, size: u64) -> io::Result<(Content, String)> {
+    let room = usize::try_from(size.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut kept = Vec::with_capacity(room);
     file.take(limit.saturating_add(1)).read_to_end(&mut kept)?;
     let sha256 = sha256_hex(&kept);
     if kept.len() as u64 > limit {

@@ -79,9 +79,16 @@ pub fn write_temp(dir: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
 pub fn write_temp_in(dir: &Folder, bytes: &[u8]) -> io::Result<OsString> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = OsString::from(format!("{TEMP_PREFIX}{}-in-{n}.tmp", std::process::id()));
+    let name = OsString::from(format!("{TEMP_PREFIX}{}-in-{n}.tmp", process_id()));
     dir.create_new(&name, 0o644)?.write_all(bytes)?;
     Ok(name)
+}
+
+/// This process's id, asked of the kernel once (it names every
+/// temporary file).
+fn process_id() -> u32 {
+    static ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *ID.get_or_init(std::process::id)
 }
 
 /// Removes the daemon's temporary files (named with `prefix`) left by a

@@ -19,6 +19,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::recorder::claim::Fingerprint;
+
 /// A folder held open.
 #[derive(Debug)]
 pub struct Folder {
@@ -110,9 +112,27 @@ impl Folder {
         open_at(self.fd(), name, libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC, 0)?.metadata()
     }
 
+    /// `lstat` of `name` in this folder, as the fields that identify one
+    /// version of a file: one `fstatat` call (where [`Folder::metadata`]
+    /// takes three: open, stat, close).
+    pub fn fingerprint(&self, name: &OsStr) -> io::Result<Fingerprint> {
+        let c_name = c_name(name)?;
+        // SAFETY: `stat` is plain integers, for which all zeroes is valid.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatat fills the buffer it is given; the name is
+        // NUL-terminated and lives across the call.
+        let done = unsafe {
+            libc::fstatat(self.fd(), c_name.as_ptr(), &mut stat, libc::AT_SYMLINK_NOFOLLOW)
+        };
+        if done != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Fingerprint::of_stat(&stat))
+    }
+
     /// Whether anything (even a dangling link) has this name here.
     pub fn exists(&self, name: &OsStr) -> io::Result<bool> {
-        match self.metadata(name) {
+        match self.fingerprint(name) {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),

@@ -4,12 +4,13 @@
 
 use super::file_name::{self, NameKind};
 use super::wake_queue::WakeQueue;
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::collections::HashSet;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -52,8 +53,11 @@ pub enum Wake {
 
 /// The file-system watcher; hints stop when it is dropped.
 pub struct FsWatch {
-    /// The notify watcher (inotify on Linux).
+    /// The notify watcher (inotify on Linux) for the requests folder and
+    /// the folders of the rule and config files.
     watcher: RecommendedWatcher,
+    /// The inbox's own watch (see [`InboxWatch`]).
+    _inbox: InboxWatch,
     /// Folders watched for rule and config changes.
     settings_dirs: HashSet<PathBuf>,
 }
@@ -62,15 +66,16 @@ impl FsWatch {
     /// Watches `inbox` and `requests` (not recursively), queueing hints
     /// into `wakes`.
     pub fn start(inbox: &Path, requests: &Path, wakes: Arc<WakeQueue>) -> notify::Result<FsWatch> {
-        let dirs = Watched { inbox: inbox.to_path_buf(), requests: requests.to_path_buf() };
+        let inbox_watch =
+            InboxWatch::start(inbox, Arc::clone(&wakes)).map_err(notify::Error::io)?;
+        let dirs = Watched { requests: requests.to_path_buf() };
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
             for wake in hints(&dirs, event) {
                 wakes.push(wake);
             }
         })?;
-        watcher.watch(inbox, RecursiveMode::NonRecursive)?;
         watcher.watch(requests, RecursiveMode::NonRecursive)?;
-        Ok(FsWatch { watcher, settings_dirs: HashSet::new() })
+        Ok(FsWatch { watcher, _inbox: inbox_watch, settings_dirs: HashSet::new() })
     }
 
     /// Also watches the folder holding a rule or config file, so edits are
@@ -86,17 +91,144 @@ impl FsWatch {
     }
 }
 
+/// The inbox's watch, on inotify directly rather than through notify, for
+/// its cost in a burst: notify asks for an event on every *open* and every
+/// move out of a file, so each plan the daemon read and placed woke its
+/// thread twice for nothing, and it reads events 1 KiB at a time. This
+/// watch asks only for the events that can bring a plan or change one
+/// (created, written, closed, renamed in, attributes changed) and reads
+/// them 64 KiB at a time. A name that leaves the inbox (moved out or
+/// removed: nearly always the daemon's own moves) brings no hint: a plan
+/// still tracked under it is found gone when it is looked at before its
+/// reading, as every plan is. Its thread ends when the watch is dropped.
+struct InboxWatch {
+    /// Where the watch is removed from (on drop).
+    watches: inotify::Watches,
+    /// The inbox's watch.
+    watch: inotify::WatchDescriptor,
+    /// Set on drop: the end of the watch is not news.
+    dropped: Arc<AtomicBool>,
+}
+
+/// What the inbox's watch asks inotify for.
+fn inbox_mask() -> inotify::WatchMask {
+    use inotify::WatchMask as M;
+    M::CREATE
+        | M::MODIFY
+        | M::CLOSE_WRITE
+        | M::ATTRIB
+        | M::MOVED_TO
+        | M::DELETE_SELF
+        | M::MOVE_SELF
+        | M::ONLYDIR
+}
+
+/// Bytes read from the inotify descriptor at once (a burst of renames
+/// brings many events per read).
+const EVENT_BUFFER_BYTES: usize = 64 * 1024;
+
+impl InboxWatch {
+    /// Starts watching `inbox`, queueing hints into `wakes`.
+    fn start(inbox: &Path, wakes: Arc<WakeQueue>) -> io::Result<InboxWatch> {
+        let mut inotify = inotify::Inotify::init()?;
+        blocking(inotify.as_raw_fd())?;
+        let mut watches = inotify.watches();
+        let watch = watches.add(inbox, inbox_mask())?;
+        let dropped = Arc::new(AtomicBool::new(false));
+        let ended = Arc::clone(&dropped);
+        let dir = inbox.to_path_buf();
+        std::thread::Builder::new().name("inbox-events".into()).spawn(move || {
+            let mut buffer = vec![0u8; EVENT_BUFFER_BYTES];
+            loop {
+                // The descriptor blocks: this waits for the next events.
+                let events = match inotify.read_events(&mut buffer) {
+                    Ok(events) => events,
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the inbox's file-system events; listing the inbox again");
+                        wakes.push(Wake::Rescan);
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                        continue;
+                    }
+                };
+                let mut over = false;
+                for event in events {
+                    over |= event.mask.contains(inotify::EventMask::IGNORED);
+                    if over && ended.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    if let Some(wake) = inbox_hint(&dir, event.mask, event.name) {
+                        wakes.push(wake);
+                    }
+                }
+                if over {
+                    return;
+                }
+            }
+        })?;
+        Ok(InboxWatch { watches, watch, dropped })
+    }
+}
+
+/// Makes a descriptor blocking, once (where `read_events_blocking` would
+/// ask twice per read).
+fn blocking(fd: std::os::fd::RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own, with no pointer arguments.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+impl Drop for InboxWatch {
+    fn drop(&mut self) {
+        self.dropped.store(true, Ordering::SeqCst);
+        // The thread ends on the IN_IGNORED this brings.
+        let _ = self.watches.remove(self.watch.clone());
+    }
+}
+
+/// Turns one inotify event of the inbox into a wake-up, if it is news.
+fn inbox_hint(inbox: &Path, mask: inotify::EventMask, name: Option<&OsStr>) -> Option<Wake> {
+    use inotify::EventMask as E;
+    if mask.contains(E::Q_OVERFLOW) {
+        tracing::warn!("file-system events were lost (queue overflow); listing the inbox again");
+        return Some(Wake::Rescan);
+    }
+    if mask.intersects(E::DELETE_SELF | E::MOVE_SELF | E::IGNORED) {
+        // The inbox itself went: the listing says so.
+        return Some(Wake::Rescan);
+    }
+    let name = name?;
+    // A writer's temporary name is not a plan yet: nothing to look at (its
+    // rename into place brings its own hint).
+    if file_name::classify(name) == NameKind::NotYet {
+        return None;
+    }
+    let name = name.to_os_string();
+    let writing = if mask.contains(E::CREATE) {
+        Some(!made_whole(&inbox.join(&name)))
+    } else if mask.contains(E::MODIFY) {
+        Some(true)
+    } else if mask.contains(E::CLOSE_WRITE) {
+        Some(false)
+    } else {
+        None
+    };
+    Some(Wake::Inbox { name, writing, renamed_in: mask.contains(E::MOVED_TO) })
+}
+
 /// The folders whose events mean something other than "a settings file".
 struct Watched {
-    /// Where plans arrive.
-    inbox: PathBuf,
     /// Where withdrawal requests arrive.
     requests: PathBuf,
 }
 
-/// Turns one notify event into wake-ups.
+/// Turns one notify event (the requests folder, the settings folders) into
+/// wake-ups.
 fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
-    let inbox = dirs.inbox.as_path();
     let event = match event {
         Ok(event) => event,
         Err(error) => {
@@ -114,27 +246,11 @@ fn hints(dirs: &Watched, event: notify::Result<Event>) -> Vec<Wake> {
         EventKind::Access(_) => return Vec::new(), // our own reads
         _ => None,
     };
-    let destination = rename_destination(&event.kind, event.paths.len());
-    let created = matches!(event.kind, EventKind::Create(_));
     event
         .paths
         .into_iter()
-        .enumerate()
-        .filter_map(|(index, path)| match (path.parent(), path.file_name()) {
-            _ if path == inbox => Some(Wake::Rescan),
-            // A writer's temporary name is not a plan yet: nothing to look
-            // at (its rename into place brings its own hint).
-            (Some(parent), Some(name))
-                if parent == inbox && file_name::classify(name) == NameKind::NotYet =>
-            {
-                None
-            }
-            (Some(parent), Some(name)) if parent == inbox => Some(Wake::Inbox {
-                name: name.to_os_string(),
-                writing: if created && made_whole(&path) { Some(false) } else { writing },
-                renamed_in: destination == Some(index),
-            }),
-            (Some(parent), _) if parent == dirs.requests => Some(Wake::Requests),
+        .filter_map(|path| match path.parent() {
+            Some(parent) if parent == dirs.requests => Some(Wake::Requests),
             // A rule or config file being written is read once closed.
             _ if writing == Some(true) => None,
             _ => Some(Wake::Settings(path)),
@@ -158,18 +274,6 @@ fn made_whole(path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::symlink_metadata(path)
         .is_ok_and(|meta| meta.file_type().is_symlink() || (meta.is_file() && meta.nlink() > 1))
-}
-
-/// Which of an event's paths, if any, is the new name of a renamed file.
-/// inotify's IN_MOVED_TO becomes `Name(To)` with that one path; when the
-/// old name was in a watched folder too, notify adds `Name(Both)` with the
-/// old and the new name, in that order.
-fn rename_destination(kind: &EventKind, paths: usize) -> Option<usize> {
-    match kind {
-        EventKind::Modify(ModifyKind::Name(RenameMode::To)) if paths == 1 => Some(0),
-        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if paths == 2 => Some(1),
-        _ => None,
-    }
 }
 
 /// Starts the thread that turns SIGTERM/SIGINT into [`Wake::Stop`] (and
@@ -290,6 +394,24 @@ mod tests {
         let seen = wakes_for(&wakes, "symlink.json");
         assert!(!seen.is_empty());
         assert!(seen.iter().all(|(writing, _)| *writing != Some(true)), "{seen:?}");
+    }
+
+    #[test]
+    fn reading_a_plan_and_moving_it_out_bring_no_hint() {
+        let (dir, inbox, requests) = watched_folders();
+        std::fs::write(inbox.join("a.json"), b"{}").unwrap();
+        let (send, wakes) = channel();
+        let _watch = FsWatch::start(&inbox, &requests, send).unwrap();
+        assert_eq!(std::fs::read(inbox.join("a.json")).unwrap(), b"{}");
+        std::fs::rename(inbox.join("a.json"), dir.path().join("a.json")).unwrap();
+        let mut seen = Vec::new();
+        while let Some(wake) = wakes.wait(Duration::from_secs(1)) {
+            seen.push(wake);
+        }
+        assert_eq!(seen, []);
+        // The watch still hears what comes in.
+        std::fs::rename(dir.path().join("a.json"), inbox.join("b.json")).unwrap();
+        assert_eq!(wakes_for(&wakes, "b.json"), [(None, true)]);
     }
 
     #[test]
