@@ -150,6 +150,21 @@ impl Browser {
         });
     }
 
+    /// Presses a key (WebDriver key actions, as a person at the keyboard
+    /// would) and returns the focused element's id and text.
+    fn press(&self, key: fantoccini::key::Key) -> (String, String) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        self.runtime.block_on(async {
+            let keys = KeyActions::new("keyboard".into())
+                .then(KeyAction::Down { value: key.into() })
+                .then(KeyAction::Up { value: key.into() });
+            self.client().perform_actions(keys).await.unwrap();
+            let focused = self.client().active_element().await.unwrap();
+            let id = focused.attr("id").await.unwrap().unwrap_or_default();
+            (id, focused.text().await.unwrap())
+        })
+    }
+
     fn source(&self) -> String {
         self.runtime.block_on(self.client().source()).unwrap()
     }
@@ -235,6 +250,41 @@ fn review_page_lists_the_decisions_and_a_filter_narrows_them_without_javascript(
     browser.follow(Locator::Css("form.filters button[type=submit]"));
     assert_eq!(browser.count("#decisions tr.decision"), 3);
     browser.goto(&format!("{base}/?since=2000-01-01&until=2000-12-31"));
+    assert_eq!(browser.text("#no-decisions"), "No decision matches these filters.");
+    drop(daemon);
+}
+
+#[test]
+fn review_page_is_used_from_the_keyboard_alone() {
+    use fantoccini::key::Key;
+    let (_site, daemon, base) = served_site(&[]);
+    let browser = Browser::start(false);
+    browser.goto(&format!("{base}/"));
+    // The first Tab reaches the link that skips the page's header.
+    let (_, first) = browser.press(Key::Tab);
+    assert_eq!(first, "Skip to the content");
+    // Every filter is reached by Tab, in the order it is read.
+    let mut reached = Vec::new();
+    for _ in 0..12 {
+        let (id, _) = browser.press(Key::Tab);
+        let last = id == "until";
+        if ["verdict", "rule", "patient", "since", "until"].contains(&id.as_str()) {
+            reached.push(id);
+        }
+        if last {
+            break;
+        }
+    }
+    assert_eq!(reached, ["verdict", "rule", "patient", "since", "until"]);
+    // Typing into the focused date and pressing Enter applies the filters.
+    browser.runtime.block_on(async {
+        let focused = browser.client().active_element().await.unwrap();
+        focused.send_keys("2000-12-31").await.unwrap();
+    });
+    let old_url = browser.url();
+    browser.press(Key::Enter);
+    util::wait_until("the filtered page", || browser.url() != old_url);
+    assert!(browser.url().contains("until=2000-12-31"), "{}", browser.url());
     assert_eq!(browser.text("#no-decisions"), "No decision matches these filters.");
     drop(daemon);
 }
