@@ -144,6 +144,10 @@ fn decisions_are_listed_newest_first_filtered_and_paged() {
     assert_eq!(by_rule["decisions"].as_array().unwrap().len(), 2);
     let (_, by_patient) = http("GET", &format!("{base}/v1/decisions?patient=PAT-P2"), &[], None);
     assert_eq!(by_patient["decisions"].as_array().unwrap().len(), 1);
+    // The patient compared as the history compares patients: case and
+    // surrounding spaces aside, so no decision of that patient is missed.
+    let (_, as_a_name) = http("GET", &format!("{base}/v1/decisions?patient=%20pat-p2"), &[], None);
+    assert_eq!(as_a_name["decisions"], by_patient["decisions"]);
     let (_, none) = http("GET", &format!("{base}/v1/decisions?until=2000-01-01"), &[], None);
     assert!(none["decisions"].as_array().unwrap().is_empty());
     let (status, _) = http("GET", &format!("{base}/v1/decisions?limit=1001"), &[], None);

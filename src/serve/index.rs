@@ -7,6 +7,7 @@
 //! Each entry is a line's position in the log and the few members the
 //! filters need; a record itself is read back from the log when asked for.
 
+use crate::history::patient_key;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
@@ -24,8 +25,9 @@ pub struct Entry {
     len: usize,
     /// `pass`, `fail` or `invalid`.
     pub verdict: String,
-    /// The patient id, when the plan was readable.
-    pub patient_id: Option<String>,
+    /// The patient, compared as the history compares patients (see
+    /// [`crate::history::patient_key`]), when the plan was readable.
+    pub patient_key: Option<String>,
     /// The rules with findings (each once).
     pub rules: Vec<String>,
     /// The day of the check, `YYYY-MM-DD` (UTC).
@@ -67,7 +69,8 @@ pub struct Filter {
     pub verdict: Option<String>,
     /// Only records where this rule has findings.
     pub rule: Option<String>,
-    /// Only this patient.
+    /// Only this patient (compared as a name, as the history compares
+    /// patients: `pat-7 ` is `PAT-7`).
     pub patient: Option<String>,
     /// Only records checked on this day or later (`YYYY-MM-DD`).
     pub since: Option<String>,
@@ -81,7 +84,10 @@ impl Filter {
     fn admits(&self, entry: &Entry) -> bool {
         self.before.map_or(true, |b| entry.seq < b)
             && self.verdict.as_ref().map_or(true, |v| &entry.verdict == v)
-            && self.patient.as_ref().map_or(true, |p| entry.patient_id.as_ref() == Some(p))
+            && self
+                .patient
+                .as_deref()
+                .map_or(true, |p| entry.patient_key.as_deref() == Some(patient_key(p).as_str()))
             && self.rule.as_ref().map_or(true, |r| entry.rules.contains(r))
             && self.since.as_ref().map_or(true, |d| entry.day.as_str() >= d.as_str())
             && self.until.as_ref().map_or(true, |d| entry.day.as_str() <= d.as_str())
@@ -169,11 +175,11 @@ impl DecisionIndex {
             }
         }
         let day = text("/checked_at").and_then(|t| t.get(..10)).unwrap_or("").to_string();
-        let patient_id = text("/patient_id").map(str::to_string);
+        let patient_key = text("/patient_id").map(patient_key);
         if inbox_name.starts_with(KEYED_PREFIX) {
             self.by_staging_name.insert(inbox_name.clone(), seq);
         }
-        self.entries.push(Entry { seq, offset, len, verdict, patient_id, rules, day });
+        self.entries.push(Entry { seq, offset, len, verdict, patient_key, rules, day });
         Some(NewRecord { seq, inbox_name, record: value })
     }
 
