@@ -245,6 +245,19 @@ async fn record_of(app: &App, seq: &str) -> Result<(u64, Vec<u8>), Response> {
     }
 }
 
+/// [`record_of`], the record read as JSON.
+async fn parsed_record_of(app: &App, seq: &str) -> Result<(u64, Value), Response> {
+    let (seq, line) = record_of(app, seq).await?;
+    match serde_json::from_slice::<Value>(&line) {
+        Ok(record) => Ok((seq, record)),
+        Err(_) => Err(problem_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Unreadable decision",
+            "The record is not JSON.",
+        )),
+    }
+}
+
 /// The judged plan's bytes from its outcome folder, when they are still
 /// the bytes that were judged; else why not, in words.
 pub fn judged_plan(service: &Service, record: &Value) -> Result<Vec<u8>, String> {
@@ -274,16 +287,9 @@ pub fn judged_plan(service: &Service, record: &Value) -> Result<Vec<u8>, String>
 
 /// `GET /decisions/{seq}`.
 pub async fn one(State(app): State<App>, Path(seq): Path<String>) -> Response {
-    let (seq, line) = match record_of(&app, &seq).await {
+    let (seq, record) = match parsed_record_of(&app, &seq).await {
         Ok(found) => found,
         Err(answer) => return answer,
-    };
-    let Ok(record) = serde_json::from_slice::<Value>(&line) else {
-        return problem_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Unreadable decision",
-            "The record is not JSON.",
-        );
     };
     let service = Arc::clone(&app.service);
     let plan = {
@@ -461,16 +467,9 @@ fn download(bytes: Vec<u8>, name: &str) -> Response {
 
 /// `GET /decisions/{seq}/plan`: the judged plan, as it was judged.
 pub async fn plan_file(State(app): State<App>, Path(seq): Path<String>) -> Response {
-    let (seq, line) = match record_of(&app, &seq).await {
+    let (seq, record) = match parsed_record_of(&app, &seq).await {
         Ok(found) => found,
         Err(answer) => return answer,
-    };
-    let Ok(record) = serde_json::from_slice::<Value>(&line) else {
-        return problem_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Unreadable decision",
-            "The record is not JSON.",
-        );
     };
     let service = Arc::clone(&app.service);
     let name = text(&record, "/file")
