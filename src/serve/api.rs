@@ -1,9 +1,9 @@
 //! The `/v1/` handlers, `/healthz`, `/readyz` and `/metrics`.
 
 use super::http::{error, json_bytes, read_json_body, App};
-use super::index::Filter;
 use super::service::Service;
 use super::staging::{self, Staged};
+use crate::audit::decision_index::Filter;
 use crate::check::{self as checker, sha256_hex, PlanFile};
 use crate::history::{History, Location};
 use axum::body::Body;

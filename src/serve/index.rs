@@ -7,6 +7,7 @@
 //! Each entry is a line's position in the log and the few members the
 //! filters need; a record itself is read back from the log when asked for.
 
+use crate::audit::decision_index::Filter;
 use crate::history::patient_key;
 use std::collections::HashMap;
 use std::fs::File;
@@ -62,35 +63,18 @@ pub struct DecisionIndex {
     by_staging_name: HashMap<String, u64>,
 }
 
-/// Filters of `/v1/decisions`.
-#[derive(Clone, Debug, Default)]
-pub struct Filter {
-    /// Only this verdict.
-    pub verdict: Option<String>,
-    /// Only records where this rule has findings.
-    pub rule: Option<String>,
-    /// Only this patient (compared as a name, as the history compares
-    /// patients: `pat-7 ` is `PAT-7`).
-    pub patient: Option<String>,
-    /// Only records checked on this day or later (`YYYY-MM-DD`).
-    pub since: Option<String>,
-    /// Only records checked on this day or earlier (`YYYY-MM-DD`).
-    pub until: Option<String>,
-    /// Only records older than this `seq` (the previous page's `before`).
-    pub before: Option<u64>,
-}
-
-impl Filter {
-    fn admits(&self, entry: &Entry) -> bool {
-        self.before.map_or(true, |b| entry.seq < b)
-            && self.verdict.as_ref().map_or(true, |v| &entry.verdict == v)
-            && self
+impl Entry {
+    /// Whether this record passes `filter`.
+    fn admitted_by(&self, filter: &Filter) -> bool {
+        filter.before.map_or(true, |b| self.seq < b)
+            && filter.verdict.as_ref().map_or(true, |v| &self.verdict == v)
+            && filter
                 .patient
                 .as_deref()
-                .map_or(true, |p| entry.patient_key.as_deref() == Some(patient_key(p).as_str()))
-            && self.rule.as_ref().map_or(true, |r| entry.rules.contains(r))
-            && self.since.as_ref().map_or(true, |d| entry.day.as_str() >= d.as_str())
-            && self.until.as_ref().map_or(true, |d| entry.day.as_str() <= d.as_str())
+                .map_or(true, |p| self.patient_key.as_deref() == Some(patient_key(p).as_str()))
+            && filter.rule.as_ref().map_or(true, |r| self.rules.contains(r))
+            && filter.since.as_ref().map_or(true, |d| self.day.as_str() >= d.as_str())
+            && filter.until.as_ref().map_or(true, |d| self.day.as_str() <= d.as_str())
     }
 }
 
@@ -213,7 +197,7 @@ impl DecisionIndex {
     /// `before` of the next page (`None` when no older record passes).
     pub fn query(&self, filter: &Filter, limit: usize) -> (Vec<u64>, Option<u64>) {
         let mut found = Vec::new();
-        for entry in self.entries.iter().rev().filter(|e| filter.admits(e)) {
+        for entry in self.entries.iter().rev().filter(|e| e.admitted_by(filter)) {
             if found.len() == limit {
                 return (found.clone(), found.last().copied());
             }
