@@ -384,25 +384,7 @@ impl RuleKind for Eligibility {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use crate::plan::{Plan, PostProcedureDrug, Sedative, SedativeDose};
-
-    fn sedated(entries: &[(&'static str, &str, bool)]) -> Plan {
-        let mut plan = spec_example();
-        plan.sessions[0].sedation = entries
-            .iter()
-            .enumerate()
-            .map(|(index, (written, dose, rate))| Sedative {
-                index,
-                name: name(written),
-                dose: if *rate {
-                    SedativeDose::Rate(q(dose))
-                } else {
-                    SedativeDose::Bolus(q(dose))
-                },
-            })
-            .collect();
-        plan
-    }
+    use crate::plan::{Plan, PostProcedureDrug};
 
     fn sedation_findings(entries: &[(&'static str, &str, bool)]) -> usize {
         findings_of("sedation-dose-max", &sedated(entries)).len()

@@ -157,25 +157,6 @@ impl SedationProtocol {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use crate::plan::{Plan, Sedative, SedativeDose};
-
-    fn sedated(entries: &[(&str, &str, bool)]) -> Plan {
-        let mut plan = spec_example();
-        plan.sessions[0].sedation = entries
-            .iter()
-            .enumerate()
-            .map(|(index, (written, dose, rate))| Sedative {
-                index,
-                name: name(written),
-                dose: if *rate {
-                    SedativeDose::Rate(q(dose))
-                } else {
-                    SedativeDose::Bolus(q(dose))
-                },
-            })
-            .collect();
-        plan
-    }
 
     #[test]
     fn the_regimen_passes_and_each_entry_outside_it_is_named() {

@@ -96,6 +96,22 @@ pub fn session(index: usize, number: Option<u64>, day: &str) -> Session {
     }
 }
 
+/// The example plan with its first session's sedation replaced by
+/// `(name as written, dose, whether the dose is a rate)` entries.
+pub fn sedated(entries: &[(&str, &str, bool)]) -> Plan {
+    let mut plan = spec_example();
+    plan.sessions[0].sedation = entries
+        .iter()
+        .enumerate()
+        .map(|(index, (written, dose, rate))| Sedative {
+            index,
+            name: name(written),
+            dose: if *rate { SedativeDose::Rate(q(dose)) } else { SedativeDose::Bolus(q(dose)) },
+        })
+        .collect();
+    plan
+}
+
 /// The SPEC §1 example plan (patient PAT-0007, plan PLN-2026-0042): one
 /// prior session on 2026-10-05, session 2 on 2026-11-05.
 pub fn spec_example() -> Plan {
