@@ -457,3 +457,39 @@ fn i11_4_a_revision_that_left_the_inbox_while_the_daemon_was_down_leaves_no_phan
     assert_eq!(events[0]["restored"]["decision_key"], before[0].decision_key.as_str());
     site.assert_history_agrees_with_log();
 }
+
+/// The next batch is judged while the one before is being placed. When a
+/// plan of the batch being placed cannot be placed, its history rows come
+/// out again (the earlier version it revised is back in force): a plan
+/// judged meanwhile, against the revision, is judged again.
+#[test]
+fn a_plan_judged_while_a_revision_was_being_placed_is_judged_again_when_the_revision_is_not() {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    site.judge("v1.json", &util::plan_on("PLN-REV", "PAT-REV", "2026-03-02"));
+    assert_eq!(daemon.terminate().code(), Some(0));
+    // Waiting in the inbox, oldest first: the revision moves the session
+    // to May, so a session on 16 March passes beside it; beside the
+    // version of 2 March it is too soon.
+    site.drop_plan("a-revision.json", &util::plan_on("PLN-REV", "PAT-REV", "2026-05-04"));
+    site.drop_plan("b-other.json", &util::plan_on("PLN-OTHER", "PAT-REV", "2026-03-16"));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // One plan per batch: the revision is placed while the other is judged.
+    let pause = site.dir.path().join("paused");
+    let value = format!("after-sidecars:1:{}", pause.display());
+    let mut daemon =
+        site.start_with_env(&["--batch-size", "1"], &[("EMBOLINT_WATCH_PAUSE", &value)]);
+    wait_until("the daemon paused before placing the revision", || pause.exists());
+    fs::remove_file(site.inbox().join("a-revision.json")).unwrap();
+    fs::remove_file(&pause).unwrap();
+    site.wait_for_records(3);
+    let other = site.records_by_name().remove("b-other.json").unwrap();
+    assert_eq!(other.len(), 1, "one record: {other:?}");
+    assert_eq!(other[0]["verdict"], "fail", "{}", other[0]);
+    let findings = other[0]["findings"].as_array().unwrap();
+    let rules: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&"session-spacing"), "{rules:?}");
+    daemon.wait_for_log("judged again");
+    assert_eq!(daemon.terminate().code(), Some(0));
+    site.assert_history_agrees_with_log();
+}

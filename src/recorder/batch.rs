@@ -21,9 +21,11 @@
 //!    version (its first record stands for the version read);
 //! 6. sync the inbox and outcome folders.
 //!
-//! The next batch starts only after step 6, so after a crash only the log's
-//! final batch can be unfinished; `recovery` finishes its placements and
-//! `patient_history` its history rows, from the records.
+//! Steps 2–3 are [`record`], on the loop's thread; steps 4–6 are [`place`],
+//! on the placer's thread (see `placer`), while the next batch goes through
+//! step 1. The next batch reaches step 2 only after step 6, so after a
+//! crash only the log's final batch can be unfinished; `recovery` finishes
+//! its placements and `patient_history` its history rows, from the records.
 
 use super::claim::{claim, Fingerprint};
 use super::failpoint::{self, Step};
@@ -79,19 +81,17 @@ pub enum Placed {
     },
 }
 
-/// Records and places a batch (steps 2–6). Returns each plan's fate, or
-/// `None` when the shared history could not take the batch before its
-/// records were written (nothing was recorded).
-///
-/// Every file is written, renamed and removed through the held `folders`
-/// (see `folder`), never by path, so nothing lands outside the root even
-/// if a folder is swapped for a link meanwhile.
-pub fn commit(
+/// Records a batch (steps 2 and 3): its records appended to the log and
+/// synced, then its history rows committed. From here its decisions are
+/// final; [`place`] must follow before the next batch is recorded.
+/// Returns `false` when the shared history could not take the batch
+/// before its records were written (nothing was recorded).
+pub fn record(
     folders: &Folders,
     log: &mut DecisionLog,
     history: &mut PatientHistory,
     batch: &[Judged],
-) -> Result<Option<Vec<Placed>>, Fatal> {
+) -> Result<bool, Fatal> {
     failpoint::begin_batch();
     // A folder swapped while running stops the daemon before anything is
     // written (the plans stay in the inbox, unrecorded).
@@ -115,17 +115,28 @@ pub fn commit(
         failpoint::crash();
     }
     if !history.before_log(&lines) {
-        return Ok(None);
+        return Ok(false);
     }
     failpoint::hit(Step::AfterSharedHistory);
     log.append(&lines).map_err(storage(log_action))?;
     failpoint::hit(Step::AfterLog);
     history.finish_batch(batch.iter().filter_map(|j| j.placement.history.clone()).collect());
     failpoint::hit(Step::AfterHistory);
+    Ok(true)
+}
 
+/// Places a recorded batch (steps 4–6): its verdict files, the moves of
+/// its plans, the syncs. It touches only the root's folders (never the
+/// log or the history), so it may run on a thread of its own while the
+/// next batch is read and judged. Returns each plan's fate.
+///
+/// Every file is written, renamed and removed through the held `folders`
+/// (see `folder`), never by path, so nothing lands outside the root even
+/// if a folder is swapped for a link meanwhile.
+pub fn place(folders: &Folders, batch: &[Judged]) -> Result<Vec<Placed>, Fatal> {
     let mut temps = Vec::with_capacity(batch.len());
     for judged in batch {
-        let (dir, _) = place(folders, &judged.placement.sidecar)?;
+        let (dir, _) = folder_and_name(folders, &judged.placement.sidecar)?;
         let bytes = sidecar_bytes(&judged.verdict).map_err(storage("writing a verdict file"))?;
         let written = |bytes: &[u8]| {
             outcome::write_temp_in(dir, bytes)
@@ -146,13 +157,13 @@ pub fn commit(
     for (judged, (json, text)) in batch.iter().zip(temps) {
         let text_sidecar = text_sidecar_of(&judged.placement);
         for (temp, relative) in [(json, judged.placement.sidecar.as_str()), (text, &text_sidecar)] {
-            let (dir, sidecar) = place(folders, relative)?;
+            let (dir, sidecar) = folder_and_name(folders, relative)?;
             dir.rename_no_replace(&temp, dir, sidecar).map_err(storage(format!(
                 "placing the verdict file {}",
                 dir.path().join(sidecar).display()
             )))?;
         }
-        let (dir, _) = place(folders, &judged.placement.sidecar)?;
+        let (dir, _) = folder_and_name(folders, &judged.placement.sidecar)?;
         let fate = move_plan(folders, judged)?;
         if !touched.iter().any(|t| std::ptr::eq(*t, dir)) {
             touched.push(dir);
@@ -164,12 +175,15 @@ pub fn commit(
     for dir in touched {
         dir.sync().map_err(storage(format!("syncing the folder {}", dir.path().display())))?;
     }
-    Ok(Some(fates))
+    Ok(fates)
 }
 
 /// The held outcome folder and name of a place the daemon chose itself
 /// (`passed/NAME`); an error only if it is not one (a bug).
-fn place<'a>(folders: &'a Folders, relative: &'a str) -> Result<(&'a Folder, &'a OsStr), Fatal> {
+fn folder_and_name<'a>(
+    folders: &'a Folders,
+    relative: &'a str,
+) -> Result<(&'a Folder, &'a OsStr), Fatal> {
     folders.place(relative).ok_or_else(|| {
         let error = io::Error::new(io::ErrorKind::InvalidInput, "not a place in an outcome folder");
         storage(format!("placing {relative}"))(error)
@@ -199,7 +213,7 @@ pub fn text_sidecar_of(placement: &Placement) -> String {
 /// since it was read, and proves that what was moved is what was judged;
 /// when it is not, the sidecars are taken back, as no judged plan goes with it.
 fn move_plan(folders: &Folders, judged: &Judged) -> Result<Placed, Fatal> {
-    let (dir, to) = place(folders, &judged.placement.moved_to)?;
+    let (dir, to) = folder_and_name(folders, &judged.placement.moved_to)?;
     let read = &judged.fingerprint;
     let fate = match folders.inbox.fingerprint(&judged.name) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Placed::Vanished,
@@ -216,7 +230,7 @@ fn move_plan(folders: &Folders, judged: &Judged) -> Result<Placed, Fatal> {
     };
     let text_sidecar = text_sidecar_of(&judged.placement);
     for relative in [judged.placement.sidecar.as_str(), &text_sidecar] {
-        let (dir, sidecar) = place(folders, relative)?;
+        let (dir, sidecar) = folder_and_name(folders, relative)?;
         dir.remove_file(sidecar).map_err(storage(format!(
             "taking back the verdict file {}",
             dir.path().join(sidecar).display()

@@ -22,7 +22,10 @@ pub trait Intake: Send + Sync {
     /// the lines synced when it returns `Ok`), and tells their senders.
     /// An error is fatal to the daemon: nothing waiting is told "recorded".
     fn append_waiting(&self, append: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>;
-    /// The decision log grew (its new lines are synced).
+    /// Whether events wait to be appended (see `append_waiting`).
+    fn events_waiting(&self) -> bool;
+    /// The decision log grew (its new lines are synced, and the plans of
+    /// its new records are placed).
     fn appended(&self);
     /// The rule set in force, at start-up and after every reload.
     fn rules_in_force(&self, rules: &RuleSet);

@@ -15,29 +15,54 @@
 //!                      shared history (PostgreSQL) commits it here, before
 //!                      the log: see patient_history]
 //!                     │
-//!                     ▼  batch::commit — the group commit
-//!   records appended + ONE log sync ─► history commit ─► sidecars + sync
-//!   ─► renames (sidecar, then plan) ─► folder syncs
+//!                     ▼  batch::record — the group commit (loop thread)
+//!   records appended + ONE log sync ─► history commit
 //!                     │
+//!                     ▼  batch::place (the placer thread, while the loop
+//!                     │  reads and judges the next batch)
+//!   sidecars + sync ─► renames (sidecar, then plan) ─► folder syncs
+//!                     │
+//!                     ▼  back on the loop thread, before the next batch's
+//!                     │  records: plan-not-placed records, if any
 //!                     ▼  Intake::appended (the follower: crate::serve)
 //!   the decision index catches up; waiting HTTP requests get their record
 //! ```
 //! The folder watcher ([`crate::watch`]) owns the recorder and calls it
 //! from its one loop thread: [`Recorder::record`] for the plans that are
-//! ready, [`Recorder::record_events`] for events another intake hands over
-//! (CDS Hooks feedback), [`Recorder::carry_out_requests`] for withdrawals.
+//! ready, [`Recorder::finish`] when nothing more is ready (the batch being
+//! placed is finished before the loop waits), [`Recorder::record_events`]
+//! for events another intake hands over (CDS Hooks feedback),
+//! [`Recorder::carry_out_requests`] for withdrawals.
 //! The HTTP service never writes the log, the history or an outcome folder:
 //! it stages plans into the inbox and follows the recorder through
 //! [`intake::Intake`], the trait the recorder calls back.
 //!
 //! # Group commit
-//! It happens in [`batch::commit`], once per batch of up to `batch_size`
+//! It happens in [`batch::record`], once per batch of up to `batch_size`
 //! plans (whatever their intake): every record of the batch is appended
 //! with one write and made durable with one sync of the log, then the
-//! history transaction that holds the batch's passed plans commits, then
-//! every verdict file is written and the outcome folders synced once. A
-//! request of `/v1/plans` is answered only after its plan's batch is
-//! placed, so its 201 always names a durable record.
+//! history transaction that holds the batch's passed plans commits. Then
+//! [`batch::place`] writes every verdict file and syncs the outcome
+//! folders once. A request of `/v1/plans` is answered only after its
+//! plan's batch is placed, so its 201 always names a durable record.
+//!
+//! # Two batches at once
+//! Placing a batch is mostly waiting on the file system, so it runs on a
+//! thread of its own ([`placer`]) while the loop reads and judges the next
+//! batch. The overlap is bounded so that nothing is judged or recorded on
+//! a state that is not final:
+//! - the next batch is judged only after this one's history rows are
+//!   committed, so two plans of one patient in consecutive batches are
+//!   judged against each other (the spacing rule);
+//! - its records are written only after this one is placed and synced, so
+//!   after a crash only the log's final batch can be unfinished;
+//! - if a plan of this batch could not be placed (its history rows are
+//!   taken out again), the next batch, judged with those rows, is judged
+//!   again from the inbox instead of being recorded;
+//! - the plans being placed are not taken up again meanwhile, and their
+//!   outcome names are not chosen again;
+//! - any other line of the log (withdrawals, CDS Hooks feedback) is
+//!   written only after the batch being placed is finished.
 //!
 //! # Why both intakes stay exactly-once
 //! The inbox is the one queue, and it is on disk. A dropped plan is there
@@ -49,9 +74,9 @@
 //! the log saying so: after a kill -9, [`recovery`] finishes the log's final
 //! batch from its records, and a retried request finds its first record by
 //! name, or its plan still waiting, and is never recorded twice
-//! ([`intake::Intake::already_recorded`]). The next batch starts only when
-//! the previous one is placed and synced, so only the final batch can be
-//! unfinished. A failed sync of the log, the history or a folder stops the
+//! ([`intake::Intake::already_recorded`]). The next batch's records are
+//! written only when the previous batch is placed and synced, so only the
+//! final batch can be unfinished. A failed sync of the log, the history or a folder stops the
 //! daemon ([`crate::watch::fatal`]): nothing is answered as recorded that
 //! might not be.
 //!
@@ -62,6 +87,7 @@
 //! - [`patient_history`]: judging with the patient history, recording
 //!   passed plans in it, in step with the decision log; outages.
 //! - [`batch`]: the crash-safe order of one batch: the group commit.
+//! - [`placer`]: the thread that places recorded batches.
 //! - [`outcome`]: unique names, sidecars, moves and syncs.
 //! - [`unplaced`]: a judged plan that could not be placed: its record of
 //!   its own, its history rows taken out again.
@@ -80,6 +106,7 @@ pub mod intake;
 pub mod judge;
 pub mod outcome;
 pub mod patient_history;
+pub mod placer;
 pub mod recovery;
 pub mod taking;
 pub mod unplaced;
@@ -93,7 +120,9 @@ use batch::Judged;
 use claim::Fingerprint;
 use intake::Intake;
 use patient_history::PatientHistory;
-use std::ffi::OsString;
+use placer::Placer;
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -104,8 +133,8 @@ use unplaced::NotPlacedEvent;
 pub struct Recorder {
     /// The root's inbox and outcome folders, held open: plans are read and
     /// verdict files written and moved only through these, so nothing
-    /// lands outside the root.
-    folders: Folders,
+    /// lands outside the root. Shared with the placing thread.
+    folders: Arc<Folders>,
     /// The decision log, the source of truth.
     log: DecisionLog,
     /// The patient history, judged against and recorded into.
@@ -114,6 +143,21 @@ pub struct Recorder {
     requests: PathBuf,
     /// Another intake that follows the records (the HTTP service), if any.
     follower: Option<Arc<dyn Intake>>,
+    /// The thread that places recorded batches (started with the first).
+    placer: Option<Placer>,
+    /// The batch recorded and being placed, if any.
+    in_flight: Option<InFlight>,
+    /// What became of the plans taken up, not yet told to the intake that
+    /// listed them (see [`Recorder::take_done`]).
+    done: Vec<(OsString, Taken)>,
+}
+
+/// A batch whose records are written and whose plans are being placed.
+struct InFlight {
+    /// Its plans' inbox names: not taken up again meanwhile.
+    names: HashSet<OsString>,
+    /// The outcome names it chose, not yet created: not chosen again.
+    reserved: HashSet<PathBuf>,
 }
 
 /// How the plans of a batch are judged.
@@ -221,8 +265,16 @@ impl Recorder {
         }
         let owed_at_start = history.owed();
         history.usable(Instant::now())?;
-        let recorder =
-            Recorder { folders, log, history, requests: layout.requests(), follower: None };
+        let recorder = Recorder {
+            folders: Arc::new(folders),
+            log,
+            history,
+            requests: layout.requests(),
+            follower: None,
+            placer: None,
+            in_flight: None,
+            done: Vec::new(),
+        };
         Ok(Opened { recorder, recovered, owed_at_start })
     }
 
@@ -252,45 +304,104 @@ impl Recorder {
         self.history.usable(now)
     }
 
-    /// Judges, records and places one batch of ready inbox plans (at most
+    /// Judges and records one batch of ready inbox plans (at most
     /// `batch_size`, listed in the inbox by an intake): one decision record
-    /// each, with one log sync for the batch. Returns what became of each
-    /// name taken up, or `None` when the history could not be used (then
-    /// nothing was taken up; the plans stay in the inbox). A plan left out
-    /// of the answer (a stop, or the history failing mid-batch) stays in
-    /// the inbox as it was.
+    /// each, with one log sync for the batch, and hands it to the placing
+    /// thread. Returns `false` when the history could not be used (then
+    /// nothing was taken up; the plans stay in the inbox).
+    ///
+    /// Two batches overlap: this one is read and judged while the batch
+    /// recorded before it is being placed; that one is finished (its fates
+    /// known) before this one's records are written. What became of each
+    /// name taken up is collected by [`Recorder::take_done`]; the plans of
+    /// this batch are done once [`Recorder::finish`] (or the next call)
+    /// has finished it. A plan left out of every answer (a stop, the
+    /// history failing mid-batch, or a batch judged again) stays in the
+    /// inbox as it was.
     pub fn record(
         &mut self,
         plans: &[(OsString, Fingerprint)],
         judging: &Judging,
-    ) -> Result<Option<Vec<(OsString, Taken)>>, Fatal> {
+    ) -> Result<bool, Fatal> {
         let batch = self.log.last_batch() + 1;
         if !self.history.usable(Instant::now())? || !self.history.begin_batch(batch) {
-            return Ok(None);
+            return Ok(false);
         }
-        let mut taken = Vec::with_capacity(plans.len());
-        let judged = self.judge_batch(plans, judging, &mut taken)?;
+        let (judged, reserved) = self.judge_batch(plans, judging)?;
+        if self.in_flight.is_some() {
+            let not_placed = self.collect_in_flight()?;
+            if !not_placed.is_empty() {
+                // A plan of that batch was not placed: its history rows
+                // are taken out, and this batch was judged with them. It
+                // is judged again, from the inbox, once they are out.
+                self.history.abandon_batch();
+                if !judged.is_empty() {
+                    tracing::info!(
+                        plans = judged.len(),
+                        "a plan of the batch before could not be placed: the plans judged \
+                         meanwhile are judged again, without its history rows"
+                    );
+                }
+                self.settle(not_placed)?;
+                return Ok(true);
+            }
+            self.tell_appended();
+        }
         if judged.is_empty() {
             self.history.finish_batch(Vec::new());
         } else {
-            self.commit(judged, &mut taken)?;
+            self.commit(judged, reserved)?;
         }
-        Ok(Some(taken))
+        Ok(true)
+    }
+
+    /// Waits for the batch being placed, if any, and finishes it (its
+    /// `plan-not-placed` records, the intake told): when no more plans are
+    /// ready, before anything else is written to the log, and at a stop.
+    pub fn finish(&mut self) -> Result<(), Fatal> {
+        if self.in_flight.is_none() {
+            return Ok(());
+        }
+        let not_placed = self.collect_in_flight()?;
+        self.settle(not_placed)
+    }
+
+    /// Whether a batch is being placed (call [`Recorder::finish`] before
+    /// waiting for news).
+    pub fn placing(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Whether the inbox plan `name` belongs to the batch being placed:
+    /// it must not be listed as ready meanwhile.
+    pub fn is_placing(&self, name: &OsStr) -> bool {
+        self.in_flight.as_ref().is_some_and(|flight| flight.names.contains(name))
+    }
+
+    /// What became of the plans taken up since the last call, for the
+    /// intake that listed them.
+    pub fn take_done(&mut self) -> Vec<(OsString, Taken)> {
+        std::mem::take(&mut self.done)
     }
 
     /// Judges the plans of one batch, inside the history's batch
-    /// transaction; stops at the first plan the history fails for.
+    /// transaction; stops at the first plan the history fails for. Returns
+    /// the judged plans and the outcome names they chose.
     fn judge_batch(
         &mut self,
         plans: &[(OsString, Fingerprint)],
         judging: &Judging,
-        taken: &mut Vec<(OsString, Taken)>,
-    ) -> Result<Vec<Judged>, Fatal> {
+    ) -> Result<(Vec<Judged>, HashSet<PathBuf>), Fatal> {
         let mut judged = Vec::with_capacity(plans.len());
-        let mut reserved = std::collections::HashSet::new();
+        // The batch being placed has chosen names not created yet.
+        let held = self.in_flight.as_ref().map(|f| f.reserved.clone()).unwrap_or_default();
+        let mut reserved = held.clone();
         for (name, fingerprint) in plans {
             if judging.stop.load(Ordering::SeqCst) {
                 break;
+            }
+            if self.is_placing(name) {
+                continue;
             }
             let plan = taking::Plan { name, fingerprint };
             match taking::take(self, plan, judging, &mut reserved)? {
@@ -307,7 +418,7 @@ impl Recorder {
                         break;
                     }
                 }
-                taking::Outcome::Left(then) => taken.push((name.clone(), then)),
+                taking::Outcome::Left(then) => self.done.push((name.clone(), then)),
                 taking::Outcome::NotNow => {}
                 // Another daemon judges this patient now: the plan waits
                 // for the next batch; this one is recorded as it stands.
@@ -318,15 +429,13 @@ impl Recorder {
                 }
             }
         }
-        Ok(judged)
+        reserved.retain(|name| !held.contains(name));
+        Ok((judged, reserved))
     }
 
-    /// Records and places judged plans (see [`batch`]).
-    fn commit(
-        &mut self,
-        mut judged: Vec<Judged>,
-        taken: &mut Vec<(OsString, Taken)>,
-    ) -> Result<(), Fatal> {
+    /// Records judged plans (see [`batch::record`]) and hands them to the
+    /// placing thread.
+    fn commit(&mut self, mut judged: Vec<Judged>, reserved: HashSet<PathBuf>) -> Result<(), Fatal> {
         let staged =
             self.follower.as_ref().is_some_and(|i| judged.iter().any(|j| i.staged(&j.name)));
         if staged {
@@ -341,18 +450,41 @@ impl Recorder {
         for plan in &mut judged {
             plan.placement.batch = number;
         }
-        let Some(fates) = batch::commit(&self.folders, &mut self.log, &mut self.history, &judged)?
-        else {
+        if !batch::record(&self.folders, &mut self.log, &mut self.history, &judged)? {
             // The shared history failed before the records were written:
             // nothing is recorded; the plans stay in the inbox.
             return Ok(());
-        };
+        }
+        let names = judged.iter().map(|plan| plan.name.clone()).collect();
+        if self.placer.is_none() {
+            let started = Placer::start(Arc::clone(&self.folders));
+            self.placer = Some(started.map_err(storage("starting the thread that places plans"))?);
+        }
+        if let Some(placer) = &self.placer {
+            placer.hand_over(judged)?;
+        }
+        self.in_flight = Some(InFlight { names, reserved });
+        Ok(())
+    }
+
+    /// Waits for the batch being placed and reports each plan's fate;
+    /// returns the plans that could not be placed.
+    fn collect_in_flight(&mut self) -> Result<Vec<NotPlacedEvent>, Fatal> {
+        let Some(_flight) = self.in_flight.take() else { return Ok(Vec::new()) };
+        let Some(placer) = &self.placer else { return Ok(Vec::new()) };
+        let (judged, fates) = placer.wait()?;
         let mut not_placed = Vec::new();
         for (plan, fate) in judged.iter().zip(fates) {
-            taken.push((plan.name.clone(), Taken::Recorded));
+            self.done.push((plan.name.clone(), Taken::Recorded));
             taking::report(plan, &fate);
             not_placed.extend(NotPlacedEvent::of(plan, &fate));
         }
+        Ok(not_placed)
+    }
+
+    /// Records the plans a placed batch could not place (their history
+    /// rows taken out) and tells the follower the log grew.
+    fn settle(&mut self, not_placed: Vec<NotPlacedEvent>) -> Result<(), Fatal> {
         let recorded = unplaced::record(&mut self.log, &mut self.history, &not_placed);
         self.tell_appended();
         recorded
@@ -362,6 +494,10 @@ impl Recorder {
     /// feedback), synced, and tells it how things stand.
     pub fn record_events(&mut self, history_usable: bool, inbox_plans: usize) -> Result<(), Fatal> {
         let Some(follower) = self.follower.clone() else { return Ok(()) };
+        if follower.events_waiting() {
+            // Events follow every record of the batch being placed.
+            self.finish()?;
+        }
         let log = &mut self.log;
         let action = format!("syncing the decision log {}", log.path().display());
         follower.append_waiting(&mut |lines| log.append(lines)).map_err(storage(action))?;
@@ -373,6 +509,7 @@ impl Recorder {
     /// Carries out waiting withdrawal requests (between batches). Returns
     /// whether some are left because the history could not be used.
     pub fn carry_out_requests(&mut self) -> Result<bool, Fatal> {
+        self.finish()?;
         forget::run_requests(&self.requests, &mut self.log, &mut self.history)?;
         self.tell_appended();
         Ok(self.history.outage().is_some())
@@ -394,7 +531,7 @@ impl Recorder {
 
     /// Whether another intake has already recorded the plan staged as
     /// `name` (see [`Intake::already_recorded`]).
-    fn already_recorded(&self, name: &std::ffi::OsStr) -> bool {
+    fn already_recorded(&self, name: &OsStr) -> bool {
         self.follower.as_ref().is_some_and(|follower| follower.already_recorded(name))
     }
 }

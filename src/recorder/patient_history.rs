@@ -321,6 +321,21 @@ impl PatientHistory {
         }
     }
 
+    /// Abandons the open batch before anything of it is recorded: its rows
+    /// are rolled back (its plans, judged but not recorded, stay in the
+    /// inbox and are judged again).
+    pub fn abandon_batch(&mut self) {
+        if !std::mem::replace(&mut self.in_batch, false) {
+            return;
+        }
+        if let Some(shared) = &mut self.shared {
+            shared.committed = false;
+        }
+        if let Some(opened) = &self.open {
+            opened.history.rollback();
+        }
+    }
+
     /// Applies a withdrawal already written to the log; on failure it is
     /// owed (and applied, and its request answered, once the database is
     /// back) and `false` is returned.

@@ -232,6 +232,10 @@ impl Intake for Service {
         Ok(())
     }
 
+    fn events_waiting(&self) -> bool {
+        !self.events.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+    }
+
     fn appended(&self) {
         self.catch_up();
     }

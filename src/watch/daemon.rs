@@ -77,11 +77,20 @@ impl Daemon {
                 self.inbox.scan(now)?;
             }
             if usable {
-                let ready = self.inbox.ready(now, self.settings.settle);
+                let mut ready = self.inbox.ready(now, self.settings.settle);
+                // The batch being placed is still in the inbox.
+                ready.retain(|(name, _)| !self.recorder.is_placing(name));
                 if !ready.is_empty() {
                     self.process(ready)?;
                     continue;
                 }
+            }
+            if self.recorder.placing() {
+                // Nothing more to judge meanwhile: the batch is finished
+                // before waiting for news.
+                self.recorder.finish()?;
+                self.take_done();
+                continue;
             }
             let due = if usable { self.inbox.next_due(self.settings.settle) } else { None };
             let deadline = [due, self.recorder.history().retry_at(), self.watchdog.due()]
@@ -100,6 +109,8 @@ impl Daemon {
                 self.next_rescan = Instant::now() + self.settings.rescan_interval;
             }
         }
+        self.recorder.finish()?;
+        self.take_done();
         super::service_manager::stopping();
         Ok(())
     }
@@ -107,7 +118,9 @@ impl Daemon {
     /// Has the recorder record the events another intake handed over, and
     /// tell it how things stand.
     fn serve_intake(&mut self, history_usable: bool) -> Result<(), Fatal> {
-        self.recorder.record_events(history_usable, self.inbox.tracked())
+        self.recorder.record_events(history_usable, self.inbox.tracked())?;
+        self.take_done();
+        Ok(())
     }
 
     /// Whether SIGTERM or SIGINT asked to stop.
@@ -120,13 +133,15 @@ impl Daemon {
         self.requests_due = false;
         // Requests left because the history failed are taken up once it is back.
         self.requests_due = self.recorder.carry_out_requests()?;
+        self.take_done();
         Ok(())
     }
 
-    /// Has the recorder judge and place ready plans, a batch at a time;
-    /// stops early, after placing the plans in hand, when asked to stop or
-    /// when the history becomes unusable (the plans not judged stay in the
-    /// inbox).
+    /// Has the recorder judge and record ready plans, a batch at a time
+    /// (each is placed while the next is judged); stops early when asked
+    /// to stop or when the history becomes unusable (the plans not judged
+    /// stay in the inbox). The last batch may still be being placed on
+    /// return: the loop finishes it before it waits.
     fn process(&mut self, ready: Vec<(OsString, Fingerprint)>) -> Result<(), Fatal> {
         for chunk in ready.chunks(self.settings.batch_size) {
             if self.stopping() {
@@ -140,18 +155,26 @@ impl Daemon {
                 max_plan_bytes: self.settings.max_plan_bytes,
                 stop: &self.stop,
             };
-            let Some(taken) = self.recorder.record(chunk, &judging)? else { break };
-            let now = Instant::now();
-            for (name, taken) in taken {
-                match taken {
-                    Taken::Recorded | Taken::Gone => self.inbox.forget(&name),
-                    Taken::LookAgain => self.inbox.look_at(&name, now),
-                    Taken::Postponed => self.inbox.postpone(&name, now),
-                }
+            let recorded = self.recorder.record(chunk, &judging)?;
+            self.take_done();
+            if !recorded {
+                break;
             }
             self.drain_wakes()?;
         }
         Ok(())
+    }
+
+    /// Tells the inbox what became of the plans the recorder took up.
+    fn take_done(&mut self) {
+        let now = Instant::now();
+        for (name, taken) in self.recorder.take_done() {
+            match taken {
+                Taken::Recorded | Taken::Gone => self.inbox.forget(&name),
+                Taken::LookAgain => self.inbox.look_at(&name, now),
+                Taken::Postponed => self.inbox.postpone(&name, now),
+            }
+        }
     }
 
     /// Takes every wake-up already queued, without waiting.
