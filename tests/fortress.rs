@@ -39,6 +39,31 @@ fn i11_1_a_deleted_lock_file_does_not_let_a_second_daemon_serve_the_root() {
     assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
 }
 
+/// A failed sync on the thread that places a batch stops the daemon as a
+/// failed sync of the log does: no plan is moved beside verdict files that
+/// may not be on disk, and the restart finishes the batch, each plan once.
+#[test]
+fn a_failed_sync_of_the_verdict_files_on_the_placing_thread_is_fatal_and_the_restart_finishes() {
+    let mut site = Site::new();
+    let names: Vec<String> = (0..3).map(|i| format!("v{i}.json")).collect();
+    for (i, name) in names.iter().enumerate() {
+        site.write(name, &pass_plan(&format!("PLN-SIDECAR-{i}")));
+    }
+    let daemon = site.spawn(&[], &[("EMBOLINT_WATCH_FAULT", "sidecar-sync:1")]);
+    let (status, log) = daemon.wait_exit_keeping_log();
+    assert_eq!(status.code(), Some(4), "a failed sync of the verdict files is fatal:\n{log}");
+    assert!(log.contains("syncing the verdict files"), "{log}");
+    assert_eq!(site.records().len(), 3, "recorded before the placing");
+    assert_eq!(site.placed(), 0, "moved beside verdict files not synced:\n{log}");
+    for name in &names {
+        assert!(site.inbox().join(name).exists(), "{name} left the inbox");
+    }
+    let daemon = site.start(&[]);
+    wait_until("three placed plans", || site.placed() == 3);
+    assert_eq!(daemon.terminate().code(), Some(0));
+    site.assert_each_once(&names);
+}
+
 #[test]
 fn i11_3_recovery_acts_only_on_decision_records_it_synced_first() {
     let mut site = Site::new();

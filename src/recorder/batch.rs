@@ -28,7 +28,7 @@
 //! its placements and `patient_history` its history rows, from the records.
 
 use super::claim::{claim, Fingerprint};
-use super::failpoint::{self, Step};
+use super::failpoint::{self, Fault, Step};
 use super::outcome;
 use super::patient_history::PatientHistory;
 use crate::audit::decision_log::{record_line, DecisionLog, Placement};
@@ -146,7 +146,8 @@ pub fn place(folders: &Folders, batch: &[Judged]) -> Result<Vec<Placed>, Fatal> 
         let text = written(text_sidecar_bytes(&judged.verdict).as_bytes())?;
         temps.push((json, text));
     }
-    folders.root.sync_file_system().map_err(storage(format!(
+    let synced = failpoint::fault(Fault::SidecarSync);
+    synced.and_then(|()| folders.root.sync_file_system()).map_err(storage(format!(
         "syncing the verdict files under {}",
         folders.root.path().display()
     )))?;

@@ -9,7 +9,8 @@
 //! `EMBOLINT_WATCH_FAULT=SITE` makes a disk operation fail with EIO instead
 //! ([`Fault`]): `log-sync:N`, the decision log's sync in the N-th batch
 //! (its records are written, not synced); `log-open-sync`, the sync of the
-//! log at start-up, before recovery acts on its records.
+//! log at start-up, before recovery acts on its records; `sidecar-sync:N`,
+//! the sync of the N-th batch's verdict files (on the placing thread).
 //!
 //! `EMBOLINT_WATCH_PAUSE=STEP:N:FILE` instead pauses there: the daemon
 //! creates FILE and waits until the test removes it, so a test can change
@@ -75,6 +76,8 @@ pub enum Fault {
     LogSync,
     /// The decision log's sync at start-up, before recovery reads it.
     LogOpenSync,
+    /// The sync of a batch's verdict files, on the thread that places it.
+    SidecarSync,
 }
 
 impl Fault {
@@ -84,6 +87,7 @@ impl Fault {
         match self {
             Fault::LogSync => "log-sync",
             Fault::LogOpenSync => "log-open-sync",
+            Fault::SidecarSync => "sidecar-sync",
         }
     }
 }
