@@ -39,19 +39,27 @@ fn i11_1_a_deleted_lock_file_does_not_let_a_second_daemon_serve_the_root() {
     assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
 }
 
+/// Writes three plans into the inbox and starts the daemon with the disk
+/// fault `fault` (see `EMBOLINT_WATCH_FAULT`), which must stop it with
+/// exit 4. Returns the plans' names and the daemon's log.
+fn three_plans_and_a_fatal_fault(site: &mut Site, fault: &str) -> (Vec<String>, String) {
+    let names: Vec<String> = (0..3).map(|i| format!("p{i}.json")).collect();
+    for (i, name) in names.iter().enumerate() {
+        site.write(name, &pass_plan(&format!("PLN-SYNC-{i}")));
+    }
+    let daemon = site.spawn(&[], &[("EMBOLINT_WATCH_FAULT", fault)]);
+    let (status, log) = daemon.wait_exit_keeping_log();
+    assert_eq!(status.code(), Some(4), "a failed sync ({fault}) is fatal:\n{log}");
+    (names, log)
+}
+
 /// A failed sync on the thread that places a batch stops the daemon as a
 /// failed sync of the log does: no plan is moved beside verdict files that
 /// may not be on disk, and the restart finishes the batch, each plan once.
 #[test]
 fn a_failed_sync_of_the_verdict_files_on_the_placing_thread_is_fatal_and_the_restart_finishes() {
     let mut site = Site::new();
-    let names: Vec<String> = (0..3).map(|i| format!("v{i}.json")).collect();
-    for (i, name) in names.iter().enumerate() {
-        site.write(name, &pass_plan(&format!("PLN-SIDECAR-{i}")));
-    }
-    let daemon = site.spawn(&[], &[("EMBOLINT_WATCH_FAULT", "sidecar-sync:1")]);
-    let (status, log) = daemon.wait_exit_keeping_log();
-    assert_eq!(status.code(), Some(4), "a failed sync of the verdict files is fatal:\n{log}");
+    let (names, log) = three_plans_and_a_fatal_fault(&mut site, "sidecar-sync:1");
     assert!(log.contains("syncing the verdict files"), "{log}");
     assert_eq!(site.records().len(), 3, "recorded before the placing");
     assert_eq!(site.placed(), 0, "moved beside verdict files not synced:\n{log}");
@@ -67,14 +75,8 @@ fn a_failed_sync_of_the_verdict_files_on_the_placing_thread_is_fatal_and_the_res
 #[test]
 fn i11_3_recovery_acts_only_on_decision_records_it_synced_first() {
     let mut site = Site::new();
-    let names: Vec<String> = (0..3).map(|i| format!("p{i}.json")).collect();
-    for (i, name) in names.iter().enumerate() {
-        site.write(name, &pass_plan(&format!("PLN-SYNC-{i}")));
-    }
-    // The batch's records are written but their sync fails: exit 4.
-    let daemon = site.spawn(&[], &[("EMBOLINT_WATCH_FAULT", "log-sync:1")]);
-    let (status, log) = daemon.wait_exit_keeping_log();
-    assert_eq!(status.code(), Some(4), "a failed log sync is fatal:\n{log}");
+    // The batch's records are written but their sync fails.
+    let (names, _) = three_plans_and_a_fatal_fault(&mut site, "log-sync:1");
     assert_eq!(site.records().len(), 3, "written, not synced");
     assert_eq!(site.placed(), 0);
     // At restart the log cannot be synced either: nothing may be moved on
@@ -344,6 +346,16 @@ fn i11_4_a_revision_that_could_not_be_placed_leaves_the_earlier_version_in_force
     assert_eq!(site.history_in_db(), before);
 }
 
+/// A root whose history holds one plan, `plan_id` of `patient` with a
+/// session on 2 March 2026 (`v1.json`), recorded by a daemon since stopped.
+fn a_site_with_one_plan(plan_id: &str, patient: &str) -> Site {
+    let mut site = Site::new();
+    let daemon = site.start(&[]);
+    site.judge("v1.json", &util::plan_on(plan_id, patient, "2026-03-02"));
+    assert_eq!(daemon.terminate().code(), Some(0));
+    site
+}
+
 /// Exchanges two names atomically (`renameat2` with `RENAME_EXCHANGE`).
 fn exchange(a: &std::path::Path, b: &std::path::Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
@@ -458,10 +470,7 @@ fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_
 #[test]
 fn i11_4_a_revision_that_left_the_inbox_while_the_daemon_was_down_leaves_no_phantom() {
     use std::os::unix::process::ExitStatusExt;
-    let mut site = Site::new();
-    let daemon = site.start(&[]);
-    site.judge("v1.json", &util::plan_on("PLN-GONE", "PAT-GONE", "2026-03-02"));
-    assert_eq!(daemon.terminate().code(), Some(0));
+    let mut site = a_site_with_one_plan("PLN-GONE", "PAT-GONE");
     let before = site.history_in_db();
     // Killed after the revision's record and history rows, before its move.
     let daemon = site.spawn(&[], &[("EMBOLINT_WATCH_FAILPOINT", "after-sidecars:1")]);
@@ -489,10 +498,7 @@ fn i11_4_a_revision_that_left_the_inbox_while_the_daemon_was_down_leaves_no_phan
 /// judged meanwhile, against the revision, is judged again.
 #[test]
 fn a_plan_judged_while_a_revision_was_being_placed_is_judged_again_when_the_revision_is_not() {
-    let mut site = Site::new();
-    let daemon = site.start(&[]);
-    site.judge("v1.json", &util::plan_on("PLN-REV", "PAT-REV", "2026-03-02"));
-    assert_eq!(daemon.terminate().code(), Some(0));
+    let mut site = a_site_with_one_plan("PLN-REV", "PAT-REV");
     // Waiting in the inbox, oldest first: the revision moves the session
     // to May, so a session on 16 March passes beside it; beside the
     // version of 2 March it is too soon.
