@@ -170,7 +170,11 @@ impl Daemon {
         let now = Instant::now();
         for (name, taken) in self.recorder.take_done() {
             match taken {
-                Taken::Recorded | Taken::Gone => self.inbox.forget(&name),
+                // Its batch was placed while the loop went on: a new file
+                // may have arrived under its name meanwhile (and been seen),
+                // so the name is looked at, not just forgotten.
+                Taken::Recorded => self.inbox.look_at(&name, now),
+                Taken::Gone => self.inbox.forget(&name),
                 Taken::LookAgain => self.inbox.look_at(&name, now),
                 Taken::Postponed => self.inbox.postpone(&name, now),
             }
