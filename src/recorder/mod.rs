@@ -76,9 +76,9 @@
 //! name, or its plan still waiting, and is never recorded twice
 //! ([`intake::Intake::already_recorded`]). The next batch's records are
 //! written only when the previous batch is placed and synced, so only the
-//! final batch can be unfinished. A failed sync of the log, the history or a folder stops the
-//! daemon ([`crate::watch::fatal`]): nothing is answered as recorded that
-//! might not be.
+//! final batch can be unfinished. A failed sync of the log, the history or
+//! a folder (on either thread) stops the daemon ([`crate::watch::fatal`]):
+//! nothing is answered as recorded that might not be.
 //!
 //! # Layout
 //! - [`claim`]: reading one inbox file safely (no links, no FIFOs,
