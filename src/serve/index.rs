@@ -9,6 +9,8 @@
 
 use crate::audit::decision_index::Filter;
 use crate::history::patient_key;
+use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
@@ -42,8 +44,89 @@ pub struct NewRecord {
     pub seq: u64,
     /// Its name in the inbox (an HTTP plan's staging name).
     pub inbox_name: String,
-    /// The record itself.
-    pub record: serde_json::Value,
+    /// `pass`, `fail` or `invalid`.
+    pub verdict: String,
+    /// Each finding's rule and severity, in order.
+    pub findings: Vec<(String, String)>,
+    /// How long judging the plan took, in microseconds.
+    pub elapsed_us: Option<u64>,
+}
+
+/// What the index reads of a log line: the members its entries and the
+/// metrics need, borrowed from the line where they need no unescaping
+/// (the rest of the record is skipped, not built: this runs for every
+/// record the recorder writes).
+#[derive(Deserialize)]
+struct Seen<'a> {
+    /// The line's `seq`.
+    seq: Option<u64>,
+    /// A record's verdict (events have none).
+    #[serde(borrow)]
+    verdict: Option<Cow<'a, str>>,
+    /// A record's findings.
+    #[serde(borrow, default)]
+    findings: Vec<FindingSeen<'a>>,
+    /// When the plan was checked.
+    #[serde(borrow)]
+    checked_at: Option<Cow<'a, str>>,
+    /// The plan's patient (`null` when the plan was unreadable).
+    #[serde(borrow)]
+    patient_id: Option<Cow<'a, str>>,
+    /// Where the recorder took the plan from and put it.
+    #[serde(borrow)]
+    watch: Option<WatchSeen<'a>>,
+}
+
+/// What the index reads of one finding.
+#[derive(Deserialize)]
+struct FindingSeen<'a> {
+    /// Its rule id.
+    #[serde(borrow)]
+    rule: Option<Cow<'a, str>>,
+    /// Its severity.
+    #[serde(borrow)]
+    severity: Option<Cow<'a, str>>,
+}
+
+/// What the index reads of a record's `watch` member.
+#[derive(Deserialize)]
+struct WatchSeen<'a> {
+    /// The plan's name in the inbox.
+    #[serde(borrow)]
+    inbox_name: Option<Cow<'a, str>>,
+    /// How long judging it took, in microseconds.
+    elapsed_us: Option<u64>,
+}
+
+impl Seen<'_> {
+    /// Reads a line; a line whose members have unexpected types (written
+    /// by another tool, or edited) is read as any JSON and taken member by
+    /// member, as far as it goes.
+    fn of(text: &[u8]) -> Option<Seen<'_>> {
+        if let Ok(seen) = serde_json::from_slice::<Seen>(text) {
+            return Some(seen);
+        }
+        let value: serde_json::Value = serde_json::from_slice(text).ok()?;
+        let text = |v: &serde_json::Value, pointer: &str| {
+            v.pointer(pointer).and_then(|s| s.as_str()).map(|s| Cow::Owned(s.to_string()))
+        };
+        let findings = value.get("findings").and_then(|f| f.as_array());
+        let findings = findings.into_iter().flatten().map(|finding| FindingSeen {
+            rule: text(finding, "/rule"),
+            severity: text(finding, "/severity"),
+        });
+        Some(Seen {
+            seq: value.get("seq").and_then(|s| s.as_u64()),
+            verdict: text(&value, "/verdict"),
+            findings: findings.collect(),
+            checked_at: text(&value, "/checked_at"),
+            patient_id: text(&value, "/patient_id"),
+            watch: Some(WatchSeen {
+                inbox_name: text(&value, "/watch/inbox_name"),
+                elapsed_us: value.pointer("/watch/elapsed_us").and_then(|v| v.as_u64()),
+            }),
+        })
+    }
 }
 
 /// The index of the decision log.
@@ -127,10 +210,10 @@ impl DecisionIndex {
             let start = self.read_to;
             self.read_to += read as u64;
             let text = line.get(..read - 1).unwrap_or_default();
-            let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else { continue };
-            let Some(seq) = value.get("seq").and_then(|s| s.as_u64()) else { continue };
+            let Some(seen) = Seen::of(text) else { continue };
+            let Some(seq) = seen.seq else { continue };
             self.lines.insert(seq, (start, text.len()));
-            if let Some(record) = self.add_record(seq, start, text.len(), value) {
+            if let Some(record) = self.add_record(seq, start, text.len(), seen) {
                 if keep {
                     added.push(record);
                 }
@@ -140,31 +223,33 @@ impl DecisionIndex {
     }
 
     /// Indexes one line if it is a decision record.
-    fn add_record(
-        &mut self,
-        seq: u64,
-        offset: u64,
-        len: usize,
-        value: serde_json::Value,
-    ) -> Option<NewRecord> {
-        let verdict = value.get("verdict")?.as_str()?.to_string();
-        let inbox_name = value.pointer("/watch/inbox_name")?.as_str()?.to_string();
-        let text = |pointer: &str| value.pointer(pointer).and_then(|v| v.as_str());
+    fn add_record(&mut self, seq: u64, offset: u64, len: usize, seen: Seen) -> Option<NewRecord> {
+        let verdict = seen.verdict?.into_owned();
+        let watch = seen.watch?;
+        let inbox_name = watch.inbox_name?.into_owned();
+        let findings: Vec<(String, String)> = (seen.findings.into_iter())
+            .map(|f| {
+                (
+                    f.rule.unwrap_or_default().into_owned(),
+                    f.severity.unwrap_or_default().into_owned(),
+                )
+            })
+            .collect();
         let mut rules: Vec<String> = Vec::new();
-        for finding in value.get("findings").and_then(|f| f.as_array()).into_iter().flatten() {
-            if let Some(rule) = finding.get("rule").and_then(|r| r.as_str()) {
-                if !rules.iter().any(|r| r == rule) {
-                    rules.push(rule.to_string());
-                }
+        for (rule, _) in &findings {
+            if !rule.is_empty() && !rules.contains(rule) {
+                rules.push(rule.clone());
             }
         }
-        let day = text("/checked_at").and_then(|t| t.get(..10)).unwrap_or("").to_string();
-        let patient_key = text("/patient_id").map(patient_key);
+        let checked_at = seen.checked_at.unwrap_or_default();
+        let day = checked_at.get(..10).unwrap_or("").to_string();
+        let patient_key = seen.patient_id.as_deref().map(patient_key);
         if inbox_name.starts_with(KEYED_PREFIX) {
             self.by_staging_name.insert(inbox_name.clone(), seq);
         }
-        self.entries.push(Entry { seq, offset, len, verdict, patient_key, rules, day });
-        Some(NewRecord { seq, inbox_name, record: value })
+        let entry = Entry { seq, offset, len, verdict: verdict.clone(), patient_key, rules, day };
+        self.entries.push(entry);
+        Some(NewRecord { seq, inbox_name, verdict, findings, elapsed_us: watch.elapsed_us })
     }
 
     /// The `seq` of the record of the keyed HTTP plan staged as `name`.
@@ -214,5 +299,50 @@ impl DecisionIndex {
     /// Whether the log holds no decision record.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_indexed_with_its_findings_patient_and_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("decisions.jsonl");
+        let record = r#"{"seq":1,"verdict":"fail","checked_at":"2026-12-04T10:00:00Z","patient_id":"P\u00e9-1","findings":[{"rule":"session-spacing","severity":"error"},{"rule":"session-spacing","severity":"error"},{"rule":"course-length","severity":"info"}],"sha256":"ab","watch":{"inbox_name":"api-k-61.json","elapsed_us":850,"batch":3}}"#;
+        let event =
+            r#"{"seq":2,"event":"plan-not-placed","verdict":"fail","moved_to":"failed/x.json"}"#;
+        std::fs::write(&log, format!("{record}\n{event}\n")).unwrap();
+        let mut index = DecisionIndex::open(&log).unwrap();
+        let added = index.catch_up().unwrap();
+        assert_eq!(added.len(), 1, "the event is not a record");
+        let new = &added[0];
+        assert_eq!(
+            (new.seq, new.inbox_name.as_str(), new.verdict.as_str()),
+            (1, "api-k-61.json", "fail")
+        );
+        assert_eq!(new.findings.len(), 3);
+        assert_eq!(new.elapsed_us, Some(850));
+        let entry = &index.entries[0];
+        assert_eq!(entry.rules, ["session-spacing", "course-length"]);
+        assert_eq!(entry.day, "2026-12-04");
+        assert_eq!(entry.patient_key.as_deref(), Some(patient_key("Pé-1").as_str()));
+        assert_eq!(index.by_staging_name("api-k-61.json"), Some(1));
+        assert!(index.line(2).unwrap().is_some(), "the event is listed by its seq");
+    }
+
+    #[test]
+    fn a_line_with_members_of_unexpected_types_is_read_member_by_member() {
+        let odd = br#"{"seq":7,"verdict":"fail","findings":"none","checked_at":"2026-12-04T10:00:00Z","patient_id":42,"watch":{"inbox_name":"a.json","elapsed_us":"slow"}}"#;
+        let seen = Seen::of(odd).unwrap();
+        assert_eq!(seen.seq, Some(7));
+        assert_eq!(seen.verdict.as_deref(), Some("fail"));
+        assert!(seen.findings.is_empty());
+        assert_eq!(seen.patient_id, None);
+        let watch = seen.watch.unwrap();
+        assert_eq!(watch.inbox_name.as_deref(), Some("a.json"));
+        assert_eq!(watch.elapsed_us, None);
+        assert!(Seen::of(b"not json").is_none());
     }
 }

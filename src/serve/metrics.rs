@@ -94,17 +94,13 @@ impl Metrics {
     }
 
     /// Counts a new decision record.
-    pub fn count_record(&self, record: &serde_json::Value) {
-        let text = |v: &serde_json::Value, key: &str| {
-            v.get(key).and_then(|s| s.as_str()).unwrap_or("").to_string()
-        };
-        self.decisions.get_or_create(&VerdictLabel { verdict: text(record, "verdict") }).inc();
-        for finding in record.get("findings").and_then(|f| f.as_array()).into_iter().flatten() {
-            let labels =
-                FindingLabels { rule: text(finding, "rule"), severity: text(finding, "severity") };
+    pub fn count_record(&self, record: &super::index::NewRecord) {
+        self.decisions.get_or_create(&VerdictLabel { verdict: record.verdict.clone() }).inc();
+        for (rule, severity) in &record.findings {
+            let labels = FindingLabels { rule: rule.clone(), severity: severity.clone() };
             self.findings.get_or_create(&labels).inc();
         }
-        if let Some(us) = record.pointer("/watch/elapsed_us").and_then(|v| v.as_u64()) {
+        if let Some(us) = record.elapsed_us {
             self.check_seconds.observe(us as f64 / 1e6);
         }
     }

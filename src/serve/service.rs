@@ -202,7 +202,7 @@ impl Service {
             }
         };
         for record in added {
-            self.metrics.count_record(&record.record);
+            self.metrics.count_record(&record);
             if let Some(waiting) = recorded.waiters.remove(&record.inbox_name) {
                 for sender in waiting {
                     let _ = sender.send(record.seq);
