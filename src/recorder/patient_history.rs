@@ -20,8 +20,9 @@
 //! records without rows: at start-up, every passed record of the log's
 //! final batch whose `decision_key` the database lacks is recorded from the
 //! record itself (the plan file is not needed: it may have been moved or
-//! removed since). The next batch starts only once the database holds the
-//! current one, so only the final batch can be behind. A withdrawal
+//! removed since). The next batch is judged, and its records written, only
+//! once the database holds the current one, so only the final batch can be
+//! behind. A withdrawal
 //! (`forget`) is an event written to the log before the rows are deleted;
 //! events after the final batch are applied again at start-up. Replaying
 //! is idempotent, and done in log order.
