@@ -14,7 +14,6 @@
 //! the archive (no change expected) and with the small-artery pirarubicin
 //! cap lowered from 3 mg to 2.5 mg (every tenth plan changes).
 
-use embolint::audit::decision_log::{record_line, DecisionLog, Placement};
 use embolint::audit::replay;
 use embolint::check::{check, PlanFile};
 use embolint::history::History;
@@ -23,12 +22,14 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[path = "shared/archive.rs"]
+mod archive;
+use archive::Archive;
+
 /// The passing plan of the daemon tests.
 const PASS_PLAN: &str = include_str!("../tests/fixtures/watch/pass.json");
 /// The shipped rule file.
 const SHIPPED_RULES: &str = include_str!("../rules/chiras-bone-chemoembolization.toml");
-/// Records written to the log per append (one sync each), as a batch.
-const BATCH: usize = 1000;
 
 fn main() -> Result<(), String> {
     let mut count = 100_000usize;
@@ -116,12 +117,7 @@ fn plan_text(template: &Value, i: usize, patients: usize) -> Vec<u8> {
 /// Writes `count` judged plans under `root` as the daemon would.
 /// Returns how many plans passed, failed and were invalid.
 fn build_archive(root: &Path, count: usize, rules: &RuleSet) -> Result<[usize; 3], String> {
-    let io = |e: std::io::Error| e.to_string();
-    for folder in ["inbox", "passed", "failed", "invalid", "log", "state"] {
-        std::fs::create_dir_all(root.join(folder)).map_err(io)?;
-    }
-    let (mut log, _) =
-        DecisionLog::open(&root.join("log/decisions.jsonl"), &root.join("state")).map_err(io)?;
+    let mut archive = Archive::create(root)?;
     let history = History::open(Path::new(":memory:")).map_err(|e| e.to_string())?;
     history.begin().map_err(|e| e.to_string())?;
     let mut template: Value = serde_json::from_str(PASS_PLAN).map_err(|e| e.to_string())?;
@@ -129,38 +125,17 @@ fn build_archive(root: &Path, count: usize, rules: &RuleSet) -> Result<[usize; 3
         plan.remove("prior_sessions");
     }
     let patients = (count / 4).max(1);
-    let mut lines = Vec::new();
-    let mut batch = log.next_batch();
-    let mut outcomes = [0usize; 3];
     for i in 0..count {
         let name = format!("plan-{i:06}.json");
         let bytes = plan_text(&template, i, patients);
         let checked = check(PlanFile::new(&name, &bytes), rules, Some(&history))
             .map_err(|e| e.to_string())?;
-        let folder = checked.verdict.verdict.folder();
-        outcomes[["passed", "failed", "invalid"].iter().position(|f| *f == folder).unwrap_or(2)] +=
-            1;
-        let moved_to = format!("{folder}/{name}");
-        let placement = Placement {
-            batch,
-            inbox_name: name.clone(),
-            inbox_name_hex: None,
-            sidecar: format!("{moved_to}.verdict.json"),
-            history: checked.to_record(format!("{} {moved_to}", checked.verdict.checked_at)),
-            moved_to: moved_to.clone(),
-            elapsed_us: 0,
-        };
+        let placement = archive.record(&name, &checked)?;
         if let Some(rows) = &placement.history {
             history.put(rows).map_err(|e| e.to_string())?;
         }
-        std::fs::write(root.join(&moved_to), &bytes).map_err(io)?;
-        lines.extend(record_line(&checked.verdict, &placement).map_err(|e| e.to_string())?);
-        if (i + 1) % BATCH == 0 || i + 1 == count {
-            log.append(&lines).map_err(io)?;
-            lines.clear();
-            batch = log.next_batch();
-        }
+        std::fs::write(root.join(&placement.moved_to), &bytes).map_err(|e| e.to_string())?;
     }
     history.rollback();
-    Ok(outcomes)
+    archive.finish()
 }

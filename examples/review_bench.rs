@@ -24,7 +24,6 @@
 //! decision's plan from there); the index never reads them.
 
 use embolint::audit::decision_index::{self, Filter};
-use embolint::audit::decision_log::{record_line, DecisionLog, Placement};
 use embolint::check::{check, PlanFile};
 use embolint::commands::log::{log, LogOptions};
 use embolint::commands::Format;
@@ -35,10 +34,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "shared/archive.rs"]
+mod archive;
+use archive::Archive;
+
 /// The passing plan of the daemon tests.
 const PASS_PLAN: &str = include_str!("../tests/fixtures/watch/pass.json");
-/// Records written to the log per append (one sync each), as a batch.
-const BATCH: usize = 1000;
 
 fn main() -> Result<(), String> {
     let mut count = 1_000_000usize;
@@ -320,12 +321,7 @@ fn build_root(
     patients: usize,
     rules: &RuleSet,
 ) -> Result<[usize; 3], String> {
-    let io = |e: std::io::Error| e.to_string();
-    for folder in ["inbox", "passed", "failed", "invalid", "log", "state"] {
-        std::fs::create_dir_all(root.join(folder)).map_err(io)?;
-    }
-    let (mut log, _) =
-        DecisionLog::open(&root.join("log/decisions.jsonl"), &root.join("state")).map_err(io)?;
+    let mut archive = Archive::create(root)?;
     let mut template: Value = serde_json::from_str(PASS_PLAN).map_err(|e| e.to_string())?;
     if let Some(plan) = template.as_object_mut() {
         plan.remove("prior_sessions");
@@ -335,9 +331,6 @@ fn build_root(
     let now = jiff::Timestamp::now();
     let span_ms = 730 * 24 * 3600 * 1000i64;
     let step_ms = span_ms / i64::try_from(count.max(1)).unwrap_or(1);
-    let mut lines = Vec::new();
-    let mut batch = log.next_batch();
-    let mut outcomes = [0usize; 3];
     for i in 0..count {
         let name = format!("plan-{i:07}.json");
         let bytes = plan_text(&template, i, patients);
@@ -345,37 +338,17 @@ fn build_root(
             check(PlanFile::new(&name, &bytes), rules, None).map_err(|e| e.to_string())?;
         let back = jiff::Span::new().milliseconds(span_ms - step_ms * i as i64);
         checked.verdict.checked_at = now.checked_sub(back).map_err(|e| e.to_string())?;
-        let folder = checked.verdict.verdict.folder();
-        let slot = ["passed", "failed", "invalid"].iter().position(|f| *f == folder).unwrap_or(2);
-        if let Some(n) = outcomes.get_mut(slot) {
-            *n += 1;
-        }
-        let moved_to = format!("{folder}/{name}");
-        let placement = Placement {
-            batch,
-            inbox_name: name.clone(),
-            inbox_name_hex: None,
-            sidecar: format!("{moved_to}.verdict.json"),
-            history: checked.to_record(format!("{} {moved_to}", checked.verdict.checked_at)),
-            moved_to: moved_to.clone(),
-            elapsed_us: 0,
-        };
+        let placement = archive.record(&name, &checked)?;
         if let Some(rows) = &placement.history {
             history.put(rows).map_err(|e| e.to_string())?;
         }
-        if i + BATCH >= count {
-            std::fs::write(root.join(&moved_to), &bytes).map_err(io)?;
-        }
-        lines.extend(record_line(&checked.verdict, &placement).map_err(|e| e.to_string())?);
-        if (i + 1) % BATCH == 0 || i + 1 == count {
-            log.append(&lines).map_err(io)?;
-            lines.clear();
-            batch = log.next_batch();
+        if i + archive::BATCH >= count {
+            std::fs::write(root.join(&placement.moved_to), &bytes).map_err(|e| e.to_string())?;
         }
         if (i + 1) % 100_000 == 0 {
             eprintln!("  {} decisions written", i + 1);
         }
     }
     history.commit().map_err(|e| e.to_string())?;
-    Ok(outcomes)
+    archive.finish()
 }
