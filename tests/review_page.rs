@@ -24,26 +24,22 @@ fn get(url: &str, cookie: Option<&str>) -> Page {
     if let Some(cookie) = cookie {
         request = request.set("Cookie", cookie);
     }
-    let response = match request.call() {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("GET {url}: {error}"),
-    };
-    let headers = response
-        .headers_names()
-        .iter()
-        .flat_map(|n| response.all(n).into_iter().map(move |v| (n.clone(), v.to_string())))
-        .collect();
-    Page { status: response.status(), headers, body: response.into_string().unwrap() }
+    page_of(request.call(), &format!("GET {url}"))
 }
 
 /// POSTs the sign-in form.
 fn sign_in(base: &str, token: &str) -> Page {
     let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let response = match agent.post(&format!("{base}/sign-in")).send_form(&[("token", token)]) {
+    page_of(agent.post(&format!("{base}/sign-in")).send_form(&[("token", token)]), "sign-in")
+}
+
+/// The page a request got, whatever its status (`what` names the request
+/// if it got none).
+fn page_of(answer: Result<ureq::Response, ureq::Error>, what: &str) -> Page {
+    let response = match answer {
         Ok(response) => response,
         Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("sign-in: {error}"),
+        Err(error) => panic!("{what}: {error}"),
     };
     let headers = response
         .headers_names()
