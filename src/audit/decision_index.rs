@@ -479,24 +479,17 @@ impl DecisionIndex {
             .map_err(|e| self.db_error(e))
     }
 
-    /// How many times each rule fired per week (weeks starting on Monday,
-    /// `YYYY-MM-DD` of that Monday), oldest first, for the rule `rule`.
+    /// In how many records the rule `rule` has findings, per day of the
+    /// check (`YYYY-MM-DD`, UTC), oldest first (the rule's page groups
+    /// them by week).
     ///
     /// # Errors
     /// The index cannot be read.
     pub fn fired_by_day(&self, rule: &str) -> Result<Vec<(String, u64)>, IndexError> {
-        let mut statement = self
-            .db
-            .prepare_cached(
-                "SELECT day, count(*) FROM fired WHERE rule = ?1 GROUP BY day ORDER BY day",
-            )
-            .map_err(|e| self.db_error(e))?;
-        let rows = statement
-            .query_map([rule], |row| {
-                Ok((row.get::<_, String>(0)?, u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0)))
-            })
-            .map_err(|e| self.db_error(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_error(e))
+        self.counts(
+            "SELECT day, count(*) FROM fired WHERE rule = ?1 GROUP BY day ORDER BY day",
+            [rule],
+        )
     }
 
     /// How many records each rule has findings in, most first.
@@ -504,14 +497,21 @@ impl DecisionIndex {
     /// # Errors
     /// The index cannot be read.
     pub fn fired_totals(&self) -> Result<Vec<(String, u64)>, IndexError> {
-        let mut statement = self
-            .db
-            .prepare_cached(
-                "SELECT rule, count(*) FROM fired GROUP BY rule ORDER BY count(*) DESC, rule",
-            )
-            .map_err(|e| self.db_error(e))?;
+        self.counts(
+            "SELECT rule, count(*) FROM fired GROUP BY rule ORDER BY count(*) DESC, rule",
+            [],
+        )
+    }
+
+    /// The rows of a query that answers a name and a count.
+    fn counts(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<(String, u64)>, IndexError> {
+        let mut statement = self.db.prepare_cached(sql).map_err(|e| self.db_error(e))?;
         let rows = statement
-            .query_map([], |row| {
+            .query_map(params, |row| {
                 Ok((row.get::<_, String>(0)?, u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0)))
             })
             .map_err(|e| self.db_error(e))?;
