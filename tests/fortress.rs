@@ -53,15 +53,16 @@ fn three_plans_and_a_fatal_fault(site: &mut Site, fault: &str) -> (Vec<String>, 
     (names, log)
 }
 
-/// A failed sync on the thread that places a batch stops the daemon as a
-/// failed sync of the log does: no plan is moved beside verdict files that
-/// may not be on disk, and the restart finishes the batch, each plan once.
+/// A failed sync of a batch's verdict files (the one sync that makes them
+/// durable with the records) stops the daemon as a failed sync of the log
+/// does: no plan is moved beside verdict files that may not be on disk,
+/// and the restart finishes the batch, each plan once.
 #[test]
-fn a_failed_sync_of_the_verdict_files_on_the_placing_thread_is_fatal_and_the_restart_finishes() {
+fn a_failed_sync_of_the_verdict_files_is_fatal_and_the_restart_finishes() {
     let mut site = Site::new();
     let (names, log) = three_plans_and_a_fatal_fault(&mut site, "sidecar-sync:1");
-    assert!(log.contains("syncing the verdict files"), "{log}");
-    assert_eq!(site.records().len(), 3, "recorded before the placing");
+    assert!(log.contains("verdict files"), "{log}");
+    assert_eq!(site.records().len(), 3, "written before the sync");
     assert_eq!(site.placed(), 0, "moved beside verdict files not synced:\n{log}");
     for name in &names {
         assert!(site.inbox().join(name).exists(), "{name} left the inbox");
@@ -472,8 +473,12 @@ fn i11_4_a_revision_that_left_the_inbox_while_the_daemon_was_down_leaves_no_phan
     use std::os::unix::process::ExitStatusExt;
     let mut site = a_site_with_one_plan("PLN-GONE", "PAT-GONE");
     let before = site.history_in_db();
-    // Killed after the revision's record and history rows, before its move.
-    let daemon = site.spawn(&[], &[("EMBOLINT_WATCH_FAILPOINT", "after-sidecars:1")]);
+    // Killed after the revision's record and history rows, before its move
+    // (the placing thread held before its renames).
+    let held = site.dir.path().join("held");
+    let hold = format!("after-sidecars:1:{}", held.display());
+    let env = [("EMBOLINT_WATCH_FAILPOINT", "after-history:1"), ("EMBOLINT_WATCH_PAUSE", &hold)];
+    let daemon = site.spawn(&[], &env);
     site.drop_plan("v2.json", &util::plan_on("PLN-GONE", "PAT-GONE", "2026-03-09"));
     assert_eq!(daemon.wait_exit().signal(), Some(libc::SIGKILL));
     assert_ne!(site.history_in_db(), before, "the revision's rows are in");

@@ -203,11 +203,33 @@ impl DecisionLog {
     /// Each line is sealed with its key; once the lines are on disk the key
     /// moves on past them and the old one is overwritten.
     pub fn append(&mut self, lines: &[u8]) -> io::Result<()> {
+        let written = self.write(lines)?;
+        self.sync(written)?;
+        self.seal()
+    }
+
+    /// The first step of [`DecisionLog::append`], for a batch's group
+    /// commit: the lines are chained, sealed and written, not yet synced.
+    /// [`DecisionLog::sync`] must follow (whatever else is made durable in
+    /// between), then [`DecisionLog::seal`].
+    pub fn write(&mut self, lines: &[u8]) -> io::Result<Written> {
         let (chained, head) = chain_lines(&self.head, lines, self.sealer.state())?;
         self.file.write_all(&chained)?;
+        Ok(Written { head })
+    }
+
+    /// Syncs the lines of `written` to disk: from here they are durable.
+    pub fn sync(&mut self, written: Written) -> io::Result<()> {
         failpoint::fault(Fault::LogSync)?;
         self.file.sync_data()?;
-        self.head = head;
+        self.head = written.head;
+        Ok(())
+    }
+
+    /// Moves the audit key on past the lines synced: the old key is
+    /// overwritten and synced. A crash before it is expected at start-up
+    /// (the lines after the key state carry that key's MACs).
+    pub fn seal(&mut self) -> io::Result<()> {
         self.sealer.advance(self.head.seq + 1, &self.head.sha256)
     }
 
@@ -231,6 +253,13 @@ impl DecisionLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Lines written to the log and not yet synced (see [`DecisionLog::write`]).
+#[must_use = "written lines are not durable until DecisionLog::sync"]
+pub struct Written {
+    /// The log's last line once they are synced.
+    head: Head,
 }
 
 /// `lines` with each line chained after `head` and sealed with its key

@@ -4,16 +4,20 @@
 //! 1. read and judge each plan; choose its unique destination;
 //!    a passed plan's history rows go into the batch's open history
 //!    transaction at once (see `patient_history`). With the shared
-//!    (PostgreSQL) history, step 3 comes here instead, before the log (see
-//!    `patient_history` for why); if it fails nothing is recorded and the
-//!    plans stay in the inbox;
-//! 2. append every decision record (naming that destination, and carrying
-//!    a passed plan's history rows) to the log and sync it: from here the
-//!    decisions are final;
-//! 3. commit the history transaction (or, if it cannot be, owe its rows to
-//!    the database: nothing more is judged until they are in);
-//! 4. write every sidecar (the verdict as JSON, and as text for people) to
-//!    a temporary file and sync the file system;
+//!    (PostgreSQL) history, step 4's commit comes here instead, before the
+//!    log (see `patient_history` for why); if it fails nothing is recorded
+//!    and the plans stay in the inbox;
+//! 2. write every sidecar (the verdict as JSON, and as text for people) to
+//!    a temporary file (the placer's thread), while every decision record
+//!    (naming that destination, and carrying a passed plan's history rows)
+//!    is appended to the log (the loop's thread);
+//! 3. sync the file system once (the records, the temporary sidecars, and
+//!    the plans' own bytes, which the planning software need not have
+//!    synced), then the log itself (little is left to write; it reports any
+//!    error of the log file): from here the decisions are final;
+//! 4. move the audit key on, and commit the history transaction (or, if it
+//!    cannot be, owe its rows to the database: nothing more is judged until
+//!    they are in);
 //! 5. rename each sidecar into place, then move its plan beside it, and
 //!    read the moved plan back: if its bytes are not the ones judged (it
 //!    was written to, or swapped, after its reading), it goes back into the
@@ -21,9 +25,22 @@
 //!    version (its first record stands for the version read);
 //! 6. sync the inbox and outcome folders.
 //!
-//! Steps 2–3 are [`record`], on the loop's thread; steps 4–6 are [`place`],
-//! on the placer's thread (see `placer`), while the next batch goes through
-//! step 1. The next batch reaches step 2 only after step 6, so after a
+//! Steps 2–4 are [`record`], on the loop's thread, with the placer's
+//! thread writing the sidecars ([`write_sidecars`]); steps 5–6 are
+//! [`place`], on the placer's thread (see `placer`). What overlaps crosses
+//! no line that matters after a crash:
+//! - the sidecars of step 2 are under temporary names until step 5:
+//!   nobody takes them for a verdict, and a start-up removes those a crash
+//!   leaves;
+//! - steps 5–6 start as soon as the records are synced, while the loop
+//!   goes through step 4: a crash before the history's commit leaves the
+//!   history owing the log's final batch, which the start-up applies from
+//!   the records whether or not its plans were moved; a crash before the
+//!   key moved on leaves lines after the key state, which carry that key's
+//!   MACs and are expected;
+//! - the next batch goes through step 1 meanwhile.
+//!
+//! The next batch reaches step 2 only after this one's step 6, so after a
 //! crash only the log's final batch can be unfinished; `recovery` finishes
 //! its placements and `patient_history` its history rows, from the records.
 
@@ -31,6 +48,7 @@ use super::claim::{claim, Fingerprint};
 use super::failpoint::{self, Fault, Step};
 use super::outcome;
 use super::patient_history::PatientHistory;
+use super::placer::Placer;
 use crate::audit::decision_log::{record_line, DecisionLog, Placement};
 use crate::verdict::Verdict;
 use crate::watch::fatal::{storage, Fatal};
@@ -81,16 +99,18 @@ pub enum Placed {
     },
 }
 
-/// Records a batch (steps 2 and 3): its records appended to the log and
-/// synced, then its history rows committed. From here its decisions are
-/// final; [`place`] must follow before the next batch is recorded.
+/// Records a batch (steps 2–4) and hands it to `placer`, which writes the
+/// batch's temporary sidecars while the records are written, and places
+/// the batch once they are synced (see the module documentation); the
+/// recorder waits for it before the next batch is recorded.
 /// Returns `false` when the shared history could not take the batch
-/// before its records were written (nothing was recorded).
+/// before its records were written (nothing was recorded or handed over).
 pub fn record(
     folders: &Folders,
     log: &mut DecisionLog,
     history: &mut PatientHistory,
-    batch: &[Judged],
+    batch: Vec<Judged>,
+    placer: &Placer,
 ) -> Result<bool, Fatal> {
     failpoint::begin_batch();
     // A folder swapped while running stops the daemon before anything is
@@ -100,7 +120,7 @@ pub fn record(
         folders.root.path().display()
     )))?;
     let mut lines = Vec::new();
-    for judged in batch {
+    for judged in &batch {
         let line = record_line(&judged.verdict, &judged.placement).map_err(io::Error::other);
         lines.extend(line.map_err(storage("writing a decision record"))?);
     }
@@ -118,22 +138,35 @@ pub fn record(
         return Ok(false);
     }
     failpoint::hit(Step::AfterSharedHistory);
-    log.append(&lines).map_err(storage(log_action))?;
+    let rows = batch.iter().filter_map(|j| j.placement.history.clone()).collect();
+    placer.hand_over(batch)?;
+    let written = log.write(&lines).map_err(storage(log_action.clone()))?;
+    placer.sidecars_written()?;
+    // One sync for the records, the verdict files and the plans' own bytes
+    // (the planning software need not have synced them); the log's own
+    // sync then costs little, and reports any error of the log file.
+    let synced = failpoint::fault(Fault::SidecarSync);
+    synced.and_then(|()| folders.root.sync_file_system()).map_err(storage(format!(
+        "syncing the records and verdict files under {}",
+        folders.root.path().display()
+    )))?;
+    log.sync(written).map_err(storage(log_action.clone()))?;
     failpoint::hit(Step::AfterLog);
-    history.finish_batch(batch.iter().filter_map(|j| j.placement.history.clone()).collect());
+    placer.go()?;
+    failpoint::hit(Step::Placing);
+    log.seal().map_err(storage(format!("{log_action} (moving its audit key on)")))?;
+    history.finish_batch(rows);
     failpoint::hit(Step::AfterHistory);
     Ok(true)
 }
 
-/// Places a recorded batch (steps 4–6): its verdict files, the moves of
-/// its plans, the syncs. It touches only the root's folders (never the
-/// log or the history), so it may run on a thread of its own while the
-/// next batch is read and judged. Returns each plan's fate.
-///
-/// Every file is written, renamed and removed through the held `folders`
-/// (see `folder`), never by path, so nothing lands outside the root even
-/// if a folder is swapped for a link meanwhile.
-pub fn place(folders: &Folders, batch: &[Judged]) -> Result<Vec<Placed>, Fatal> {
+/// The temporary verdict files of a batch handed over to be placed (step
+/// 2), each plan's JSON and text sidecar. Synced with the records (step 3);
+/// only [`place`] names them, once the records are durable.
+pub type Temps = Vec<(OsString, OsString)>;
+
+/// Writes the temporary verdict files of `batch` (see [`Temps`]).
+pub fn write_sidecars(folders: &Folders, batch: &[Judged]) -> Result<Temps, Fatal> {
     let mut temps = Vec::with_capacity(batch.len());
     for judged in batch {
         let (dir, _) = folder_and_name(folders, &judged.placement.sidecar)?;
@@ -146,13 +179,20 @@ pub fn place(folders: &Folders, batch: &[Judged]) -> Result<Vec<Placed>, Fatal> 
         let text = written(text_sidecar_bytes(&judged.verdict).as_bytes())?;
         temps.push((json, text));
     }
-    let synced = failpoint::fault(Fault::SidecarSync);
-    synced.and_then(|()| folders.root.sync_file_system()).map_err(storage(format!(
-        "syncing the verdict files under {}",
-        folders.root.path().display()
-    )))?;
-    failpoint::hit(Step::AfterSidecars);
+    Ok(temps)
+}
 
+/// Places a recorded batch (steps 5–6): its verdict files named, the
+/// moves of its plans, the folder syncs. It touches
+/// only the root's folders (never the log or the history), so it runs on a
+/// thread of its own while the loop finishes the batch's records and reads
+/// and judges the next batch. Returns each plan's fate.
+///
+/// Every file is written, renamed and removed through the held `folders`
+/// (see `folder`), never by path, so nothing lands outside the root even
+/// if a folder is swapped for a link meanwhile.
+pub fn place(folders: &Folders, batch: &[Judged], temps: Temps) -> Result<Vec<Placed>, Fatal> {
+    failpoint::hit(Step::AfterSidecars);
     let mut touched: Vec<&Folder> = vec![&folders.inbox];
     let mut fates = Vec::with_capacity(batch.len());
     for (judged, (json, text)) in batch.iter().zip(temps) {

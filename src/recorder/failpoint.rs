@@ -34,11 +34,15 @@ pub enum Step {
     TornLog,
     /// The shared history committed, the records not yet written.
     AfterSharedHistory,
-    /// Records synced, the history not yet committed.
+    /// Records synced (the audit key not yet moved on), the history not
+    /// yet committed, nothing placed.
     AfterLog,
-    /// The history committed, no sidecar written.
+    /// Records synced and the placing begun on the placer's thread; the
+    /// audit key not yet moved on, the history not yet committed.
+    Placing,
+    /// The history committed; the batch may be partly placed meanwhile.
     AfterHistory,
-    /// Temporary sidecars synced, none renamed.
+    /// Temporary sidecars and records synced, none renamed.
     AfterSidecars,
     /// The first plan of the batch moved, the others not.
     MidMoves,
@@ -58,6 +62,7 @@ impl Step {
             Step::TornLog => "torn-log",
             Step::AfterSharedHistory => "after-shared-history",
             Step::AfterLog => "after-log",
+            Step::Placing => "placing",
             Step::AfterHistory => "after-history",
             Step::AfterSidecars => "after-sidecars",
             Step::MidMoves => "mid-moves",

@@ -16,11 +16,11 @@
 //!                      the log: see patient_history]
 //!                     │
 //!                     ▼  batch::record — the group commit (loop thread)
-//!   records appended + ONE log sync ─► history commit
-//!                     │
-//!                     ▼  batch::place (the placer thread, while the loop
-//!                     │  reads and judges the next batch)
-//!   sidecars + sync ─► renames (sidecar, then plan) ─► folder syncs
+//!   records appended       ║ temporary sidecars written (placer thread)
+//!   ─► ONE sync of the file system for both, then the log's own sync
+//!   ─► audit key moved on, history commit ║ batch::place (placer thread,
+//!                     │      while the loop reads and judges the next batch):
+//!                     │      renames (sidecar, then plan) ─► folder syncs
 //!                     │
 //!                     ▼  back on the loop thread, before the next batch's
 //!                     │  records: plan-not-placed records, if any
@@ -40,9 +40,11 @@
 //! # Group commit
 //! It happens in [`batch::record`], once per batch of up to `batch_size`
 //! plans (whatever their intake): every record of the batch is appended
-//! with one write and made durable with one sync of the log, then the
-//! history transaction that holds the batch's passed plans commits. Then
-//! [`batch::place`] writes every verdict file and syncs the outcome
+//! with one write while the placer writes the batch's verdict files under
+//! temporary names; one sync of the file system makes both durable (the
+//! log's own sync follows, to report its errors); then the history
+//! transaction that holds the batch's passed plans commits while
+//! [`batch::place`] names the verdict files, moves the plans and syncs the
 //! folders once. A request of `/v1/plans` is answered only after its
 //! plan's batch is placed, so its 201 always names a durable record.
 //!
@@ -450,18 +452,17 @@ impl Recorder {
         for plan in &mut judged {
             plan.placement.batch = number;
         }
-        if !batch::record(&self.folders, &mut self.log, &mut self.history, &judged)? {
-            // The shared history failed before the records were written:
-            // nothing is recorded; the plans stay in the inbox.
-            return Ok(());
-        }
         let names = judged.iter().map(|plan| plan.name.clone()).collect();
-        if self.placer.is_none() {
-            let started = Placer::start(Arc::clone(&self.folders));
-            self.placer = Some(started.map_err(storage("starting the thread that places plans"))?);
-        }
-        if let Some(placer) = &self.placer {
-            placer.hand_over(judged)?;
+        let placer = match self.placer.take() {
+            Some(placer) => placer,
+            None => Placer::start(Arc::clone(&self.folders))
+                .map_err(storage("starting the thread that places plans"))?,
+        };
+        let placer = &*self.placer.insert(placer);
+        if !batch::record(&self.folders, &mut self.log, &mut self.history, judged, placer)? {
+            // The shared history failed before the records were written:
+            // nothing is recorded or handed over; the plans stay in the inbox.
+            return Ok(());
         }
         self.in_flight = Some(InFlight { names, reserved });
         Ok(())

@@ -2,11 +2,13 @@
 //! files, the moves of their plans, the syncs: [`batch::place`]) while the
 //! loop reads and judges the next batch, so a burst keeps both cores busy.
 //!
-//! It is handed one batch at a time, only once the batch's records are
-//! synced and its history rows committed, and it touches nothing but the
-//! root's folders. The recorder waits for the batch's fates before it
-//! records the next batch, so the log's final batch is still the only one
-//! that can be unfinished after a crash (see [`super::recovery`]).
+//! A batch is handed over just before its records are written: the thread
+//! writes its temporary verdict files meanwhile ([`batch::write_sidecars`]),
+//! says so (the recorder then syncs them with the records, in one sync),
+//! and waits for the go-ahead, given once the records are synced, before it
+//! names or moves anything. It touches nothing but the root's folders. The recorder waits for the batch's fates before it records the
+//! next batch, so the log's final batch is still the only one that can be
+//! unfinished after a crash (see [`super::recovery`]).
 
 use super::batch::{self, Judged, Placed};
 use crate::watch::fatal::{storage, Fatal};
@@ -23,6 +25,12 @@ pub type PlacedBatch = (Vec<Judged>, Vec<Placed>);
 pub struct Placer {
     /// Where batches are handed over; dropped to end the thread.
     batches: Option<SyncSender<Vec<Judged>>>,
+    /// Where the batch handed over is told its records are synced; dropped
+    /// (a failed log sync stops the daemon) to end the thread unplaced.
+    go: Option<SyncSender<()>>,
+    /// Where the thread says the batch's temporary verdict files are
+    /// written (or why they could not be).
+    written: Receiver<Result<(), Fatal>>,
     /// Where the placed batches (or the error that stops the daemon) come back.
     placed: Receiver<Result<PlacedBatch, Fatal>>,
     /// The thread, joined on drop (a batch in hand is placed first).
@@ -33,23 +41,56 @@ impl Placer {
     /// Starts the thread, which places batches in `folders`.
     pub fn start(folders: Arc<Folders>) -> io::Result<Placer> {
         let (batches, to_place) = mpsc::sync_channel::<Vec<Judged>>(1);
+        let (go, go_ahead) = mpsc::sync_channel::<()>(1);
+        let (tell_written, written) = mpsc::sync_channel(1);
         let (done, placed) = mpsc::sync_channel(1);
         let thread = std::thread::Builder::new().name("placer".into()).spawn(move || {
             for judged in to_place {
-                let outcome = batch::place(&folders, &judged).map(|fates| (judged, fates));
+                let temps = match batch::write_sidecars(&folders, &judged) {
+                    Ok(temps) => temps,
+                    Err(fatal) => {
+                        let _ = tell_written.send(Err(fatal));
+                        return;
+                    }
+                };
+                // Nothing is placed unless the records are durable (a
+                // start-up removes the temporary files otherwise).
+                if tell_written.send(Ok(())).is_err() || go_ahead.recv().is_err() {
+                    return;
+                }
+                let outcome = batch::place(&folders, &judged, temps).map(|fates| (judged, fates));
                 let failed = outcome.is_err();
                 if done.send(outcome).is_err() || failed {
                     return;
                 }
             }
         })?;
-        Ok(Placer { batches: Some(batches), placed, thread: Some(thread) })
+        let (batches, go) = (Some(batches), Some(go));
+        Ok(Placer { batches, go, written, placed, thread: Some(thread) })
     }
 
-    /// Hands over a recorded batch to be placed.
+    /// Hands over a batch whose records are about to be written: its
+    /// temporary verdict files are written meanwhile (see
+    /// [`Placer::sidecars_written`]); nothing is placed before
+    /// [`Placer::go`].
     pub fn hand_over(&self, judged: Vec<Judged>) -> Result<(), Fatal> {
         let sent = self.batches.as_ref().map(|batches| batches.send(judged));
         match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err(stopped()),
+        }
+    }
+
+    /// Waits until the temporary verdict files of the batch handed over are
+    /// written, so that one sync makes them durable with the records.
+    pub fn sidecars_written(&self) -> Result<(), Fatal> {
+        self.written.recv().map_err(|_| stopped())?
+    }
+
+    /// Tells the thread the records of the batch handed over are synced:
+    /// it may be placed.
+    pub fn go(&self) -> Result<(), Fatal> {
+        match self.go.as_ref().map(|go| go.send(())) {
             Some(Ok(())) => Ok(()),
             _ => Err(stopped()),
         }
@@ -64,6 +105,7 @@ impl Placer {
 impl Drop for Placer {
     fn drop(&mut self) {
         self.batches = None;
+        self.go = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
