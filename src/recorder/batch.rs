@@ -8,13 +8,12 @@
 //!    log (see `patient_history` for why); if it fails nothing is recorded
 //!    and the plans stay in the inbox;
 //! 2. write every sidecar (the verdict as JSON, and as text for people) to
-//!    a temporary file (the placer's thread), while every decision record
-//!    (naming that destination, and carrying a passed plan's history rows)
-//!    is appended to the log (the loop's thread);
-//! 3. sync the file system once (the records, the temporary sidecars, and
-//!    the plans' own bytes, which the planning software need not have
-//!    synced), then the log itself (little is left to write; it reports any
-//!    error of the log file): from here the decisions are final;
+//!    a temporary file and sync the file system (the placer's thread; the
+//!    plans' own bytes are synced with them: the planning software need
+//!    not have synced them), while
+//! 3. every decision record (naming that destination, and carrying a
+//!    passed plan's history rows) is appended to the log and synced (the
+//!    loop's thread): from here the decisions are final;
 //! 4. move the audit key on, and commit the history transaction (or, if it
 //!    cannot be, owe its rows to the database: nothing more is judged until
 //!    they are in);
@@ -141,16 +140,8 @@ pub fn record(
     let rows = batch.iter().filter_map(|j| j.placement.history.clone()).collect();
     placer.hand_over(batch)?;
     let written = log.write(&lines).map_err(storage(log_action.clone()))?;
-    placer.sidecars_written()?;
-    // One sync for the records, the verdict files and the plans' own bytes
-    // (the planning software need not have synced them); the log's own
-    // sync then costs little, and reports any error of the log file.
-    let synced = failpoint::fault(Fault::SidecarSync);
-    synced.and_then(|()| folders.root.sync_file_system()).map_err(storage(format!(
-        "syncing the records and verdict files under {}",
-        folders.root.path().display()
-    )))?;
     log.sync(written).map_err(storage(log_action.clone()))?;
+    placer.sidecars_synced()?;
     failpoint::hit(Step::AfterLog);
     placer.go()?;
     failpoint::hit(Step::Placing);
@@ -161,8 +152,8 @@ pub fn record(
 }
 
 /// The temporary verdict files of a batch handed over to be placed (step
-/// 2), each plan's JSON and text sidecar. Synced with the records (step 3);
-/// only [`place`] names them, once the records are durable.
+/// 2), each plan's JSON and text sidecar, synced; only [`place`] names
+/// them, once the records are durable too.
 pub type Temps = Vec<(OsString, OsString)>;
 
 /// Writes the temporary verdict files of `batch` (see [`Temps`]).
@@ -179,6 +170,13 @@ pub fn write_sidecars(folders: &Folders, batch: &[Judged]) -> Result<Temps, Fata
         let text = written(text_sidecar_bytes(&judged.verdict).as_bytes())?;
         temps.push((json, text));
     }
+    // One sync for the verdict files and the plans' own bytes (the
+    // planning software need not have synced them).
+    let synced = failpoint::fault(Fault::SidecarSync);
+    synced.and_then(|()| folders.root.sync_file_system()).map_err(storage(format!(
+        "syncing the verdict files under {}",
+        folders.root.path().display()
+    )))?;
     Ok(temps)
 }
 

@@ -16,8 +16,8 @@
 //!                      the log: see patient_history]
 //!                     │
 //!                     ▼  batch::record — the group commit (loop thread)
-//!   records appended       ║ temporary sidecars written (placer thread)
-//!   ─► ONE sync of the file system for both, then the log's own sync
+//!   records appended, ONE log sync ║ temporary sidecars written, ONE
+//!                     │               sync of the file system (placer thread)
 //!   ─► audit key moved on, history commit ║ batch::place (placer thread,
 //!                     │      while the loop reads and judges the next batch):
 //!                     │      renames (sidecar, then plan) ─► folder syncs
@@ -40,9 +40,9 @@
 //! # Group commit
 //! It happens in [`batch::record`], once per batch of up to `batch_size`
 //! plans (whatever their intake): every record of the batch is appended
-//! with one write while the placer writes the batch's verdict files under
-//! temporary names; one sync of the file system makes both durable (the
-//! log's own sync follows, to report its errors); then the history
+//! with one write and made durable with one sync of the log, while the
+//! placer writes the batch's verdict files under temporary names and syncs
+//! them (one sync of the file system); then the history
 //! transaction that holds the batch's passed plans commits while
 //! [`batch::place`] names the verdict files, moves the plans and syncs the
 //! folders once. A request of `/v1/plans` is answered only after its

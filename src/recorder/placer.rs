@@ -3,10 +3,9 @@
 //! loop reads and judges the next batch, so a burst keeps both cores busy.
 //!
 //! A batch is handed over just before its records are written: the thread
-//! writes its temporary verdict files meanwhile ([`batch::write_sidecars`]),
-//! says so (the recorder then syncs them with the records, in one sync),
-//! and waits for the go-ahead, given once the records are synced, before it
-//! names or moves anything. It touches nothing but the root's folders. The recorder waits for the batch's fates before it records the
+//! writes and syncs its temporary verdict files meanwhile
+//! ([`batch::write_sidecars`]), says so, and waits for the go-ahead, given
+//! once the records are synced too, before it names or moves anything. It touches nothing but the root's folders. The recorder waits for the batch's fates before it records the
 //! next batch, so the log's final batch is still the only one that can be
 //! unfinished after a crash (see [`super::recovery`]).
 
@@ -29,8 +28,8 @@ pub struct Placer {
     /// (a failed log sync stops the daemon) to end the thread unplaced.
     go: Option<SyncSender<()>>,
     /// Where the thread says the batch's temporary verdict files are
-    /// written (or why they could not be).
-    written: Receiver<Result<(), Fatal>>,
+    /// written and synced (or why they could not be).
+    synced: Receiver<Result<(), Fatal>>,
     /// Where the placed batches (or the error that stops the daemon) come back.
     placed: Receiver<Result<PlacedBatch, Fatal>>,
     /// The thread, joined on drop (a batch in hand is placed first).
@@ -42,20 +41,20 @@ impl Placer {
     pub fn start(folders: Arc<Folders>) -> io::Result<Placer> {
         let (batches, to_place) = mpsc::sync_channel::<Vec<Judged>>(1);
         let (go, go_ahead) = mpsc::sync_channel::<()>(1);
-        let (tell_written, written) = mpsc::sync_channel(1);
+        let (tell_synced, synced) = mpsc::sync_channel(1);
         let (done, placed) = mpsc::sync_channel(1);
         let thread = std::thread::Builder::new().name("placer".into()).spawn(move || {
             for judged in to_place {
                 let temps = match batch::write_sidecars(&folders, &judged) {
                     Ok(temps) => temps,
                     Err(fatal) => {
-                        let _ = tell_written.send(Err(fatal));
+                        let _ = tell_synced.send(Err(fatal));
                         return;
                     }
                 };
                 // Nothing is placed unless the records are durable (a
                 // start-up removes the temporary files otherwise).
-                if tell_written.send(Ok(())).is_err() || go_ahead.recv().is_err() {
+                if tell_synced.send(Ok(())).is_err() || go_ahead.recv().is_err() {
                     return;
                 }
                 let outcome = batch::place(&folders, &judged, temps).map(|fates| (judged, fates));
@@ -66,12 +65,12 @@ impl Placer {
             }
         })?;
         let (batches, go) = (Some(batches), Some(go));
-        Ok(Placer { batches, go, written, placed, thread: Some(thread) })
+        Ok(Placer { batches, go, synced, placed, thread: Some(thread) })
     }
 
     /// Hands over a batch whose records are about to be written: its
-    /// temporary verdict files are written meanwhile (see
-    /// [`Placer::sidecars_written`]); nothing is placed before
+    /// temporary verdict files are written and synced meanwhile (see
+    /// [`Placer::sidecars_synced`]); nothing is placed before
     /// [`Placer::go`].
     pub fn hand_over(&self, judged: Vec<Judged>) -> Result<(), Fatal> {
         let sent = self.batches.as_ref().map(|batches| batches.send(judged));
@@ -82,9 +81,9 @@ impl Placer {
     }
 
     /// Waits until the temporary verdict files of the batch handed over are
-    /// written, so that one sync makes them durable with the records.
-    pub fn sidecars_written(&self) -> Result<(), Fatal> {
-        self.written.recv().map_err(|_| stopped())?
+    /// written and synced.
+    pub fn sidecars_synced(&self) -> Result<(), Fatal> {
+        self.synced.recv().map_err(|_| stopped())?
     }
 
     /// Tells the thread the records of the batch handed over are synced:
