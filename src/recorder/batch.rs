@@ -138,8 +138,8 @@ pub fn record(
     }
     failpoint::hit(Step::AfterSharedHistory);
     let rows = batch.iter().filter_map(|j| j.placement.history.clone()).collect();
-    placer.hand_over(batch)?;
     let written = log.write(&lines).map_err(storage(log_action.clone()))?;
+    placer.hand_over(batch)?;
     log.sync(written).map_err(storage(log_action.clone()))?;
     placer.sidecars_synced()?;
     failpoint::hit(Step::AfterLog);
