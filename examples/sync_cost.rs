@@ -19,7 +19,9 @@
 //! ```
 //!
 //! The folder must be on the file system to measure (the system's temporary
-//! folder by default); the files are removed at the end.
+//! folder by default); the files are removed at the end. What the figures
+//! led to (the daemon keeps `syncfs`): docs/performance.md, "What a sync
+//! costs".
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -150,9 +152,9 @@ impl Method {
                 }
                 Ok(())
             }
-            Method::FdatasyncEach => {
-                files.iter().try_for_each(|path| OpenOptions::new().write(true).open(path)?.sync_data())
-            }
+            Method::FdatasyncEach => files
+                .iter()
+                .try_for_each(|path| OpenOptions::new().write(true).open(path)?.sync_data()),
         }
     }
 }
