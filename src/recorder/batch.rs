@@ -98,10 +98,11 @@ pub enum Placed {
     },
 }
 
-/// Records a batch (steps 2–4) and hands it to `placer`, which writes the
-/// batch's temporary sidecars while the records are written, and places
-/// the batch once they are synced (see the module documentation); the
-/// recorder waits for it before the next batch is recorded.
+/// Records a batch (steps 2–4): its records are written, then it is handed
+/// to `placer`, which writes and syncs the batch's temporary sidecars while
+/// the records are synced, and places the batch once both are (see the
+/// module documentation); the recorder waits for it before the next batch
+/// is recorded.
 /// Returns `false` when the shared history could not take the batch
 /// before its records were written (nothing was recorded or handed over).
 pub fn record(
