@@ -24,16 +24,15 @@
 //!    version (its first record stands for the version read);
 //! 6. sync the inbox and outcome folders.
 //!
-//! Steps 3–4 are [`record`], on the loop's thread; steps 2, 5 and 6 are
-//! [`write_sidecars`] and [`place`], on the placer's thread (see `placer`),
-//! which places only once its sidecars are synced and the loop has told it
-//! the records are. What overlaps crosses no line that matters after a
-//! crash:
+//! Steps 2–4 are [`record`], on the loop's thread, with the placer's
+//! thread writing the sidecars ([`write_sidecars`]); steps 5–6 are
+//! [`place`], on the placer's thread (see `placer`). What overlaps crosses
+//! no line that matters after a crash:
 //! - the sidecars of step 2 are under temporary names until step 5:
 //!   nobody takes them for a verdict, and a start-up removes those a crash
 //!   leaves;
-//! - steps 5–6 start as soon as the records and the sidecars are synced,
-//!   while the loop goes through step 4 and judges the next batch: a crash before the history's commit leaves the
+//! - steps 5–6 start as soon as the records are synced, while the loop
+//!   goes through step 4: a crash before the history's commit leaves the
 //!   history owing the log's final batch, which the start-up applies from
 //!   the records whether or not its plans were moved; a crash before the
 //!   key moved on leaves lines after the key state, which carry that key's
@@ -102,10 +101,8 @@ pub enum Placed {
 /// Records a batch (steps 2–4): its records are written, then it is handed
 /// to `placer`, which writes and syncs the batch's temporary sidecars while
 /// the records are synced, and places the batch once both are (see the
-/// module documentation). The loop does not wait for the sidecars: it
-/// moves the audit key on, commits the history and judges the next batch
-/// meanwhile; the recorder waits for the placer before the next batch is
-/// recorded.
+/// module documentation); the recorder waits for it before the next batch
+/// is recorded.
 /// Returns `false` when the shared history could not take the batch
 /// before its records were written (nothing was recorded or handed over).
 pub fn record(
@@ -145,6 +142,7 @@ pub fn record(
     let written = log.write(&lines).map_err(storage(log_action.clone()))?;
     placer.hand_over(batch)?;
     log.sync(written).map_err(storage(log_action.clone()))?;
+    placer.sidecars_synced()?;
     failpoint::hit(Step::AfterLog);
     placer.go()?;
     failpoint::hit(Step::Placing);

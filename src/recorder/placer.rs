@@ -2,16 +2,12 @@
 //! files, the moves of their plans, the syncs: [`batch::place`]) while the
 //! loop reads and judges the next batch, so a burst keeps both cores busy.
 //!
-//! A batch is handed over once its records are written, before they are
-//! synced: the thread writes and syncs its temporary verdict files
-//! meanwhile ([`batch::write_sidecars`]) and waits for the go-ahead, given
-//! once the records are synced, before it names or moves anything. The
-//! loop does not wait for the verdict files: it goes on with the audit
-//! key, the history and the next batch's judging. The thread touches
-//! nothing but the root's folders. The recorder waits for the batch's
-//! fates before it records the next batch, so the log's final batch is
-//! still the only one that can be unfinished after a crash (see
-//! [`super::recovery`]).
+//! A batch is handed over just before its records are written: the thread
+//! writes and syncs its temporary verdict files meanwhile
+//! ([`batch::write_sidecars`]), says so, and waits for the go-ahead, given
+//! once the records are synced too, before it names or moves anything. It touches nothing but the root's folders. The recorder waits for the batch's fates before it records the
+//! next batch, so the log's final batch is still the only one that can be
+//! unfinished after a crash (see [`super::recovery`]).
 
 use super::batch::{self, Judged, Placed};
 use crate::watch::fatal::{storage, Fatal};
@@ -31,6 +27,9 @@ pub struct Placer {
     /// Where the batch handed over is told its records are synced; dropped
     /// (a failed log sync stops the daemon) to end the thread unplaced.
     go: Option<SyncSender<()>>,
+    /// Where the thread says the batch's temporary verdict files are
+    /// written and synced (or why they could not be).
+    synced: Receiver<Result<(), Fatal>>,
     /// Where the placed batches (or the error that stops the daemon) come back.
     placed: Receiver<Result<PlacedBatch, Fatal>>,
     /// The thread, joined on drop (a batch in hand is placed first).
@@ -42,17 +41,23 @@ impl Placer {
     pub fn start(folders: Arc<Folders>) -> io::Result<Placer> {
         let (batches, to_place) = mpsc::sync_channel::<Vec<Judged>>(1);
         let (go, go_ahead) = mpsc::sync_channel::<()>(1);
+        let (tell_synced, synced) = mpsc::sync_channel(1);
         let (done, placed) = mpsc::sync_channel(1);
         let thread = std::thread::Builder::new().name("placer".into()).spawn(move || {
             for judged in to_place {
-                let temps = batch::write_sidecars(&folders, &judged);
+                let temps = match batch::write_sidecars(&folders, &judged) {
+                    Ok(temps) => temps,
+                    Err(fatal) => {
+                        let _ = tell_synced.send(Err(fatal));
+                        return;
+                    }
+                };
                 // Nothing is placed unless the records are durable (a
                 // start-up removes the temporary files otherwise).
-                if go_ahead.recv().is_err() {
+                if tell_synced.send(Ok(())).is_err() || go_ahead.recv().is_err() {
                     return;
                 }
-                let placed = temps.and_then(|temps| batch::place(&folders, &judged, temps));
-                let outcome = placed.map(|fates| (judged, fates));
+                let outcome = batch::place(&folders, &judged, temps).map(|fates| (judged, fates));
                 let failed = outcome.is_err();
                 if done.send(outcome).is_err() || failed {
                     return;
@@ -60,18 +65,25 @@ impl Placer {
             }
         })?;
         let (batches, go) = (Some(batches), Some(go));
-        Ok(Placer { batches, go, placed, thread: Some(thread) })
+        Ok(Placer { batches, go, synced, placed, thread: Some(thread) })
     }
 
-    /// Hands over a batch whose records are written, not yet synced: its
-    /// temporary verdict files are written and synced meanwhile; nothing
-    /// is placed before [`Placer::go`].
+    /// Hands over a batch whose records are about to be written: its
+    /// temporary verdict files are written and synced meanwhile (see
+    /// [`Placer::sidecars_synced`]); nothing is placed before
+    /// [`Placer::go`].
     pub fn hand_over(&self, judged: Vec<Judged>) -> Result<(), Fatal> {
         let sent = self.batches.as_ref().map(|batches| batches.send(judged));
         match sent {
             Some(Ok(())) => Ok(()),
             _ => Err(stopped()),
         }
+    }
+
+    /// Waits until the temporary verdict files of the batch handed over are
+    /// written and synced.
+    pub fn sidecars_synced(&self) -> Result<(), Fatal> {
+        self.synced.recv().map_err(|_| stopped())?
     }
 
     /// Tells the thread the records of the batch handed over are synced:
