@@ -131,6 +131,62 @@ fn a_clean_plan_gets_no_card_no_plan_gets_none_and_a_body_that_is_no_cds_request
     drop(daemon);
 }
 
+/// Ordering systems attach plans in ways the specification's example does
+/// not show: a media type with a charset, base64 wrapped by a MIME encoder,
+/// the Binary standing in the bundle itself. Each is judged; a plan that
+/// cannot be read at all gets a critical card (an error answer could be
+/// dropped by the ordering system, letting the order be signed with no
+/// warning) and nothing is recorded for it.
+#[test]
+fn plans_attached_in_other_shapes_are_judged_and_an_unreadable_one_gets_a_critical_card() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(FAIL_PLAN);
+    let wrapped: Vec<String> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|line| String::from_utf8(line.to_vec()).unwrap())
+        .collect();
+    let request = |hook_instance: &str, binary: Value| {
+        serde_json::to_vec(&json!({
+            "hookInstance": hook_instance,
+            "hook": "order-sign",
+            "context": {
+                "userId": "Practitioner/example",
+                "patientId": "1288992",
+                "draftOrders": { "resourceType": "Bundle", "entry": [{ "resource": binary }] }
+            }
+        }))
+        .unwrap()
+    };
+    let standing = json!({
+        "resourceType": "Binary",
+        "contentType": "application/vnd.embolint.plan+json; charset=UTF-8",
+        "data": wrapped.join("\r\n")
+    });
+    let (status, answer) = post_json(&url, &[], &request("shape-1", standing));
+    assert_eq!(status, 200, "{answer}");
+    let records = site.records();
+    assert_eq!(records.len(), 1, "the plan is judged and recorded");
+    assert_eq!(records[0]["verdict"], "fail");
+    assert!(answer["cards"].as_array().unwrap().iter().any(|c| c["indicator"] == "critical"));
+
+    let unreadable = json!({
+        "resourceType": "Binary",
+        "contentType": "application/vnd.embolint.plan+json",
+        "data": "this is not base64!"
+    });
+    let (status, answer) = post_json(&url, &[], &request("shape-2", unreadable));
+    assert_eq!(status, 200, "{answer}");
+    let cards = answer["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 1, "{answer}");
+    assert_eq!(cards[0]["indicator"], "critical");
+    assert!(cards[0]["detail"].as_str().unwrap().contains("base64"), "{answer}");
+    assert_eq!(site.records().len(), 1, "nothing is recorded for a plan that was not read");
+    drop(daemon);
+}
+
 #[test]
 fn feedback_overridden_is_recorded_naming_the_decision_and_feedback_on_an_unknown_card_is_404() {
     let mut site = Site::new();

@@ -75,13 +75,22 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
         Ok(request) => request,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
-    let plans = match request.plans(app.service.max_plan_bytes) {
-        Ok(plans) => plans,
-        Err(answer) => return answer,
-    };
+    let plans = request.plans(app.service.max_plan_bytes);
     let mut cards = Vec::new();
     let several = plans.len() > 1;
     for (i, plan) in plans.into_iter().enumerate() {
+        let plan = match plan {
+            Attached::Plan(bytes) => bytes,
+            Attached::Unreadable(why) => {
+                tracing::warn!(
+                    hook_instance = %request.hook_instance,
+                    "a plan attached to an order-sign request cannot be read ({why}): \
+                     answered with a critical card, nothing recorded"
+                );
+                cards.push(unreadable_card(&request.hook_instance, i, &why));
+                continue;
+            }
+        };
         let key = if several {
             format!("{}/{i}", request.hook_instance)
         } else {
@@ -136,42 +145,79 @@ impl HookRequest {
         Ok(HookRequest { hook_instance, draft_orders })
     }
 
-    /// The plans carried in the draft orders (their bytes), in order.
-    fn plans(&self, limit: u64) -> Result<Vec<Vec<u8>>, Response> {
-        let mut plans = Vec::new();
+    /// The plans attached to the draft orders, in order: every `Binary`
+    /// of the plan's media type, contained in a draft order (as SPEC'd) or
+    /// standing in the bundle itself. Looking everywhere is the safer
+    /// reading: a plan put one level off would otherwise be signed with no
+    /// card at all.
+    fn plans(&self, limit: u64) -> Vec<Attached> {
         let entries = self.draft_orders.get("entry").and_then(|e| e.as_array());
-        for entry in entries.into_iter().flatten() {
-            let Some(resource) = entry.get("resource") else { continue };
-            if resource.get("resourceType").and_then(|r| r.as_str()) != Some("ServiceRequest") {
-                continue;
-            }
+        let resources = entries.into_iter().flatten().filter_map(|entry| entry.get("resource"));
+        let mut plans = Vec::new();
+        for resource in resources {
             let contained = resource.get("contained").and_then(|c| c.as_array());
-            for binary in contained.into_iter().flatten() {
-                let is_plan = binary.get("resourceType").and_then(|r| r.as_str()) == Some("Binary")
-                    && binary.get("contentType").and_then(|c| c.as_str())
-                        == Some(PLAN_CONTENT_TYPE);
-                if !is_plan {
-                    continue;
-                }
-                let data = binary.get("data").and_then(|d| d.as_str()).unwrap_or("");
-                let bytes =
-                    base64::engine::general_purpose::STANDARD.decode(data).map_err(|e| {
-                        error(
-                            StatusCode::BAD_REQUEST,
-                            format!("the plan's base64 data is unreadable: {e}"),
-                        )
-                    })?;
-                if bytes.len() as u64 > limit {
-                    return Err(error(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("the plan is larger than the plan size limit of {limit} bytes"),
-                    ));
-                }
-                plans.push(bytes);
-            }
+            let candidates = std::iter::once(resource).chain(contained.into_iter().flatten());
+            plans.extend(candidates.filter(|b| is_plan_binary(b)).map(|b| attached(b, limit)));
         }
-        Ok(plans)
+        plans
     }
+}
+
+/// A plan attached to a draft order.
+#[derive(Debug, PartialEq)]
+enum Attached {
+    /// Its bytes, to be judged and recorded.
+    Plan(Vec<u8>),
+    /// Why its bytes cannot be had (not judged, not recorded: answered
+    /// with a critical card, so the order is not signed in silence).
+    Unreadable(String),
+}
+
+/// Whether `resource` is a `Binary` holding a plan: its `contentType` is
+/// [`PLAN_CONTENT_TYPE`], compared as media types are (letter case and
+/// parameters such as `charset` do not matter).
+fn is_plan_binary(resource: &Value) -> bool {
+    let is_binary = resource.get("resourceType").and_then(|r| r.as_str()) == Some("Binary");
+    let media = resource.get("contentType").and_then(|c| c.as_str()).unwrap_or("");
+    let media = media.split(';').next().unwrap_or("").trim();
+    is_binary && media.eq_ignore_ascii_case(PLAN_CONTENT_TYPE)
+}
+
+/// The bytes of a plan `Binary`. Line breaks and spaces in its base64
+/// (MIME encoders wrap at 76 characters) are skipped.
+fn attached(binary: &Value, limit: u64) -> Attached {
+    let Some(data) = binary.get("data").and_then(|d| d.as_str()) else {
+        return Attached::Unreadable("the plan's Binary has no \"data\" (base64 text)".into());
+    };
+    let data: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    match base64::engine::general_purpose::STANDARD.decode(data) {
+        Ok(bytes) if bytes.len() as u64 > limit => Attached::Unreadable(format!(
+            "the plan is {} bytes, larger than the plan size limit of {limit} bytes",
+            bytes.len()
+        )),
+        Ok(bytes) => Attached::Plan(bytes),
+        Err(e) => Attached::Unreadable(format!("the plan's base64 data cannot be decoded: {e}")),
+    }
+}
+
+/// The critical card for a plan attached to the order that could not be
+/// read at all (nothing judged, nothing recorded).
+fn unreadable_card(hook_instance: &str, index: usize, why: &str) -> Value {
+    let tag = sha256_hex(format!("{hook_instance}/{index}/{why}").as_bytes());
+    json!({
+        "uuid": card_uuid(0, index, &tag),
+        "summary": "The embolization plan attached to this order cannot be read: it was not checked",
+        "indicator": "critical",
+        "detail": format!(
+            "embolint could not read the plan attached to this order, so none of the \
+             protocol's rules were checked and nothing was recorded: {why}. Attach the plan \
+             again, or check it with embolint before signing."
+        ),
+        "source": {
+            "label": format!("embolint {}", env!("CARGO_PKG_VERSION")),
+            "topic": { "code": "plan-format", "display": "plan-format" }
+        },
+    })
 }
 
 /// The cards of one decision record: one per finding that counts; one
@@ -423,4 +469,78 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
         }
     }
     Json(json!({})).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(draft_orders: Value) -> HookRequest {
+        HookRequest { hook_instance: "h-1".into(), draft_orders }
+    }
+
+    fn binary(content_type: &str, data: Value) -> Value {
+        json!({ "resourceType": "Binary", "contentType": content_type, "data": data })
+    }
+
+    fn bundle(resources: Vec<Value>) -> Value {
+        let entry: Vec<Value> = resources.into_iter().map(|r| json!({ "resource": r })).collect();
+        json!({ "resourceType": "Bundle", "entry": entry })
+    }
+
+    fn service_request(contained: Vec<Value>) -> Value {
+        json!({ "resourceType": "ServiceRequest", "status": "draft", "contained": contained })
+    }
+
+    #[test]
+    fn the_media_type_is_compared_without_letter_case_or_parameters() {
+        let data = json!("e30="); // "{}"
+        for content_type in [
+            "application/vnd.embolint.plan+json",
+            "Application/VND.Embolint.Plan+JSON",
+            "application/vnd.embolint.plan+json; charset=utf-8",
+        ] {
+            let orders = bundle(vec![service_request(vec![binary(content_type, data.clone())])]);
+            assert_eq!(
+                request(orders).plans(1000),
+                [Attached::Plan(b"{}".to_vec())],
+                "{content_type}"
+            );
+        }
+        let other = bundle(vec![service_request(vec![binary("application/json", data)])]);
+        assert_eq!(request(other).plans(1000), []);
+    }
+
+    #[test]
+    fn a_plan_standing_in_the_bundle_or_contained_in_another_order_is_found() {
+        let plan = binary(PLAN_CONTENT_TYPE, json!("e30="));
+        let medication =
+            json!({ "resourceType": "MedicationRequest", "contained": [plan.clone()] });
+        let orders = bundle(vec![plan, medication]);
+        assert_eq!(request(orders).plans(1000).len(), 2);
+    }
+
+    #[test]
+    fn wrapped_base64_is_read_and_unreadable_or_oversized_data_is_said_so() {
+        let wrapped = binary(PLAN_CONTENT_TYPE, json!("eyJh\r\nIjox\nfQ=="));
+        let bad = binary(PLAN_CONTENT_TYPE, json!("not base64!"));
+        let missing = json!({ "resourceType": "Binary", "contentType": PLAN_CONTENT_TYPE });
+        let large = binary(PLAN_CONTENT_TYPE, json!("eyJhIjoxfQ=="));
+        let orders = bundle(vec![service_request(vec![wrapped, bad, missing])]);
+        let plans = request(orders).plans(1000);
+        assert_eq!(plans.first(), Some(&Attached::Plan(br#"{"a":1}"#.to_vec())));
+        assert!(matches!(&plans[1], Attached::Unreadable(why) if why.contains("base64")));
+        assert!(matches!(&plans[2], Attached::Unreadable(why) if why.contains("no \"data\"")));
+        let plans = request(bundle(vec![large])).plans(4);
+        assert!(matches!(&plans[0], Attached::Unreadable(why) if why.contains("size limit")));
+    }
+
+    #[test]
+    fn the_card_of_an_unreadable_plan_is_critical_and_short() {
+        let card = unreadable_card("h-1", 0, "the plan's base64 data cannot be decoded");
+        assert_eq!(card["indicator"], "critical");
+        assert!(card["summary"].as_str().unwrap_or("").chars().count() < 140);
+        assert!(card["detail"].as_str().unwrap_or("").contains("base64"));
+        assert_eq!(card["source"]["topic"]["code"], "plan-format");
+    }
 }
