@@ -152,6 +152,17 @@ fn decisions_are_listed_newest_first_filtered_and_paged() {
     assert!(none["decisions"].as_array().unwrap().is_empty());
     let (status, _) = http("GET", &format!("{base}/v1/decisions?limit=1001"), &[], None);
     assert_eq!(status, 400);
+    // A misspelt, repeated or impossible filter is refused, never ignored:
+    // ignored, it would answer with the records it was meant to leave out.
+    for (query, said) in [
+        ("patinet=PAT-P2", "unknown query parameter \"patinet\""),
+        ("patient=PAT-P2&patient=PAT-P1", "more than once"),
+        ("verdict=failed", "none of pass, fail, invalid"),
+    ] {
+        let (status, answer) = http("GET", &format!("{base}/v1/decisions?{query}"), &[], None);
+        assert_eq!(status, 400, "{query}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains(said), "{query}: {answer}");
+    }
     let (status, sessions) = http("GET", &format!("{base}/v1/patients/PAT-P2/sessions"), &[], None);
     assert_eq!(status, 200);
     assert!(!sessions.as_array().unwrap().is_empty(), "{sessions}");

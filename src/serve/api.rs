@@ -263,11 +263,40 @@ pub async fn rules(State(app): State<App>) -> Response {
 /// Most records in one page of `/v1/decisions`.
 const MAX_PAGE: usize = 1000;
 
+/// The query parameters of `GET /v1/decisions`.
+const DECISION_FILTERS: [&str; 7] =
+    ["verdict", "rule", "patient", "since", "until", "limit", "before"];
+
+/// The verdicts a decision record can have.
+const VERDICTS: [&str; 3] = ["pass", "fail", "invalid"];
+
 /// `GET /v1/decisions`.
 pub async fn decisions(
     State(app): State<App>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
+    // A misspelt or repeated filter would otherwise be ignored and answer
+    // with records it was meant to leave out (an auditor asking for one
+    // patient would read everyone's).
+    let mut query = HashMap::new();
+    for (key, value) in pairs {
+        if !DECISION_FILTERS.contains(&key.as_str()) {
+            let known = DECISION_FILTERS.join(", ");
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("unknown query parameter {key:?}: the filters are {known}"),
+            );
+        }
+        if query.insert(key.clone(), value).is_some() {
+            return error(StatusCode::BAD_REQUEST, format!("{key} is given more than once"));
+        }
+    }
+    if let Some(verdict) = query.get("verdict").filter(|v| !VERDICTS.contains(&v.as_str())) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("verdict={verdict:?} is none of {}", VERDICTS.join(", ")),
+        );
+    }
     let date = |key: &str| -> Result<Option<String>, Response> {
         match query.get(key) {
             None => Ok(None),

@@ -99,7 +99,11 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
         let Some(name) = super::staging::keyed_name(&key) else {
             return error(
                 StatusCode::BAD_REQUEST,
-                "hookInstance must be 1 to 96 visible ASCII characters (a UUID)",
+                format!(
+                    "hookInstance must be visible ASCII characters (a UUID), at most {} \
+                     with \"/N\" added when the orders carry several plans",
+                    super::staging::MAX_KEY_BYTES
+                ),
             );
         };
         match record(Arc::clone(&app.service), name, plan).await {
