@@ -183,7 +183,27 @@ fn plans_attached_in_other_shapes_are_judged_and_an_unreadable_one_gets_a_critic
     assert_eq!(cards.len(), 1, "{answer}");
     assert_eq!(cards[0]["indicator"], "critical");
     assert!(cards[0]["detail"].as_str().unwrap().contains("base64"), "{answer}");
-    assert_eq!(site.records().len(), 1, "nothing is recorded for a plan that was not read");
+    assert_eq!(site.records().len(), 1, "no decision for a plan that was not read");
+    // The auditor finds the order in the log all the same, and a clinician
+    // who signs anyway is recorded against it.
+    let events = site.events();
+    let said = events.iter().find(|e| e["event"] == "cds-plan-unreadable").expect("an event");
+    assert_eq!(said["hook_instance"], "shape-2");
+    assert_eq!(said["card"], cards[0]["uuid"]);
+    assert!(said["why"].as_str().unwrap().contains("base64"), "{said}");
+    let feedback = json!({ "feedback": [{
+        "card": cards[0]["uuid"],
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-11-05T09:15:00Z"
+    }]});
+    let (status, body) =
+        post_json(&format!("{url}/feedback"), &[], &serde_json::to_vec(&feedback).unwrap());
+    assert_eq!(status, 200, "{body}");
+    let events = site.events();
+    let recorded = events.iter().find(|e| e["event"] == "cds-feedback").expect("feedback");
+    assert_eq!(recorded["unreadable_plan_seq"], said["seq"]);
+    assert_eq!(recorded["decision_seq"], Value::Null);
+    assert_eq!(recorded["outcome"], "overridden");
     drop(daemon);
 }
 

@@ -526,11 +526,12 @@ pub fn owed_by(tail: &crate::audit::decision_log::Tail) -> Vec<Owed> {
                     ),
                 }
             }
-            // The audit's own events change nothing in the history.
+            // The audit's own events and CDS Hooks' (feedback, a plan
+            // that could not be read) change nothing in the history.
             _ if event
                 .get("event")
                 .and_then(|e| e.as_str())
-                .is_some_and(|e| e.starts_with("audit-")) => {}
+                .is_some_and(|e| e.starts_with("audit-") || e.starts_with("cds-")) => {}
             // Named by its place, not its content: it may name a patient.
             _ => tracing::warn!(
                 event = %event.get("event").unwrap_or(&serde_json::Value::Null),

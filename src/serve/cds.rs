@@ -85,9 +85,12 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
                 tracing::warn!(
                     hook_instance = %request.hook_instance,
                     "a plan attached to an order-sign request cannot be read ({why}): \
-                     answered with a critical card, nothing recorded"
+                     answered with a critical card, and an event in the decision log"
                 );
-                cards.push(unreadable_card(&request.hook_instance, i, &why));
+                match record_unreadable(&app.service, &request.hook_instance, i, &why).await {
+                    Ok(card) => cards.push(card),
+                    Err(answer) => return answer,
+                }
                 continue;
             }
         };
@@ -204,10 +207,43 @@ fn attached(binary: &Value, limit: u64) -> Attached {
     }
 }
 
+/// Records, as an event of the decision log, that the plan attached to
+/// the order at `index` could not be read, and returns the critical card
+/// that says so. There is no decision (nothing was judged), but an auditor
+/// finds the order in the log, and feedback on the card (a clinician
+/// signing anyway) is recorded against the event.
+async fn record_unreadable(
+    service: &Service,
+    hook_instance: &str,
+    index: usize,
+    why: &str,
+) -> Result<Value, Response> {
+    let card = unreadable_card(hook_instance, index, why);
+    let event = json!({
+        "event": super::index::UNREADABLE_PLAN_EVENT,
+        "hook_instance": hook_instance,
+        "plan_index": index,
+        "card": card["uuid"],
+        "why": why,
+        "at": jiff::Timestamp::now(),
+    });
+    let line = serde_json::to_vec(&event)
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    match service.record_event(line).await {
+        Ok(()) => Ok(card),
+        Err(_) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a plan attached to the order cannot be read, and that could not be recorded",
+        )),
+    }
+}
+
 /// The critical card for a plan attached to the order that could not be
-/// read at all (nothing judged, nothing recorded).
+/// read (nothing judged). Its uuid names no decision record (`seq` 0): it
+/// is the same for the same hook instance and plan, and found again
+/// through the event [`record_unreadable`] writes.
 fn unreadable_card(hook_instance: &str, index: usize, why: &str) -> Value {
-    let tag = sha256_hex(format!("{hook_instance}/{index}/{why}").as_bytes());
+    let tag = sha256_hex(format!("{hook_instance}/{index}").as_bytes());
     json!({
         "uuid": card_uuid(0, index, &tag),
         "summary": "The embolization plan attached to this order cannot be read: it was not checked",
@@ -435,10 +471,31 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
             );
         }
         let Some((seq, index, rule, path)) = card_of(&app.service, card) else {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("no card {card:?} was given by this service"),
-            );
+            let unreadable = app.service.recorded().index.unreadable_card(card);
+            let Some(event_seq) = unreadable else {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    format!("no card {card:?} was given by this service"),
+                );
+            };
+            let line = json!({
+                "event": "cds-feedback",
+                "decision_seq": null,
+                "unreadable_plan_seq": event_seq,
+                "rule": "plan-format",
+                "card": card,
+                "outcome": outcome,
+                "override_reason": entry.get("overrideReason"),
+                "outcome_timestamp": entry.get("outcomeTimestamp"),
+                "at": jiff::Timestamp::now(),
+                "not_an_acknowledgement": "the plan attached to the order could not be read: \
+                    nothing was checked, so there is no finding to acknowledge",
+            });
+            match serde_json::to_vec(&line) {
+                Ok(line) => lines.push(line),
+                Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+            continue;
         };
         let override_reason = entry.get("overrideReason");
         let acknowledgement = (outcome == "overridden").then(|| {

@@ -75,6 +75,12 @@ struct Seen<'a> {
     /// Where the recorder took the plan from and put it.
     #[serde(borrow)]
     watch: Option<WatchSeen<'a>>,
+    /// An event's kind (records have none).
+    #[serde(borrow)]
+    event: Option<Cow<'a, str>>,
+    /// The CDS card an event gave (a plan that could not be read).
+    #[serde(borrow)]
+    card: Option<Cow<'a, str>>,
 }
 
 /// What the index reads of one finding.
@@ -125,6 +131,8 @@ impl Seen<'_> {
                 inbox_name: text(&value, "/watch/inbox_name"),
                 elapsed_us: value.pointer("/watch/elapsed_us").and_then(|v| v.as_u64()),
             }),
+            event: text(&value, "/event"),
+            card: text(&value, "/card"),
         })
     }
 }
@@ -144,6 +152,9 @@ pub struct DecisionIndex {
     /// Staging names of plans that came over HTTP with an idempotency key
     /// → the `seq` of their record.
     by_staging_name: HashMap<String, u64>,
+    /// Cards given for plans attached to an order that could not be read
+    /// → the `seq` of the event that says so (for their feedback).
+    unreadable_cards: HashMap<String, u64>,
 }
 
 impl Entry {
@@ -161,6 +172,10 @@ impl Entry {
     }
 }
 
+/// The event that says a plan attached to a CDS Hooks order could not be
+/// read (and which card said so).
+pub const UNREADABLE_PLAN_EVENT: &str = "cds-plan-unreadable";
+
 /// Staging names start with this: only they are looked up by name.
 pub const KEYED_PREFIX: &str = "api-k-";
 
@@ -174,6 +189,7 @@ impl DecisionIndex {
             entries: Vec::new(),
             lines: HashMap::new(),
             by_staging_name: HashMap::new(),
+            unreadable_cards: HashMap::new(),
         })
     }
 
@@ -213,6 +229,11 @@ impl DecisionIndex {
             let Some(seen) = Seen::of(text) else { continue };
             let Some(seq) = seen.seq else { continue };
             self.lines.insert(seq, (start, text.len()));
+            if seen.event.as_deref() == Some(UNREADABLE_PLAN_EVENT) {
+                if let Some(card) = &seen.card {
+                    self.unreadable_cards.insert(card.to_string(), seq);
+                }
+            }
             if let Some(record) = self.add_record(seq, start, text.len(), seen) {
                 if keep {
                     added.push(record);
@@ -255,6 +276,12 @@ impl DecisionIndex {
     /// The `seq` of the record of the keyed HTTP plan staged as `name`.
     pub fn by_staging_name(&self, name: &str) -> Option<u64> {
         self.by_staging_name.get(name).copied()
+    }
+
+    /// The `seq` of the event that gave `card` for a plan that could not
+    /// be read.
+    pub fn unreadable_card(&self, card: &str) -> Option<u64> {
+        self.unreadable_cards.get(card).copied()
     }
 
     /// The line with this `seq` (a record or an event), as written.
@@ -344,5 +371,19 @@ mod tests {
         assert_eq!(watch.inbox_name.as_deref(), Some("a.json"));
         assert_eq!(watch.elapsed_us, None);
         assert!(Seen::of(b"not json").is_none());
+    }
+
+    #[test]
+    fn the_card_of_a_plan_that_could_not_be_read_is_found_by_its_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("decisions.jsonl");
+        let event = r#"{"seq":4,"event":"cds-plan-unreadable","hook_instance":"h","plan_index":0,"card":"00000000-0000-8000-8000-0000000000aa","why":"no data"}"#;
+        let other =
+            r#"{"seq":5,"event":"cds-feedback","card":"00000000-0000-8000-8000-0000000000bb"}"#;
+        std::fs::write(&log, format!("{event}\n{other}\n")).unwrap();
+        let mut index = DecisionIndex::open(&log).unwrap();
+        assert!(index.catch_up().unwrap().is_empty(), "neither event is a decision");
+        assert_eq!(index.unreadable_card("00000000-0000-8000-8000-0000000000aa"), Some(4));
+        assert_eq!(index.unreadable_card("00000000-0000-8000-8000-0000000000bb"), None);
     }
 }
