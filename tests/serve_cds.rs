@@ -187,7 +187,7 @@ fn plans_attached_in_other_shapes_are_judged_and_an_unreadable_one_gets_a_critic
     // The auditor finds the order in the log all the same, and a clinician
     // who signs anyway is recorded against it.
     let events = site.events();
-    let said = events.iter().find(|e| e["event"] == "cds-plan-unreadable").expect("an event");
+    let said = events.iter().find(|e| e["event"] == "cds-plan-not-checked").expect("an event");
     assert_eq!(said["hook_instance"], "shape-2");
     assert_eq!(said["card"], cards[0]["uuid"]);
     assert!(said["why"].as_str().unwrap().contains("base64"), "{said}");
@@ -201,9 +201,37 @@ fn plans_attached_in_other_shapes_are_judged_and_an_unreadable_one_gets_a_critic
     assert_eq!(status, 200, "{body}");
     let events = site.events();
     let recorded = events.iter().find(|e| e["event"] == "cds-feedback").expect("feedback");
-    assert_eq!(recorded["unreadable_plan_seq"], said["seq"]);
+    assert_eq!(recorded["not_checked_seq"], said["seq"]);
     assert_eq!(recorded["decision_seq"], Value::Null);
     assert_eq!(recorded["outcome"], "overridden");
+    drop(daemon);
+}
+
+/// When embolint cannot judge at the moment an order is signed (here its
+/// patient history is damaged), an error answer could be dropped by the
+/// ordering system and the order signed as if checked: the answer is a
+/// critical card saying the plan was not checked, and why.
+#[test]
+fn a_plan_that_cannot_be_judged_when_the_order_is_signed_gets_a_critical_card_saying_why() {
+    let mut site = Site::new();
+    let (daemon, _) = site.serve(&[]);
+    assert!(daemon.terminate().success());
+    let db = site.history_db();
+    let size = std::fs::metadata(&db).unwrap().len() as usize;
+    std::fs::write(&db, vec![0x5a; size.max(4096)]).unwrap();
+    let (daemon, base) = site.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let (status, answer) = post_json(&url, &[], &order_sign("damaged-1", Some(FAIL_PLAN)));
+    assert_eq!(status, 200, "{answer}");
+    let cards = answer["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 1, "{answer}");
+    assert_eq!(cards[0]["indicator"], "critical");
+    assert!(cards[0]["summary"].as_str().unwrap().contains("not checked"), "{answer}");
+    assert!(cards[0]["detail"].as_str().unwrap().contains("patient history"), "{answer}");
+    assert!(site.records().is_empty(), "nothing was judged");
+    let events = site.events();
+    let said = events.iter().find(|e| e["event"] == "cds-plan-not-checked").expect("an event");
+    assert_eq!(said["card"], cards[0]["uuid"]);
     drop(daemon);
 }
 

@@ -87,10 +87,7 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
                     "a plan attached to an order-sign request cannot be read ({why}): \
                      answered with a critical card, and an event in the decision log"
                 );
-                match record_unreadable(&app.service, &request.hook_instance, i, &why).await {
-                    Ok(card) => cards.push(card),
-                    Err(answer) => return answer,
-                }
+                cards.push(not_checked(&app.service, &request.hook_instance, i, &why).await);
                 continue;
             }
         };
@@ -111,7 +108,17 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
         };
         match record(Arc::clone(&app.service), name, plan).await {
             Recorded::Record(line, _) => cards.extend(cards_of(&line, &app.service.rules())),
-            Recorded::Refused(answer) => return answer,
+            Recorded::Refused(answer) => {
+                // An error answer may be dropped by the ordering system and
+                // the order signed in silence: a card says it was not checked.
+                let why = refusal_reason(answer).await;
+                tracing::warn!(
+                    hook_instance = %request.hook_instance,
+                    "a plan attached to an order-sign request was not checked ({why}): \
+                     answered with a critical card, and an event in the decision log"
+                );
+                cards.push(not_checked(&app.service, &request.hook_instance, i, &why).await);
+            }
         }
     }
     Json(json!({ "cards": cards })).into_response()
@@ -207,51 +214,68 @@ fn attached(binary: &Value, limit: u64) -> Attached {
     }
 }
 
+/// How long an order-sign answer waits for its `cds-plan-not-checked`
+/// event to be written; the card is given either way (the event stays
+/// queued and is written when the recorder gets to it).
+const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Records, as an event of the decision log, that the plan attached to
-/// the order at `index` could not be read, and returns the critical card
-/// that says so. There is no decision (nothing was judged), but an auditor
-/// finds the order in the log, and feedback on the card (a clinician
-/// signing anyway) is recorded against the event.
-async fn record_unreadable(
-    service: &Service,
-    hook_instance: &str,
-    index: usize,
-    why: &str,
-) -> Result<Value, Response> {
-    let card = unreadable_card(hook_instance, index, why);
+/// the order at `index` was not checked (`why`: it could not be read, or
+/// embolint could not judge it then), and returns the critical card that
+/// says so. There is no decision, but an auditor finds the order in the
+/// log, and feedback on the card (a clinician signing anyway) is recorded
+/// against the event.
+async fn not_checked(service: &Service, hook_instance: &str, index: usize, why: &str) -> Value {
+    let card = not_checked_card(hook_instance, index, why);
     let event = json!({
-        "event": super::index::UNREADABLE_PLAN_EVENT,
+        "event": super::index::NOT_CHECKED_EVENT,
         "hook_instance": hook_instance,
         "plan_index": index,
         "card": card["uuid"],
         "why": why,
         "at": jiff::Timestamp::now(),
     });
-    let line = serde_json::to_vec(&event)
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    match service.record_event(line).await {
-        Ok(()) => Ok(card),
-        Err(_) => Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "a plan attached to the order cannot be read, and that could not be recorded",
-        )),
+    match serde_json::to_vec(&event) {
+        Ok(line) => match tokio::time::timeout(EVENT_WAIT, service.record_event(line)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => tracing::error!(
+                hook_instance,
+                "the event for a plan that was not checked could not be recorded"
+            ),
+            Err(_) => tracing::warn!(
+                hook_instance,
+                "the event for a plan that was not checked is not written yet; the card is given"
+            ),
+        },
+        Err(error) => tracing::error!(%error, "cannot write the event for a plan not checked"),
     }
+    card
 }
 
-/// The critical card for a plan attached to the order that could not be
-/// read (nothing judged). Its uuid names no decision record (`seq` 0): it
-/// is the same for the same hook instance and plan, and found again
-/// through the event [`record_unreadable`] writes.
-fn unreadable_card(hook_instance: &str, index: usize, why: &str) -> Value {
+/// The message of an error answer (`{"error": ...}`), for a card.
+async fn refusal_reason(answer: Response) -> String {
+    let status = answer.status();
+    let body = axum::body::to_bytes(answer.into_body(), 64 * 1024).await.unwrap_or_default();
+    let message = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string));
+    message.unwrap_or_else(|| status.to_string())
+}
+
+/// The critical card for a plan attached to the order that was not
+/// checked. Its uuid names no decision record (`seq` 0): it is the same
+/// for the same hook instance and plan, and found again through the event
+/// [`not_checked`] writes.
+fn not_checked_card(hook_instance: &str, index: usize, why: &str) -> Value {
     let tag = sha256_hex(format!("{hook_instance}/{index}").as_bytes());
     json!({
         "uuid": card_uuid(0, index, &tag),
-        "summary": "The embolization plan attached to this order cannot be read: it was not checked",
+        "summary": "The embolization plan attached to this order was not checked",
         "indicator": "critical",
         "detail": format!(
-            "embolint could not read the plan attached to this order, so none of the \
-             protocol's rules were checked and nothing was recorded: {why}. Attach the plan \
-             again, or check it with embolint before signing."
+            "embolint did not check the plan attached to this order, so none of the \
+             protocol's rules were checked and no decision was recorded: {why}. Check the \
+             plan with embolint before signing (sign again later, or attach it again)."
         ),
         "source": {
             "label": format!("embolint {}", env!("CARGO_PKG_VERSION")),
@@ -471,8 +495,8 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
             );
         }
         let Some((seq, index, rule, path)) = card_of(&app.service, card) else {
-            let unreadable = app.service.recorded().index.unreadable_card(card);
-            let Some(event_seq) = unreadable else {
+            let not_checked = app.service.recorded().index.not_checked_card(card);
+            let Some(event_seq) = not_checked else {
                 return error(
                     StatusCode::NOT_FOUND,
                     format!("no card {card:?} was given by this service"),
@@ -481,15 +505,15 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
             let line = json!({
                 "event": "cds-feedback",
                 "decision_seq": null,
-                "unreadable_plan_seq": event_seq,
+                "not_checked_seq": event_seq,
                 "rule": "plan-format",
                 "card": card,
                 "outcome": outcome,
                 "override_reason": entry.get("overrideReason"),
                 "outcome_timestamp": entry.get("outcomeTimestamp"),
                 "at": jiff::Timestamp::now(),
-                "not_an_acknowledgement": "the plan attached to the order could not be read: \
-                    nothing was checked, so there is no finding to acknowledge",
+                "not_an_acknowledgement": "the plan attached to the order was not checked, \
+                    so there is no finding to acknowledge",
             });
             match serde_json::to_vec(&line) {
                 Ok(line) => lines.push(line),
@@ -597,8 +621,8 @@ mod tests {
     }
 
     #[test]
-    fn the_card_of_an_unreadable_plan_is_critical_and_short() {
-        let card = unreadable_card("h-1", 0, "the plan's base64 data cannot be decoded");
+    fn the_card_of_a_plan_not_checked_is_critical_and_short() {
+        let card = not_checked_card("h-1", 0, "the plan's base64 data cannot be decoded");
         assert_eq!(card["indicator"], "critical");
         assert!(card["summary"].as_str().unwrap_or("").chars().count() < 140);
         assert!(card["detail"].as_str().unwrap_or("").contains("base64"));

@@ -78,7 +78,7 @@ struct Seen<'a> {
     /// An event's kind (records have none).
     #[serde(borrow)]
     event: Option<Cow<'a, str>>,
-    /// The CDS card an event gave (a plan that could not be read).
+    /// The CDS card an event gave (a plan that was not checked).
     #[serde(borrow)]
     card: Option<Cow<'a, str>>,
 }
@@ -152,9 +152,9 @@ pub struct DecisionIndex {
     /// Staging names of plans that came over HTTP with an idempotency key
     /// → the `seq` of their record.
     by_staging_name: HashMap<String, u64>,
-    /// Cards given for plans attached to an order that could not be read
+    /// Cards given for plans attached to an order that were not checked
     /// → the `seq` of the event that says so (for their feedback).
-    unreadable_cards: HashMap<String, u64>,
+    not_checked_cards: HashMap<String, u64>,
 }
 
 impl Entry {
@@ -172,9 +172,10 @@ impl Entry {
     }
 }
 
-/// The event that says a plan attached to a CDS Hooks order could not be
-/// read (and which card said so).
-pub const UNREADABLE_PLAN_EVENT: &str = "cds-plan-unreadable";
+/// The event that says a plan attached to a CDS Hooks order was not
+/// checked (it could not be read, or embolint could not judge it then),
+/// and which card said so.
+pub const NOT_CHECKED_EVENT: &str = "cds-plan-not-checked";
 
 /// Staging names start with this: only they are looked up by name.
 pub const KEYED_PREFIX: &str = "api-k-";
@@ -189,7 +190,7 @@ impl DecisionIndex {
             entries: Vec::new(),
             lines: HashMap::new(),
             by_staging_name: HashMap::new(),
-            unreadable_cards: HashMap::new(),
+            not_checked_cards: HashMap::new(),
         })
     }
 
@@ -229,9 +230,9 @@ impl DecisionIndex {
             let Some(seen) = Seen::of(text) else { continue };
             let Some(seq) = seen.seq else { continue };
             self.lines.insert(seq, (start, text.len()));
-            if seen.event.as_deref() == Some(UNREADABLE_PLAN_EVENT) {
+            if seen.event.as_deref() == Some(NOT_CHECKED_EVENT) {
                 if let Some(card) = &seen.card {
-                    self.unreadable_cards.insert(card.to_string(), seq);
+                    self.not_checked_cards.insert(card.to_string(), seq);
                 }
             }
             if let Some(record) = self.add_record(seq, start, text.len(), seen) {
@@ -278,10 +279,10 @@ impl DecisionIndex {
         self.by_staging_name.get(name).copied()
     }
 
-    /// The `seq` of the event that gave `card` for a plan that could not
-    /// be read.
-    pub fn unreadable_card(&self, card: &str) -> Option<u64> {
-        self.unreadable_cards.get(card).copied()
+    /// The `seq` of the event that gave `card` for a plan that was not
+    /// checked.
+    pub fn not_checked_card(&self, card: &str) -> Option<u64> {
+        self.not_checked_cards.get(card).copied()
     }
 
     /// The line with this `seq` (a record or an event), as written.
@@ -374,16 +375,16 @@ mod tests {
     }
 
     #[test]
-    fn the_card_of_a_plan_that_could_not_be_read_is_found_by_its_event() {
+    fn the_card_of_a_plan_not_checked_is_found_by_its_event() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("decisions.jsonl");
-        let event = r#"{"seq":4,"event":"cds-plan-unreadable","hook_instance":"h","plan_index":0,"card":"00000000-0000-8000-8000-0000000000aa","why":"no data"}"#;
+        let event = r#"{"seq":4,"event":"cds-plan-not-checked","hook_instance":"h","plan_index":0,"card":"00000000-0000-8000-8000-0000000000aa","why":"no data"}"#;
         let other =
             r#"{"seq":5,"event":"cds-feedback","card":"00000000-0000-8000-8000-0000000000bb"}"#;
         std::fs::write(&log, format!("{event}\n{other}\n")).unwrap();
         let mut index = DecisionIndex::open(&log).unwrap();
         assert!(index.catch_up().unwrap().is_empty(), "neither event is a decision");
-        assert_eq!(index.unreadable_card("00000000-0000-8000-8000-0000000000aa"), Some(4));
-        assert_eq!(index.unreadable_card("00000000-0000-8000-8000-0000000000bb"), None);
+        assert_eq!(index.not_checked_card("00000000-0000-8000-8000-0000000000aa"), Some(4));
+        assert_eq!(index.not_checked_card("00000000-0000-8000-8000-0000000000bb"), None);
     }
 }
