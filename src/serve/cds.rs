@@ -273,9 +273,9 @@ fn not_checked_card(hook_instance: &str, index: usize, why: &str) -> Value {
         "summary": "The embolization plan attached to this order was not checked",
         "indicator": "critical",
         "detail": format!(
-            "embolint did not check the plan attached to this order, so none of the \
-             protocol's rules were checked and no decision was recorded: {why}. Check the \
-             plan with embolint before signing (sign again later, or attach it again)."
+            "embolint cannot show that the plan attached to this order meets the \
+             protocol's rules: {why}. Check the plan with embolint before signing (sign \
+             again later, or attach it again)."
         ),
         "source": {
             "label": format!("embolint {}", env!("CARGO_PKG_VERSION")),
@@ -287,7 +287,12 @@ fn not_checked_card(hook_instance: &str, index: usize, why: &str) -> Value {
 /// The cards of one decision record: one per finding that counts; one
 /// critical card listing the problems of an invalid plan.
 fn cards_of(line: &[u8], rules: &RuleSet) -> Vec<Value> {
-    let Ok(record) = serde_json::from_slice::<Value>(line) else { return Vec::new() };
+    let Ok(record) = serde_json::from_slice::<Value>(line) else {
+        // Never silence: a record that cannot be read back says so.
+        let why = "the decision on it was recorded but cannot be read back, so its \
+                   findings cannot be shown; look it up in the decision log";
+        return vec![not_checked_card(&sha256_hex(line), 0, why)];
+    };
     let seq = record.get("seq").and_then(|s| s.as_u64()).unwrap_or(0);
     let tag = sha256_hex(line);
     let text = |v: &Value, key: &str| v.get(key).and_then(|s| s.as_str()).unwrap_or("").to_string();
