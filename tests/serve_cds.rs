@@ -228,6 +228,7 @@ fn a_plan_that_cannot_be_judged_when_the_order_is_signed_gets_a_critical_card_sa
     assert_eq!(cards[0]["indicator"], "critical");
     assert!(cards[0]["summary"].as_str().unwrap().contains("not checked"), "{answer}");
     assert!(cards[0]["detail"].as_str().unwrap().contains("patient history"), "{answer}");
+    assert_eq!(cards[0]["source"]["topic"]["code"], "not-checked", "no rule was checked");
     assert!(site.records().is_empty(), "nothing was judged");
     let events = site.events();
     let said = events.iter().find(|e| e["event"] == "cds-plan-not-checked").expect("an event");

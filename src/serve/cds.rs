@@ -87,7 +87,8 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
                     "a plan attached to an order-sign request cannot be read ({why}): \
                      answered with a critical card, and an event in the decision log"
                 );
-                cards.push(not_checked(&app.service, &request.hook_instance, i, &why).await);
+                let hook = &request.hook_instance;
+                cards.push(not_checked(&app.service, hook, i, PLAN_FORMAT, &why).await);
                 continue;
             }
         };
@@ -117,7 +118,8 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
                     "a plan attached to an order-sign request was not checked ({why}): \
                      answered with a critical card, and an event in the decision log"
                 );
-                cards.push(not_checked(&app.service, &request.hook_instance, i, &why).await);
+                let hook = &request.hook_instance;
+                cards.push(not_checked(&app.service, hook, i, NOT_CHECKED, &why).await);
             }
         }
     }
@@ -219,19 +221,32 @@ fn attached(binary: &Value, limit: u64) -> Attached {
 /// queued and is written when the recorder gets to it).
 const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The card topic of a plan that could not be read (as for an invalid plan).
+const PLAN_FORMAT: &str = "plan-format";
+
+/// The card topic of a plan embolint could not judge at the time (no rule
+/// of the rule set: nothing was checked).
+const NOT_CHECKED: &str = "not-checked";
+
 /// Records, as an event of the decision log, that the plan attached to
-/// the order at `index` was not checked (`why`: it could not be read, or
-/// embolint could not judge it then), and returns the critical card that
-/// says so. There is no decision, but an auditor finds the order in the
-/// log, and feedback on the card (a clinician signing anyway) is recorded
-/// against the event.
-async fn not_checked(service: &Service, hook_instance: &str, index: usize, why: &str) -> Value {
-    let card = not_checked_card(hook_instance, index, why);
+/// the order at `index` was not checked (`why`), and returns the critical
+/// card that says so (see [`not_checked_card`]). There is no decision, but
+/// an auditor finds the order in the log, and feedback on the card (a
+/// clinician signing anyway) is recorded against the event.
+async fn not_checked(
+    service: &Service,
+    hook_instance: &str,
+    index: usize,
+    topic: &str,
+    why: &str,
+) -> Value {
+    let card = not_checked_card(hook_instance, index, topic, why);
     let event = json!({
         "event": super::index::NOT_CHECKED_EVENT,
         "hook_instance": hook_instance,
         "plan_index": index,
         "card": card["uuid"],
+        "topic": topic,
         "why": why,
         "at": jiff::Timestamp::now(),
     });
@@ -263,10 +278,11 @@ async fn refusal_reason(answer: Response) -> String {
 }
 
 /// The critical card for a plan attached to the order that was not
-/// checked. Its uuid names no decision record (`seq` 0): it is the same
-/// for the same hook instance and plan, and found again through the event
-/// [`not_checked`] writes.
-fn not_checked_card(hook_instance: &str, index: usize, why: &str) -> Value {
+/// checked (`why`; `topic`: [`PLAN_FORMAT`] or [`NOT_CHECKED`]). Its uuid
+/// names no decision record (`seq` 0): it is the same for the same hook
+/// instance and plan, and found again through the event [`not_checked`]
+/// writes.
+fn not_checked_card(hook_instance: &str, index: usize, topic: &str, why: &str) -> Value {
     let tag = sha256_hex(format!("{hook_instance}/{index}").as_bytes());
     json!({
         "uuid": card_uuid(0, index, &tag),
@@ -279,7 +295,7 @@ fn not_checked_card(hook_instance: &str, index: usize, why: &str) -> Value {
         ),
         "source": {
             "label": format!("embolint {}", env!("CARGO_PKG_VERSION")),
-            "topic": { "code": "plan-format", "display": "plan-format" }
+            "topic": { "code": topic, "display": topic }
         },
     })
 }
@@ -291,7 +307,7 @@ fn cards_of(line: &[u8], rules: &RuleSet) -> Vec<Value> {
         // Never silence: a record that cannot be read back says so.
         let why = "the decision on it was recorded but cannot be read back, so its \
                    findings cannot be shown; look it up in the decision log";
-        return vec![not_checked_card(&sha256_hex(line), 0, why)];
+        return vec![not_checked_card(&sha256_hex(line), 0, NOT_CHECKED, why)];
     };
     let seq = record.get("seq").and_then(|s| s.as_u64()).unwrap_or(0);
     let tag = sha256_hex(line);
@@ -511,7 +527,7 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
                 "event": "cds-feedback",
                 "decision_seq": null,
                 "not_checked_seq": event_seq,
-                "rule": "plan-format",
+                "rule": null,
                 "card": card,
                 "outcome": outcome,
                 "override_reason": entry.get("overrideReason"),
@@ -627,7 +643,8 @@ mod tests {
 
     #[test]
     fn the_card_of_a_plan_not_checked_is_critical_and_short() {
-        let card = not_checked_card("h-1", 0, "the plan's base64 data cannot be decoded");
+        let why = "the plan's base64 data cannot be decoded";
+        let card = not_checked_card("h-1", 0, PLAN_FORMAT, why);
         assert_eq!(card["indicator"], "critical");
         assert!(card["summary"].as_str().unwrap_or("").chars().count() < 140);
         assert!(card["detail"].as_str().unwrap_or("").contains("base64"));
