@@ -165,7 +165,12 @@ fn plans_attached_in_other_shapes_are_judged_and_an_unreadable_one_gets_a_critic
         "contentType": "application/vnd.embolint.plan+json; charset=UTF-8",
         "data": wrapped.join("\r\n")
     });
-    let (status, answer) = post_json(&url, &[], &request("shape-1", standing));
+    // A hook instance that is no UUID (spaces, another script) is still
+    // an order to check, and its retry still finds the first record.
+    let odd_instance = "ordre n° 17 — signé";
+    let (status, answer) = post_json(&url, &[], &request(odd_instance, standing.clone()));
+    let (again, same) = post_json(&url, &[], &request(odd_instance, standing));
+    assert_eq!((again, &same), (200, &answer), "the retry gets the first answer");
     assert_eq!(status, 200, "{answer}");
     let records = site.records();
     assert_eq!(records.len(), 1, "the plan is judged and recorded");

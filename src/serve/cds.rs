@@ -97,15 +97,14 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
         } else {
             request.hook_instance.clone()
         };
-        let Some(name) = super::staging::keyed_name(&key) else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "hookInstance must be visible ASCII characters (a UUID), at most {} \
-                     with \"/N\" added when the orders carry several plans",
-                    super::staging::MAX_KEY_BYTES
-                ),
-            );
+        // A hook instance that cannot be a key as it stands (spaces, other
+        // scripts, very long) is keyed by its hash: the same instance still
+        // finds its first record, and the order is not refused unchecked.
+        let name = super::staging::keyed_name(&key).or_else(|| {
+            super::staging::keyed_name(&format!("sha256-{}", sha256_hex(key.as_bytes())))
+        });
+        let Some(name) = name else {
+            return error(StatusCode::BAD_REQUEST, "this hookInstance cannot be used as a key");
         };
         match record(Arc::clone(&app.service), name, plan).await {
             Recorded::Record(line, _) => cards.extend(cards_of(&line, &app.service.rules())),
@@ -147,6 +146,7 @@ impl HookRequest {
             return Err(format!("this service answers the hook \"order-sign\", not {hook:?}"));
         }
         let hook_instance = text("hookInstance")
+            .filter(|h| !h.trim().is_empty())
             .ok_or("not a CDS Hooks request: it has no \"hookInstance\"")?
             .to_string();
         let context = value
