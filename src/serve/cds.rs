@@ -82,11 +82,6 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
         let plan = match plan {
             Attached::Plan(bytes) => bytes,
             Attached::Unreadable(why) => {
-                tracing::warn!(
-                    hook_instance = %request.hook_instance,
-                    "a plan attached to an order-sign request cannot be read ({why}): \
-                     answered with a critical card, and an event in the decision log"
-                );
                 let hook = &request.hook_instance;
                 cards.push(not_checked(&app.service, hook, i, PLAN_FORMAT, &why).await);
                 continue;
@@ -112,11 +107,6 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
                 // An error answer may be dropped by the ordering system and
                 // the order signed in silence: a card says it was not checked.
                 let why = refusal_reason(answer).await;
-                tracing::warn!(
-                    hook_instance = %request.hook_instance,
-                    "a plan attached to an order-sign request was not checked ({why}): \
-                     answered with a critical card, and an event in the decision log"
-                );
                 let hook = &request.hook_instance;
                 cards.push(not_checked(&app.service, hook, i, NOT_CHECKED, &why).await);
             }
@@ -240,6 +230,11 @@ async fn not_checked(
     topic: &str,
     why: &str,
 ) -> Value {
+    tracing::warn!(
+        hook_instance,
+        "a plan attached to an order-sign request was not checked ({why}): answered with a \
+         critical card, and an event in the decision log"
+    );
     let card = not_checked_card(hook_instance, index, topic, why);
     let event = json!({
         "event": super::index::NOT_CHECKED_EVENT,
