@@ -209,6 +209,7 @@ fn plans_attached_in_other_shapes_are_judged_and_an_unreadable_one_gets_a_critic
     assert_eq!(recorded["not_checked_seq"], said["seq"]);
     assert_eq!(recorded["decision_seq"], Value::Null);
     assert_eq!(recorded["outcome"], "overridden");
+    assert!(recorded["not_an_acknowledgement"].is_string(), "{recorded}");
     drop(daemon);
 }
 

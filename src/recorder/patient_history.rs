@@ -527,7 +527,7 @@ pub fn owed_by(tail: &crate::audit::decision_log::Tail) -> Vec<Owed> {
                 }
             }
             // The audit's own events and CDS Hooks' (feedback, a plan
-            // that could not be read) change nothing in the history.
+            // that was not checked) change nothing in the history.
             _ if event
                 .get("event")
                 .and_then(|e| e.as_str())

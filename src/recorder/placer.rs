@@ -2,12 +2,14 @@
 //! files, the moves of their plans, the syncs: [`batch::place`]) while the
 //! loop reads and judges the next batch, so a burst keeps both cores busy.
 //!
-//! A batch is handed over just before its records are written: the thread
-//! writes and syncs its temporary verdict files meanwhile
+//! A batch is handed over once its records are written: the thread writes
+//! and syncs its temporary verdict files meanwhile
 //! ([`batch::write_sidecars`]), says so, and waits for the go-ahead, given
-//! once the records are synced too, before it names or moves anything. It touches nothing but the root's folders. The recorder waits for the batch's fates before it records the
-//! next batch, so the log's final batch is still the only one that can be
-//! unfinished after a crash (see [`super::recovery`]).
+//! once the records are synced too, before it names or moves anything. It
+//! touches nothing but the root's folders. The recorder waits for the
+//! batch's fates before it records the next batch, so the log's final
+//! batch is still the only one that can be unfinished after a crash (see
+//! [`super::recovery`]).
 
 use super::batch::{self, Judged, Placed};
 use crate::watch::fatal::{storage, Fatal};
@@ -68,7 +70,7 @@ impl Placer {
         Ok(Placer { batches, go, synced, placed, thread: Some(thread) })
     }
 
-    /// Hands over a batch whose records are about to be written: its
+    /// Hands over a batch whose records are written, not yet synced: its
     /// temporary verdict files are written and synced meanwhile (see
     /// [`Placer::sidecars_synced`]); nothing is placed before
     /// [`Placer::go`].

@@ -119,8 +119,29 @@ pub async fn plans(State(app): State<App>, headers: HeaderMap, body: Body) -> Re
 pub enum Recorded {
     /// Its record (the log line), and whether this request created it.
     Record(Vec<u8>, bool),
-    /// An error answer.
-    Refused(Response),
+    /// Why it has no record now.
+    Refused(Refusal),
+}
+
+/// Why a plan sent to be recorded has no record: the HTTP status and the
+/// message of the error answer (CDS Hooks puts the message in a card).
+pub struct Refusal {
+    /// The answer's status.
+    pub status: StatusCode,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal { status, message: message.into() }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error(self.status, self.message)
+    }
 }
 
 /// Stages `bytes` as `name` and waits for its record; answers 201 with the
@@ -132,14 +153,14 @@ pub async fn record_plan(service: Arc<Service>, name: String, bytes: Vec<u8>) ->
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
             json_bytes(status, line)
         }
-        Recorded::Refused(answer) => answer,
+        Recorded::Refused(refusal) => refusal.into_response(),
     }
 }
 
 /// The work of [`record_plan`].
 pub async fn record(service: Arc<Service>, name: String, bytes: Vec<u8>) -> Recorded {
     if !service.history_usable() {
-        return Recorded::Refused(error(
+        return Recorded::Refused(Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "the patient history cannot be used now, so no plan is judged; try again later",
         ));
@@ -167,13 +188,16 @@ pub async fn record(service: Arc<Service>, name: String, bytes: Vec<u8>) -> Reco
         Ok(Ok(Staged::AlreadyThere(there))) if sha256_hex(&there) == sha256 => false,
         Ok(Ok(Staged::AlreadyThere(_))) => return Recorded::Refused(key_reused()),
         Ok(Err(e)) => {
-            return Recorded::Refused(error(
+            return Recorded::Refused(Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("cannot put the plan into the inbox: {e}"),
             ))
         }
         Err(e) => {
-            return Recorded::Refused(error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+            return Recorded::Refused(Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+            ))
         }
     };
     service.wakes.push(crate::watch::wake::Wake::Inbox {
@@ -203,7 +227,7 @@ pub async fn record(service: Arc<Service>, name: String, bytes: Vec<u8>) -> Reco
             Ok(_) => Recorded::Refused(key_reused()),
             Err(answer) => Recorded::Refused(answer),
         },
-        _ => Recorded::Refused(error(
+        _ => Recorded::Refused(Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "the plan is in the inbox but not yet recorded; send the same request again with \
              the same Idempotency-Key to get its record",
@@ -223,19 +247,21 @@ fn first_record(service: &Service, seq: u64, sha256: &str) -> Recorded {
 }
 
 /// 409: a key used before with another body.
-fn key_reused() -> Response {
-    error(
+fn key_reused() -> Refusal {
+    Refusal::new(
         StatusCode::CONFLICT,
         "this Idempotency-Key was used before with another plan; a new plan needs a new key",
     )
 }
 
 /// The record line with this `seq`.
-fn read_record(service: &Service, seq: u64) -> Result<Vec<u8>, Response> {
+fn read_record(service: &Service, seq: u64) -> Result<Vec<u8>, Refusal> {
     match service.recorded().index.record(seq) {
         Ok(Some(line)) => Ok(line),
-        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no decision record {seq}"))),
-        Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, format!("cannot read the log: {e}"))),
+        Ok(None) => Err(Refusal::new(StatusCode::NOT_FOUND, format!("no decision record {seq}"))),
+        Err(e) => {
+            Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot read the log: {e}")))
+        }
     }
 }
 
@@ -287,9 +313,10 @@ pub async fn decisions(
                 format!("unknown query parameter {key:?}: the filters are {known}"),
             );
         }
-        if query.insert(key.clone(), value).is_some() {
+        if query.contains_key(&key) {
             return error(StatusCode::BAD_REQUEST, format!("{key} is given more than once"));
         }
+        query.insert(key, value);
     }
     if let Some(verdict) = query.get("verdict").filter(|v| !VERDICTS.contains(&v.as_str())) {
         return error(
@@ -364,7 +391,7 @@ pub async fn decision(State(app): State<App>, Path(seq): Path<String>) -> Respon
     };
     match read_record(&app.service, seq) {
         Ok(line) => json_bytes(StatusCode::OK, line),
-        Err(answer) => answer,
+        Err(refusal) => refusal.into_response(),
     }
 }
 

@@ -103,12 +103,11 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
         };
         match record(Arc::clone(&app.service), name, plan).await {
             Recorded::Record(line, _) => cards.extend(cards_of(&line, &app.service.rules())),
-            Recorded::Refused(answer) => {
+            Recorded::Refused(refusal) => {
                 // An error answer may be dropped by the ordering system and
                 // the order signed in silence: a card says it was not checked.
-                let why = refusal_reason(answer).await;
-                let hook = &request.hook_instance;
-                cards.push(not_checked(&app.service, hook, i, NOT_CHECKED, &why).await);
+                let (hook, why) = (&request.hook_instance, &refusal.message);
+                cards.push(not_checked(&app.service, hook, i, NOT_CHECKED, why).await);
             }
         }
     }
@@ -152,7 +151,8 @@ impl HookRequest {
     }
 
     /// The plans attached to the draft orders, in order: every `Binary`
-    /// of the plan's media type, contained in a draft order (as SPEC'd) or
+    /// of the plan's media type, contained in a draft order (the documented
+    /// form) or
     /// standing in the bundle itself. Looking everywhere is the safer
     /// reading: a plan put one level off would otherwise be signed with no
     /// card at all.
@@ -174,8 +174,8 @@ impl HookRequest {
 enum Attached {
     /// Its bytes, to be judged and recorded.
     Plan(Vec<u8>),
-    /// Why its bytes cannot be had (not judged, not recorded: answered
-    /// with a critical card, so the order is not signed in silence).
+    /// Why its bytes cannot be had (not judged, no decision: answered with
+    /// a critical card and an event, so the order is not signed in silence).
     Unreadable(String),
 }
 
@@ -260,16 +260,6 @@ async fn not_checked(
         Err(error) => tracing::error!(%error, "cannot write the event for a plan not checked"),
     }
     card
-}
-
-/// The message of an error answer (`{"error": ...}`), for a card.
-async fn refusal_reason(answer: Response) -> String {
-    let status = answer.status();
-    let body = axum::body::to_bytes(answer.into_body(), 64 * 1024).await.unwrap_or_default();
-    let message = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string));
-    message.unwrap_or_else(|| status.to_string())
 }
 
 /// The critical card for a plan attached to the order that was not
@@ -510,53 +500,48 @@ pub async fn feedback(State(app): State<App>, headers: HeaderMap, body: Body) ->
                 "a feedback outcome is \"accepted\" or \"overridden\"",
             );
         }
-        let Some((seq, index, rule, path)) = card_of(&app.service, card) else {
-            let not_checked = app.service.recorded().index.not_checked_card(card);
-            let Some(event_seq) = not_checked else {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    format!("no card {card:?} was given by this service"),
-                );
-            };
-            let line = json!({
-                "event": "cds-feedback",
-                "decision_seq": null,
-                "not_checked_seq": event_seq,
-                "rule": null,
-                "card": card,
-                "outcome": outcome,
-                "override_reason": entry.get("overrideReason"),
-                "outcome_timestamp": entry.get("outcomeTimestamp"),
-                "at": jiff::Timestamp::now(),
-                "not_an_acknowledgement": "the plan attached to the order was not checked, \
-                    so there is no finding to acknowledge",
-            });
-            match serde_json::to_vec(&line) {
-                Ok(line) => lines.push(line),
-                Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            }
-            continue;
-        };
-        let override_reason = entry.get("overrideReason");
-        let acknowledgement = (outcome == "overridden").then(|| {
-            let rule_id = rule.as_str().unwrap_or("");
-            as_acknowledgement(&app.service.rules(), rule_id, &path, override_reason)
-        });
         let mut line = json!({
             "event": "cds-feedback",
-            "decision_seq": seq,
-            "finding": index,
-            "rule": rule,
             "card": card,
             "outcome": outcome,
             "override_reason": entry.get("overrideReason"),
             "outcome_timestamp": entry.get("outcomeTimestamp"),
             "at": jiff::Timestamp::now(),
         });
-        match acknowledgement {
-            Some(Ok(acknowledgement)) => line["acknowledgement"] = acknowledgement,
-            Some(Err(why)) => line["not_an_acknowledgement"] = why.into(),
-            None => {}
+        let overridden = outcome == "overridden";
+        if let Some((seq, index, rule, path)) = card_of(&app.service, card) {
+            line["decision_seq"] = seq.into();
+            line["finding"] = index.into();
+            let acknowledgement = overridden.then(|| {
+                let rule_id = rule.as_str().unwrap_or("");
+                as_acknowledgement(
+                    &app.service.rules(),
+                    rule_id,
+                    &path,
+                    entry.get("overrideReason"),
+                )
+            });
+            line["rule"] = rule;
+            match acknowledgement {
+                Some(Ok(acknowledgement)) => line["acknowledgement"] = acknowledgement,
+                Some(Err(why)) => line["not_an_acknowledgement"] = why.into(),
+                None => {}
+            }
+        } else if let Some(event_seq) = app.service.recorded().index.not_checked_card(card) {
+            // A card for a plan that was not checked: no decision, no rule.
+            line["decision_seq"] = Value::Null;
+            line["not_checked_seq"] = event_seq.into();
+            line["rule"] = Value::Null;
+            if overridden {
+                line["not_an_acknowledgement"] = "the plan attached to the order was not \
+                    checked, so there is no finding to acknowledge"
+                    .into();
+            }
+        } else {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("no card {card:?} was given by this service"),
+            );
         }
         match serde_json::to_vec(&line) {
             Ok(line) => lines.push(line),
