@@ -177,26 +177,15 @@ pub async fn record(service: Arc<Service>, name: String, bytes: Vec<u8>) -> Reco
         }
         recorded.wait_for(&name, send);
     }
-    let staged = {
-        let (service, name) = (Arc::clone(&service), name.clone());
-        let limit = service.max_plan_bytes;
-        tokio::task::spawn_blocking(move || staging::stage(&service.inbox, &name, &bytes, limit))
-            .await
-    };
+    let staged = service.stager.stage(name.clone(), bytes, service.max_plan_bytes).await;
     let created = match staged {
-        Ok(Ok(Staged::Created)) => true,
-        Ok(Ok(Staged::AlreadyThere(there))) if sha256_hex(&there) == sha256 => false,
-        Ok(Ok(Staged::AlreadyThere(_))) => return Recorded::Refused(key_reused()),
-        Ok(Err(e)) => {
+        Ok(Staged::Created) => true,
+        Ok(Staged::AlreadyThere(there)) if sha256_hex(&there) == sha256 => false,
+        Ok(Staged::AlreadyThere(_)) => return Recorded::Refused(key_reused()),
+        Err(e) => {
             return Recorded::Refused(Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("cannot put the plan into the inbox: {e}"),
-            ))
-        }
-        Err(e) => {
-            return Recorded::Refused(Refusal::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                e.to_string(),
             ))
         }
     };

@@ -188,11 +188,12 @@ fn attach(
     let inbox = Folder::open(&daemon.layout.inbox).map_err(cannot)?;
     crate::recorder::outcome::remove_stale_temps_in(&inbox, staging::TEMP_PREFIX)
         .map_err(cannot)?;
+    let stager = staging::Stager::start(inbox).map_err(cannot)?;
     let service = service::Service::new(
         &daemon.layout.root,
         &daemon.layout.decisions(),
         Arc::clone(wakes),
-        inbox,
+        stager,
         daemon.recorder.history().location(),
         daemon.settings.max_plan_bytes,
         daemon.rules.set.clone(),

@@ -7,7 +7,6 @@ use super::index::DecisionIndex;
 use super::metrics::{BuildLabels, Metrics};
 use crate::recorder::intake::Intake;
 use crate::rules::RuleSet;
-use crate::watch::folder::Folder;
 use crate::watch::wake::Wake;
 use crate::watch::wake_queue::WakeQueue;
 use std::collections::HashMap;
@@ -28,8 +27,8 @@ pub struct Service {
     events: Mutex<Vec<(Vec<u8>, oneshot::Sender<()>)>>,
     /// Wakes the daemon's loop.
     pub wakes: Arc<WakeQueue>,
-    /// The inbox, held open: HTTP plans are staged there.
-    pub inbox: Folder,
+    /// Stages HTTP plans into the inbox.
+    pub stager: super::staging::Stager,
     /// The history (file or shared database), opened read-only by dry runs.
     pub history: crate::history::Location,
     /// The decision log, looked at by `/readyz` (never written here).
@@ -79,7 +78,7 @@ impl Service {
         root: &std::path::Path,
         log: &std::path::Path,
         wakes: Arc<WakeQueue>,
-        inbox: Folder,
+        stager: super::staging::Stager,
         history: crate::history::Location,
         max_plan_bytes: u64,
         rules: RuleSet,
@@ -92,7 +91,7 @@ impl Service {
             recorded: Mutex::new(Recorded { index, waiters: HashMap::new() }),
             events: Mutex::new(Vec::new()),
             wakes,
-            inbox,
+            stager,
             history,
             log_path,
             max_plan_bytes,
