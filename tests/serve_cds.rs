@@ -242,6 +242,31 @@ fn a_plan_that_cannot_be_judged_when_the_order_is_signed_gets_a_critical_card_sa
     drop(daemon);
 }
 
+/// An ordering system that sends one hook instance again with another
+/// plan gets a card saying the plan was not judged and why, in words for
+/// the clinician signing (not the HTTP service's `Idempotency-Key`).
+#[test]
+fn a_hook_instance_sent_again_with_another_plan_gets_a_card_saying_it_was_not_judged() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let (status, first) = post_json(&url, &[], &order_sign("reused-1", Some(PASS_PLAN)));
+    assert_eq!(status, 200, "{first}");
+    let first_cards = first["cards"].as_array().unwrap();
+    assert!(first_cards.iter().all(|c| c["indicator"] != "critical"), "a passing plan: {first}");
+    let (status, answer) = post_json(&url, &[], &order_sign("reused-1", Some(FAIL_PLAN)));
+    assert_eq!(status, 200, "{answer}");
+    let cards = answer["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 1, "{answer}");
+    assert_eq!(cards[0]["indicator"], "critical");
+    assert_eq!(cards[0]["source"]["topic"]["code"], "not-checked");
+    let detail = cards[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("hook instance"), "{detail}");
+    assert!(!detail.contains("Idempotency-Key"), "HTTP words on a clinician's card: {detail}");
+    assert_eq!(site.records().len(), 1, "the second plan is not recorded under the same key");
+    drop(daemon);
+}
+
 #[test]
 fn feedback_overridden_is_recorded_naming_the_decision_and_feedback_on_an_unknown_card_is_404() {
     let mut site = Site::new();

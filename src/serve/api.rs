@@ -130,11 +130,25 @@ pub struct Refusal {
     pub status: StatusCode,
     /// What went wrong, in words.
     pub message: String,
+    /// The same said to a clinician signing an order, where the message
+    /// speaks of HTTP things (an `Idempotency-Key`) that mean nothing
+    /// there; `None` when the message serves both.
+    on_order: Option<&'static str>,
 }
 
 impl Refusal {
     fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
-        Refusal { status, message: message.into() }
+        Refusal { status, message: message.into(), on_order: None }
+    }
+
+    /// With the words for a card on a signed order (see `on_order`).
+    fn on_order(self, words: &'static str) -> Refusal {
+        Refusal { on_order: Some(words), ..self }
+    }
+
+    /// What went wrong, as a card on a signed order says it.
+    pub fn said_on_order(&self) -> &str {
+        self.on_order.unwrap_or(&self.message)
     }
 }
 
@@ -216,11 +230,17 @@ pub async fn record(service: Arc<Service>, name: String, bytes: Vec<u8>) -> Reco
             Ok(_) => Recorded::Refused(key_reused()),
             Err(answer) => Recorded::Refused(answer),
         },
-        _ => Recorded::Refused(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the plan is in the inbox but not yet recorded; send the same request again with \
-             the same Idempotency-Key to get its record",
-        )),
+        _ => Recorded::Refused(
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the plan is in the inbox but not yet recorded; send the same request again with \
+                 the same Idempotency-Key to get its record",
+            )
+            .on_order(
+                "the plan was received but its decision was not written within 30 seconds; it \
+                 will be judged, and signing again shows the result",
+            ),
+        ),
     }
 }
 
@@ -240,6 +260,11 @@ fn key_reused() -> Refusal {
     Refusal::new(
         StatusCode::CONFLICT,
         "this Idempotency-Key was used before with another plan; a new plan needs a new key",
+    )
+    .on_order(
+        "the ordering system sent this hook instance before with another plan, and a hook \
+         instance is judged once; this plan was not judged (the ordering system must send a \
+         changed order under a new hookInstance)",
     )
 }
 

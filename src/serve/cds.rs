@@ -106,7 +106,7 @@ pub async fn order_sign(State(app): State<App>, headers: HeaderMap, body: Body) 
             Recorded::Refused(refusal) => {
                 // An error answer may be dropped by the ordering system and
                 // the order signed in silence: a card says it was not checked.
-                let (hook, why) = (&request.hook_instance, &refusal.message);
+                let (hook, why) = (&request.hook_instance, refusal.said_on_order());
                 cards.push(not_checked(&app.service, hook, i, NOT_CHECKED, why).await);
             }
         }
