@@ -131,6 +131,10 @@ fn the_list_pages_by_fifty_and_keeps_its_filters_on_the_next_page() {
     let bad = get(&format!("{base}/?since=5%20Nov"), None);
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("is not a date written YYYY-MM-DD"));
+    // A mistyped filter is said, not ignored (which would show everything).
+    let typo = get(&format!("{base}/?verdict=fail&patinet=PAT-0007"), None);
+    assert_eq!(typo.status, 400);
+    assert!(typo.body.contains("&quot;patinet&quot; is not a filter"), "{}", typo.body);
     drop(daemon);
 }
 

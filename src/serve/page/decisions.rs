@@ -27,6 +27,10 @@ pub struct ListQuery {
     since: Option<String>,
     until: Option<String>,
     before: Option<String>,
+    /// Anything else in the query: a filter mistyped in a link must not
+    /// quietly show every decision as if filtered.
+    #[serde(flatten)]
+    unknown: std::collections::BTreeMap<String, String>,
 }
 
 impl ListQuery {
@@ -42,6 +46,11 @@ impl ListQuery {
                 Err(_) => Err(format!("{name} {text:?} is not a date written YYYY-MM-DD.")),
             },
         };
+        if let Some(name) = self.unknown.keys().next() {
+            return Err(format!(
+                "{name:?} is not a filter of this list (verdict, rule, patient, since, until)."
+            ));
+        }
         let verdict = match given(&self.verdict) {
             None => None,
             Some(v @ ("pass" | "fail" | "invalid")) => Some(v.to_string()),
