@@ -38,6 +38,20 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every verdict.
+    pub const ALL: [Outcome; 3] = [Outcome::Pass, Outcome::Fail, Outcome::Invalid];
+
+    /// The verdict named `name` as records write it (`pass`, `fail`,
+    /// `invalid`).
+    pub fn named(name: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+
+    /// Every verdict's name, for messages: "pass, fail, invalid".
+    pub fn names() -> String {
+        Outcome::ALL.map(Outcome::as_str).join(", ")
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",

@@ -6,6 +6,7 @@ use super::staging::{self, Staged};
 use crate::audit::decision_index::Filter;
 use crate::check::{self as checker, sha256_hex, PlanFile};
 use crate::history::{History, Location};
+use crate::verdict::Outcome;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -307,9 +308,6 @@ const MAX_PAGE: usize = 1000;
 const DECISION_FILTERS: [&str; 7] =
     ["verdict", "rule", "patient", "since", "until", "limit", "before"];
 
-/// The verdicts a decision record can have.
-const VERDICTS: [&str; 3] = ["pass", "fail", "invalid"];
-
 /// `GET /v1/decisions`.
 pub async fn decisions(
     State(app): State<App>,
@@ -332,10 +330,11 @@ pub async fn decisions(
         }
         query.insert(key, value);
     }
-    if let Some(verdict) = query.get("verdict").filter(|v| !VERDICTS.contains(&v.as_str())) {
+    let not_a_verdict = |v: &&String| Outcome::named(v).is_none();
+    if let Some(verdict) = query.get("verdict").filter(not_a_verdict) {
         return error(
             StatusCode::BAD_REQUEST,
-            format!("verdict={verdict:?} is none of {}", VERDICTS.join(", ")),
+            format!("verdict={verdict:?} is none of {}", Outcome::names()),
         );
     }
     let date = |key: &str| -> Result<Option<String>, Response> {

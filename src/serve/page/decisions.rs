@@ -7,6 +7,7 @@ use crate::audit::decision_index::{Filter, Listed};
 use crate::check::sha256_hex;
 use crate::serve::http::App;
 use crate::serve::service::Service;
+use crate::verdict::Outcome;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -53,9 +54,9 @@ impl ListQuery {
         }
         let verdict = match given(&self.verdict) {
             None => None,
-            Some(v @ ("pass" | "fail" | "invalid")) => Some(v.to_string()),
+            Some(v) if Outcome::named(v).is_some() => Some(v.to_string()),
             Some(other) => {
-                return Err(format!("{other:?} is not a verdict (pass, fail, invalid)."))
+                return Err(format!("{other:?} is not a verdict ({}).", Outcome::names()))
             }
         };
         let before = match given(&self.before) {
