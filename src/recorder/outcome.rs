@@ -77,10 +77,21 @@ pub fn write_temp(dir: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
 /// Writes `bytes` to a new temporary file in the held folder `dir` (not
 /// yet synced) and returns its name.
 pub fn write_temp_in(dir: &Folder, bytes: &[u8]) -> io::Result<OsString> {
+    write_temp_named(dir, TEMP_PREFIX, bytes)
+}
+
+/// Writes `bytes` to a new temporary file named with `prefix` in the held
+/// folder `dir` (not yet synced; removed again if the write fails) and
+/// returns its name. Start-up removes leftovers by their prefix
+/// ([`remove_stale_temps_in`]).
+pub fn write_temp_named(dir: &Folder, prefix: &str, bytes: &[u8]) -> io::Result<OsString> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = OsString::from(format!("{TEMP_PREFIX}{}-in-{n}.tmp", process_id()));
-    dir.create_new(&name, 0o644)?.write_all(bytes)?;
+    let name = OsString::from(format!("{prefix}{}-in-{n}.tmp", process_id()));
+    if let Err(error) = dir.create_new(&name, 0o644)?.write_all(bytes) {
+        let _ = dir.remove_file(&name);
+        return Err(error);
+    }
     Ok(name)
 }
 

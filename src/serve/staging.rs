@@ -11,10 +11,10 @@
 //! waiting in the inbox, by name alone — also after a crash.
 
 use super::index::KEYED_PREFIX;
+use crate::recorder::outcome;
 use crate::watch::folder::Folder;
-use std::ffi::{OsStr, OsString};
-use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::ffi::OsStr;
+use std::io::{self, Read};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
@@ -98,14 +98,10 @@ impl Stager {
 
 /// Stages one group of plans: temporary files, one sync, the renames.
 fn stage_group(inbox: &Folder, group: Vec<Job>) {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let process = std::process::id();
     let mut written = Vec::with_capacity(group.len());
     for job in group {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp = OsString::from(format!("{TEMP_PREFIX}{process}-{n}.tmp"));
-        match write_temp(inbox, &temp, &job.bytes) {
-            Ok(()) => written.push((job, temp)),
+        match outcome::write_temp_named(inbox, TEMP_PREFIX, &job.bytes) {
+            Ok(temp) => written.push((job, temp)),
             Err(error) => {
                 let _ = job.reply.send(Err(error));
             }
@@ -126,17 +122,6 @@ fn stage_group(inbox: &Folder, group: Vec<Job>) {
         let staged = rename_into_place(inbox, &temp, &job.name, job.limit);
         let _ = job.reply.send(staged);
     }
-}
-
-/// Writes `bytes` to the new temporary file `temp`, removed again if the
-/// write fails.
-fn write_temp(inbox: &Folder, temp: &OsStr, bytes: &[u8]) -> io::Result<()> {
-    let mut file = inbox.create_new(temp, 0o644)?;
-    if let Err(error) = file.write_all(bytes) {
-        let _ = inbox.remove_file(temp);
-        return Err(error);
-    }
-    Ok(())
 }
 
 /// Renames the synced temporary file to `name` without replacing anything;
