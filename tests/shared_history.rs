@@ -19,6 +19,9 @@
 //! - The server stopped while a batch's transaction is open (the daemon
 //!   waiting there for a patient's lock): nothing of it is recorded, and
 //!   the plan is judged once when the server is back.
+//! - A batch the shared history refuses just before its records (a fault
+//!   injected there): nothing of it is recorded, its verdict files being
+//!   written are removed, and its plans are judged once later.
 //! - Reconciliation at start-up: a withdrawal logged but not yet applied
 //!   is carried out once; a second start changes nothing.
 //! - `history --migrate-to` copies a root's SQLite history once and refuses
@@ -361,6 +364,28 @@ fn a_server_lost_while_a_batch_is_open_records_nothing_of_it_and_the_plan_is_jud
     wait_until("q.json placed", || a.placed() == 1);
     a.assert_each_once(&["q.json".to_string()]);
     assert_eq!(verdict_of(&a, "q.json"), "pass");
+    assert_eq!(shared_plans(&url), history_of_logs(&[&a]));
+}
+
+#[test]
+fn a_batch_the_shared_history_refuses_before_its_records_leaves_no_verdict_file_and_is_judged_once_later(
+) {
+    let pg = postgres::database();
+    let url = pg.url();
+    let mut a = Site::new();
+    let args = ["--history-url", url.as_str(), "--batch-size", "8"];
+    // The first batch's commit to the shared history fails (EIO), after
+    // its verdict files began to be written and before its records.
+    let mut daemon = a.start_with_env(&args, &[("EMBOLINT_WATCH_FAULT", "shared-history:1")]);
+    let names: Vec<String> = (0..5).map(|i| format!("r{i}.json")).collect();
+    for (i, name) in names.iter().enumerate() {
+        a.write(name, &plan_on(&format!("PLN-R{i}"), &format!("PAT-R{i}"), DAY_D));
+    }
+    daemon.wait_for_log("patient history unavailable");
+    wait_until("every plan placed", || a.placed() == names.len());
+    assert!(daemon.terminate().success());
+    a.assert_each_once(&names);
+    a.assert_no_verdict_being_written();
     assert_eq!(shared_plans(&url), history_of_logs(&[&a]));
 }
 

@@ -57,6 +57,7 @@ use crate::watch::folder::Folder;
 use crate::watch::layout::Folders;
 use std::ffi::{OsStr, OsString};
 use std::io;
+use std::sync::Arc;
 
 /// A judged plan waiting to be recorded and placed.
 #[derive(Debug)]
@@ -98,18 +99,21 @@ pub enum Placed {
     },
 }
 
-/// Records a batch (steps 2–4): its records are written, then it is handed
-/// to `placer`, which writes and syncs the batch's temporary sidecars while
-/// the records are synced, and places the batch once both are (see the
-/// module documentation); the recorder waits for it before the next batch
-/// is recorded.
+/// Records a batch (steps 2–4): it is handed to `placer`, which writes and
+/// syncs the batch's temporary sidecars while its records are written and
+/// synced (after the inbox, when `sync_inbox`: it holds plans staged by
+/// another intake), and places the batch once both are (see the module
+/// documentation); the recorder waits for it before the next batch is
+/// recorded.
 /// Returns `false` when the shared history could not take the batch
-/// before its records were written (nothing was recorded or handed over).
+/// before its records were written (nothing was recorded, and the placer
+/// removed the temporary sidecars).
 pub fn record(
     folders: &Folders,
     log: &mut DecisionLog,
     history: &mut PatientHistory,
     batch: Vec<Judged>,
+    sync_inbox: bool,
     placer: &Placer,
 ) -> Result<bool, Fatal> {
     failpoint::begin_batch();
@@ -119,8 +123,18 @@ pub fn record(
         "checking the folders under {} before writing",
         folders.root.path().display()
     )))?;
+    // The placer writes and syncs the temporary sidecars from now on, while
+    // this thread writes and syncs the records.
+    let batch = Arc::new(batch);
+    placer.hand_over(Arc::clone(&batch))?;
+    if sync_inbox {
+        // Plans staged by another intake: their names in the inbox are made
+        // durable before their records (one sync for the batch).
+        let inbox = folders.inbox.path().display();
+        folders.inbox.sync().map_err(storage(format!("syncing the inbox {inbox}")))?;
+    }
     let mut lines = Vec::new();
-    for judged in &batch {
+    for judged in batch.iter() {
         let line = record_line(&judged.verdict, &judged.placement).map_err(io::Error::other);
         lines.extend(line.map_err(storage("writing a decision record"))?);
     }
@@ -135,12 +149,14 @@ pub fn record(
         failpoint::crash();
     }
     if !history.before_log(&lines) {
+        // Nothing is recorded: the placer removes the batch's temporary
+        // sidecars and places nothing; the plans stay in the inbox.
+        placer.call_off()?;
         return Ok(false);
     }
     failpoint::hit(Step::AfterSharedHistory);
     let rows = batch.iter().filter_map(|j| j.placement.history.clone()).collect();
     let written = log.write(&lines).map_err(storage(log_action.clone()))?;
-    placer.hand_over(batch)?;
     log.sync(written).map_err(storage(log_action.clone()))?;
     placer.sidecars_synced()?;
     failpoint::hit(Step::AfterLog);
@@ -179,6 +195,21 @@ pub fn write_sidecars(folders: &Folders, batch: &[Judged]) -> Result<Temps, Fata
         folders.root.path().display()
     )))?;
     Ok(temps)
+}
+
+/// Removes the temporary verdict files of a batch that was called off
+/// (nothing of it recorded). One that cannot be removed is only reported:
+/// it is a temporary file, which the next start-up removes.
+pub fn remove_sidecars(folders: &Folders, batch: &[Judged], temps: Temps) {
+    for (judged, (json, text)) in batch.iter().zip(temps) {
+        let Ok((dir, _)) = folder_and_name(folders, &judged.placement.sidecar) else { continue };
+        for temp in [json, text] {
+            if let Err(error) = dir.remove_file(&temp) {
+                let shown = dir.path().join(&temp);
+                tracing::warn!(file = %shown.display(), %error, "could not remove a temporary verdict file");
+            }
+        }
+    }
 }
 
 /// Places a recorded batch (steps 5–6): its verdict files named, the

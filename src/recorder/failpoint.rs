@@ -83,6 +83,8 @@ pub enum Fault {
     LogOpenSync,
     /// The sync of a batch's verdict files, on the thread that places it.
     SidecarSync,
+    /// The shared history's commit of a batch, before its records.
+    SharedHistory,
 }
 
 impl Fault {
@@ -93,6 +95,7 @@ impl Fault {
             Fault::LogSync => "log-sync",
             Fault::LogOpenSync => "log-open-sync",
             Fault::SidecarSync => "sidecar-sync",
+            Fault::SharedHistory => "shared-history",
         }
     }
 }

@@ -438,16 +438,10 @@ impl Recorder {
     /// Records judged plans (see [`batch::record`]) and hands them to the
     /// placing thread.
     fn commit(&mut self, mut judged: Vec<Judged>, reserved: HashSet<PathBuf>) -> Result<(), Fatal> {
+        // Plans staged by another intake: their names in the inbox are made
+        // durable before their records.
         let staged =
             self.follower.as_ref().is_some_and(|i| judged.iter().any(|j| i.staged(&j.name)));
-        if staged {
-            // Plans staged by another intake: their names in the inbox are
-            // made durable before their records (one sync for the batch).
-            self.folders.inbox.sync().map_err(storage(format!(
-                "syncing the inbox {}",
-                self.folders.inbox.path().display()
-            )))?;
-        }
         let number = self.log.next_batch();
         for plan in &mut judged {
             plan.placement.batch = number;
@@ -459,7 +453,8 @@ impl Recorder {
                 .map_err(storage("starting the thread that places plans"))?,
         };
         let placer = &*self.placer.insert(placer);
-        if !batch::record(&self.folders, &mut self.log, &mut self.history, judged, placer)? {
+        let (folders, log, history) = (&self.folders, &mut self.log, &mut self.history);
+        if !batch::record(folders, log, history, judged, staged, placer)? {
             // The shared history failed before the records were written:
             // nothing is recorded or handed over; the plans stay in the inbox.
             return Ok(());

@@ -54,6 +54,7 @@
 //! [`RETRY_EVERY`]. Changes the log holds but the database lacks are kept
 //! ([`Owed`]) and applied first when it is back.
 
+use super::failpoint::{self, Fault};
 use super::forget::{self, ForgetEvent};
 use super::unplaced::{self, NotPlacedEvent};
 use crate::history::{History, HistoryError, HistoryUrl, Location, RecordedPlan};
@@ -279,6 +280,11 @@ impl PatientHistory {
     /// lost: then nothing may be recorded, and the plans stay in the inbox.
     /// Nothing to do for the SQLite history, which commits after the log.
     pub fn before_log(&mut self, lines: &[u8]) -> bool {
+        if let (Some(_), Err(error)) = (&self.shared, failpoint::fault(Fault::SharedHistory)) {
+            let url = self.shown();
+            self.fail(HistoryError::Server { url, detail: error.to_string() });
+            return false;
+        }
         let Some(shared) = &mut self.shared else { return true };
         let Some(opened) = self.open.as_ref().filter(|_| self.in_batch) else { return false };
         let History::Postgres(db) = &opened.history else { return false };

@@ -2,10 +2,12 @@
 //! files, the moves of their plans, the syncs: [`batch::place`]) while the
 //! loop reads and judges the next batch, so a burst keeps both cores busy.
 //!
-//! A batch is handed over once its records are written: the thread writes
+//! A batch is handed over before its records are written: the thread writes
 //! and syncs its temporary verdict files meanwhile
 //! ([`batch::write_sidecars`]), says so, and waits for the go-ahead, given
-//! once the records are synced too, before it names or moves anything. It
+//! once the records are synced too, before it names or moves anything. A
+//! batch called off instead (the shared history refused it, so nothing was
+//! recorded) has its temporary files removed and nothing placed. It
 //! touches nothing but the root's folders. The recorder waits for the
 //! batch's fates before it records the next batch, so the log's final
 //! batch is still the only one that can be unfinished after a crash (see
@@ -19,16 +21,21 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+/// A batch of judged plans, shared by the loop (which writes their
+/// records) and the placer.
+pub type Batch = Arc<Vec<Judged>>;
+
 /// A placed batch: its plans and what became of each one, in order.
-pub type PlacedBatch = (Vec<Judged>, Vec<Placed>);
+pub type PlacedBatch = (Batch, Vec<Placed>);
 
 /// The thread that places batches, and the two ends that talk to it.
 pub struct Placer {
     /// Where batches are handed over; dropped to end the thread.
-    batches: Option<SyncSender<Vec<Judged>>>,
-    /// Where the batch handed over is told its records are synced; dropped
-    /// (a failed log sync stops the daemon) to end the thread unplaced.
-    go: Option<SyncSender<()>>,
+    batches: Option<SyncSender<Batch>>,
+    /// Where the batch handed over is told its records are synced (`true`)
+    /// or that it is called off (`false`); dropped (a failed log sync stops
+    /// the daemon) to end the thread unplaced.
+    go: Option<SyncSender<bool>>,
     /// Where the thread says the batch's temporary verdict files are
     /// written and synced (or why they could not be).
     synced: Receiver<Result<(), Fatal>>,
@@ -41,8 +48,8 @@ pub struct Placer {
 impl Placer {
     /// Starts the thread, which places batches in `folders`.
     pub fn start(folders: Arc<Folders>) -> io::Result<Placer> {
-        let (batches, to_place) = mpsc::sync_channel::<Vec<Judged>>(1);
-        let (go, go_ahead) = mpsc::sync_channel::<()>(1);
+        let (batches, to_place) = mpsc::sync_channel::<Batch>(1);
+        let (go, go_ahead) = mpsc::sync_channel::<bool>(1);
         let (tell_synced, synced) = mpsc::sync_channel(1);
         let (done, placed) = mpsc::sync_channel(1);
         let thread = std::thread::Builder::new().name("placer".into()).spawn(move || {
@@ -56,8 +63,16 @@ impl Placer {
                 };
                 // Nothing is placed unless the records are durable (a
                 // start-up removes the temporary files otherwise).
-                if tell_synced.send(Ok(())).is_err() || go_ahead.recv().is_err() {
+                if tell_synced.send(Ok(())).is_err() {
                     return;
+                }
+                match go_ahead.recv() {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        batch::remove_sidecars(&folders, &judged, temps);
+                        continue;
+                    }
+                    Err(_) => return,
                 }
                 let outcome = batch::place(&folders, &judged, temps).map(|fates| (judged, fates));
                 let failed = outcome.is_err();
@@ -70,11 +85,11 @@ impl Placer {
         Ok(Placer { batches, go, synced, placed, thread: Some(thread) })
     }
 
-    /// Hands over a batch whose records are written, not yet synced: its
+    /// Hands over a batch whose records are about to be written: its
     /// temporary verdict files are written and synced meanwhile (see
     /// [`Placer::sidecars_synced`]); nothing is placed before
     /// [`Placer::go`].
-    pub fn hand_over(&self, judged: Vec<Judged>) -> Result<(), Fatal> {
+    pub fn hand_over(&self, judged: Batch) -> Result<(), Fatal> {
         let sent = self.batches.as_ref().map(|batches| batches.send(judged));
         match sent {
             Some(Ok(())) => Ok(()),
@@ -91,7 +106,19 @@ impl Placer {
     /// Tells the thread the records of the batch handed over are synced:
     /// it may be placed.
     pub fn go(&self) -> Result<(), Fatal> {
-        match self.go.as_ref().map(|go| go.send(())) {
+        self.tell(true)
+    }
+
+    /// Calls off the batch handed over, whose records were not written: its
+    /// temporary verdict files are removed and nothing of it is placed (no
+    /// [`Placer::wait`] for it).
+    pub fn call_off(&self) -> Result<(), Fatal> {
+        self.sidecars_synced()?;
+        self.tell(false)
+    }
+
+    fn tell(&self, place: bool) -> Result<(), Fatal> {
+        match self.go.as_ref().map(|go| go.send(place)) {
             Some(Ok(())) => Ok(()),
             _ => Err(stopped()),
         }

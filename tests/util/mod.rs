@@ -403,6 +403,18 @@ impl Site {
             .collect();
         assert!(left.is_empty(), "plans left in the inbox: {left:?}");
     }
+
+    /// Asserts that no temporary verdict file is left in an outcome folder.
+    pub fn assert_no_verdict_being_written(&self) {
+        for folder in ["passed", "failed", "invalid"] {
+            let temps: Vec<String> = fs::read_dir(self.root().join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(".embolint-"))
+                .collect();
+            assert!(temps.is_empty(), "temporary files left in {folder}/: {temps:?}");
+        }
+    }
 }
 
 /// A running daemon; killed when dropped if still running.
