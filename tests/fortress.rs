@@ -396,12 +396,15 @@ fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_
     use std::sync::Arc;
     let mut site = Site::new();
     let root = site.root();
-    // Two folders outside the root, each behind a link in the root that
-    // the swapper exchanges with `passed/` and `inbox/`.
+    // Three folders outside the root, each behind a link in the root that
+    // the swapper exchanges with `passed/`, `inbox/` and `state/writing/`
+    // (where verdict files are written before they are named).
     let outside_passed = site.dir.path().join("outside-passed");
     let outside_inbox = site.dir.path().join("outside-inbox");
+    let outside_writing = site.dir.path().join("outside-writing");
     fs::create_dir(&outside_passed).unwrap();
     fs::create_dir(&outside_inbox).unwrap();
+    fs::create_dir(&outside_writing).unwrap();
     fs::write(outside_inbox.join("decoy.json"), pass_plan("PLN-DECOY")).unwrap();
     let before_inbox = contents(&outside_inbox);
     let daemon = site.start(&["--batch-size", "4", "--settle-millis", "0"]);
@@ -409,6 +412,7 @@ fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_
     let swaps = [
         (root.join("passed"), root.join("passed-link"), outside_passed.clone()),
         (root.join("inbox"), root.join("inbox-link"), outside_inbox.clone()),
+        (root.join("state/writing"), root.join("state/writing-link"), outside_writing.clone()),
     ];
     for (_, link, target) in &swaps {
         std::os::unix::fs::symlink(target, link).unwrap();
@@ -430,7 +434,7 @@ fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_
             std::thread::spawn(move || {
                 let mut n = 0u64;
                 while !stop.load(Ordering::SeqCst) {
-                    let (folder, link, _) = &swaps[(n % 2) as usize];
+                    let (folder, link, _) = &swaps[(n % 3) as usize];
                     // Swap, leave it a moment, swap back.
                     if exchange(folder, link) {
                         std::thread::sleep(std::time::Duration::from_micros(200));
@@ -445,6 +449,7 @@ fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_
         swapper.join().unwrap();
         assert!(fs::symlink_metadata(root.join("passed")).unwrap().is_dir());
         assert!(contents(&outside_passed).is_empty(), "written outside the root:\n{log}");
+        assert!(contents(&outside_writing).is_empty(), "written outside the root:\n{log}");
         assert_eq!(contents(&outside_inbox), before_inbox, "outside files moved:\n{log}");
         if let Some(status) = status {
             assert_eq!(status.code(), Some(4), "a swap stops the daemon safely:\n{log}");
@@ -465,6 +470,7 @@ fn i11_2_folders_swapped_for_links_in_a_loop_during_a_burst_get_nothing_written_
     assert_eq!(daemon.terminate().code(), Some(0));
     site.assert_each_once(&names);
     assert!(contents(&outside_passed).is_empty());
+    assert!(contents(&outside_writing).is_empty());
     assert_eq!(contents(&outside_inbox), before_inbox);
 }
 

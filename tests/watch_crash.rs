@@ -40,6 +40,10 @@ fn a_crash_at_each_step_of_a_batch_is_recovered_exactly_once() {
         } else {
             assert_eq!(lines, 24, "{step}: the third batch's records are on disk");
         }
+        if step == "after-sidecars" {
+            // Written and synced under temporary names, none named yet.
+            assert_eq!(site.verdicts_being_written().len(), 16, "two verdict files per plan");
+        }
 
         let daemon = site.start(&["--batch-size", "8"]);
         let start_up = &daemon.log_lines("embolint watch started")[0]["fields"];
@@ -54,6 +58,7 @@ fn a_crash_at_each_step_of_a_batch_is_recovered_exactly_once() {
         assert!(daemon.terminate().success());
         site.assert_each_once(&names);
         site.assert_inbox_has_no_plans();
+        site.assert_no_verdict_being_written();
     }
 }
 
@@ -75,4 +80,5 @@ fn kill_9_at_several_moments_of_a_burst_loses_and_duplicates_nothing() {
     assert!(daemon.terminate().success());
     site.assert_each_once(&names);
     site.assert_inbox_has_no_plans();
+    site.assert_no_verdict_being_written();
 }

@@ -178,10 +178,11 @@ pub fn write_sidecars(folders: &Folders, batch: &[Judged]) -> Result<Temps, Fata
     let mut temps = Vec::with_capacity(batch.len());
     for judged in batch {
         let (dir, _) = folder_and_name(folders, &judged.placement.sidecar)?;
+        let writing = folders.writing_for(dir);
         let bytes = sidecar_bytes(&judged.verdict).map_err(storage("writing a verdict file"))?;
         let written = |bytes: &[u8]| {
-            outcome::write_temp_in(dir, bytes)
-                .map_err(storage(format!("writing a verdict file in {}", dir.path().display())))
+            outcome::write_temp_in(writing, bytes)
+                .map_err(storage(format!("writing a verdict file in {}", writing.path().display())))
         };
         let json = written(&bytes)?;
         let text = written(text_sidecar_bytes(&judged.verdict).as_bytes())?;
@@ -203,9 +204,10 @@ pub fn write_sidecars(folders: &Folders, batch: &[Judged]) -> Result<Temps, Fata
 pub fn remove_sidecars(folders: &Folders, batch: &[Judged], temps: Temps) {
     for (judged, (json, text)) in batch.iter().zip(temps) {
         let Ok((dir, _)) = folder_and_name(folders, &judged.placement.sidecar) else { continue };
+        let writing = folders.writing_for(dir);
         for temp in [json, text] {
-            if let Err(error) = dir.remove_file(&temp) {
-                let shown = dir.path().join(&temp);
+            if let Err(error) = writing.remove_file(&temp) {
+                let shown = writing.path().join(&temp);
                 tracing::warn!(file = %shown.display(), %error, "could not remove a temporary verdict file");
             }
         }
@@ -223,13 +225,19 @@ pub fn remove_sidecars(folders: &Folders, batch: &[Judged], temps: Temps) {
 /// if a folder is swapped for a link meanwhile.
 pub fn place(folders: &Folders, batch: &[Judged], temps: Temps) -> Result<Vec<Placed>, Fatal> {
     failpoint::hit(Step::AfterSidecars);
-    let mut touched: Vec<&Folder> = vec![&folders.inbox];
+    // The folder the verdict files leave is synced first: a crash
+    // between two folder syncs may then lose a verdict file's new name
+    // (the start-up writes the verdict files of the final batch again) but
+    // never leave its temporary name on disk beside it, for the start-up
+    // to remove as a leftover.
+    let mut touched: Vec<&Folder> = vec![&folders.writing, &folders.inbox];
     let mut fates = Vec::with_capacity(batch.len());
     for (judged, (json, text)) in batch.iter().zip(temps) {
         let text_sidecar = text_sidecar_of(&judged.placement);
         for (temp, relative) in [(json, judged.placement.sidecar.as_str()), (text, &text_sidecar)] {
             let (dir, sidecar) = folder_and_name(folders, relative)?;
-            dir.rename_no_replace(&temp, dir, sidecar).map_err(storage(format!(
+            let writing = folders.writing_for(dir);
+            writing.rename_no_replace(&temp, dir, sidecar).map_err(storage(format!(
                 "placing the verdict file {}",
                 dir.path().join(sidecar).display()
             )))?;

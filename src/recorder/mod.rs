@@ -231,7 +231,7 @@ impl Recorder {
             );
         }
         crate::watch::log_seal(&tail.seal, layout);
-        for dir in [&folders.passed, &folders.failed, &folders.invalid] {
+        for dir in [&folders.writing, &folders.passed, &folders.failed, &folders.invalid] {
             outcome::remove_stale_temps_in(dir, outcome::TEMP_PREFIX)
                 .map_err(storage(format!("cleaning {}", dir.path().display())))?;
         }

@@ -61,6 +61,12 @@ impl Folder {
         Ok(Folder { handle, path, identity: (meta.dev(), meta.ino()), mount })
     }
 
+    /// Whether a file here can be renamed into `other` (the same file
+    /// system, through the same mount).
+    pub fn same_mount_as(&self, other: &Folder) -> bool {
+        self.identity.0 == other.identity.0 && self.mount == other.mount
+    }
+
     /// Where it was opened.
     pub fn path(&self) -> &Path {
         &self.path

@@ -59,13 +59,19 @@ impl Layout {
         self.state.join("requests")
     }
 
+    /// Where verdict files are written under temporary names before they
+    /// are renamed beside their plans (see [`Folders::writing_for`]).
+    pub fn writing(&self) -> PathBuf {
+        self.state.join(WRITING)
+    }
+
     /// Every folder of the root (not the root itself), parents first.
     pub fn folders(&self) -> Vec<PathBuf> {
         [&self.inbox, &self.log, &self.state]
             .into_iter()
             .cloned()
             .chain(self.outcome_dirs())
-            .chain([self.requests()])
+            .chain([self.requests(), self.writing()])
             .collect()
     }
 
@@ -111,7 +117,12 @@ pub struct Folders {
     pub failed: Folder,
     /// `invalid/`.
     pub invalid: Folder,
+    /// `state/writing/`: verdict files being written, under temporary names.
+    pub writing: Folder,
 }
+
+/// The name of `state/writing/`.
+const WRITING: &str = "writing";
 
 impl Folders {
     /// Opens the root and its folders (which exist: see [`Layout::create`]),
@@ -126,7 +137,12 @@ impl Folders {
                 )
             })
         };
+        let writing = sub("state")?.open_sub(WRITING).map_err(|e| {
+            let path = layout.writing();
+            io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
+        })?;
         Ok(Folders {
+            writing,
             inbox: sub("inbox")?,
             passed: sub(Outcome::Pass.folder())?,
             failed: sub(Outcome::Fail.folder())?,
@@ -151,6 +167,20 @@ impl Folders {
             .find(|f| f.path().file_name().is_some_and(|n| n == name))
     }
 
+    /// Where a verdict file bound for `dir` is written under a temporary
+    /// name: `state/writing/`, a small folder, so that creating it and
+    /// renaming it away cost no look-up in `dir`, which holds every plan
+    /// ever judged (measured: docs/performance.md). Should `dir` be on
+    /// another file system or mount (a rename could not move the file),
+    /// `dir` itself.
+    pub fn writing_for<'a>(&'a self, dir: &'a Folder) -> &'a Folder {
+        if self.writing.same_mount_as(dir) {
+            &self.writing
+        } else {
+            dir
+        }
+    }
+
     /// A place a record names, relative to the root (`passed/NAME`): its
     /// outcome folder and the name there. `None` for anything else — a
     /// record is data read from disk and must not steer a write elsewhere.
@@ -164,7 +194,7 @@ impl Folders {
     /// naming the one that was replaced (checked before each batch writes
     /// anything, and at each re-scan).
     pub fn check(&self) -> io::Result<()> {
-        [&self.root, &self.inbox, &self.passed, &self.failed, &self.invalid]
+        [&self.root, &self.inbox, &self.passed, &self.failed, &self.invalid, &self.writing]
             .into_iter()
             .try_for_each(Folder::check)
     }

@@ -404,8 +404,19 @@ impl Site {
         assert!(left.is_empty(), "plans left in the inbox: {left:?}");
     }
 
-    /// Asserts that no temporary verdict file is left in an outcome folder.
+    /// The temporary verdict files in `state/writing/` (where the daemon
+    /// writes verdict files before naming them beside their plans).
+    pub fn verdicts_being_written(&self) -> Vec<String> {
+        fs::read_dir(self.root().join("state/writing"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Asserts that no temporary verdict file is left, neither in
+    /// `state/writing/` nor in an outcome folder.
     pub fn assert_no_verdict_being_written(&self) {
+        assert_eq!(self.verdicts_being_written(), Vec::<String>::new(), "left in state/writing");
         for folder in ["passed", "failed", "invalid"] {
             let temps: Vec<String> = fs::read_dir(self.root().join(folder))
                 .unwrap()
