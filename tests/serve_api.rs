@@ -55,6 +55,12 @@ fn a_plan_is_recorded_once_per_idempotency_key_and_a_key_reused_with_another_bod
     let key = [("Idempotency-Key", "order-4711")];
     let (status, first) = post_json(&url, &key, FAIL_PLAN.as_bytes());
     assert_eq!(status, 201, "{first}");
+    // Answered once placed: the plan and its verdict files are there now.
+    let moved_to = first["watch"]["moved_to"].as_str().unwrap();
+    assert_eq!(fs::read_to_string(site.root().join(moved_to)).unwrap(), FAIL_PLAN);
+    for suffix in [".verdict.json", ".verdict.txt"] {
+        assert!(site.root().join(format!("{moved_to}{suffix}")).is_file(), "{moved_to}{suffix}");
+    }
     assert_eq!(first["verdict"], "fail");
     assert!(first["seq"].as_u64().is_some());
     let (status, again) = post_json(&url, &key, FAIL_PLAN.as_bytes());
@@ -63,8 +69,6 @@ fn a_plan_is_recorded_once_per_idempotency_key_and_a_key_reused_with_another_bod
     assert_eq!(status, 409, "{other}");
     assert!(other["error"].as_str().unwrap().contains("Idempotency-Key"));
     assert_eq!(site.records().len(), 1);
-    let moved_to = first["watch"]["moved_to"].as_str().unwrap();
-    assert_eq!(fs::read_to_string(site.root().join(moved_to)).unwrap(), FAIL_PLAN);
     let (status, by_seq) = http("GET", &format!("{base}/v1/decisions/{}", first["seq"]), &[], None);
     assert_eq!((status, by_seq), (200, first));
     let (status, _) = http("GET", &format!("{base}/v1/decisions/999"), &[], None);

@@ -449,7 +449,7 @@ impl Recorder {
         let names = judged.iter().map(|plan| plan.name.clone()).collect();
         let placer = match self.placer.take() {
             Some(placer) => placer,
-            None => Placer::start(Arc::clone(&self.folders))
+            None => Placer::start(Arc::clone(&self.folders), self.follower.clone())
                 .map_err(storage("starting the thread that places plans"))?,
         };
         let placer = &*self.placer.insert(placer);

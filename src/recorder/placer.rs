@@ -14,6 +14,7 @@
 //! [`super::recovery`]).
 
 use super::batch::{self, Judged, Placed};
+use super::intake::Intake;
 use crate::watch::fatal::{storage, Fatal};
 use crate::watch::layout::Folders;
 use std::io;
@@ -46,8 +47,10 @@ pub struct Placer {
 }
 
 impl Placer {
-    /// Starts the thread, which places batches in `folders`.
-    pub fn start(folders: Arc<Folders>) -> io::Result<Placer> {
+    /// Starts the thread, which places batches in `folders` and tells
+    /// `follower` (another intake) as soon as each is placed, so that it
+    /// answers for the batch's plans while the loop judges the next.
+    pub fn start(folders: Arc<Folders>, follower: Option<Arc<dyn Intake>>) -> io::Result<Placer> {
         let (batches, to_place) = mpsc::sync_channel::<Batch>(1);
         let (go, go_ahead) = mpsc::sync_channel::<bool>(1);
         let (tell_synced, synced) = mpsc::sync_channel(1);
@@ -75,6 +78,11 @@ impl Placer {
                     Err(_) => return,
                 }
                 let outcome = batch::place(&folders, &judged, temps).map(|fates| (judged, fates));
+                if let (Ok(_), Some(follower)) = (&outcome, &follower) {
+                    // The log ends in this batch's records, synced: the
+                    // loop writes nothing more before it has the fates.
+                    follower.appended();
+                }
                 let failed = outcome.is_err();
                 if done.send(outcome).is_err() || failed {
                     return;

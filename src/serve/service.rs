@@ -187,10 +187,11 @@ impl Service {
         receive
     }
 
-    /// Catches the index up with the log and tells the waiters. Only the
-    /// loop calls it (through [`Intake`]), after a batch is placed or
-    /// events are written: a record is answered and listed once its plan
-    /// is in its outcome folder.
+    /// Catches the index up with the log and tells the waiters. The
+    /// recorder calls it (through [`Intake`]) when a batch is placed (from
+    /// the thread that placed it, while the loop judges the next batch and
+    /// writes nothing to the log) or events are written: a record is
+    /// answered and listed once its plan is in its outcome folder.
     fn catch_up(&self) {
         let mut recorded = self.recorded();
         let added = match recorded.index.catch_up() {
