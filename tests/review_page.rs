@@ -135,6 +135,14 @@ fn the_list_pages_by_fifty_and_keeps_its_filters_on_the_next_page() {
     let typo = get(&format!("{base}/?verdict=fail&patinet=PAT-0007"), None);
     assert_eq!(typo.status, 400);
     assert!(typo.body.contains("&quot;patinet&quot; is not a filter"), "{}", typo.body);
+    // A filter given twice is refused on the page itself, in words.
+    let twice = get(&format!("{base}/?patient=PAT-0007&patient=PAT-0008"), None);
+    assert_eq!(twice.status, 400);
+    assert!(
+        twice.body.contains("<html") && twice.body.contains("more than once"),
+        "{}",
+        twice.body
+    );
     drop(daemon);
 }
 

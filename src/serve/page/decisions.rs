@@ -8,6 +8,7 @@ use crate::check::sha256_hex;
 use crate::serve::http::App;
 use crate::serve::service::Service;
 use crate::verdict::Outcome;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -75,8 +76,18 @@ impl ListQuery {
 }
 
 /// `GET /`: the recent decisions, newest first.
-pub async fn list(State(app): State<App>, Query(query): Query<ListQuery>) -> Response {
-    let filter = match query.filter() {
+pub async fn list(
+    State(app): State<App>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    let read = query.map_err(|rejection| {
+        format!(
+            "This link's filters cannot be read ({}): a filter may be given more than once, \
+             or its value is not text.",
+            rejection.body_text()
+        )
+    });
+    let filter = match read.and_then(|Query(query)| query.filter()) {
         Ok(filter) => filter,
         Err(problem) => {
             let page = list_page(&Filter::default(), &[], None, Some(&problem));
