@@ -8,7 +8,8 @@
 //!    log (see `patient_history` for why); if it fails nothing is recorded
 //!    and the plans stay in the inbox;
 //! 2. write every sidecar (the verdict as JSON, and as text for people) to
-//!    a temporary file and sync the file system (the placer's thread; the
+//!    a temporary file in `state/writing/` (a small folder: see
+//!    `Folders::writing_for`) and sync the file system (the placer's thread; the
 //!    plans' own bytes are synced with them: the planning software need
 //!    not have synced them), while
 //! 3. every decision record (naming that destination, and carrying a
