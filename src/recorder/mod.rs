@@ -21,11 +21,12 @@
 //!   ─► audit key moved on, history commit ║ batch::place (placer thread,
 //!                     │      while the loop reads and judges the next batch):
 //!                     │      renames (sidecar, then plan) ─► folder syncs
-//!                     │
+//!                     │      ─► Intake::appended (the follower:
+//!                     │      crate::serve): the decision index catches
+//!                     │      up; waiting HTTP requests get their record
 //!                     ▼  back on the loop thread, before the next batch's
-//!                     │  records: plan-not-placed records, if any
-//!                     ▼  Intake::appended (the follower: crate::serve)
-//!   the decision index catches up; waiting HTTP requests get their record
+//!                        records: plan-not-placed records, if any (the
+//!                        follower is told again)
 //! ```
 //! The folder watcher ([`crate::watch`]) owns the recorder and calls it
 //! from its one loop thread: [`Recorder::record`] for the plans that are
