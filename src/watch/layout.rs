@@ -322,4 +322,21 @@ mod tests {
         assert!(error.to_string().contains("never writes through a link"), "{error}");
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
     }
+
+    #[test]
+    fn verdict_files_are_written_in_state_writing_only_where_a_rename_can_move_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(&dir.path().join("root"));
+        std::fs::create_dir(&layout.root).unwrap();
+        layout.create().unwrap();
+        let folders = Folders::open(&layout).unwrap();
+        assert_eq!(folders.writing.path(), layout.writing());
+        for outcome in [Outcome::Pass, Outcome::Fail, Outcome::Invalid] {
+            let dir = folders.of(outcome);
+            assert!(std::ptr::eq(folders.writing_for(dir), &folders.writing), "{outcome:?}");
+        }
+        // A folder of another file system (here /proc): its own.
+        let elsewhere = Folder::open(Path::new("/proc")).unwrap();
+        assert!(std::ptr::eq(folders.writing_for(&elsewhere), &elsewhere));
+    }
 }
