@@ -281,7 +281,9 @@ impl Recorder {
         Ok(Opened { recorder, recovered, owed_at_start })
     }
 
-    /// Has `follower` told of every record from now on.
+    /// Has `follower` told of every record from now on. Called before the
+    /// first batch: the thread that places batches, started with the
+    /// first, is given the follower then and tells it of each placed batch.
     pub fn follow_with(&mut self, follower: Arc<dyn Intake>) {
         self.follower = Some(follower);
     }
@@ -348,7 +350,7 @@ impl Recorder {
                 self.settle(not_placed)?;
                 return Ok(true);
             }
-            self.tell_appended();
+            // The placer told the follower when it placed the batch.
         }
         if judged.is_empty() {
             self.history.finish_batch(Vec::new());
@@ -457,7 +459,8 @@ impl Recorder {
         let (folders, log, history) = (&self.folders, &mut self.log, &mut self.history);
         if !batch::record(folders, log, history, judged, staged, placer)? {
             // The shared history failed before the records were written:
-            // nothing is recorded or handed over; the plans stay in the inbox.
+            // nothing is recorded, the placer removed the batch's temporary
+            // verdict files, and the plans stay in the inbox.
             return Ok(());
         }
         self.in_flight = Some(InFlight { names, reserved });
@@ -480,8 +483,12 @@ impl Recorder {
     }
 
     /// Records the plans a placed batch could not place (their history
-    /// rows taken out) and tells the follower the log grew.
+    /// rows taken out) and tells the follower the log grew. (The batch's
+    /// own records the placer told of when it placed the batch.)
     fn settle(&mut self, not_placed: Vec<NotPlacedEvent>) -> Result<(), Fatal> {
+        if not_placed.is_empty() {
+            return Ok(());
+        }
         let recorded = unplaced::record(&mut self.log, &mut self.history, &not_placed);
         self.tell_appended();
         recorded

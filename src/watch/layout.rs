@@ -41,7 +41,7 @@ impl Layout {
 
     /// Every outcome folder.
     pub fn outcome_dirs(&self) -> [PathBuf; 3] {
-        [Outcome::Pass, Outcome::Fail, Outcome::Invalid].map(|o| self.outcome_dir(o))
+        Outcome::ALL.map(|o| self.outcome_dir(o))
     }
 
     /// The decision log.
@@ -331,7 +331,7 @@ mod tests {
         layout.create().unwrap();
         let folders = Folders::open(&layout).unwrap();
         assert_eq!(folders.writing.path(), layout.writing());
-        for outcome in [Outcome::Pass, Outcome::Fail, Outcome::Invalid] {
+        for outcome in Outcome::ALL {
             let dir = folders.of(outcome);
             assert!(std::ptr::eq(folders.writing_for(dir), &folders.writing), "{outcome:?}");
         }
