@@ -200,6 +200,35 @@ fn rules_health_readiness_and_metrics_answer() {
 }
 
 #[test]
+fn a_wrong_method_or_an_unknown_path_gets_a_json_error_that_says_so() {
+    let mut site = Site::new();
+    let (daemon, base) = site.serve(&[]);
+    for (method, path, allowed) in [
+        ("GET", "/v1/plans", "POST"),
+        ("GET", "/v1/check", "POST"),
+        ("POST", "/v1/rules", "GET"),
+        ("DELETE", "/v1/decisions/1", "GET"),
+        ("GET", "/cds-services/embolint-order-sign", "POST"),
+        ("PUT", "/healthz", "GET"),
+    ] {
+        let answer = ureq::request(method, &format!("{base}{path}")).call();
+        let Err(ureq::Error::Status(status, response)) = answer else {
+            panic!("{method} {path}: {answer:?}");
+        };
+        assert_eq!(status, 405, "{method} {path}");
+        let allow = response.header("Allow").unwrap_or_default().to_string();
+        assert!(allow.contains(allowed), "{method} {path}: Allow: {allow}");
+        let body: Value = serde_json::from_str(&response.into_string().unwrap()).unwrap();
+        let message = body["error"].as_str().unwrap_or_default();
+        assert!(message.contains(method) && message.contains(path), "{method} {path}: {body}");
+    }
+    let (status, body) = http("GET", &format!("{base}/v2/plans"), &[], None);
+    assert_eq!(status, 404);
+    assert!(body["error"].is_string(), "{body}");
+    drop(daemon);
+}
+
+#[test]
 fn a_body_over_the_plan_size_limit_gets_413_and_a_body_not_json_or_compressed_gets_415() {
     let mut site = Site::new();
     let (daemon, base) = site.serve(&["--max-plan-bytes", "1000"]);

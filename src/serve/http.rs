@@ -125,6 +125,15 @@ pub fn router(app: App, limits: Limits) -> Router {
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        // Keeps the `Allow` header; the body says it too, as JSON like
+        // every other error.
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                let message =
+                    format!("{method} is not served at {}: see the Allow header", uri.path());
+                error(StatusCode::METHOD_NOT_ALLOWED, message)
+            },
+        )
         .with_state(app)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.read_timeout))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_requests))
