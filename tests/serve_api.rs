@@ -296,8 +296,19 @@ fn with_a_token_file_every_v1_request_needs_the_bearer_token() {
     assert_eq!(status, 401, "{body}");
     let wrong = [("Authorization", "Bearer not-the-token")];
     assert_eq!(http("GET", &format!("{base}/v1/rules"), &wrong, None).0, 401);
-    let right = [("Authorization", "Bearer s3cret-token-of-the-site")];
-    assert_eq!(http("GET", &format!("{base}/v1/rules"), &right, None).0, 200);
+    for right in [
+        "Bearer s3cret-token-of-the-site",
+        // The scheme's name is not case-sensitive, and proxies differ.
+        "bearer s3cret-token-of-the-site",
+        "BEARER   s3cret-token-of-the-site",
+    ] {
+        let header = [("Authorization", right)];
+        assert_eq!(http("GET", &format!("{base}/v1/rules"), &header, None).0, 200, "{right}");
+    }
+    for wrong in ["Basic s3cret-token-of-the-site", "Bearers3cret-token-of-the-site", "Bearer "] {
+        let header = [("Authorization", wrong)];
+        assert_eq!(http("GET", &format!("{base}/v1/rules"), &header, None).0, 401, "{wrong}");
+    }
     assert_eq!(http("GET", &format!("{base}/healthz"), &[], None).0, 200);
     assert_eq!(http("GET", &format!("{base}/metrics"), &[], None).0, 200);
     drop(daemon);

@@ -446,6 +446,18 @@ fn a_valid_jwt_passes_and_expired_wrong_audience_unknown_issuer_bad_signature_or
     let (status, _) = post_json(&url, &[], &order_sign("jwt-2", None));
     assert_eq!(status, 401, "no token");
     assert_eq!(call(&sign(&ehr, "ehr-1", claims("f", iss, &url, now + 300))), 200);
+    // An unsigned token (`alg` none) with claims that would pass.
+    let b64 = |v: Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap())
+    };
+    let header = b64(json!({ "alg": "none", "typ": "JWT", "kid": "ehr-1" }));
+    let unsigned = format!("{header}.{}.", b64(claims("g", iss, &url, now + 300)));
+    assert_eq!(call(&unsigned), 401, "alg none");
+    // The scheme's name is not case-sensitive (RFC 9110).
+    let token = sign(&ehr, "ehr-1", claims("h", iss, &url, now + 300));
+    let auth = format!("bearer {token}");
+    let (status, _) = post_json(&url, &[("Authorization", &auth)], &order_sign("jwt-3", None));
+    assert_eq!(status, 200, "lower-case scheme");
     drop(daemon);
 }
 

@@ -128,8 +128,7 @@ impl Access {
     /// 401 message.
     pub fn check_bearer(&self, authorization: Option<&str>) -> Result<(), String> {
         let Some(expected) = &self.token_sha256 else { return Ok(()) };
-        let given = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
-        let Some(given) = given else {
+        let Some(given) = authorization.and_then(bearer_credentials) else {
             return Err("this service needs `Authorization: Bearer TOKEN`".into());
         };
         let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
@@ -193,8 +192,7 @@ impl Access {
             return Ok(None);
         };
         let token = authorization
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_credentials)
             .ok_or("a CDS Hooks request needs `Authorization: Bearer JWT`")?;
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| format!("the JWT is unreadable: {e}"))?;
@@ -243,6 +241,15 @@ impl Access {
             ))),
         }
     }
+}
+
+/// The credentials of an `Authorization: Bearer ...` header. The scheme's
+/// name is not case-sensitive (RFC 9110, 11.1): some clients and proxies
+/// send `bearer`.
+fn bearer_credentials(authorization: &str) -> Option<&str> {
+    let (scheme, credentials) = authorization.trim().split_once([' ', '\t'])?;
+    let credentials = credentials.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !credentials.is_empty()).then_some(credentials)
 }
 
 /// The review page's cookie value for the token whose sha256 is `token`.
