@@ -73,6 +73,21 @@ fn a_plan_is_recorded_once_per_idempotency_key_and_a_key_reused_with_another_bod
     assert_eq!((status, by_seq), (200, first));
     let (status, _) = http("GET", &format!("{base}/v1/decisions/999"), &[], None);
     assert_eq!(status, 404);
+    // Two keys on one request: which one was meant cannot be known.
+    let address = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let request = format!(
+        "POST /v1/plans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Idempotency-Key: order-4711\r\nIdempotency-Key: order-4712\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{PASS_PLAN}",
+        PASS_PLAN.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("more than one Idempotency-Key"), "{answer}");
+    assert_eq!(site.records().len(), 1, "nothing recorded for it");
     drop(daemon);
 }
 

@@ -97,6 +97,14 @@ pub async fn plans(State(app): State<App>, headers: HeaderMap, body: Body) -> Re
         Ok(bytes) => bytes,
         Err(answer) => return answer,
     };
+    if headers.get_all("idempotency-key").iter().count() > 1 {
+        // Which one the client meant cannot be known: a guess could return
+        // another plan's record, or record this one twice.
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the request carries more than one Idempotency-Key header; send one",
+        );
+    }
     let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or(""));
     let name = match key {
         Some(key) => match staging::keyed_name(key) {
