@@ -458,7 +458,8 @@ struct LogArgs {
     #[arg(long, value_enum)]
     verdict: Option<VerdictChoice>,
     /// Only decisions where this rule has findings (a rule id, as
-    /// `embolint rules` lists them).
+    /// `embolint rules` lists them). When none match and no rule has that
+    /// name, a note says so: check its spelling.
     #[arg(long, value_name = "RULE_ID")]
     rule: Option<String>,
     /// Only decisions about this patient.
@@ -470,9 +471,9 @@ struct LogArgs {
     /// Only decisions made on this day or earlier (YYYY-MM-DD, UTC).
     #[arg(long, value_name = "DATE", value_parser = iso_date)]
     until: Option<String>,
-    /// At most this many decisions (the newest) [default: all].
-    #[arg(long, value_name = "N")]
-    limit: Option<usize>,
+    /// At most this many decisions (the newest), 1 or more [default: all].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
     /// Output format: text for people (one aligned line per decision), or
     /// JSON Lines for software (each decision record as the log holds it).
     #[arg(long, value_enum, default_value = "text")]
@@ -714,7 +715,7 @@ fn log(args: LogArgs) -> Result<Status, Error> {
             until: args.until,
             before: None,
         },
-        limit: args.limit,
+        limit: args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         format: args.format.into(),
         color: matches!(args.format, Format::Text) && use_color(args.color),
     };

@@ -159,7 +159,21 @@ fn log_with_no_matching_decision_exits_0_and_says_so() {
         assert_eq!(stdout(&output), "", "JSON Lines stay clean: nothing on standard output");
         let said = String::from_utf8_lossy(&output.stderr);
         assert!(said.contains("no decision matches"), "{said}");
+        // Only a rule no one knows gets the note on its spelling: a
+        // misspelt rule must not read as "this rule never fired".
+        let noted = said.contains("check its spelling");
+        assert_eq!(noted, args.contains(&"no-such-rule"), "{args:?}: {said}");
     }
+}
+
+#[test]
+fn log_refuses_a_limit_of_0() {
+    let site = site_with_decisions();
+    let output = log(&site, &["--limit", "0"]);
+    assert_eq!(output.status.code(), Some(3), "an empty answer would read as no decision");
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--limit"));
+    assert_eq!(files(&stdout(&log(&site, &["--limit", "1"]))).len(), 1);
 }
 
 #[test]

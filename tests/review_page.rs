@@ -143,6 +143,12 @@ fn the_list_pages_by_fifty_and_keeps_its_filters_on_the_next_page() {
         "{}",
         twice.body
     );
+    // A misspelt rule would list nothing, read as "never fired".
+    let misspelt = get(&format!("{base}/?rule=artery-dose-maximum"), None);
+    assert_eq!(misspelt.status, 400);
+    assert!(misspelt.body.contains("Check its spelling"), "{}", misspelt.body);
+    let never_fired = get(&format!("{base}/?rule=spinal-feeder-excluded"), None);
+    assert_eq!(never_fired.status, 200, "{}", never_fired.body);
     drop(daemon);
 }
 

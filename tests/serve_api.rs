@@ -169,6 +169,11 @@ fn decisions_are_listed_newest_first_filtered_and_paged() {
     assert_eq!(as_a_name["decisions"], by_patient["decisions"]);
     let (_, none) = http("GET", &format!("{base}/v1/decisions?until=2000-01-01"), &[], None);
     assert!(none["decisions"].as_array().unwrap().is_empty());
+    // A rule of the rule set in force that never fired: an empty answer.
+    let (status, never) =
+        http("GET", &format!("{base}/v1/decisions?rule=spinal-feeder-excluded"), &[], None);
+    assert_eq!(status, 200, "{never}");
+    assert!(never["decisions"].as_array().unwrap().is_empty());
     let (status, _) = http("GET", &format!("{base}/v1/decisions?limit=1001"), &[], None);
     assert_eq!(status, 400);
     // A misspelt, repeated or impossible filter is refused, never ignored:
@@ -177,6 +182,8 @@ fn decisions_are_listed_newest_first_filtered_and_paged() {
         ("patinet=PAT-P2", "unknown query parameter \"patinet\""),
         ("patient=PAT-P2&patient=PAT-P1", "more than once"),
         ("verdict=failed", "none of pass, fail, invalid"),
+        // A misspelt rule would answer "none": read as "never fired".
+        ("rule=artery-dose-maximum", "check its spelling"),
     ] {
         let (status, answer) = http("GET", &format!("{base}/v1/decisions?{query}"), &[], None);
         assert_eq!(status, 400, "{query}: {answer}");

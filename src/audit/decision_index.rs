@@ -492,6 +492,18 @@ impl DecisionIndex {
         )
     }
 
+    /// Whether any record of the log has a finding of the rule `rule`.
+    ///
+    /// # Errors
+    /// The index cannot be read.
+    pub fn has_findings_of(&self, rule: &str) -> Result<bool, IndexError> {
+        let mut statement = self
+            .db
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM fired WHERE rule = ?1)")
+            .map_err(|e| self.db_error(e))?;
+        statement.query_row([rule], |row| row.get::<_, bool>(0)).map_err(|e| self.db_error(e))
+    }
+
     /// How many records each rule has findings in, most first.
     ///
     /// # Errors

@@ -52,6 +52,20 @@ pub fn log(
             Format::Text => writeln!(out, "{said}")?,
             Format::Json => writeln!(err, "embolint: {said}")?,
         }
+        if let Some(rule) = &options.filter.rule {
+            // A misspelt rule id answers "none", which reads as "never
+            // fired". A site's own rule file may have rules the built-in
+            // set has not, so this is a note, not an error.
+            let builtin = crate::rules::RuleSet::builtin().is_ok_and(|set| set.knows_rule(rule));
+            if !builtin && !index.has_findings_of(rule).map_err(cannot)? {
+                writeln!(
+                    err,
+                    "embolint: note: the built-in rule set has no rule named {rule:?}, and no \
+                     decision of this log has a finding of it: check its spelling (`embolint \
+                     rules` lists the rules)"
+                )?;
+            }
+        }
         return Ok(Status::Success);
     }
     match options.format {

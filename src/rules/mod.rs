@@ -264,6 +264,12 @@ impl RuleSet {
         self.rules.iter().find(|rule| rule.id == id)
     }
 
+    /// Whether a finding of this set can carry the rule id `id`: one of its
+    /// rules, or `plan-format` (an invalid plan).
+    pub fn knows_rule(&self, id: &str) -> bool {
+        id == crate::check::PLAN_FORMAT_RULE || self.rule(id).is_some()
+    }
+
     /// Resolves the plan's names through this set's synonyms: the one way
     /// to a plan this set can judge.
     ///

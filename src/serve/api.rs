@@ -383,6 +383,21 @@ pub async fn decisions(
         Err(answer) => return answer,
     };
     let service = Arc::clone(&app.service);
+    if let Some(rule) = &filter.rule {
+        // A misspelt rule id would answer "none", which an auditor reads as
+        // "this rule never fired".
+        let known =
+            service.rules().knows_rule(rule) || service.recorded().index.has_findings_of(rule);
+        if !known {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "rule={rule:?} is no rule of the rule set in force, and no decision of the \
+                     log has a finding of it: check its spelling (GET /v1/rules lists the rules)"
+                ),
+            );
+        }
+    }
     let page = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let recorded = service.recorded();
         let (seqs, before) = recorded.index.query(&filter, limit);

@@ -155,6 +155,8 @@ pub struct DecisionIndex {
     /// Cards given for plans attached to an order that were not checked
     /// → the `seq` of the event that says so (for their feedback).
     not_checked_cards: HashMap<String, u64>,
+    /// Every rule id that has findings in some record.
+    rules_with_findings: std::collections::HashSet<String>,
 }
 
 impl Entry {
@@ -191,6 +193,7 @@ impl DecisionIndex {
             lines: HashMap::new(),
             by_staging_name: HashMap::new(),
             not_checked_cards: HashMap::new(),
+            rules_with_findings: std::collections::HashSet::new(),
         })
     }
 
@@ -263,6 +266,11 @@ impl DecisionIndex {
                 rules.push(rule.clone());
             }
         }
+        for rule in &rules {
+            if !self.rules_with_findings.contains(rule) {
+                self.rules_with_findings.insert(rule.clone());
+            }
+        }
         let checked_at = seen.checked_at.unwrap_or_default();
         let day = checked_at.get(..10).unwrap_or("").to_string();
         let patient_key = seen.patient_id.as_deref().map(patient_key);
@@ -272,6 +280,11 @@ impl DecisionIndex {
         let entry = Entry { seq, offset, len, verdict: verdict.clone(), patient_key, rules, day };
         self.entries.push(entry);
         Some(NewRecord { seq, inbox_name, verdict, findings, elapsed_us: watch.elapsed_us })
+    }
+
+    /// Whether any record has a finding of the rule `rule`.
+    pub fn has_findings_of(&self, rule: &str) -> bool {
+        self.rules_with_findings.contains(rule)
     }
 
     /// The `seq` of the record of the keyed HTTP plan staged as `name`.

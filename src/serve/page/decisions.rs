@@ -95,13 +95,28 @@ pub async fn list(
         }
     };
     let asked = filter.clone();
-    let found = with_index(Arc::clone(&app.service), move |_, index| {
+    let found = with_index(Arc::clone(&app.service), move |service, index| {
+        if let Some(rule) = &asked.rule {
+            // A misspelt rule would show "no decision", read as "never fired".
+            let fired = index.has_findings_of(rule).map_err(|e| e.to_string())?;
+            if !fired && !service.rules().knows_rule(rule) {
+                return Ok(Err(format!(
+                    "No rule is named {rule:?}: it is no rule of the rule set in force, and no \
+                     decision has a finding of it. Check its spelling (the Rules page lists \
+                     the rules)."
+                )));
+            }
+        }
         // One more than a page, to know whether an older page exists.
-        index.query(&asked, PAGE_SIZE + 1).map_err(|e| e.to_string())
+        index.query(&asked, PAGE_SIZE + 1).map(Ok).map_err(|e| e.to_string())
     })
     .await;
     match found {
-        Ok(mut found) => {
+        Ok(Err(problem)) => {
+            let page = list_page(&filter, &[], None, Some(&problem));
+            html_page(StatusCode::BAD_REQUEST, page)
+        }
+        Ok(Ok(mut found)) => {
             let older = (found.len() > PAGE_SIZE).then(|| {
                 found.truncate(PAGE_SIZE);
                 found.last().map_or(0, |d| d.seq)
