@@ -175,9 +175,15 @@ struct ServeFlags {
     /// Everything `watch` takes.
     #[command(flatten)]
     watch: WatchFlags,
-    /// The address and port to answer HTTP on. A loopback address needs no
-    /// credentials; any other needs --token-file.
-    #[arg(long, value_name = "ADDR", default_value = embolint::serve::DEFAULT_LISTEN)]
+    /// The address and port to answer HTTP on (an IP address, or
+    /// localhost:PORT). A loopback address needs no credentials; any other
+    /// needs --token-file.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = embolint::serve::DEFAULT_LISTEN,
+        value_parser = embolint::serve::listen_address
+    )]
     listen: std::net::SocketAddr,
     /// A file holding the bearer token every /v1/ request must carry
     /// (`Authorization: Bearer TOKEN`). Required off loopback.
@@ -201,6 +207,12 @@ struct ServeFlags {
     /// Most requests handled at once; more wait their turn [default: 256].
     #[arg(long, value_name = "N", default_value_t = 256)]
     max_requests: usize,
+    /// The web origin (https://ehr.example.org) of a browser-based CDS
+    /// client allowed to call the CDS Hooks service from its page (CORS).
+    /// Give it once per origin. Without it no CORS headers are sent, and a
+    /// browser refuses such calls; server-side clients need none.
+    #[arg(long = "cds-allow-origin", value_name = "ORIGIN")]
+    cds_allow_origins: Vec<String>,
 }
 
 /// How the daemon writes its log lines.
@@ -244,6 +256,7 @@ impl From<ServeFlags> for embolint::serve::ServeArgs {
             public_url: flags.public_url,
             read_timeout_secs: flags.read_timeout_secs,
             max_requests: flags.max_requests,
+            cds_allow_origins: flags.cds_allow_origins,
         }
     }
 }

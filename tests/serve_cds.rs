@@ -495,3 +495,82 @@ fn a_jwt_replayed_after_a_kill_9_and_restart_still_gets_401() {
     assert_eq!(call(&token("another"), "jwt-restart-3"), 200, "a new jti passes");
     drop(daemon);
 }
+
+/// The status of a request with `headers` and the origin it allows
+/// (`Access-Control-Allow-Origin`), if any.
+fn cors(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> (u16, String) {
+    let mut request = ureq::request(method, url);
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let answer = match body {
+        Some(body) => request.send_bytes(body),
+        None => request.call(),
+    };
+    let response = match answer {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{method} {url}: {error}"),
+    };
+    let allowed = response.header("Access-Control-Allow-Origin").unwrap_or_default().to_string();
+    (response.status(), allowed)
+}
+
+/// The CDS Hooks specification: browser-based CDS clients need CORS. Only
+/// the origins given may call from a web page, and only the CDS Hooks
+/// service: the API and the review page stay closed to other sites' pages.
+#[test]
+fn a_browser_based_cds_client_of_an_allowed_origin_may_call_and_no_other_origin_may() {
+    let mut site = Site::new();
+    let ehr = "https://ehr.example.org";
+    let (daemon, base) = site.serve(&["--cds-allow-origin", ehr]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    let preflight = |origin: &str, url: &str| {
+        let headers = [
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "authorization, content-type"),
+        ];
+        cors("OPTIONS", url, &headers, None)
+    };
+    let (status, allowed) = preflight(ehr, &url);
+    assert_eq!((status, allowed.as_str()), (200, ehr), "the preflight carries no JWT");
+    assert_eq!(preflight("https://elsewhere.example.com", &url).1, "", "another origin");
+    let (status, allowed) =
+        preflight(ehr, &format!("{base}/cds-services/embolint-order-sign/feedback"));
+    assert_eq!((status, allowed.as_str()), (200, ehr));
+
+    let body = order_sign("cors-1", Some(FAIL_PLAN));
+    let headers = [("Origin", ehr), ("Content-Type", "application/json")];
+    let (status, allowed) = cors("POST", &url, &headers, Some(&body));
+    assert_eq!((status, allowed.as_str()), (200, ehr));
+    assert_eq!(site.records().len(), 1, "the plan was judged and recorded");
+    let (status, allowed) = cors("GET", &format!("{base}/cds-services"), &[("Origin", ehr)], None);
+    assert_eq!((status, allowed.as_str()), (200, ehr), "discovery");
+    let headers = [("Origin", ehr), ("Content-Type", "application/json")];
+    let (_, allowed) =
+        cors("POST", &format!("{base}/v1/check"), &headers, Some(PASS_PLAN.as_bytes()));
+    assert_eq!(allowed, "", "the API is not opened to other sites' pages");
+    drop(daemon);
+
+    let mut plain = Site::new();
+    let (daemon, base) = plain.serve(&[]);
+    let url = format!("{base}/cds-services/embolint-order-sign");
+    assert_eq!(preflight(ehr, &url).1, "", "no origin is allowed unless given");
+    drop(daemon);
+}
+
+#[test]
+fn an_allowed_origin_that_is_a_wildcard_or_not_an_origin_is_refused_at_start() {
+    for given in ["*", "https://ehr.example.org/", "ehr.example.org", "https://ehr.example.org/cds"]
+    {
+        let mut site = Site::new();
+        std::fs::create_dir_all(site.root()).unwrap();
+        let port = crate::util::free_port().to_string();
+        let listen = format!("127.0.0.1:{port}");
+        let daemon = site.spawn_serve(&["--listen", &listen, "--cds-allow-origin", given]);
+        let (status, log) = daemon.wait_exit_keeping_log();
+        assert_eq!(status.code(), Some(3), "{given}: {log}");
+        assert!(log.contains("--cds-allow-origin"), "{given}: {log}");
+    }
+}

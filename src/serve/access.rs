@@ -25,6 +25,9 @@ pub struct Access {
     jwt_required: bool,
     /// The service's base URL as clients see it, for `aud`.
     pub public_url: String,
+    /// Web origins whose browser-based CDS clients may call the CDS Hooks
+    /// service (CORS), each `scheme://host[:port]`.
+    pub cds_allow_origins: Vec<axum::http::HeaderValue>,
     /// `jti`s seen, with their expiry, so a replayed token is refused
     /// (kept under `state/` once [`Access::keep_seen_tokens_in`] is
     /// called, so also after a restart).
@@ -104,11 +107,14 @@ impl Access {
             .unwrap_or_else(|| format!("http://{}", args.listen))
             .trim_end_matches('/')
             .to_string();
+        let cds_allow_origins =
+            args.cds_allow_origins.iter().map(|o| web_origin(o)).collect::<Result<_, _>>()?;
         Ok(Access {
             token_sha256,
             jwt_required: !loopback,
             clients,
             public_url,
+            cds_allow_origins,
             seen_jti: Mutex::new(SeenTokens::in_memory()),
         })
     }
@@ -241,6 +247,31 @@ impl Access {
             ))),
         }
     }
+}
+
+/// Reads a `--cds-allow-origin`: a web origin exactly as a browser sends
+/// it in `Origin` (`https://ehr.example.org`, `http://localhost:3000`): a
+/// scheme, a host and perhaps a port, nothing after. `*` is refused: every
+/// web page could then call the service with a clinician's browser.
+fn web_origin(text: &str) -> Result<axum::http::HeaderValue, String> {
+    let refused = |why: &str| {
+        format!(
+            "--cds-allow-origin {text:?} {why}: give a web origin as a browser sends it, \
+             such as https://ehr.example.org or http://localhost:3000"
+        )
+    };
+    if text == "*" {
+        return Err(refused("would let every web page call the service; name each origin"));
+    }
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| refused("does not start with https:// or http://"))?;
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || "-.:[]".contains(c);
+    if rest.is_empty() || !rest.chars().all(host_chars) {
+        return Err(refused("is not a scheme and a host (no path, no slash at the end)"));
+    }
+    axum::http::HeaderValue::from_str(text).map_err(|_| refused("is not a header value"))
 }
 
 /// The credentials of an `Authorization: Bearer ...` header. The scheme's

@@ -8,7 +8,7 @@ use super::service::Service;
 use super::{api, cds};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -111,33 +111,58 @@ pub fn router(app: App, limits: Limits) -> Router {
         .route("/v1/decisions", get(api::decisions))
         .route("/v1/decisions/{seq}", get(api::decision))
         .route("/v1/patients/{id}/sessions", get(api::sessions))
-        .route_layer(middleware::from_fn_with_state(app.clone(), bearer));
+        .route_layer(middleware::from_fn_with_state(app.clone(), bearer))
+        .method_not_allowed_fallback(method_not_allowed);
     let cds = Router::new()
         .route("/cds-services/embolint-order-sign", post(cds::order_sign))
         .route("/cds-services/embolint-order-sign/feedback", post(cds::feedback))
-        .route_layer(middleware::from_fn_with_state(app.clone(), jwt));
-    Router::new()
-        .merge(v1)
-        .merge(cds)
-        .merge(super::page::routes(app.clone()))
+        .route_layer(middleware::from_fn_with_state(app.clone(), jwt))
         .route("/cds-services", get(cds::discovery))
+        .method_not_allowed_fallback(method_not_allowed);
+    // Outside the JWT check, and around the 405 answer: a browser's
+    // preflight (`OPTIONS`) carries no token.
+    let cds = match cors_for_cds(&app.access.cds_allow_origins) {
+        Some(cors) => cds.layer(cors),
+        None => cds,
+    };
+    let page = super::page::routes(app.clone()).method_not_allowed_fallback(method_not_allowed);
+    // Each part sets its own 405 answer before it is merged: set here, it
+    // would replace the CDS part's, which answers preflights.
+    Router::new()
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
+        .method_not_allowed_fallback(method_not_allowed)
+        .merge(v1)
+        .merge(cds)
+        .merge(page)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
-        // Keeps the `Allow` header; the body says it too, as JSON like
-        // every other error.
-        .method_not_allowed_fallback(
-            |method: axum::http::Method, uri: axum::http::Uri| async move {
-                let message =
-                    format!("{method} is not served at {}: see the Allow header", uri.path());
-                error(StatusCode::METHOD_NOT_ALLOWED, message)
-            },
-        )
         .with_state(app)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.read_timeout))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_requests))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// 405, as JSON like every other error; axum keeps the `Allow` header.
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let message = format!("{method} is not served at {}: see the Allow header", uri.path());
+    error(StatusCode::METHOD_NOT_ALLOWED, message)
+}
+
+/// CORS for the CDS Hooks service (the CDS Hooks specification: browser-
+/// based CDS clients need it), for the origins given and no other; `None`
+/// when none is given (no CORS headers at all). Only the CDS Hooks routes
+/// get it: the API and the review page are not for other sites' pages.
+fn cors_for_cds(origins: &[HeaderValue]) -> Option<tower_http::cors::CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(origins.to_vec())
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600));
+    Some(cors)
 }
 
 /// The bearer token check of `/v1/`.

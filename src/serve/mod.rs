@@ -48,6 +48,25 @@ use std::time::Duration;
 /// Where `serve` listens unless told otherwise (loopback: no credentials).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8717";
 
+/// Reads `--listen`: an IP address and port (`127.0.0.1:8717`,
+/// `[::1]:8717`, `0.0.0.0:8717`), or `localhost:PORT` for
+/// `127.0.0.1:PORT`. No other host name is looked up: what the service
+/// answers on, and whether it asks for credentials, must not depend on a
+/// name server.
+pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    let localhost = text.strip_prefix("localhost:").and_then(|port| port.parse::<u16>().ok());
+    localhost.map(|port| SocketAddr::from(([127, 0, 0, 1], port))).ok_or_else(|| {
+        format!(
+            "{text:?} is not an address and port: write 127.0.0.1:8717 (this machine only), \
+             [::1]:8717, or 0.0.0.0:8717 (every interface; needs --token-file); host names \
+             other than localhost are not looked up"
+        )
+    })
+}
+
 /// Options of `embolint serve`: those of `watch`, and the HTTP side.
 #[derive(Clone, Debug)]
 pub struct ServeArgs {
@@ -73,6 +92,9 @@ pub struct ServeArgs {
     pub read_timeout_secs: u64,
     /// Most requests handled at once; more wait their turn [default: 256].
     pub max_requests: usize,
+    /// Web origins (`https://ehr.example.org`) whose browser-based CDS
+    /// clients may call the CDS Hooks service (CORS); none by default.
+    pub cds_allow_origins: Vec<String>,
 }
 
 /// Runs the service until SIGTERM or SIGINT; the exit code is that of
@@ -202,4 +224,22 @@ fn attach(
     let service = Arc::new(service);
     daemon.recorder.follow_with(Arc::clone(&service) as Arc<dyn crate::recorder::intake::Intake>);
     Ok((daemon, service))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_takes_an_ip_address_or_localhost_and_looks_no_name_up() {
+        let read = |text: &str| listen_address(text).map(|a| a.to_string());
+        assert_eq!(read("127.0.0.1:8717"), Ok("127.0.0.1:8717".into()));
+        assert_eq!(read("[::1]:8717"), Ok("[::1]:8717".into()));
+        assert_eq!(read("localhost:9000"), Ok("127.0.0.1:9000".into()));
+        assert!(listen_address("localhost:9000").is_ok_and(|a| a.ip().is_loopback()));
+        for refused in ["embolint.example.org:8717", "8717", "localhost", "localhost:99999", ""] {
+            let said = listen_address(refused).unwrap_err();
+            assert!(said.contains("127.0.0.1:8717"), "{refused}: {said}");
+        }
+    }
 }
