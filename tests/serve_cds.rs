@@ -499,19 +499,7 @@ fn a_jwt_replayed_after_a_kill_9_and_restart_still_gets_401() {
 /// The status of a request with `headers` and the origin it allows
 /// (`Access-Control-Allow-Origin`), if any.
 fn cors(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> (u16, String) {
-    let mut request = ureq::request(method, url);
-    for (name, value) in headers {
-        request = request.set(name, value);
-    }
-    let answer = match body {
-        Some(body) => request.send_bytes(body),
-        None => request.call(),
-    };
-    let response = match answer {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("{method} {url}: {error}"),
-    };
+    let response = crate::util::answer(method, url, headers, body);
     let allowed = response.header("Access-Control-Allow-Origin").unwrap_or_default().to_string();
     (response.status(), allowed)
 }

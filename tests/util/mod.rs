@@ -660,6 +660,20 @@ pub fn http(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> (u16, Value) {
+    let response = answer(method, url, headers, body);
+    let status = response.status();
+    let text = response.into_string().unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// The answer to a request, whatever its status, with its headers.
+pub fn answer(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> ureq::Response {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
     let mut request = agent.request(method, url);
     for (name, value) in headers {
@@ -669,15 +683,11 @@ pub fn http(
         Some(bytes) => request.send_bytes(bytes),
         None => request.call(),
     };
-    let response = match answer {
+    match answer {
         Ok(response) => response,
         Err(ureq::Error::Status(_, response)) => response,
         Err(error) => panic!("{method} {url}: {error}"),
-    };
-    let status = response.status();
-    let text = response.into_string().unwrap();
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, value)
+    }
 }
 
 /// POSTs JSON bytes with extra headers.
