@@ -271,7 +271,14 @@ fn web_origin(text: &str) -> Result<axum::http::HeaderValue, String> {
     if rest.is_empty() || !rest.chars().all(host_chars) {
         return Err(refused("is not a scheme and a host (no path, no slash at the end)"));
     }
-    axum::http::HeaderValue::from_str(text).map_err(|_| refused("is not a header value"))
+    if rest.ends_with(":443") && text.starts_with("https://")
+        || rest.ends_with(":80") && text.starts_with("http://")
+    {
+        return Err(refused("names its scheme's own port, which a browser leaves out"));
+    }
+    // A browser sends the host in lower case.
+    axum::http::HeaderValue::from_str(&text.to_ascii_lowercase())
+        .map_err(|_| refused("is not a header value"))
 }
 
 /// The credentials of an `Authorization: Bearer ...` header. The scheme's
@@ -314,4 +321,43 @@ fn unverified_issuer(token: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     Some(value.get("iss")?.as_str()?.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_allowed_origin_is_a_bare_origin_as_a_browser_sends_it() {
+        let read =
+            |text: &str| web_origin(text).map(|v| v.to_str().unwrap_or_default().to_string());
+        assert_eq!(read("https://ehr.example.org"), Ok("https://ehr.example.org".into()));
+        assert_eq!(read("https://EHR.Example.org"), Ok("https://ehr.example.org".into()));
+        assert_eq!(read("http://localhost:3000"), Ok("http://localhost:3000".into()));
+        assert_eq!(read("http://[::1]:3000"), Ok("http://[::1]:3000".into()));
+        for refused in [
+            "*",
+            "ehr.example.org",
+            "https://ehr.example.org/",
+            "https://ehr.example.org/cds",
+            "https://ehr.example.org:443",
+            "http://ehr.example.org:80",
+            "https://",
+            "ftp://ehr.example.org",
+        ] {
+            let said = web_origin(refused).unwrap_err();
+            assert!(said.contains("--cds-allow-origin"), "{refused}: {said}");
+        }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_without_regard_to_case() {
+        assert_eq!(bearer_credentials("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_credentials("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_credentials("BEARER\tabc"), Some("abc"));
+        assert_eq!(bearer_credentials("Basic abc"), None);
+        assert_eq!(bearer_credentials("Bearer"), None);
+        assert_eq!(bearer_credentials("Bearer   "), None);
+        assert_eq!(bearer_credentials("Bearerabc"), None);
+    }
 }
