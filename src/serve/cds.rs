@@ -150,22 +150,32 @@ impl HookRequest {
         Ok(HookRequest { hook_instance, draft_orders })
     }
 
-    /// The plans attached to the draft orders, in order: every `Binary`
-    /// of the plan's media type, contained in a draft order (the documented
-    /// form) or
-    /// standing in the bundle itself. Looking everywhere is the safer
-    /// reading: a plan put one level off would otherwise be signed with no
-    /// card at all.
+    /// The plans attached to the draft orders, in order: every object of
+    /// the bundle whose `contentType` is the plan's media type — a `Binary`
+    /// contained in a draft order (the documented form), one standing in
+    /// the bundle itself, or an `Attachment` anywhere (a `DocumentReference`,
+    /// a `Communication`). Looking everywhere is the safer reading: a plan
+    /// put one level off would otherwise be signed with no card at all.
     fn plans(&self, limit: u64) -> Vec<Attached> {
-        let entries = self.draft_orders.get("entry").and_then(|e| e.as_array());
-        let resources = entries.into_iter().flatten().filter_map(|entry| entry.get("resource"));
         let mut plans = Vec::new();
-        for resource in resources {
-            let contained = resource.get("contained").and_then(|c| c.as_array());
-            let candidates = std::iter::once(resource).chain(contained.into_iter().flatten());
-            plans.extend(candidates.filter(|b| is_plan_binary(b)).map(|b| attached(b, limit)));
-        }
+        collect_plans(&self.draft_orders, limit, &mut plans);
         plans
+    }
+}
+
+/// Adds the plans in `value` and everything under it, in a fixed order
+/// (arrays in their order, the fields of an object by name).
+/// (The request's depth is bounded by the JSON reader, 128 levels.)
+fn collect_plans(value: &Value, limit: u64, plans: &mut Vec<Attached>) {
+    match value {
+        Value::Object(fields) => {
+            if carries_a_plan(value) {
+                plans.push(attached(value, limit));
+            }
+            fields.values().for_each(|field| collect_plans(field, limit, plans));
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_plans(item, limit, plans)),
+        _ => {}
     }
 }
 
@@ -179,21 +189,26 @@ enum Attached {
     Unreadable(String),
 }
 
-/// Whether `resource` is a `Binary` holding a plan: its `contentType` is
-/// [`PLAN_CONTENT_TYPE`], compared as media types are (letter case and
-/// parameters such as `charset` do not matter).
-fn is_plan_binary(resource: &Value) -> bool {
-    let is_binary = resource.get("resourceType").and_then(|r| r.as_str()) == Some("Binary");
-    let media = resource.get("contentType").and_then(|c| c.as_str()).unwrap_or("");
+/// Whether `value` (a `Binary` or an `Attachment`) holds a plan: its
+/// `contentType` is [`PLAN_CONTENT_TYPE`], compared as media types are
+/// (letter case and parameters such as `charset` do not matter).
+fn carries_a_plan(value: &Value) -> bool {
+    let media = value.get("contentType").and_then(|c| c.as_str()).unwrap_or("");
     let media = media.split(';').next().unwrap_or("").trim();
-    is_binary && media.eq_ignore_ascii_case(PLAN_CONTENT_TYPE)
+    media.eq_ignore_ascii_case(PLAN_CONTENT_TYPE)
 }
 
 /// The bytes of a plan `Binary`. Line breaks and spaces in its base64
 /// (MIME encoders wrap at 76 characters) are skipped.
 fn attached(binary: &Value, limit: u64) -> Attached {
     let Some(data) = binary.get("data").and_then(|d| d.as_str()) else {
-        return Attached::Unreadable("the plan's Binary has no \"data\" (base64 text)".into());
+        let why = if binary.get("url").is_some() {
+            "the plan is only referenced (\"url\"), not carried in the request as \"data\" \
+             (base64 text); embolint does not fetch it"
+        } else {
+            "the plan attached has no \"data\" (base64 text)"
+        };
+        return Attached::Unreadable(why.into());
     };
     let data: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     match base64::engine::general_purpose::STANDARD.decode(data) {
@@ -604,6 +619,27 @@ mod tests {
             json!({ "resourceType": "MedicationRequest", "contained": [plan.clone()] });
         let orders = bundle(vec![plan, medication]);
         assert_eq!(request(orders).plans(1000).len(), 2);
+    }
+
+    #[test]
+    fn a_plan_in_an_attachment_anywhere_is_found_and_one_only_referenced_is_said_so() {
+        let attachment = json!({ "contentType": PLAN_CONTENT_TYPE, "data": "e30=" });
+        let document = json!({
+            "resourceType": "DocumentReference",
+            "status": "current",
+            "content": [{ "attachment": attachment }]
+        });
+        let linked = json!({ "contentType": PLAN_CONTENT_TYPE, "url": "https://pacs.example/p" });
+        let communication = json!({
+            "resourceType": "Communication",
+            "payload": [{ "contentAttachment": linked }]
+        });
+        let orders = bundle(vec![service_request(vec![document, communication])]);
+        let plans = request(orders).plans(1000);
+        assert_eq!(plans.len(), 2, "{plans:?}");
+        assert!(plans.contains(&Attached::Plan(b"{}".to_vec())), "{plans:?}");
+        let fetched = |p: &Attached| matches!(p, Attached::Unreadable(why) if why.contains("url"));
+        assert!(plans.iter().any(fetched), "{plans:?}");
     }
 
     #[test]
