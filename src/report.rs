@@ -298,15 +298,53 @@ pub fn render_history(patient_id: &str, sessions: &[crate::history::RecordedSess
         plural(sessions.len(), "session", "sessions")
     );
     for s in sessions {
-        let number = s
-            .number
-            .map(|n| format!("session {n}"))
-            .unwrap_or_else(|| format!("session #{} in the plan", s.index + 1));
+        // A session the plan gave no number is known by its date alone.
+        let number =
+            s.number.map_or("a session without a number".to_string(), |n| format!("session {n}"));
+        let listed = match &s.listed_by {
+            Some(by) if by != &s.plan_id => format!(" (a past session listed by plan {by})"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {}  {number} of plan {}, recorded {}",
+            "  {}  {number} of plan {}{listed}, recorded {}",
             s.date, s.plan_id, s.recorded_at
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::RecordedSession;
+
+    #[test]
+    fn history_says_which_plan_listed_a_past_session_and_names_no_made_up_number() {
+        let session = |plan: &str, listed_by: Option<&str>, number: Option<u64>, date: &str| {
+            RecordedSession {
+                patient_id: "PAT-1".into(),
+                plan_id: plan.into(),
+                listed_by: listed_by.map(str::to_string),
+                number,
+                index: 0,
+                date: date.parse().unwrap(),
+                recorded_at: "2026-12-05T10:00:00Z".parse().unwrap(),
+            }
+        };
+        let text = render_history(
+            "PAT-1",
+            &[
+                session("PLN-1", Some("PLN-2"), None, "2026-10-05"),
+                session("PLN-2", None, Some(2), "2026-11-05"),
+            ],
+        );
+        assert_eq!(
+            text,
+            "patient PAT-1: 2 recorded sessions\n\
+             \x20 2026-10-05  a session without a number of plan PLN-1 (a past session listed \
+             by plan PLN-2), recorded 2026-12-05T10:00:00Z\n\
+             \x20 2026-11-05  session 2 of plan PLN-2, recorded 2026-12-05T10:00:00Z\n"
+        );
+    }
 }
