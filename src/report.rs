@@ -302,7 +302,7 @@ pub fn render_history(patient_id: &str, sessions: &[crate::history::RecordedSess
         let number =
             s.number.map_or("a session without a number".to_string(), |n| format!("session {n}"));
         let listed = match &s.listed_by {
-            Some(by) if by != &s.plan_id => format!(" (a past session listed by plan {by})"),
+            Some(by) if by != &s.plan_id => format!(" (a prior session listed by plan {by})"),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(
             text,
             "patient PAT-1: 2 recorded sessions\n\
-             \x20 2026-10-05  a session without a number of plan PLN-1 (a past session listed \
+             \x20 2026-10-05  a session without a number of plan PLN-1 (a prior session listed \
              by plan PLN-2), recorded 2026-12-05T10:00:00Z\n\
              \x20 2026-11-05  session 2 of plan PLN-2, recorded 2026-12-05T10:00:00Z\n"
         );
