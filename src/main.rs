@@ -200,11 +200,10 @@ struct ServeFlags {
     /// [default: http://ADDR].
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
-    /// Seconds a client may take to send a request's head or body
-    /// [default: 10].
+    /// Seconds a client may take to send a request's head or body.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     read_timeout_secs: u64,
-    /// Most requests handled at once; more wait their turn [default: 256].
+    /// Most requests handled at once; more wait their turn.
     #[arg(long, value_name = "N", default_value_t = 256)]
     max_requests: usize,
     /// The web origin (https://ehr.example.org) of a browser-based CDS
