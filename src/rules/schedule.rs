@@ -132,11 +132,15 @@ fn history_label(recorded: &PastSession) -> OtherSession {
             ),
         };
     }
-    let number = recorded.number.unwrap_or((recorded.index as u64).saturating_add(1));
+    // A session its plan gave no number is not given one here: a number
+    // made from its position would read as the plan's own.
+    let session = recorded
+        .number
+        .map_or("a session without a number".to_string(), |n| format!("session {n}"));
     OtherSession {
         date: recorded.date,
         label: format!(
-            "session {number} of plan {} on {}, recorded {}",
+            "{session} of plan {} on {}, recorded {}",
             recorded.plan_id, recorded.date, recorded.recorded_on
         ),
     }
@@ -526,7 +530,8 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert!(
             findings[0].message.contains(
-                "is 10 days before session 1 of plan PLN-0050 on 2026-11-15, recorded 2026-10-20;"
+                "is 10 days before a session without a number of plan PLN-0050 on 2026-11-15, \
+                 recorded 2026-10-20;"
             ),
             "{}",
             findings[0].message

@@ -253,10 +253,13 @@ impl Access {
 /// it in `Origin` (`https://ehr.example.org`, `http://localhost:3000`): a
 /// scheme, a host and perhaps a port, nothing after. `*` is refused: every
 /// web page could then call the service with a clinician's browser.
-fn web_origin(text: &str) -> Result<axum::http::HeaderValue, String> {
+fn web_origin(given: &str) -> Result<axum::http::HeaderValue, String> {
+    // A browser sends the scheme and the host in lower case.
+    let text = given.to_ascii_lowercase();
+    let text = text.as_str();
     let refused = |why: &str| {
         format!(
-            "--cds-allow-origin {text:?} {why}: give a web origin as a browser sends it, \
+            "--cds-allow-origin {given:?} {why}: give a web origin as a browser sends it, \
              such as https://ehr.example.org or http://localhost:3000"
         )
     };
@@ -276,9 +279,7 @@ fn web_origin(text: &str) -> Result<axum::http::HeaderValue, String> {
     {
         return Err(refused("names its scheme's own port, which a browser leaves out"));
     }
-    // A browser sends the host in lower case.
-    axum::http::HeaderValue::from_str(&text.to_ascii_lowercase())
-        .map_err(|_| refused("is not a header value"))
+    axum::http::HeaderValue::from_str(text).map_err(|_| refused("is not a header value"))
 }
 
 /// The credentials of an `Authorization: Bearer ...` header. The scheme's
@@ -333,6 +334,7 @@ mod tests {
             |text: &str| web_origin(text).map(|v| v.to_str().unwrap_or_default().to_string());
         assert_eq!(read("https://ehr.example.org"), Ok("https://ehr.example.org".into()));
         assert_eq!(read("https://EHR.Example.org"), Ok("https://ehr.example.org".into()));
+        assert_eq!(read("HTTPS://ehr.example.org"), Ok("https://ehr.example.org".into()));
         assert_eq!(read("http://localhost:3000"), Ok("http://localhost:3000".into()));
         assert_eq!(read("http://[::1]:3000"), Ok("http://[::1]:3000".into()));
         for refused in [
